@@ -1,0 +1,10 @@
+//! dlscope: explore the fundamentals of deep learning from a terminal.
+//!
+//! One module per homework problem (`resnet`, `lowrank`, `scale`, `rnn`), each with a pure
+//! `model` (no terminal) and a thin `tab` that renders it; the shell (`app`, `runtime`,
+//! `keymap`, `theme`, `widgets`) is shared by all of them.
+
+pub mod lowrank;
+pub mod resnet;
+pub mod rnn;
+pub mod scale;
