@@ -12,5 +12,6 @@ pub mod numfmt;
 pub mod resnet;
 pub mod rnn;
 pub mod scale;
+pub mod snapshot;
 pub mod theme;
 pub mod widgets;
