@@ -184,6 +184,11 @@ mod tests {
         }
         assert_eq!(w.wait(), Some(10));
         assert!(!w.busy());
+        // The wake follows the result, so give it a moment.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while wakes.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+            thread::sleep(std::time::Duration::from_millis(1));
+        }
         assert!(wakes.load(Ordering::SeqCst) >= 1);
     }
 }

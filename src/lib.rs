@@ -5,12 +5,14 @@
 //! `keymap`, `theme`, `widgets`) is shared by all of them.
 
 pub mod app;
+pub mod cli;
 pub mod jobs;
 pub mod keymap;
 pub mod lowrank;
 pub mod numfmt;
 pub mod resnet;
 pub mod rnn;
+pub mod runtime;
 pub mod scale;
 pub mod snapshot;
 pub mod theme;

@@ -1,0 +1,231 @@
+//! The terminal loop. It blocks while idle (no periodic redraw), ticks at most 30 times a
+//! second while something animates, redraws only when something changed, wraps each frame in
+//! synchronized-update escapes, and restores the terminal on every way out: `q`, an error, a
+//! panic (the report is printed after the restore), SIGTERM, SIGHUP and a terminal that went
+//! away.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::terminal::{
+    self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
+    LeaveAlternateScreen,
+};
+use crossterm::{cursor, execute, queue};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::app::App;
+use crate::jobs::Waker;
+use crate::keymap::Key;
+
+/// Animation frames per second, at most.
+pub const MAX_FPS: u32 = 30;
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The user quit.
+    Quit,
+    /// A signal asked us to stop (its number).
+    Signal(i32),
+    /// The terminal went away (closed pty, dropped SSH connection).
+    TerminalGone,
+}
+
+impl Exit {
+    /// The process exit status for this ending.
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Quit => 0,
+            Exit::Signal(sig) => 128 + sig,
+            Exit::TerminalGone => 1,
+        }
+    }
+}
+
+enum Msg {
+    Input(Event),
+    InputGone,
+    Wake,
+    Signal(i32),
+}
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+/// Puts the terminal back as we found it. Safe to call more than once and from a panic hook.
+pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout();
+    if MOUSE.load(Ordering::SeqCst) {
+        let _ = execute!(out, DisableMouseCapture);
+    }
+    let _ = execute!(
+        out,
+        EndSynchronizedUpdate,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = terminal::disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// Installs color-eyre with a panic hook that restores the terminal before the report.
+pub fn install_hooks() -> color_eyre::Result<()> {
+    let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .into_hooks();
+    eyre_hook.install()?;
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        eprintln!("{}", panic_hook.panic_report(info));
+    }));
+    Ok(())
+}
+
+fn enter(mouse: bool) -> io::Result<()> {
+    terminal::enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    MOUSE.store(mouse, Ordering::SeqCst);
+    let mut out = io::stdout();
+    execute!(out, EnterAlternateScreen, cursor::Hide)?;
+    if mouse {
+        execute!(out, EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
+fn spawn_input(tx: Sender<Msg>) {
+    thread::spawn(move || {
+        loop {
+            match event::read() {
+                Ok(ev) => {
+                    if tx.send(Msg::Input(ev)).is_err() {
+                        break;
+                    }
+                }
+                Err(_) => {
+                    let _ = tx.send(Msg::InputGone);
+                    break;
+                }
+            }
+        }
+    });
+}
+
+fn spawn_signals(tx: Sender<Msg>) -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
+    thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            let _ = tx.send(Msg::Signal(sig));
+        }
+    });
+    Ok(())
+}
+
+/// Runs the app in the terminal until it quits. `build` makes the app with the loop's waker
+/// (it is called before the terminal changes mode, so its errors leave the terminal alone).
+pub fn run(
+    build: impl FnOnce(&Waker) -> color_eyre::Result<App>,
+    mouse: bool,
+) -> color_eyre::Result<Exit> {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let wake_tx = tx.clone();
+    let waker = Waker::new(move || {
+        let _ = wake_tx.send(Msg::Wake);
+    });
+    let mut app = build(&waker)?;
+    spawn_signals(tx.clone())?;
+    enter(mouse)?;
+    let result = event_loop(&mut app, &rx, tx);
+    restore();
+    result
+}
+
+fn event_loop(app: &mut App, rx: &Receiver<Msg>, tx: Sender<Msg>) -> color_eyre::Result<Exit> {
+    let backend = CrosstermBackend::new(io::stdout());
+    let mut terminal = Terminal::new(backend)?;
+    // Not `terminal.clear()`: it asks the terminal for the cursor position, and a terminal that
+    // never answers (some ptys, some multiplexers) would fail start-up.
+    execute!(
+        terminal.backend_mut(),
+        terminal::Clear(terminal::ClearType::All)
+    )?;
+    spawn_input(tx);
+    let frame = Duration::from_secs(1) / MAX_FPS;
+    let mut dirty = true;
+    let mut next_tick = Instant::now() + frame;
+    loop {
+        if dirty {
+            if draw(&mut terminal, app).is_err() {
+                return Ok(Exit::TerminalGone);
+            }
+            dirty = false;
+        }
+        let msg = if app.animating() {
+            let now = Instant::now();
+            if now >= next_tick {
+                next_tick = now + frame;
+                dirty |= app.tick();
+                continue;
+            }
+            match rx.recv_timeout(next_tick - now) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return Ok(Exit::TerminalGone),
+            }
+        } else {
+            match rx.recv() {
+                Ok(m) => m,
+                Err(_) => return Ok(Exit::TerminalGone),
+            }
+        };
+        match msg {
+            Msg::Input(Event::Key(k)) => {
+                if let Some(key) = Key::from_event(&k) {
+                    // The end-to-end tests prove the panic path restores the terminal.
+                    if key == Key::code(crossterm::event::KeyCode::F(12))
+                        && std::env::var_os("DLSCOPE_TEST_PANIC").is_some()
+                    {
+                        panic!("test panic requested");
+                    }
+                    let was_animating = app.animating();
+                    dirty |= app.handle_key(key);
+                    if !was_animating && app.animating() {
+                        next_tick = Instant::now() + frame;
+                    }
+                }
+            }
+            Msg::Input(Event::Mouse(m)) => dirty |= app.handle_mouse(m),
+            Msg::Input(Event::Resize(..)) => dirty = true,
+            Msg::Input(_) => {}
+            Msg::Wake => dirty |= app.poll(),
+            Msg::InputGone => return Ok(Exit::TerminalGone),
+            Msg::Signal(sig) => {
+                return Ok(if sig == signal_hook::consts::SIGHUP {
+                    Exit::TerminalGone
+                } else {
+                    Exit::Signal(sig)
+                });
+            }
+        }
+        if app.should_quit() {
+            return Ok(Exit::Quit);
+        }
+    }
+}
+
+fn draw(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &App) -> io::Result<()> {
+    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    terminal.draw(|f| f.render_widget(app, f.area()))?;
+    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    Ok(())
+}
