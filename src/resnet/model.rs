@@ -595,7 +595,7 @@ impl Network {
         };
         match module.parent {
             Some(p) => self.modules[p].children.last() == Some(&index),
-            None => self.modules[index + 1..].iter().all(|m| m.parent.is_some()),
+            None => self.modules.iter().rposition(|m| m.parent.is_none()) == Some(index),
         }
     }
 
