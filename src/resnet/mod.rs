@@ -5,3 +5,4 @@ pub mod homework;
 pub mod model;
 pub mod notes;
 pub mod report;
+pub mod tab;

@@ -309,36 +309,6 @@ impl ModuleKind {
         }
     }
 
-    /// A short hyper-parameter summary, e.g. `"64→128 3×3 /2 pad 1"`.
-    pub fn details(&self) -> String {
-        match self {
-            ModuleKind::Conv2d(c) => {
-                let bias = if c.bias { " +bias" } else { "" };
-                format!(
-                    "{}→{} {}×{} /{} pad {}{bias}",
-                    c.in_channels, c.out_channels, c.kernel, c.kernel, c.stride, c.padding
-                )
-            }
-            ModuleKind::BatchNorm2d { num_features } => format!("{num_features} channels"),
-            ModuleKind::ReLU => String::new(),
-            ModuleKind::MaxPool2d {
-                kernel,
-                stride,
-                padding,
-            } => format!("{kernel}×{kernel} /{stride} pad {padding}"),
-            ModuleKind::Sequential(_) => String::new(),
-            ModuleKind::BasicBlock { stride } => format!("stride {stride}"),
-            ModuleKind::Bottleneck { stride, width } => format!("width {width}, stride {stride}"),
-            ModuleKind::AdaptiveAvgPool2d { output_hw } => {
-                format!("to {}×{}", output_hw.0, output_hw.1)
-            }
-            ModuleKind::Linear {
-                in_features,
-                out_features,
-            } => format!("{in_features}→{out_features}"),
-        }
-    }
-
     /// True for BatchNorm2d, the only ResNet layer whose computation differs between
     /// `model.train()` and `model.eval()` (torchvision's ResNet has no dropout).
     pub fn differs_between_train_and_eval(&self) -> bool {
@@ -572,6 +542,17 @@ impl Network {
                     && matches!(self.modules[p.module].kind, ModuleKind::Conv2d(_))
             })
             .fold(0u64, |acc, p| acc.saturating_add(p.numel))
+    }
+
+    /// One past the last index of the subtree rooted at `index` (pre-order keeps it contiguous).
+    pub fn subtree_end(&self, index: usize) -> usize {
+        let Some(root) = self.modules.get(index) else {
+            return index;
+        };
+        self.modules[index + 1..]
+            .iter()
+            .position(|m| m.depth <= root.depth)
+            .map_or(self.modules.len(), |k| index + 1 + k)
     }
 
     /// Index of the module with this dotted name.
@@ -1102,8 +1083,10 @@ mod tests {
     }
 
     #[test]
-    fn resnet18_macs_at_224() {
+    fn macs_at_224() {
         assert_eq!(net(Arch::Resnet18).total_macs(), 1_814_073_344);
+        // The widely quoted 4.09 GMACs of ResNet-50 (conv + fc only).
+        assert_eq!(net(Arch::Resnet50).total_macs(), 4_089_184_256);
     }
 
     /// MACs a second way: every conv costs (weights without bias) × (output positions).
@@ -1592,5 +1575,10 @@ mod tests {
             .collect();
         assert_eq!(names, ["layer2", "layer2.0", "layer2.0.downsample"]);
         assert_eq!(n.top_level().count(), 10);
+        let layer2 = n.find("layer2").unwrap();
+        assert_eq!(n.subtree_end(layer2), n.find("layer3").unwrap());
+        assert_eq!(n.subtree_end(fc), n.modules.len());
+        let ds = n.find("layer2.0.downsample").unwrap();
+        assert_eq!(n.subtree_end(ds), n.find("layer2.1").unwrap());
     }
 }

@@ -33,10 +33,10 @@ pub fn note(module: &Module) -> &'static str {
             }
         },
         ModuleKind::BatchNorm2d { .. } => {
-            "Batch norm: standardises each channel to zero mean and unit variance, then applies \
-             a learned scale γ and shift β. It sits before the ReLU so the ReLU sees centred, \
-             well-scaled inputs and keeps about half its units active. Because it removes the \
-             mean, a bias on the conv before it has no effect: β does that job."
+            "Batch norm: brings each channel to zero mean and unit variance, then applies a \
+             learned scale γ and shift β. Placed before the ReLU, it hands the ReLU centred \
+             inputs, so about half the units stay active. It also cancels any bias of the conv \
+             before it; β takes that role."
         }
         ModuleKind::ReLU => {
             "ReLU keeps positive values and zeroes the rest: the non-linearity between layers. \
@@ -65,10 +65,9 @@ pub fn note(module: &Module) -> &'static str {
              to its input, which keeps gradients flowing through deep stacks."
         }
         ModuleKind::Bottleneck { .. } => {
-            "A bottleneck residual block: a 1×1 conv narrows the channels, a 3×3 conv works at \
-             that width, and a 1×1 conv widens them four-fold; the input is added back before \
-             the last ReLU. torchvision (v1.5) puts the stride on the 3×3 conv, not the first \
-             1×1."
+            "A bottleneck block: a 1×1 conv narrows the channels, a 3×3 conv works at that \
+             width, a 1×1 conv widens them four-fold, and the input is added back before the \
+             last ReLU. torchvision (v1.5) strides on the 3×3 conv, not the first 1×1."
         }
         ModuleKind::AdaptiveAvgPool2d { .. } => {
             "Averages each channel over all positions, whatever the spatial size, leaving one \
@@ -91,12 +90,12 @@ pub fn mode_behaviour(module: &Module, mode: Mode) -> Option<&'static str> {
     }
     Some(match mode {
         Mode::Train => {
-            "Train mode: normalises with the current batch's own mean and variance, and blends \
-             them into running_mean and running_var (num_batches_tracked counts the updates)."
+            "Train mode: normalises by this batch's own mean and variance and blends them into \
+             running_mean and running_var."
         }
         Mode::Eval => {
-            "Eval mode: normalises with the stored running_mean and running_var, so an image's \
-             output no longer depends on the rest of its batch; the buffers stay fixed."
+            "Eval mode: normalises by the stored running_mean and running_var, so an image's \
+             output no longer depends on its batch."
         }
     })
 }
@@ -112,9 +111,10 @@ pub const REDUNDANT_BIAS_NOTE: &str = "A conv bias adds one constant per channel
      its own shift β. So such a bias never changes the output.";
 
 /// Why biases and BN parameters are kept out of weight decay (Problem 1d).
-pub const WEIGHT_DECAY_NOTE: &str = "Weight decay pulls parameters towards zero. Biases and \
-     batch-norm shifts and scales only move or rescale activations; shrinking them gives no \
-     smoother function, it just fights the right offset, so they are usually not decayed.";
+pub const WEIGHT_DECAY_NOTE: &str = "Weight decay pulls parameters towards zero. A bias or a \
+     batch-norm shift only sets an offset, and penalising it would favour data centred at zero \
+     over shifted data for no good reason. So biases and BN parameters are usually left \
+     undecayed.";
 
 #[cfg(test)]
 mod tests {

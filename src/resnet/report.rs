@@ -6,19 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::model::{Config, Network};
-
-/// `12345678` → `"12,345,678"`.
-pub fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::numfmt::group_thousands;
 
 /// `[512, 7, 7]`.
 pub fn shape_text(shape: &[u64]) -> String {
@@ -180,18 +168,6 @@ pub fn table(cfg: &Config, net: &Network, ascii: bool) -> String {
 mod tests {
     use super::*;
     use crate::resnet::model::{Arch, build};
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1000), "1,000");
-        assert_eq!(group_thousands(11_689_512), "11,689,512");
-        assert_eq!(group_thousands(u64::MAX), "18,446,744,073,709,551,615");
-        for n in [1u64, 12, 123_456, 1_234_567, 987_654_321_012] {
-            assert_eq!(group_thousands(n).replace(',', "").parse::<u64>(), Ok(n));
-        }
-    }
 
     #[test]
     fn json_has_exactly_the_listed_keys() {
