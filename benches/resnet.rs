@@ -1,1 +1,37 @@
-fn main() {}
+//! Benchmarks for the ResNet problem: building the deepest model with every count.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dlscope::app::{Options, TabId, render_to_buffer};
+use dlscope::resnet::model::{Arch, Config, build};
+use dlscope::snapshot::settled_app;
+use dlscope::theme::Ui;
+
+/// Whole module tree, parameter and buffer lists, shapes, MACs and totals for resnet152.
+fn resnet_model_resnet152(c: &mut Criterion) {
+    let cfg = Config {
+        arch: Arch::Resnet152,
+        ..Config::default()
+    };
+    c.bench_function("resnet_model_resnet152", |b| {
+        b.iter(|| {
+            let net = build(black_box(&cfg));
+            black_box((net.total_params(), net.total_macs(), net.groups()))
+        })
+    });
+}
+
+/// One whole frame of the ResNet tab at 160×48 (tree, controls, summary, module note).
+fn render_resnet_160x48(c: &mut Criterion) {
+    let Ok(app) = settled_app(TabId::Resnet, Ui::standard(), &Options::default()) else {
+        eprintln!("render_resnet_160x48: the ResNet tab is not registered; skipped");
+        return;
+    };
+    c.bench_function("render_resnet_160x48", |b| {
+        b.iter(|| black_box(render_to_buffer(black_box(&app), 160, 48)))
+    });
+}
+
+criterion_group!(benches, resnet_model_resnet152, render_resnet_160x48);
+criterion_main!(benches);

@@ -152,6 +152,8 @@ pub struct Options {
     /// `--input` for the low-rank tab.
     pub lowrank_input: Option<std::path::PathBuf>,
     pub max_side: Option<usize>,
+    /// The ResNet tab's starting model (`--arch`, `--num-classes`, `--input-size`, `--conv-bias`).
+    pub resnet: crate::resnet::model::Config,
 }
 
 pub struct App {
@@ -167,8 +169,10 @@ pub struct App {
 impl App {
     /// The app with every tab, built for `waker` (headless or the terminal loop's).
     pub fn new(ui: Ui, waker: &Waker, options: &Options) -> color_eyre::Result<App> {
-        let _ = (waker, options);
-        let tabs: Vec<(TabId, Box<dyn AnyTab>)> = Vec::new();
+        let tabs: Vec<(TabId, Box<dyn AnyTab>)> = vec![(
+            TabId::Resnet,
+            Box::new(crate::resnet::tab::ResnetTab::new(waker, options.resnet)),
+        )];
         Ok(App::with_tabs(ui, tabs))
     }
 

@@ -1,0 +1,99 @@
+//! Whole-screen snapshots of the ResNet tab, driven by keys through the headless capture.
+
+use dlscope::app::{Options, TabId, buffer_text};
+use dlscope::keymap::parse_keys;
+use dlscope::snapshot::capture;
+use dlscope::theme::{ColorDepth, Ui};
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+fn screen(width: u16, height: u16, keys: &str, ui: Ui) -> Buffer {
+    let keys = parse_keys(keys).expect("key names");
+    capture(TabId::Resnet, width, height, &keys, ui, &Options::default()).expect("resnet tab")
+}
+
+fn text(width: u16, height: u16, keys: &str) -> String {
+    buffer_text(&screen(width, height, keys, Ui::standard()))
+}
+
+#[test]
+fn resnet_80x24() {
+    insta::assert_snapshot!(text(80, 24, ""));
+}
+
+#[test]
+fn resnet_160x48() {
+    insta::assert_snapshot!(text(160, 48, ""));
+}
+
+#[test]
+fn resnet_200x60_expanded_with_conv_bias() {
+    insta::assert_snapshot!(text(200, 60, "e j j j j j j j j j b"));
+}
+
+#[test]
+fn resnet_80x24_homework_check_panel() {
+    let screen = text(80, 24, "p");
+    assert!(screen.contains("29 of 32 printed figures agree"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_80x24_summary_panel() {
+    insta::assert_snapshot!(text(80, 24, "p p"));
+}
+
+#[test]
+fn resnet_160x48_resnet50_eval_on_a_batch_norm() {
+    // Two architectures on, eval mode, the stem's batch norm selected.
+    let screen = text(160, 48, "a a t j");
+    assert!(screen.contains("25,557,032"));
+    assert!(screen.contains("Eval mode"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_80x24_deep_in_the_tree() {
+    // Into layer1.0 and onto its second conv, with 10 classes and a 160x192 input.
+    insta::assert_snapshot!(text(80, 24, "j j j j j Right Right j j j C C Y Y X"));
+}
+
+#[test]
+fn resnet_120x40_check_in_the_side_column() {
+    insta::assert_snapshot!(text(120, 40, "p"));
+}
+
+#[test]
+fn resnet_80x24_ascii() {
+    let buf = screen(80, 24, "b", Ui::new(ColorDepth::Ansi16, false));
+    let screen = buffer_text(&buf);
+    assert!(screen.is_ascii(), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_160x48_ascii_every_panel() {
+    for keys in ["", "p", "p p", "e b t"] {
+        for (w, h) in [(80, 24), (160, 48), (200, 60)] {
+            let screen = buffer_text(&screen(w, h, keys, Ui::new(ColorDepth::Ansi16, false)));
+            assert!(screen.is_ascii(), "{w}x{h} after {keys:?}:\n{screen}");
+        }
+    }
+}
+
+#[test]
+fn resnet_80x24_no_color() {
+    let buf = screen(80, 24, "", Ui::new(ColorDepth::None, true));
+    for cell in buf.content() {
+        assert!(
+            matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+            "a coloured cell under NO_COLOR: {cell:?}"
+        );
+    }
+    insta::assert_snapshot!(buffer_text(&buf));
+}
+
+#[test]
+fn resnet_80x24_styled() {
+    insta::assert_debug_snapshot!(screen(80, 24, "j", Ui::standard()));
+}
