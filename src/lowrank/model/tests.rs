@@ -389,10 +389,10 @@ fn descent_on_the_camera_comes_within_one_percent_of_eckart_young() {
     let optimum = optimal_loss(&camera, 10);
     let started = std::time::Instant::now();
     let mut reached = None;
-    for chunk in 0..40 {
-        descent.step(50);
+    for chunk in 1..=200 {
+        descent.step(10);
         if gap_percent(descent.loss(), optimum) < 1.0 {
-            reached = Some((chunk + 1) * 50);
+            reached = Some(chunk * 10);
             break;
         }
     }
