@@ -1,5 +1,6 @@
 //! Benchmarks for Problem 2: the thin SVD of the built-in camera (compare with
-//! benches/lowrank_numpy.py), one rank slider step, and one gradient-descent iteration.
+//! benches/lowrank_numpy.py), one rank slider step, one gradient-descent iteration, and one
+//! full frame of the tab.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -58,5 +59,26 @@ fn descent_iteration(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, svd, rank_step, descent_iteration);
+fn render(c: &mut Criterion) {
+    let app = dlscope::snapshot::settled_app(
+        dlscope::app::TabId::Lowrank,
+        dlscope::theme::Ui::standard(),
+        &dlscope::app::Options::default(),
+    )
+    .expect("the tab builds");
+    c.bench_function("render_lowrank_160x48", |b| {
+        b.iter(|| black_box(dlscope::app::render_to_buffer(&app, 160, 48)))
+    });
+    let truecolor = dlscope::snapshot::settled_app(
+        dlscope::app::TabId::Lowrank,
+        dlscope::theme::Ui::new(dlscope::theme::ColorDepth::TrueColor, true),
+        &dlscope::app::Options::default(),
+    )
+    .expect("the tab builds");
+    c.bench_function("render_lowrank_160x48_truecolor", |b| {
+        b.iter(|| black_box(dlscope::app::render_to_buffer(&truecolor, 160, 48)))
+    });
+}
+
+criterion_group!(benches, svd, rank_step, descent_iteration, render);
 criterion_main!(benches);

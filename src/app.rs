@@ -167,8 +167,10 @@ pub struct App {
 impl App {
     /// The app with every tab, built for `waker` (headless or the terminal loop's).
     pub fn new(ui: Ui, waker: &Waker, options: &Options) -> color_eyre::Result<App> {
-        let _ = (waker, options);
-        let tabs: Vec<(TabId, Box<dyn AnyTab>)> = Vec::new();
+        let tabs: Vec<(TabId, Box<dyn AnyTab>)> = vec![(
+            TabId::Lowrank,
+            Box::new(crate::lowrank::tab::LowrankTab::new(waker, options)?),
+        )];
         Ok(App::with_tabs(ui, tabs))
     }
 

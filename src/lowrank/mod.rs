@@ -8,3 +8,4 @@
 pub mod input;
 pub mod model;
 pub mod report;
+pub mod tab;

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::input::Loaded;
 use super::model::{Decomposition, Readouts};
+use crate::numfmt;
 
 /// How many leading singular values the text summary lists.
 pub const SUMMARY_SINGULAR_VALUES: usize = 8;
@@ -116,8 +117,8 @@ pub fn summary(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readou
         "storage",
         format!(
             "{} numbers factored, {} dense ({:.2} %)",
-            readouts.storage.factored,
-            readouts.storage.dense,
+            numfmt::group_thousands(readouts.storage.factored),
+            numfmt::group_thousands(readouts.storage.dense),
             100.0 * readouts.storage.ratio()
         ),
     );

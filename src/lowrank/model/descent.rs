@@ -106,6 +106,11 @@ impl GradientDescent {
         self.spectral_norm
     }
 
+    /// (m, n) of the data.
+    pub fn shape(&self) -> (usize, usize) {
+        self.matrix.dim()
+    }
+
     /// r.
     pub fn rank(&self) -> usize {
         self.a.ncols()
