@@ -35,6 +35,11 @@ fn camera_80x24() {
 }
 
 #[test]
+fn camera_at_the_smallest_size_64x20() {
+    insta::assert_snapshot!(screen(64, 20, "p", Ui::standard(), None));
+}
+
+#[test]
 fn camera_160x48() {
     insta::assert_snapshot!(screen(160, 48, "", Ui::standard(), None));
 }

@@ -964,6 +964,15 @@ mod tests {
     }
 
     #[test]
+    fn help_texts_are_ascii() {
+        // The help overlay shows them in both glyph sets.
+        for b in KEYS {
+            assert!(b.help.is_ascii(), "{}", b.help);
+            assert!(b.hint.is_none_or(str::is_ascii));
+        }
+    }
+
+    #[test]
     fn every_key_is_bound_once() {
         let mut seen = Vec::new();
         for b in KEYS {

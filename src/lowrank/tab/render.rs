@@ -20,6 +20,9 @@ use crate::widgets::{self, panel};
 /// Below this body size the tab shows one image at a time and one lower panel.
 pub(super) const WIDE_MIN: (u16, u16) = (120, 36);
 
+/// Columns the readouts panel needs for its longest lines.
+const READOUTS_WIDTH: u16 = 38;
+
 /// Text in Unicode or its ASCII stand-in.
 fn pick<'a>(ui: &Ui, unicode: &'a str, ascii: &'a str) -> &'a str {
     if ui.glyphs.unicode { unicode } else { ascii }
@@ -59,12 +62,19 @@ fn split_rows(area: Rect, height: u16) -> (Rect, Rect) {
 
 impl LowrankTab {
     pub(super) fn render_narrow(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let image_w = (area
+        // A square image fills the height; the readouts keep the 38 columns their lines need
+        // when the screen allows, else the screen is halved.
+        let square = area
             .height
             .saturating_sub(2)
             .saturating_mul(2)
-            .saturating_add(2))
-        .min(area.width / 2 + 2);
+            .saturating_add(2);
+        let room = if area.width >= READOUTS_WIDTH + 20 {
+            area.width - READOUTS_WIDTH
+        } else {
+            area.width / 2
+        };
+        let image_w = square.min(room);
         let (left, right) = split_columns(area, image_w);
         self.render_image_panel(left, buf, ui, self.view, true);
         let (top, bottom) = split_rows(right, 9.min(right.height / 2 + 1));
@@ -126,6 +136,7 @@ impl LowrankTab {
                 numfmt::general(ready.value_range.0, 3),
                 numfmt::general(ready.value_range.1, 3)
             ),
+            (Some(ready), View::Approximation) if hint => format!("rank {}", ready.rank()),
             (Some(ready), View::Approximation) => format!("rank {} approximation", ready.rank()),
             (Some(ready), View::Residual) => format!(
                 "residual {}{}",
