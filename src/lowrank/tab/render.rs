@@ -215,8 +215,8 @@ impl LowrankTab {
                 number(numfmt::general(r.error_sq_tail, 8)),
                 dim(format!(
                     " {}{}",
-                    pick(ui, "Δ ", "diff "),
-                    numfmt::sci(r.identity_gap, 1)
+                    pick(ui, "|Δ| ", "|diff| "),
+                    rounding_bound(r.identity_gap)
                 )),
             ]),
             Line::from(vec![
@@ -432,11 +432,11 @@ impl LowrankTab {
         ]));
         lines.push(Line::from(vec![
             hint("max |AB - A*B*| ".to_string()),
-            number(numfmt::sci(readout.max_product_change, 2)),
+            number(rounding_bound(readout.max_product_change)),
         ]));
         lines.push(Line::from(vec![
-            hint("error change    ".to_string()),
-            number(numfmt::sci(readout.error_change, 2)),
+            hint("|error change|  ".to_string()),
+            number(rounding_bound(readout.error_change)),
         ]));
         let used = widgets::lines(inner, buf, &lines);
         note(
@@ -621,6 +621,18 @@ impl LowrankTab {
     }
 }
 
+/// A quantity that is zero up to rounding, shown as the power of ten it stays below
+/// ("< 1e-13"), so the screen does not depend on the last bits of floating point.
+fn rounding_bound(x: f64) -> String {
+    if x == 0.0 {
+        "= 0".to_string()
+    } else if !x.is_finite() {
+        numfmt::sci(x, 2)
+    } else {
+        format!("< 1e{}", x.abs().log10().floor() as i32 + 1)
+    }
+}
+
 /// Whole numbers without decimals, others with three significant digits.
 fn short_number(v: f64) -> String {
     if v.is_finite() && v == v.round() && v.abs() < 1e9 {
@@ -639,4 +651,24 @@ fn note(area: Rect, buf: &mut Buffer, ui: &Ui, text: &str) {
     Paragraph::new(Span::styled(text.to_string(), ui.theme.dim))
         .wrap(Wrap { trim: true })
         .render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_bounds_are_the_next_power_of_ten() {
+        assert_eq!(rounding_bound(0.0), "= 0");
+        assert_eq!(rounding_bound(-7e-14), "< 1e-13");
+        assert_eq!(rounding_bound(6e-14), "< 1e-13");
+        assert_eq!(rounding_bound(2.5), "< 1e1");
+        assert_eq!(rounding_bound(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn short_numbers_drop_zero_decimals() {
+        assert_eq!(short_number(-1.0), "-1");
+        assert_eq!(short_number(0.25), "0.250");
+    }
 }
