@@ -169,10 +169,16 @@ pub struct App {
 impl App {
     /// The app with every tab, built for `waker` (headless or the terminal loop's).
     pub fn new(ui: Ui, waker: &Waker, options: &Options) -> color_eyre::Result<App> {
-        let tabs: Vec<(TabId, Box<dyn AnyTab>)> = vec![(
-            TabId::Resnet,
-            Box::new(crate::resnet::tab::ResnetTab::new(waker, options.resnet)),
-        )];
+        let tabs: Vec<(TabId, Box<dyn AnyTab>)> = vec![
+            (
+                TabId::Resnet,
+                Box::new(crate::resnet::tab::ResnetTab::new(waker, options.resnet)),
+            ),
+            (
+                TabId::Lowrank,
+                Box::new(crate::lowrank::tab::LowrankTab::new(waker, options)?),
+            ),
+        ];
         Ok(App::with_tabs(ui, tabs))
     }
 

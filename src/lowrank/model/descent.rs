@@ -1,0 +1,279 @@
+//! Beyond the homework: train A (m×r) and B (r×n) by plain gradient descent on
+//! L(A, B) = ½‖X − AB‖²_F, from a small random start, and compare with the Eckart–Young optimum
+//! ½ Σ_{i>r} σᵢ².
+//!
+//! The gradients are ∇_A L = (AB − X)Bᵀ = A(BBᵀ) − XBᵀ and ∇_B L = Aᵀ(AB − X) = (AᵀA)B − AᵀX,
+//! evaluated without forming the m×n residual: each iteration costs two products with X.
+//!
+//! Step size. Near the balanced optimum (‖A‖₂² = ‖B‖₂² = σ₁) the curvature of L along the top
+//! singular pair is 2σ₁ (for the scalar ½(σ − ab)² at a = b = √σ the Hessian is σ[[1, 1], [1, 1]]),
+//! so gradient descent is stable for η < 1/σ₁. We take η = [`STEP_FRACTION`]/σ₁ with σ₁ estimated
+//! from the data by power iteration on XᵀX, so the descent does not depend on the SVD.
+
+use std::sync::Arc;
+
+use faer::{Accum, Mat, MatRef, Par};
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
+
+use super::{Decomposition, FaerMat, to_ndarray_col_major};
+
+/// η σ₁: below the stability limit 1 with room for a power-iteration estimate a little low.
+pub const STEP_FRACTION: f64 = 0.9;
+
+/// Initial entries are N(0, s²) with s = INIT_SCALE · √(σ₁ / max(m, n)): a small fraction of the
+/// entry size of the top term √σ₁ u₁ of the optimum, so training starts near the saddle at 0.
+pub const INIT_SCALE: f64 = 0.01;
+
+/// Power iteration stops when successive estimates of σ₁² agree to this relative tolerance.
+const POWER_TOLERANCE: f64 = 1e-12;
+const POWER_MAX_ITERATIONS: usize = 500;
+
+/// Plain gradient descent on ½‖X − AB‖²_F.
+#[derive(Debug, Clone)]
+pub struct GradientDescent {
+    matrix: Arc<Array2<f64>>,
+    frobenius_sq: f64,
+    a: Mat<f64>,
+    b: Mat<f64>,
+    /// X Bᵀ and Aᵀ X at the current iterate.
+    x_bt: Mat<f64>,
+    at_x: Mat<f64>,
+    step_size: f64,
+    spectral_norm: f64,
+    losses: Vec<f64>,
+    diverged: bool,
+    par: Par,
+}
+
+impl GradientDescent {
+    /// Start at rank `rank` from a seeded small Gaussian A, B, with η = STEP_FRACTION / σ₁.
+    /// For the zero matrix (σ₁ = 0) the step is 0: the start is already optimal up to its size.
+    pub fn new(matrix: Arc<Array2<f64>>, rank: usize, seed: u64) -> Self {
+        let (m, n) = matrix.dim();
+        let mut rng = StdRng::seed_from_u64(seed);
+        let spectral_norm = spectral_norm_estimate(&matrix, &mut rng);
+        let step_size = if spectral_norm > 0.0 {
+            STEP_FRACTION / spectral_norm
+        } else {
+            0.0
+        };
+        let init_std = INIT_SCALE * (spectral_norm / m.max(n).max(1) as f64).sqrt();
+        let a = Mat::from_fn(m, rank, |_, _| {
+            init_std * rng.sample::<f64, _>(StandardNormal)
+        });
+        let b = Mat::from_fn(rank, n, |_, _| {
+            init_std * rng.sample::<f64, _>(StandardNormal)
+        });
+        let frobenius_sq = matrix.iter().map(|x| x * x).sum();
+        let par = if m.saturating_mul(n).saturating_mul(rank) < (1 << 22) {
+            Par::Seq
+        } else {
+            Par::rayon(0)
+        };
+        let mut descent = Self {
+            matrix,
+            frobenius_sq,
+            x_bt: Mat::zeros(m, rank),
+            at_x: Mat::zeros(rank, n),
+            a,
+            b,
+            step_size,
+            spectral_norm,
+            losses: Vec::new(),
+            diverged: false,
+            par,
+        };
+        descent.refresh();
+        descent
+    }
+
+    /// Replace the step size η (for experiments beyond the stable choice).
+    pub fn with_step_size(mut self, step_size: f64) -> Self {
+        self.step_size = step_size;
+        self
+    }
+
+    /// η.
+    pub fn step_size(&self) -> f64 {
+        self.step_size
+    }
+
+    /// The power-iteration estimate of σ₁ the step size was chosen from.
+    pub fn spectral_norm(&self) -> f64 {
+        self.spectral_norm
+    }
+
+    /// (m, n) of the data.
+    pub fn shape(&self) -> (usize, usize) {
+        self.matrix.dim()
+    }
+
+    /// r.
+    pub fn rank(&self) -> usize {
+        self.a.ncols()
+    }
+
+    /// Iterations taken so far.
+    pub fn iterations(&self) -> usize {
+        self.losses.len().saturating_sub(1)
+    }
+
+    /// L at every iterate, starting with the initial one.
+    pub fn losses(&self) -> &[f64] {
+        &self.losses
+    }
+
+    /// L at the current iterate.
+    pub fn loss(&self) -> f64 {
+        self.losses.last().copied().unwrap_or(f64::NAN)
+    }
+
+    /// True once the loss stopped being finite; no further steps are taken.
+    pub fn diverged(&self) -> bool {
+        self.diverged
+    }
+
+    /// The current A (m×r).
+    pub fn a(&self) -> Array2<f64> {
+        to_ndarray_col_major(self.a.as_ref())
+    }
+
+    /// The current B (r×n).
+    pub fn b(&self) -> Array2<f64> {
+        to_ndarray_col_major(self.b.as_ref())
+    }
+
+    /// ½‖X − AB‖²_F summed entry by entry from the product (a check on [`Self::loss`]).
+    pub fn loss_direct(&self) -> f64 {
+        let product = &self.a * &self.b;
+        let mut sum = 0.0;
+        for ((i, j), x) in self.matrix.indexed_iter() {
+            let d = x - product[(i, j)];
+            sum += d * d;
+        }
+        0.5 * sum
+    }
+
+    /// (∇_A L, ∇_B L) at the current iterate: (A(BBᵀ) − XBᵀ, (AᵀA)B − AᵀX).
+    pub fn gradients(&self) -> (Array2<f64>, Array2<f64>) {
+        let (grad_a, grad_b) = self.gradient_mats();
+        (
+            to_ndarray_col_major(grad_a.as_ref()),
+            to_ndarray_col_major(grad_b.as_ref()),
+        )
+    }
+
+    fn gradient_mats(&self) -> (Mat<f64>, Mat<f64>) {
+        let at_a = self.a.transpose() * &self.a;
+        let b_bt = &self.b * self.b.transpose();
+        let grad_a = &self.a * &b_bt - &self.x_bt;
+        let grad_b = &at_a * &self.b - &self.at_x;
+        (grad_a, grad_b)
+    }
+
+    /// Take `iterations` steps A ← A − η∇_A L, B ← B − η∇_B L (both gradients at the old point).
+    pub fn step(&mut self, iterations: usize) {
+        for _ in 0..iterations {
+            if self.diverged {
+                return;
+            }
+            let (grad_a, grad_b) = self.gradient_mats();
+            self.a -= faer::Scale(self.step_size) * &grad_a;
+            self.b -= faer::Scale(self.step_size) * &grad_b;
+            self.refresh();
+        }
+    }
+
+    /// Recompute X Bᵀ, Aᵀ X and the loss at the current iterate.
+    fn refresh(&mut self) {
+        let x = FaerMat::new(self.matrix.view());
+        let x = x.as_ref();
+        faer::linalg::matmul::matmul(
+            self.x_bt.as_mut(),
+            Accum::Replace,
+            x,
+            self.b.transpose(),
+            1.0,
+            self.par,
+        );
+        faer::linalg::matmul::matmul(
+            self.at_x.as_mut(),
+            Accum::Replace,
+            self.a.transpose(),
+            x,
+            1.0,
+            self.par,
+        );
+        let loss = self.loss_from_products();
+        if !loss.is_finite() {
+            self.diverged = true;
+        }
+        self.losses.push(loss);
+    }
+
+    /// ½(‖X‖²_F − 2⟨A, XBᵀ⟩ + ⟨AᵀA, BBᵀ⟩) = ½‖X − AB‖²_F.
+    fn loss_from_products(&self) -> f64 {
+        let cross = inner(self.a.as_ref(), self.x_bt.as_ref());
+        let at_a = self.a.transpose() * &self.a;
+        let b_bt = &self.b * self.b.transpose();
+        let quadratic = inner(at_a.as_ref(), b_bt.as_ref());
+        // Rounding can take the expansion a hair below zero at an exact fit.
+        (0.5 * (self.frobenius_sq - 2.0 * cross + quadratic)).max(0.0)
+    }
+}
+
+/// ⟨P, Q⟩ = Σᵢⱼ PᵢⱼQᵢⱼ.
+fn inner(p: MatRef<'_, f64>, q: MatRef<'_, f64>) -> f64 {
+    let mut sum = 0.0;
+    for j in 0..p.ncols() {
+        for i in 0..p.nrows() {
+            sum += p[(i, j)] * q[(i, j)];
+        }
+    }
+    sum
+}
+
+/// σ₁ = √λ_max(XᵀX) by power iteration from a random start (an estimate from below).
+pub fn spectral_norm_estimate(matrix: &Array2<f64>, rng: &mut impl Rng) -> f64 {
+    let n = matrix.ncols();
+    if matrix.is_empty() {
+        return 0.0;
+    }
+    let mut v: ndarray::Array1<f64> = (0..n).map(|_| rng.sample(StandardNormal)).collect();
+    let mut estimate = 0.0;
+    for _ in 0..POWER_MAX_ITERATIONS {
+        let norm = v.dot(&v).sqrt();
+        if norm == 0.0 || !norm.is_finite() {
+            break;
+        }
+        v /= norm;
+        let xv = matrix.dot(&v);
+        let next = xv.dot(&xv);
+        v = matrix.t().dot(&xv);
+        let converged = (next - estimate).abs() <= POWER_TOLERANCE * next;
+        estimate = next;
+        if converged {
+            break;
+        }
+    }
+    estimate.sqrt()
+}
+
+/// ½ Σ_{i>r} σᵢ²: the smallest value L can reach at rank r (Eckart–Young).
+pub fn optimal_loss(decomposition: &Decomposition, rank: usize) -> f64 {
+    0.5 * decomposition.tail_energy(rank)
+}
+
+/// How far `loss` is above `optimum`, in percent of the optimum (0 when both are 0).
+pub fn gap_percent(loss: f64, optimum: f64) -> f64 {
+    if optimum > 0.0 {
+        100.0 * (loss - optimum) / optimum
+    } else if loss <= 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
+    }
+}

@@ -1,0 +1,246 @@
+//! Headless output for Problem 2: a JSON document and a readable text summary, both built from
+//! the model's [`Readouts`].
+
+use std::fmt::{self, Write as _};
+
+use serde_json::{Value, json};
+
+use super::input::Loaded;
+use super::model::{Decomposition, Readouts};
+use crate::numfmt;
+
+/// How many leading singular values the text summary lists.
+pub const SUMMARY_SINGULAR_VALUES: usize = 8;
+
+/// A requested rank the matrix cannot have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankTooLarge {
+    pub rank: usize,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+impl fmt::Display for RankTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "--rank {} is larger than min(rows, cols) = {}",
+            self.rank,
+            self.rows.min(self.cols)
+        )
+    }
+}
+
+impl std::error::Error for RankTooLarge {}
+
+/// Accept a rank 0 ≤ r ≤ min(rows, cols).
+pub fn validate(rank: usize, rows: usize, cols: usize) -> Result<usize, RankTooLarge> {
+    if rank > rows.min(cols) {
+        Err(RankTooLarge { rank, rows, cols })
+    } else {
+        Ok(rank)
+    }
+}
+
+/// The JSON document: source, shape, rank, downscaling, every singular value, the error both
+/// ways, relative error, energy, storage and the ranks needed for 90 / 99 / 99.9 % of the energy.
+pub fn json(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readouts) -> Value {
+    let ranks: serde_json::Map<String, Value> = readouts
+        .ranks_for_energy
+        .iter()
+        .map(|(fraction, rank)| (fraction.to_string(), json!(rank)))
+        .collect();
+    json!({
+        "source": loaded.name,
+        "rows": readouts.rows,
+        "cols": readouts.cols,
+        "rank": readouts.rank,
+        "downscaled_from": loaded.downscaled_from.map(|(m, n)| vec![m, n]),
+        "singular_values": decomposition.svd.singular_values,
+        "error_sq": readouts.error_sq,
+        "error_sq_tail": readouts.error_sq_tail,
+        "relative_error": readouts.relative_error,
+        "energy_captured": readouts.energy_captured,
+        "storage": {
+            "factored": readouts.storage.factored,
+            "dense": readouts.storage.dense,
+        },
+        "ranks_for_energy": ranks,
+    })
+}
+
+/// A few aligned lines: the input, the rank, the error computed both ways (Eckart–Young),
+/// energy, storage, ranks for energy levels and the leading singular values.
+pub fn summary(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readouts) -> String {
+    let mut out = String::new();
+    let shape = match loaded.downscaled_from {
+        Some((m, n)) => format!(
+            "{}×{} (downscaled from {m}×{n})",
+            readouts.rows, readouts.cols
+        ),
+        None => format!("{}×{}", readouts.rows, readouts.cols),
+    };
+    let line = |out: &mut String, label: &str, value: String| {
+        let _ = writeln!(out, "{label:<18}{value}");
+    };
+    line(&mut out, "source", format!("{}, {shape}", loaded.name));
+    line(
+        &mut out,
+        "rank",
+        format!("{} of {}", readouts.rank, decomposition.max_rank()),
+    );
+    line(
+        &mut out,
+        "‖X − A*B*‖²_F",
+        format!("{:.10}", readouts.error_sq),
+    );
+    line(
+        &mut out,
+        "Σ_{i>r} σᵢ²",
+        format!(
+            "{:.10}   (difference {:.1e})",
+            readouts.error_sq_tail, readouts.identity_gap
+        ),
+    );
+    line(
+        &mut out,
+        "relative error",
+        format!("{:.6}", readouts.relative_error),
+    );
+    line(
+        &mut out,
+        "energy captured",
+        format!("{:.4} %", 100.0 * readouts.energy_captured),
+    );
+    line(
+        &mut out,
+        "storage",
+        format!(
+            "{} numbers factored, {} dense ({:.2} %)",
+            numfmt::group_thousands(readouts.storage.factored),
+            numfmt::group_thousands(readouts.storage.dense),
+            100.0 * readouts.storage.ratio()
+        ),
+    );
+    let ranks = readouts
+        .ranks_for_energy
+        .iter()
+        .map(|(fraction, rank)| format!("{}%: {rank}", 100.0 * fraction))
+        .collect::<Vec<_>>()
+        .join("   ");
+    line(&mut out, "rank for energy", ranks);
+    let values = &decomposition.svd.singular_values;
+    let mut top = values
+        .iter()
+        .take(SUMMARY_SINGULAR_VALUES)
+        .map(|s| format!("{s:.6}"))
+        .collect::<Vec<_>>()
+        .join("  ");
+    if values.len() > SUMMARY_SINGULAR_VALUES {
+        top.push_str("  …");
+    }
+    line(&mut out, "singular values", top);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lowrank::model::Reconstruction;
+    use ndarray::array;
+    use std::sync::Arc;
+
+    fn small() -> (Loaded, Arc<Decomposition>, Readouts) {
+        let x = array![[3.0, 0.0], [0.0, 1.0], [0.0, 0.0]];
+        let loaded = Loaded {
+            name: "tiny".into(),
+            matrix: x.clone(),
+            downscaled_from: Some((30, 20)),
+            is_image: false,
+        };
+        let decomposition = Arc::new(Decomposition::compute(x).unwrap());
+        let mut reconstruction = Reconstruction::new(Arc::clone(&decomposition));
+        reconstruction.set_rank(1);
+        let readouts = Readouts::compute(&reconstruction);
+        (loaded, decomposition, readouts)
+    }
+
+    #[test]
+    fn validate_rejects_too_large_rank() {
+        assert_eq!(validate(512, 512, 600), Ok(512));
+        let err = validate(600, 512, 512).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--rank 600 is larger than min(rows, cols) = 512"
+        );
+    }
+
+    #[test]
+    fn json_has_exactly_the_documented_keys() {
+        let (loaded, decomposition, readouts) = small();
+        let value = json(&loaded, &decomposition, &readouts);
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "cols",
+                "downscaled_from",
+                "energy_captured",
+                "error_sq",
+                "error_sq_tail",
+                "rank",
+                "ranks_for_energy",
+                "relative_error",
+                "rows",
+                "singular_values",
+                "source",
+                "storage"
+            ]
+        );
+        assert_eq!(value["source"], "tiny");
+        assert_eq!(value["rows"], 3);
+        assert_eq!(value["cols"], 2);
+        assert_eq!(value["rank"], 1);
+        assert_eq!(value["downscaled_from"], json!([30, 20]));
+        // X = diag(3, 1) padded: σ = (3, 1); at rank 1 the error is 1² = 1 of 10.
+        let sv = value["singular_values"].as_array().unwrap();
+        assert_eq!(sv.len(), 2);
+        assert!((sv[0].as_f64().unwrap() - 3.0).abs() < 1e-14);
+        assert!((value["error_sq"].as_f64().unwrap() - 1.0).abs() < 1e-14);
+        assert!((value["error_sq_tail"].as_f64().unwrap() - 1.0).abs() < 1e-14);
+        assert!((value["energy_captured"].as_f64().unwrap() - 0.9).abs() < 1e-14);
+        assert!((value["relative_error"].as_f64().unwrap() - 0.1f64.sqrt()).abs() < 1e-14);
+        assert_eq!(value["storage"], json!({"factored": 5, "dense": 6}));
+        assert_eq!(
+            value["ranks_for_energy"],
+            json!({"0.9": 1, "0.99": 2, "0.999": 2})
+        );
+    }
+
+    #[test]
+    fn json_downscaled_from_is_null_when_not_downscaled() {
+        let (mut loaded, decomposition, readouts) = small();
+        loaded.downscaled_from = None;
+        assert_eq!(
+            json(&loaded, &decomposition, &readouts)["downscaled_from"],
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn summary_names_the_input_and_the_error_identity() {
+        let (loaded, decomposition, readouts) = small();
+        let text = summary(&loaded, &decomposition, &readouts);
+        assert!(text.starts_with("source            tiny, 3×2 (downscaled from 30×20)\n"));
+        assert!(text.contains("rank              1 of 2\n"));
+        assert!(text.contains("‖X − A*B*‖²_F     1.0000000000\n"));
+        assert!(text.contains("90%: 1   99%: 2   99.9%: 2"));
+        assert!(text.contains("singular values   3.000000  1.000000\n"));
+    }
+}

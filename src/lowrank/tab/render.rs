@@ -1,0 +1,674 @@
+//! Drawing the Low-rank tab: two layouts (one image and one lower panel when narrow, three
+//! images and three panels when wide) and one function per panel. Everything drawn here was
+//! computed before: this module only lays out, formats and fits.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::{LowrankTab, Panel, Transform, View};
+use crate::lowrank::input::Source;
+use crate::lowrank::model::symmetry;
+use crate::numfmt;
+use crate::theme::Ui;
+use crate::widgets::image::GreyImage;
+use crate::widgets::log_chart::{LogChart, RefLine, Scale, Series};
+use crate::widgets::slider::{Slider, linear_position};
+use crate::widgets::{self, panel};
+
+/// Below this body size the tab shows one image at a time and one lower panel.
+pub(super) const WIDE_MIN: (u16, u16) = (120, 36);
+
+/// Columns the readouts panel needs for its longest lines.
+const READOUTS_WIDTH: u16 = 38;
+
+/// Text in Unicode or its ASCII stand-in.
+fn pick<'a>(ui: &Ui, unicode: &'a str, ascii: &'a str) -> &'a str {
+    if ui.glyphs.unicode { unicode } else { ascii }
+}
+
+fn shape_text(ui: &Ui, (m, n): (usize, usize)) -> String {
+    format!("{m}{}{n}", ui.glyphs.times)
+}
+
+/// Splits `area` into a left part of `width` (at most all of it) and the rest.
+fn split_columns(area: Rect, width: u16) -> (Rect, Rect) {
+    let w = width.min(area.width);
+    (
+        Rect::new(area.x, area.y, w, area.height),
+        Rect::new(
+            area.x.saturating_add(w),
+            area.y,
+            area.width - w,
+            area.height,
+        ),
+    )
+}
+
+/// Splits `area` into a top part of `height` (at most all of it) and the rest.
+fn split_rows(area: Rect, height: u16) -> (Rect, Rect) {
+    let h = height.min(area.height);
+    (
+        Rect::new(area.x, area.y, area.width, h),
+        Rect::new(
+            area.x,
+            area.y.saturating_add(h),
+            area.width,
+            area.height - h,
+        ),
+    )
+}
+
+impl LowrankTab {
+    pub(super) fn render_narrow(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        // A square image fills the height; the readouts keep the 38 columns their lines need
+        // when the screen allows, else the screen is halved.
+        let square = area
+            .height
+            .saturating_sub(2)
+            .saturating_mul(2)
+            .saturating_add(2);
+        let room = if area.width >= READOUTS_WIDTH + 20 {
+            area.width - READOUTS_WIDTH
+        } else {
+            area.width / 2
+        };
+        let image_w = square.min(room);
+        let (left, right) = split_columns(area, image_w);
+        self.render_image_panel(left, buf, ui, self.view, true);
+        let (top, bottom) = split_rows(right, 9.min(right.height / 2 + 1));
+        self.render_readouts(top, buf, ui, false);
+        match self.panel {
+            Panel::Spectrum => self.render_spectrum(bottom, buf, ui),
+            panel => self.render_lab(bottom, buf, ui, panel),
+        }
+    }
+
+    pub(super) fn render_wide(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let (top, bottom) = split_rows(area, area.height * 45 / 100);
+        let third = top.width / 3;
+        let (first, rest) = split_columns(top, third);
+        let (second, third_area) = split_columns(rest, third);
+        self.render_image_panel(first, buf, ui, View::Original, false);
+        self.render_image_panel(second, buf, ui, View::Approximation, false);
+        self.render_image_panel(third_area, buf, ui, View::Residual, false);
+        let (readouts, rest) = split_columns(bottom, bottom.width * 32 / 100);
+        let (spectrum, lab) = split_columns(rest, rest.width / 2);
+        self.render_readouts(readouts, buf, ui, true);
+        self.render_spectrum(spectrum, buf, ui);
+        match self.panel {
+            Panel::Spectrum => self.render_left_out(lab, buf, ui),
+            panel => self.render_lab(lab, buf, ui, panel),
+        }
+    }
+
+    /// One line saying why there is nothing to draw yet (computing or an error).
+    pub(super) fn render_waiting(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let area = area.intersection(buf.area);
+        if area.height == 0 {
+            return;
+        }
+        let (text, style) = match (&self.error, &self.loading) {
+            (Some(error), _) => (error.clone(), ui.theme.bad),
+            (None, Some(name)) => (
+                format!("computing the SVD of {name}{}", ui.glyphs.ellipsis),
+                ui.theme.warn,
+            ),
+            (None, None) => (String::new(), ui.theme.dim),
+        };
+        let line = Line::from(Span::styled(text, style));
+        widgets::lines(area, buf, &[line]);
+    }
+
+    pub(super) fn render_image_panel(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        ui: &Ui,
+        view: View,
+        hint: bool,
+    ) {
+        let title = match (&self.ready, view) {
+            (Some(ready), View::Original) if ready.is_image => "original".to_string(),
+            (Some(ready), View::Original) => format!(
+                "X, grey from {} to {}",
+                numfmt::general(ready.value_range.0, 3),
+                numfmt::general(ready.value_range.1, 3)
+            ),
+            (Some(ready), View::Approximation) if hint => format!("rank {}", ready.rank()),
+            (Some(ready), View::Approximation) => format!("rank {} approximation", ready.rank()),
+            (Some(ready), View::Residual) => format!(
+                "residual {}{}",
+                pick(ui, "±", "+/-"),
+                numfmt::general(ready.residual_max, 2)
+            ),
+            (None, _) => "image".to_string(),
+        };
+        let title = if hint { format!("{title} (v)") } else { title };
+        let inner = panel(area, buf, ui, &title, false);
+        let Some(ready) = &self.ready else {
+            self.render_waiting(inner, buf, ui);
+            return;
+        };
+        let (rows, cols) = ready.shape;
+        let x = &ready.decomposition.matrix;
+        let approximation = ready.reconstruction.approximation();
+        let original = |r: usize, c: usize| x.get((r, c)).copied().unwrap_or(f64::NAN);
+        let approx = |r: usize, c: usize| approximation.get((r, c)).copied().unwrap_or(f64::NAN);
+        let residual = |r: usize, c: usize| ready.residual.get((r, c)).copied().unwrap_or(f64::NAN);
+        // A symmetric range puts zero at mid-grey; the floor keeps an exact fit drawable.
+        let half = ready.residual_max.max(f64::MIN_POSITIVE);
+        let (value, range): (&dyn Fn(usize, usize) -> f64, (f64, f64)) = match view {
+            View::Original => (&original, ready.value_range),
+            View::Approximation => (&approx, ready.value_range),
+            View::Residual => (&residual, (-half, half)),
+        };
+        GreyImage {
+            rows,
+            cols,
+            value,
+            range,
+        }
+        .render(inner, buf, ui);
+    }
+
+    pub(super) fn render_readouts(&self, area: Rect, buf: &mut Buffer, ui: &Ui, wide: bool) {
+        let inner = panel(area, buf, ui, "rank-r approximation", true);
+        if inner.height == 0 || inner.width == 0 {
+            return;
+        }
+        let Some(ready) = &self.ready else {
+            self.render_waiting(inner, buf, ui);
+            return;
+        };
+        let r = &ready.readouts;
+        let k = ready.max_rank();
+        let value = format!("{}/{k}", r.rank);
+        Slider {
+            label: "rank",
+            value: &value,
+            position: linear_position(r.rank as f64, 0.0, k as f64),
+            focused: true,
+        }
+        .render(Rect::new(inner.x, inner.y, inner.width, 1), buf, ui);
+        let label = |text: &str| Span::styled(format!("{text:<12}"), ui.theme.hint);
+        let number = |text: String| Span::styled(text, ui.theme.number);
+        let dim = |text: String| Span::styled(text, ui.theme.dim);
+        let ranks = r
+            .ranks_for_energy
+            .iter()
+            .map(|(_, rank)| rank.to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        let mut input = format!("{} {}", ready.name, shape_text(ui, ready.shape));
+        if let Some(from) = ready.downscaled_from {
+            input.push_str(&format!(" from {}", shape_text(ui, from)));
+        }
+        let mut lines = vec![
+            Line::from(vec![
+                label(pick(ui, "‖X−A*B*‖²_F", "|X-A*B*|^2")),
+                number(numfmt::general(r.error_sq, 8)),
+            ]),
+            Line::from(vec![
+                label(pick(ui, "Σ_{i>r} σᵢ²", "sum_i>r s^2")),
+                number(numfmt::general(r.error_sq_tail, 8)),
+                dim(format!(
+                    " {}{}",
+                    pick(ui, "|Δ| ", "|diff| "),
+                    rounding_bound(r.identity_gap)
+                )),
+            ]),
+            Line::from(vec![
+                label("rel. error"),
+                number(numfmt::percent(r.relative_error, 2)),
+                dim("  energy ".to_string()),
+                number(numfmt::percent(r.energy_captured, 2)),
+            ]),
+            Line::from(vec![
+                label("storage"),
+                number(numfmt::group_thousands(r.storage.factored)),
+                dim(" of ".to_string()),
+                number(numfmt::group_thousands(r.storage.dense)),
+                dim(format!(" ({})", numfmt::percent(r.storage.ratio(), 1))),
+            ]),
+            Line::from(vec![
+                label("90/99/99.9%"),
+                dim("r = ".into()),
+                number(ranks),
+            ]),
+            Line::from(vec![label("input (i)"), number(input)]),
+        ];
+        if wide {
+            let top = ready
+                .spectrum
+                .iter()
+                .take(5)
+                .map(|(_, s)| numfmt::general(*s, 4))
+                .collect::<Vec<_>>()
+                .join("  ");
+            lines.push(Line::from(vec![
+                label(pick(ui, "σ₁ … σ₅", "s_1 ... s_5")),
+                number(top),
+            ]));
+            lines.push(Line::raw(""));
+            for (i, source) in self.inputs.iter().enumerate() {
+                let chosen = i == self.input_index;
+                let marker = if chosen { ui.glyphs.collapsed } else { " " };
+                let about = match source {
+                    Source::Builtin(b) => b.description().to_string(),
+                    Source::Path(_) => "the --input file".to_string(),
+                };
+                let about = if ui.glyphs.unicode {
+                    about
+                } else {
+                    about.replace('×', "x")
+                };
+                let style = if chosen {
+                    ui.theme.accent
+                } else {
+                    ui.theme.hint
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{marker} {:<11}", source.to_string()), style),
+                    Span::styled(about, ui.theme.dim),
+                ]));
+            }
+        }
+        let body = Rect::new(
+            inner.x,
+            inner.y.saturating_add(1),
+            inner.width,
+            inner.height.saturating_sub(1),
+        );
+        let used = widgets::lines(body, buf, &lines);
+        if wide {
+            let rest = split_rows(body, used.saturating_add(1)).1;
+            note(
+                rest,
+                buf,
+                ui,
+                "A*B* keeps the r largest terms of the SVD. The error computed from the \
+                 matrices equals the sum of the dropped squared singular values, and no other \
+                 rank-r product does better (Eckart-Young).",
+            );
+        }
+    }
+
+    pub(super) fn render_spectrum(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let title = pick(ui, "singular values σᵢ", "singular values s_i");
+        let inner = panel(area, buf, ui, title, false);
+        let Some(ready) = &self.ready else {
+            self.render_waiting(inner, buf, ui);
+            return;
+        };
+        let k = ready.max_rank().max(2) as f64;
+        let chart = LogChart::new(vec![Series {
+            label: "",
+            points: &ready.spectrum,
+            index: 0,
+        }])
+        .x_scale(Scale::Log10)
+        .y_scale(Scale::Log10)
+        .x_bounds(1.0, k)
+        .cursor(ready.rank() as f64)
+        .x_name("i")
+        .legend(false);
+        chart.render(inner, buf, ui);
+    }
+
+    pub(super) fn render_left_out(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let inner = panel(area, buf, ui, "energy left out at rank r", false);
+        let Some(ready) = &self.ready else {
+            self.render_waiting(inner, buf, ui);
+            return;
+        };
+        let k = ready.max_rank().max(1) as f64;
+        let chart = LogChart::new(vec![Series {
+            label: "",
+            points: &ready.left_out,
+            index: 1,
+        }])
+        .x_scale(Scale::Linear)
+        .y_scale(Scale::Log10)
+        .x_bounds(0.0, k)
+        // Below a millionth the fraction is rounding noise; it is pinned to the bottom edge.
+        .y_bounds(1e-6, 1.0)
+        .cursor(ready.rank() as f64)
+        .ref_line(RefLine {
+            y: 0.1,
+            label: "90% kept",
+        })
+        .ref_line(RefLine {
+            y: 0.01,
+            label: "99%",
+        })
+        .ref_line(RefLine {
+            y: 0.001,
+            label: "99.9%",
+        })
+        .x_name("r")
+        .legend(false);
+        chart.render(inner, buf, ui);
+    }
+
+    pub(super) fn render_lab(&self, area: Rect, buf: &mut Buffer, ui: &Ui, panel_kind: Panel) {
+        match panel_kind {
+            Panel::Spectrum => self.render_spectrum(area, buf, ui),
+            Panel::Symmetry => self.render_symmetry(area, buf, ui),
+            Panel::Landscape => self.render_landscape(area, buf, ui),
+            Panel::Descent => self.render_descent(area, buf, ui),
+        }
+    }
+
+    pub(super) fn render_symmetry(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let inner = panel(area, buf, ui, "symmetry (r, e)", false);
+        let Some(ready) = &self.ready else {
+            self.render_waiting(inner, buf, ui);
+            return;
+        };
+        let hint = |text: String| Span::styled(text, ui.theme.hint);
+        let number = |text: String| Span::styled(text, ui.theme.number);
+        let mut lines = Vec::new();
+        let Some(view) = self.symmetry.as_ref().filter(|v| {
+            (v.generation, v.rank, v.transform) == (self.generation, ready.rank(), self.transform)
+        }) else {
+            lines.push(Line::from(Span::styled(
+                format!("computing{}", ui.glyphs.ellipsis),
+                ui.theme.warn,
+            )));
+            widgets::lines(inner, buf, &lines);
+            return;
+        };
+        lines.push(Line::from(hint(match view.transform {
+            Transform::Rotate { seed } => format!(
+                "{} (Q no. {seed})",
+                pick(ui, "A = A*Q, B = QᵀB*", "A = A*Q, B = Q'B*")
+            ),
+            Transform::Scale { e } => {
+                format!("A = e A*, B = B*/e, e = {}", numfmt::general(e, 3))
+            }
+        })));
+        let Some(readout) = &view.readout else {
+            lines.push(Line::from(Span::styled(
+                "rank 0: there are no factors to move",
+                ui.theme.dim,
+            )));
+            widgets::lines(inner, buf, &lines);
+            return;
+        };
+        let norm = |name: &str| {
+            if ui.glyphs.unicode {
+                format!("‖{name}−{name}*‖ ")
+            } else {
+                format!("|{name}-{name}*| ")
+            }
+        };
+        lines.push(Line::from(vec![
+            hint(norm("A")),
+            number(numfmt::general(readout.a_distance, 4)),
+            hint(format!("  {}", norm("B"))),
+            number(numfmt::general(readout.b_distance, 4)),
+        ]));
+        // As many entries as fit after the 8-character label, 8 characters each.
+        let shown = (inner.width.saturating_sub(8) / 8).max(1) as usize;
+        let entries = |entries: &[symmetry::EntryChange], after: bool| {
+            entries
+                .iter()
+                .take(shown)
+                .map(|e| {
+                    let v = if after { e.after } else { e.before };
+                    format!("{:>8}", numfmt::general(v, 3))
+                })
+                .collect::<String>()
+        };
+        lines.push(Line::from(vec![
+            hint("A* row 1".to_string()),
+            number(entries(&readout.a_entries, false)),
+        ]));
+        lines.push(Line::from(vec![
+            hint("A  row 1".to_string()),
+            number(entries(&readout.a_entries, true)),
+        ]));
+        lines.push(Line::from(vec![
+            hint("max |AB - A*B*| ".to_string()),
+            number(rounding_bound(readout.max_product_change)),
+        ]));
+        lines.push(Line::from(vec![
+            hint("|error change|  ".to_string()),
+            number(rounding_bound(readout.error_change)),
+        ]));
+        let used = widgets::lines(inner, buf, &lines);
+        note(
+            split_rows(inner, used.saturating_add(1)).1,
+            buf,
+            ui,
+            "The factors move but their product does not, so the error is the same: \
+             the best A and B are never unique.",
+        );
+    }
+
+    pub(super) fn render_landscape(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let view = &self.landscape;
+        let title = pick(ui, "g(a, b) = (x − ab)² (x)", "g(a, b) = (x - ab)^2 (x)");
+        let inner = panel(area, buf, ui, title, false);
+        if inner.width == 0 || inner.height == 0 {
+            return;
+        }
+        let c = &view.counterexample;
+        let e = view.saddle.eigenvalues;
+        let g = short_number;
+        let hint = |text: String| Span::styled(text, ui.theme.hint);
+        let number = |text: String| Span::styled(text, ui.theme.number);
+        let lines = vec![
+            Line::from(vec![
+                hint("x = ".into()),
+                number(g(view.x)),
+                hint("; minima on ab = x (dark)".into()),
+            ]),
+            Line::from(vec![
+                hint(format!(
+                    "o: g({}, {}) = g({}, {}) = ",
+                    g(c.first.0),
+                    g(c.first.1),
+                    g(c.second.0),
+                    g(c.second.1)
+                )),
+                number(g(c.first_value)),
+            ]),
+            Line::from(vec![
+                hint("x: g(0, 0) = ".into()),
+                number(g(c.midpoint_value)),
+                hint(if c.violates_convexity() {
+                    " > 0, not convex".into()
+                } else {
+                    String::new()
+                }),
+            ]),
+            Line::from(vec![
+                hint("Hessian at 0: ".into()),
+                number(format!("{}, {}", g(e[0]), g(e[1]))),
+                hint(if view.saddle.is_saddle() {
+                    " (saddle)".into()
+                } else {
+                    String::new()
+                }),
+            ]),
+        ];
+        // Text beside the map when there is room, else below it.
+        let text_w = lines.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
+        let map_w = inner.height.saturating_mul(2);
+        let (map_area, text_area) = if inner.width >= map_w.saturating_add(text_w).saturating_add(1)
+        {
+            let (map, text) = split_columns(inner, map_w);
+            (map, split_columns(text, 1).1)
+        } else {
+            let text_h = (lines.len() as u16).min(inner.height / 2);
+            split_rows(inner, inner.height - text_h)
+        };
+        let shade = |r: usize, c: usize| view.shade.get((r, c)).copied().unwrap_or(f64::NAN);
+        let image = GreyImage {
+            rows: view.shade.nrows(),
+            cols: view.shade.ncols(),
+            value: &shade,
+            range: (0.0, view.shade_max),
+        };
+        image.render(map_area, buf, ui);
+        // The two minima (o) and the saddle between them (x), placed in the fitted picture.
+        let fit = image.fitted(map_area.intersection(buf.area));
+        if fit.width > 0 && fit.height > 0 {
+            let w = view.window;
+            let cell = |(a, b): (f64, f64)| {
+                let fx = (a - w.a_min) / (w.a_max - w.a_min);
+                let fy = (w.b_max - b) / (w.b_max - w.b_min);
+                if !(0.0..=1.0).contains(&fx) || !(0.0..=1.0).contains(&fy) {
+                    return None;
+                }
+                let cx = ((fx * fit.width as f64) as u16).min(fit.width - 1);
+                let cy = ((fy * fit.height as f64) as u16).min(fit.height - 1);
+                Some((fit.x + cx, fit.y + cy))
+            };
+            let marks = [
+                (c.first, 'o', ui.theme.good),
+                (c.second, 'o', ui.theme.good),
+                (c.midpoint, 'x', ui.theme.bad),
+            ];
+            for (point, mark, style) in marks {
+                if let Some(pos) = cell(point)
+                    && let Some(target) = buf.cell_mut(pos)
+                {
+                    target.set_char(mark).set_style(style);
+                }
+            }
+        }
+        widgets::lines(text_area, buf, &lines);
+    }
+
+    pub(super) fn render_descent(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let inner = panel(area, buf, ui, "gradient descent (t, T)", false);
+        if inner.width == 0 || inner.height == 0 {
+            return;
+        }
+        let hint = |text: String| Span::styled(text, ui.theme.hint);
+        let number = |text: String| Span::styled(text, ui.theme.number);
+        let Some(status) = self.descent_status else {
+            if self.ready.is_none() {
+                self.render_waiting(inner, buf, ui);
+            } else {
+                note(
+                    inner,
+                    buf,
+                    ui,
+                    pick(
+                        ui,
+                        "Press t to train A and B by plain gradient descent on ½‖X − AB‖²_F \
+                         from a small random start, at the current rank, and watch the loss \
+                         approach the Eckart–Young optimum ½Σ_{i>r} σᵢ².",
+                        "Press t to train A and B by plain gradient descent on \
+                         0.5 |X - AB|_F^2 from a small random start, at the current rank, and \
+                         watch the loss approach the Eckart-Young optimum.",
+                    ),
+                );
+            }
+            return;
+        };
+        let state = if self.training {
+            format!("training{}", ui.glyphs.ellipsis)
+        } else if status.diverged {
+            "diverged".to_string()
+        } else if status.finished {
+            "done".to_string()
+        } else {
+            "paused".to_string()
+        };
+        let gap = status.gap_percent;
+        let lines = vec![
+            Line::from(vec![
+                hint(format!("rank {}, iteration ", status.rank)),
+                number(status.iterations.to_string()),
+                hint(format!(", {state}")),
+            ]),
+            Line::from(vec![
+                hint("loss ".into()),
+                number(numfmt::general(status.loss, 6)),
+                hint("  optimum ".into()),
+                number(numfmt::general(status.optimum, 6)),
+            ]),
+            Line::from(vec![
+                hint("gap ".into()),
+                number(format!("{}%", numfmt::general(gap, 3))),
+                hint(format!("  {}", pick(ui, "η = 0.9/σ₁ = ", "step 0.9/s1 = "))),
+                number(numfmt::sci(status.step_size, 3)),
+            ]),
+        ];
+        let used = widgets::lines(inner, buf, &lines);
+        let chart_area = split_rows(inner, used).1;
+        let chart = LogChart::new(vec![Series {
+            label: "loss",
+            points: &self.descent_losses,
+            index: 0,
+        }])
+        .x_scale(Scale::Linear)
+        .y_scale(Scale::Log10)
+        .x_bounds(0.0, status.iterations.max(10) as f64)
+        .ref_line(RefLine {
+            y: status.optimum,
+            label: "optimum",
+        })
+        .x_name("iteration")
+        .legend(false);
+        chart.render(chart_area, buf, ui);
+    }
+}
+
+/// A quantity that is zero up to rounding, shown as the power of ten it stays below
+/// ("< 1e-13"), so the screen does not depend on the last bits of floating point.
+fn rounding_bound(x: f64) -> String {
+    if x == 0.0 {
+        "= 0".to_string()
+    } else if !x.is_finite() {
+        numfmt::sci(x, 2)
+    } else {
+        format!("< 1e{}", x.abs().log10().floor() as i32 + 1)
+    }
+}
+
+/// Whole numbers without decimals, others with three significant digits.
+fn short_number(v: f64) -> String {
+    if v.is_finite() && v == v.round() && v.abs() < 1e9 {
+        format!("{}", v as i64)
+    } else {
+        numfmt::general(v, 3)
+    }
+}
+
+/// A short note in our own words, wrapped to the area, in the dim style.
+fn note(area: Rect, buf: &mut Buffer, ui: &Ui, text: &str) {
+    let area = area.intersection(buf.area);
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    Paragraph::new(Span::styled(text.to_string(), ui.theme.dim))
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_bounds_are_the_next_power_of_ten() {
+        assert_eq!(rounding_bound(0.0), "= 0");
+        assert_eq!(rounding_bound(-7e-14), "< 1e-13");
+        assert_eq!(rounding_bound(6e-14), "< 1e-13");
+        assert_eq!(rounding_bound(2.5), "< 1e1");
+        assert_eq!(rounding_bound(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn short_numbers_drop_zero_decimals() {
+        assert_eq!(short_number(-1.0), "-1");
+        assert_eq!(short_number(0.25), "0.250");
+    }
+}

@@ -1,0 +1,129 @@
+//! Whole-screen snapshots of the Low-rank tab, driven by keys through the headless app.
+
+use dlscope::app::{Options, TabId, buffer_text};
+use dlscope::keymap::{Key, parse_keys};
+use dlscope::snapshot::capture;
+use dlscope::theme::{ColorDepth, Ui};
+
+fn options(input: Option<&str>) -> Options {
+    Options {
+        lowrank_input: input.map(Into::into),
+        max_side: None,
+    }
+}
+
+fn keys(list: &str) -> Vec<Key> {
+    parse_keys(list).expect("valid key names")
+}
+
+fn screen(width: u16, height: u16, list: &str, ui: Ui, input: Option<&str>) -> String {
+    let buf = capture(
+        TabId::Lowrank,
+        width,
+        height,
+        &keys(list),
+        ui,
+        &options(input),
+    )
+    .expect("the tab builds");
+    buffer_text(&buf)
+}
+
+#[test]
+fn camera_80x24() {
+    insta::assert_snapshot!(screen(80, 24, "", Ui::standard(), None));
+}
+
+#[test]
+fn camera_at_the_smallest_size_64x20() {
+    insta::assert_snapshot!(screen(64, 20, "p", Ui::standard(), None));
+}
+
+#[test]
+fn camera_160x48() {
+    insta::assert_snapshot!(screen(160, 48, "", Ui::standard(), None));
+}
+
+#[test]
+fn camera_200x60_rank_50_symmetry() {
+    insta::assert_snapshot!(screen(
+        200,
+        60,
+        "PgUp PgUp PgUp PgUp r",
+        Ui::standard(),
+        None
+    ));
+}
+
+#[test]
+fn camera_80x24_no_color() {
+    insta::assert_snapshot!(screen(80, 24, "", Ui::new(ColorDepth::None, true), None));
+}
+
+#[test]
+fn camera_80x24_styled() {
+    let buf = capture(TabId::Lowrank, 80, 24, &[], Ui::standard(), &options(None))
+        .expect("the tab builds");
+    insta::assert_debug_snapshot!(buf);
+}
+
+#[test]
+fn ascii_screens_have_only_ascii() {
+    let ascii = Ui::new(ColorDepth::Ansi16, false);
+    let text = screen(80, 24, "", ascii.clone(), None);
+    assert!(text.is_ascii(), "{text}");
+    insta::assert_snapshot!("camera_80x24_ascii", text);
+    for list in ["p", "p p", "p p p", "v", "v v", "e", "x", "End"] {
+        for (w, h) in [(80, 24), (160, 48)] {
+            let text = screen(w, h, list, ascii.clone(), Some("synthetic"));
+            assert!(text.is_ascii(), "after {list} at {w}x{h}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn residual_view_at_rank_one_80x24() {
+    insta::assert_snapshot!(screen(80, 24, "Home l v", Ui::standard(), None));
+}
+
+#[test]
+fn symmetry_scale_80x24() {
+    insta::assert_snapshot!(screen(80, 24, "e e", Ui::standard(), None));
+}
+
+#[test]
+fn landscape_160x48() {
+    insta::assert_snapshot!(screen(160, 48, "x", Ui::standard(), None));
+}
+
+#[test]
+fn landscape_80x24() {
+    insta::assert_snapshot!(screen(80, 24, "p p", Ui::standard(), None));
+}
+
+#[test]
+fn descent_on_synthetic_rank_5_160x48() {
+    insta::assert_snapshot!(screen(
+        160,
+        48,
+        "Home l l l l l t",
+        Ui::standard(),
+        Some("synthetic")
+    ));
+}
+
+#[test]
+fn descent_on_synthetic_rank_5_80x24() {
+    insta::assert_snapshot!(screen(
+        80,
+        24,
+        "Home l l l l l t",
+        Ui::standard(),
+        Some("synthetic")
+    ));
+}
+
+#[test]
+fn synthetic_spectrum_shows_the_elbow_80x24() {
+    insta::assert_snapshot!(screen(80, 24, "", Ui::standard(), Some("synthetic")));
+}
