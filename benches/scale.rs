@@ -1,1 +1,29 @@
-fn main() {}
+//! Benchmarks of Problem 3: a 2000-step descent with every reported series.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dlscope::scale::model::{Params, run};
+
+/// 2000 steps of descent on the 2-D Rayleigh quotient, recording every per-iterate and per-step
+/// series, including the 3a scaling check and the 12-point η sweep (both run once per call).
+fn scale_descent_2000(c: &mut Criterion) {
+    let p = Params {
+        steps: 2000,
+        ..Params::default()
+    };
+    c.bench_function("scale_descent_2000", |b| {
+        b.iter(|| run(black_box(&p)).map(|r| r.steps_taken()))
+    });
+    let logistic = Params {
+        function: dlscope::scale::model::Function::Logistic,
+        steps: 2000,
+        ..Params::default()
+    };
+    c.bench_function("scale_descent_2000_logistic", |b| {
+        b.iter(|| run(black_box(&logistic)).map(|r| r.steps_taken()))
+    });
+}
+
+criterion_group!(benches, scale_descent_2000);
+criterion_main!(benches);
