@@ -3,7 +3,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use dlscope::app::{Options, TabId, render_to_buffer};
 use dlscope::scale::model::{Params, run};
+use dlscope::snapshot::settled_app;
+use dlscope::theme::Ui;
 
 /// 2000 steps of descent on the 2-D Rayleigh quotient, recording every per-iterate and per-step
 /// series, including the 3a scaling check and the 12-point η sweep (both run once per call).
@@ -25,5 +28,13 @@ fn scale_descent_2000(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, scale_descent_2000);
+/// One frame of the Scale-invariance tab at 160×48 (plane with level shading, four charts).
+fn render_scale_160x48(c: &mut Criterion) {
+    let app = settled_app(TabId::Scale, Ui::standard(), &Options::default()).expect("the tab");
+    c.bench_function("render_scale_160x48", |b| {
+        b.iter(|| render_to_buffer(black_box(&app), 160, 48))
+    });
+}
+
+criterion_group!(benches, scale_descent_2000, render_scale_160x48);
 criterion_main!(benches);

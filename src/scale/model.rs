@@ -296,8 +296,9 @@ impl Objective {
                 matrix: rayleigh_matrix(dim, &mut rng),
             },
             Function::Logistic => {
-                let labels =
-                    Array1::from_shape_fn(LOGISTIC_POINTS, |i| if i % 2 == 0 { 1.0 } else { -1.0 });
+                let labels = Array1::from_shape_fn(LOGISTIC_POINTS, |i| {
+                    if i.is_multiple_of(2) { 1.0 } else { -1.0 }
+                });
                 let features = Array2::from_shape_fn((LOGISTIC_POINTS, dim), |(i, j)| {
                     let centre = LOGISTIC_BLOB_CENTRE.get(j).copied().unwrap_or(0.0);
                     let noise: f64 = rng.sample(StandardNormal);
@@ -494,6 +495,10 @@ pub struct GradScaling {
     pub max_abs_diff: f64,
     /// ⟨x, ∇f(x)⟩ (zero up to rounding: the gradient is orthogonal to x).
     pub inner_product_x_grad: f64,
+    /// f(x).
+    pub value_at_x: f64,
+    /// f(λx) (equal to f(x): the invariance itself).
+    pub value_at_lambda_x: f64,
 }
 
 /// Evaluates both sides of ∇f(λx) = ∇f(x)/λ and the orthogonality ⟨x, ∇f(x)⟩ = 0.
@@ -517,6 +522,8 @@ pub fn grad_scaling(obj: &Objective, x: &[f64], lambda: f64) -> GradScaling {
         grad_over_lambda,
         max_abs_diff,
         inner_product_x_grad: dot(x, &grad_at_x),
+        value_at_x: obj.value(x),
+        value_at_lambda_x: obj.value(&scaled),
     }
 }
 
@@ -617,13 +624,19 @@ pub struct Run {
     pub grad_scaling: GradScaling,
     /// One plain step (no weight decay) from x_0 for each η of a log-spaced grid.
     pub eta_sweep: Vec<EtaGap>,
-    /// Least-squares slope of log10(gap) against log10(η); about 2 since the gap is O(η²).
-    pub eta_sweep_slope: Option<f64>,
+    /// Least-squares line through log10(gap) against log10(η); its slope is about 2 since the
+    /// gap is O(η²).
+    pub eta_sweep_fit: Option<LogLogFit>,
     /// Why and where the run stopped early, if it did.
     pub runaway: Option<Runaway>,
 }
 
 impl Run {
+    /// Slope of the η sweep's log–log fit.
+    pub fn eta_sweep_slope(&self) -> Option<f64> {
+        self.eta_sweep_fit.map(|f| f.slope)
+    }
+
     /// Number of steps actually taken (K).
     pub fn steps_taken(&self) -> usize {
         self.norm_sq_increment.len()
@@ -734,9 +747,25 @@ pub fn eta_sweep(obj: &Objective, x0: &[f64]) -> Vec<EtaGap> {
         .collect()
 }
 
-/// Least-squares slope of log10(gap) against log10(η), over the points whose gap is finite and
+/// The least-squares line log10(gap) = intercept + slope·log10(η).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogLogFit {
+    /// Slope; about 2 when the gap is O(η²).
+    pub slope: f64,
+    /// Value of log10(gap) at η = 1.
+    pub intercept: f64,
+}
+
+impl LogLogFit {
+    /// The fitted gap at step size η: 10^(intercept + slope·log10 η).
+    pub fn gap_at(&self, eta: f64) -> f64 {
+        10f64.powf(self.intercept + self.slope * eta.log10())
+    }
+}
+
+/// Least-squares fit of log10(gap) against log10(η), over the points whose gap is finite and
 /// positive; `None` with fewer than two such points (e.g. when x_0 is stationary).
-pub fn log_log_slope(sweep: &[EtaGap]) -> Option<f64> {
+pub fn log_log_fit(sweep: &[EtaGap]) -> Option<LogLogFit> {
     let pairs: Vec<(f64, f64)> = sweep
         .iter()
         .filter(|p| p.gap.is_finite() && p.gap > 0.0 && p.eta > 0.0)
@@ -751,7 +780,8 @@ pub fn log_log_slope(sweep: &[EtaGap]) -> Option<f64> {
     let sxy: f64 = pairs.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
     let sxx: f64 = pairs.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
     let slope = sxy / sxx;
-    slope.is_finite().then_some(slope)
+    let intercept = mean_y - slope * mean_x;
+    (slope.is_finite() && intercept.is_finite()).then_some(LogLogFit { slope, intercept })
 }
 
 /// Why x (the next iterate) is not acceptable, if it is not.
@@ -809,10 +839,10 @@ pub fn run_objective(obj: &Objective, p: &Params) -> Run {
         first_order_gap: Vec::with_capacity(capacity),
         grad_scaling: grad_scaling(obj, &start, p.lambda),
         eta_sweep: eta_sweep(obj, &start),
-        eta_sweep_slope: None,
+        eta_sweep_fit: None,
         runaway: None,
     };
-    run.eta_sweep_slope = log_log_slope(&run.eta_sweep);
+    run.eta_sweep_fit = log_log_fit(&run.eta_sweep);
 
     let start_norm = robust_norm(&start);
     let start_loss = obj.value(&start);
@@ -875,26 +905,144 @@ pub fn run_objective(obj: &Objective, p: &Params) -> Run {
     run
 }
 
-/// The same descent with the weight decay of the parameters and without any.
+/// Number of directions at which f is sampled around the unit circle.
+pub const PROFILE_SAMPLES: usize = 720;
+/// Number of level bands the circle is split into (equal shares of the samples).
+pub const PROFILE_BANDS: u8 = 4;
+
+/// f on the unit circle of the plane. Because f(λx) = f(x), f anywhere off the origin equals f
+/// at its direction, so this one table gives every level set of the plane: wedges from 0.
 #[derive(Clone, Debug, PartialEq)]
-pub struct DecayComparison {
-    /// The run with `p.weight_decay`.
+pub struct AngularProfile {
+    /// f(cos φ_j, sin φ_j) at φ_j = −π + 2π(j + ½)/n, n = [`PROFILE_SAMPLES`].
+    pub values: Vec<f64>,
+    /// Level band of each sample: 0 for the lowest quarter of the values, up to
+    /// [`PROFILE_BANDS`] − 1 for the highest.
+    pub bands: Vec<u8>,
+    /// Directions (angles in radians) where f is smallest on the circle; empty when f is
+    /// unbounded below (ratio: y/x → −∞ as x → 0⁺ with y < 0).
+    pub minima: Vec<f64>,
+}
+
+impl AngularProfile {
+    /// The profile of a 2-D objective; `None` in other dimensions.
+    pub fn new(obj: &Objective) -> Option<AngularProfile> {
+        if obj.dim() != 2 {
+            return None;
+        }
+        let n = PROFILE_SAMPLES;
+        let values: Vec<f64> = (0..n)
+            .map(|j| {
+                let phi = sample_angle(j, n);
+                obj.value(&[phi.cos(), phi.sin()])
+            })
+            .collect();
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let edges: Vec<f64> = (1..PROFILE_BANDS)
+            .filter_map(|b| sorted.get(sorted.len() * b as usize / PROFILE_BANDS as usize))
+            .copied()
+            .collect();
+        let bands = values
+            .iter()
+            .map(|v| {
+                if v.is_finite() {
+                    edges.iter().filter(|e| **e <= *v).count() as u8
+                } else {
+                    PROFILE_BANDS - 1
+                }
+            })
+            .collect();
+        let minima = match obj.function() {
+            Function::Ratio => Vec::new(),
+            // The Rayleigh quotient is even: both ±v_min are minima.
+            Function::Rayleigh => obj
+                .rayleigh_eigen()
+                .map(|e| {
+                    let v = &e.vectors[0];
+                    let phi = v[1].atan2(v[0]);
+                    vec![phi, wrap_angle(phi + std::f64::consts::PI)]
+                })
+                .unwrap_or_default(),
+            Function::Logistic => {
+                let lowest = sorted.first().copied().unwrap_or(f64::NAN);
+                values
+                    .iter()
+                    .position(|v| *v == lowest)
+                    .map(|j| vec![sample_angle(j, n)])
+                    .unwrap_or_default()
+            }
+        };
+        Some(AngularProfile {
+            values,
+            bands,
+            minima,
+        })
+    }
+
+    /// The angle of sample j.
+    pub fn angle(&self, j: usize) -> f64 {
+        sample_angle(j, self.values.len())
+    }
+
+    /// The sample whose direction is nearest to `angle` (any real angle; NaN gives sample 0).
+    pub fn index_of(&self, angle: f64) -> usize {
+        let n = self.values.len();
+        if n == 0 || !angle.is_finite() {
+            return 0;
+        }
+        let turns = (angle + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU)
+            / std::f64::consts::TAU;
+        ((turns * n as f64).floor() as usize).min(n - 1)
+    }
+
+    /// The level band of the direction `angle`.
+    pub fn band_at(&self, angle: f64) -> u8 {
+        self.bands.get(self.index_of(angle)).copied().unwrap_or(0)
+    }
+}
+
+fn sample_angle(j: usize, n: usize) -> f64 {
+    -std::f64::consts::PI + std::f64::consts::TAU * (j as f64 + 0.5) / n.max(1) as f64
+}
+
+/// The same angle in (−π, π].
+fn wrap_angle(phi: f64) -> f64 {
+    let w = (phi + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU) - std::f64::consts::PI;
+    if w == -std::f64::consts::PI {
+        std::f64::consts::PI
+    } else {
+        w
+    }
+}
+
+/// Everything the scale-invariance view shows for one choice of parameters: the descent with
+/// the given weight decay and without any, and (in 2-D) f around the unit circle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exploration {
+    /// The parameters, as validated.
+    pub params: Params,
+    /// The run with `params.weight_decay`.
     pub with_decay: Run,
     /// The run with weight decay 0, everything else equal.
     pub without_decay: Run,
+    /// f on the unit circle (2-D only).
+    pub profile: Option<AngularProfile>,
 }
 
-/// Runs `p` as given and again with zero weight decay, for the side-by-side comparison.
-pub fn compare_weight_decay(p: &Params) -> Result<DecayComparison, String> {
+/// Runs `p` as given and again without weight decay, and samples f around the circle.
+pub fn explore(p: &Params) -> Result<Exploration, String> {
     p.validate()?;
     let obj = Objective::from_params(p)?;
     let plain = Params {
         weight_decay: 0.0,
         ..p.clone()
     };
-    Ok(DecayComparison {
+    Ok(Exploration {
+        params: p.clone(),
         with_decay: run_objective(&obj, p),
         without_decay: run_objective(&obj, &plain),
+        profile: AngularProfile::new(&obj),
     })
 }
 
@@ -1066,11 +1214,21 @@ mod tests {
                     continue;
                 }
                 let run = run(&p).unwrap();
-                let slope = run.eta_sweep_slope.expect("a slope");
+                let fit = run.eta_sweep_fit.expect("a fit");
+                let slope = fit.slope;
                 assert!(
                     (slope - 2.0).abs() < 0.2,
                     "{function} dim {dim}: slope {slope}"
                 );
+                // The fitted line passes close to every sweep point (within a factor 2).
+                for e in &run.eta_sweep {
+                    let ratio = fit.gap_at(e.eta) / e.gap;
+                    assert!(
+                        (0.5..2.0).contains(&ratio),
+                        "{function}: fit/gap {ratio} at η {}",
+                        e.eta
+                    );
+                }
             }
         }
     }
@@ -1105,7 +1263,7 @@ mod tests {
                 steps: 2000,
                 ..params(function, 2)
             };
-            let cmp = compare_weight_decay(&p).unwrap();
+            let cmp = explore(&p).unwrap();
             let plain = &cmp.without_decay;
             assert!(plain.runaway.is_none());
             assert!(
@@ -1403,7 +1561,7 @@ mod tests {
             let run = run(&params(function, 1)).unwrap();
             assert!(run.runaway.is_none());
             assert!(run.norms.iter().all(|n| *n == run.norms[0]));
-            assert_eq!(run.eta_sweep_slope, None);
+            assert_eq!(run.eta_sweep_fit, None);
         }
     }
 
@@ -1446,5 +1604,88 @@ mod tests {
             assert!((robust_norm(x) - run.norms[k]).abs() < 1e-15);
             assert!((p.lr / run.norms[k].powi(2) - run.effective_lr[k]).abs() < 1e-15);
         }
+    }
+
+    #[test]
+    fn angular_profile_samples_f_on_the_circle() {
+        for function in Function::ALL {
+            let obj = Objective::new(function, 2, 0).unwrap();
+            let profile = AngularProfile::new(&obj).unwrap();
+            assert_eq!(profile.values.len(), PROFILE_SAMPLES);
+            for j in [0, 17, 359, 719] {
+                let phi = profile.angle(j);
+                assert_eq!(profile.values[j], obj.value(&[phi.cos(), phi.sin()]));
+                // Any point along the ray has the same value: the level sets are wedges.
+                let far = [7.5 * phi.cos(), 7.5 * phi.sin()];
+                assert!(
+                    (obj.value(&far) - profile.values[j]).abs()
+                        < 1e-12 * profile.values[j].abs().max(1.0)
+                );
+                assert_eq!(profile.index_of(phi), j);
+                assert_eq!(profile.index_of(phi + std::f64::consts::TAU), j);
+            }
+            // Each band holds a quarter of the samples, and bands follow the values.
+            for b in 0..PROFILE_BANDS {
+                let count = profile.bands.iter().filter(|x| **x == b).count();
+                assert_eq!(
+                    count,
+                    PROFILE_SAMPLES / PROFILE_BANDS as usize,
+                    "{function} band {b}"
+                );
+            }
+            for i in 0..PROFILE_SAMPLES {
+                for j in 0..PROFILE_SAMPLES {
+                    if profile.values[i] < profile.values[j] {
+                        assert!(profile.bands[i] <= profile.bands[j]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn angular_profile_minima() {
+        let ratio = AngularProfile::new(&Objective::new(Function::Ratio, 2, 0).unwrap()).unwrap();
+        assert!(ratio.minima.is_empty(), "y/x has no minimum");
+
+        let obj = Objective::new(Function::Rayleigh, 2, 0).unwrap();
+        let profile = AngularProfile::new(&obj).unwrap();
+        assert_eq!(profile.minima.len(), 2);
+        for phi in &profile.minima {
+            // A = [[2, 1], [1, 2]]: the smallest eigenvalue 1 lies along (1, −1).
+            assert!((obj.value(&[phi.cos(), phi.sin()]) - 1.0).abs() < 1e-12);
+            assert!((phi.sin() + phi.cos()).abs() < 1e-12);
+        }
+        let lowest = profile.values.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!((1.0 - 1e-12..1.0 + 1e-4).contains(&lowest));
+
+        let obj = Objective::new(Function::Logistic, 2, 0).unwrap();
+        let profile = AngularProfile::new(&obj).unwrap();
+        let phi = profile.minima[0];
+        let at_min = obj.value(&[phi.cos(), phi.sin()]);
+        assert!(profile.values.iter().all(|v| *v >= at_min));
+        // The descent (small η, many steps) ends near the sampled minimum direction.
+        let run = run(&Params {
+            function: Function::Logistic,
+            lr: 0.1,
+            steps: 3000,
+            ..Params::default()
+        })
+        .unwrap();
+        let last = run.point(run.steps_taken()).unwrap();
+        let end_angle = last[1].atan2(last[0]);
+        assert!(
+            wrap_angle(end_angle - phi).abs() < 0.01,
+            "{end_angle} against {phi}"
+        );
+        assert!(AngularProfile::new(&Objective::new(Function::Logistic, 3, 0).unwrap()).is_none());
+    }
+
+    #[test]
+    fn wrapping_angles() {
+        use std::f64::consts::PI;
+        assert!((wrap_angle(3.0 * PI / 2.0) + PI / 2.0).abs() < 1e-12);
+        assert_eq!(wrap_angle(-PI), PI);
+        assert!((wrap_angle(0.25) - 0.25).abs() < 1e-15);
     }
 }
