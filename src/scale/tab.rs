@@ -180,25 +180,25 @@ pub const KEYS: &[Binding<Act>] = &[
     Binding {
         keys: &[Key::ch('[')],
         action: Act::RotateLeft,
-        help: "turn the start point clockwise by 5°",
+        help: "turn the start point clockwise by 5 degrees",
         hint: None,
     },
     Binding {
         keys: &[Key::ch(']')],
         action: Act::RotateRight,
-        help: "turn the start point anticlockwise by 5°",
+        help: "turn the start point anticlockwise by 5 degrees",
         hint: None,
     },
     Binding {
         keys: &[Key::ch('-')],
         action: Act::NormDown,
-        help: "move the start point inward (norm ÷ 1.25)",
+        help: "move the start point inward (norm / 1.25)",
         hint: None,
     },
     Binding {
         keys: &[Key::ch('+'), Key::ch('=')],
         action: Act::NormUp,
-        help: "move the start point outward (norm × 1.25)",
+        help: "move the start point outward (norm * 1.25)",
         hint: None,
     },
     Binding {
@@ -772,6 +772,17 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// Puts a one-line note on the last row of a chart panel when the chart keeps at least eight
+/// rows; returns the rows left for the chart.
+fn with_note(inner: Rect, buf: &mut Buffer, ui: &Ui, text: &str) -> Rect {
+    if inner.height < 9 {
+        return inner;
+    }
+    let (chart, last) = split_v(inner, inner.height - 1);
+    note(last, buf, ui, text);
+    chart
+}
+
 /// The rows of `area` below the first `used`.
 fn below(area: Rect, used: u16) -> Rect {
     split_v(area, used).1
@@ -780,6 +791,11 @@ fn below(area: Rect, used: u16) -> Rect {
 fn vector(v: &[f64]) -> String {
     let parts: Vec<String> = v.iter().map(|x| num(*x)).collect();
     format!("({})", parts.join(", "))
+}
+
+/// `n·num/den` of a screen length, without overflowing u16.
+fn fraction(n: u16, num: u32, den: u32) -> u16 {
+    (u32::from(n) * num / den.max(1)).min(u32::from(u16::MAX)) as u16
 }
 
 /// Splits `area` into a top part of `top` rows and the rest.
@@ -802,7 +818,7 @@ fn split_h(area: Rect, left: u16) -> (Rect, Rect) {
 
 impl ScaleTab {
     fn render_wide(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let left_w = (area.width * 9 / 20).max(56).min(area.width);
+        let left_w = fraction(area.width, 9, 20).max(56).min(area.width);
         let (left, right) = split_h(area, left_w);
         let controls_h = (Control::ALL.len() as u16 + 4).min(left.height);
         let (plane, controls) = split_v(left, left.height - controls_h);
@@ -822,7 +838,7 @@ impl ScaleTab {
         let (top, controls) = split_v(area, area.height - controls_h);
         match self.view {
             View::Plane => {
-                let (plane, right) = split_h(top, top.width * 2 / 5);
+                let (plane, right) = split_h(top, fraction(top.width, 2, 5));
                 self.render_plane(plane, buf, ui);
                 let (scaling, readouts) = split_v(right, 8.min(right.height / 2));
                 self.render_scaling(scaling, buf, ui);
@@ -1232,6 +1248,12 @@ impl ScaleTab {
         let Some(shown) = &self.shown else {
             return;
         };
+        let explanation = match kind {
+            SeriesKind::Norm => "plain only grows; decay makes it hover",
+            SeriesKind::EffectiveStep => "the step u feels on the unit circle",
+            SeriesKind::Gap => "new direction vs its first-order model",
+        };
+        let inner = with_note(inner, buf, ui, explanation);
         let (data, bounds) = match kind {
             SeriesKind::Norm => (&shown.norms, shown.norm_bounds),
             SeriesKind::EffectiveStep => (&shown.effective, shown.effective_bounds),
@@ -1281,6 +1303,7 @@ impl ScaleTab {
         let Some(shown) = &self.shown else {
             return;
         };
+        let inner = with_note(inner, buf, ui, "one step from x₀; slope 2 means O(η²)");
         let eta = tr(ui, "η").into_owned();
         let fit_label = match slope {
             Some(s) => format!("fit, slope {s:.2}"),
@@ -1344,6 +1367,15 @@ mod tests {
         let mut buf = Buffer::empty(area);
         t.render(area, &mut buf, ui);
         buf
+    }
+
+    #[test]
+    fn help_and_hints_are_ascii() {
+        // The help overlay prints these as they are, also in ASCII mode.
+        for b in KEYS {
+            assert!(b.help.is_ascii(), "{}", b.help);
+            assert!(b.hint.is_none_or(str::is_ascii));
+        }
     }
 
     #[test]
