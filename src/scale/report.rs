@@ -1,0 +1,311 @@
+//! Headless output for Problem 3: a JSON document and a readable summary of one run.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::model::{Params, Run};
+use crate::numfmt;
+
+/// The run as JSON; non-finite numbers become `null`.
+///
+/// `points` holds one array per iterate x_0 … x_K; `norms`, `effective_lr` and `loss` hold
+/// K + 1 entries (one per iterate); `norm_sq_increment`, `grad_norm_sq_times_lr_sq` and
+/// `first_order_gap` hold K entries (one per step). K = `steps` unless the run ran away.
+pub fn json(p: &Params, run: &Run) -> Value {
+    let points: Vec<&[f64]> = run.iterates().collect();
+    let gs = &run.grad_scaling;
+    let sweep: Vec<Value> = run
+        .eta_sweep
+        .iter()
+        .map(|e| json!({"eta": e.eta, "gap": e.gap}))
+        .collect();
+    json!({
+        "function": p.function.name(),
+        "dim": p.dim,
+        "lr": p.lr,
+        "steps": p.steps,
+        "weight_decay": p.weight_decay,
+        "points": points,
+        "norms": run.norms,
+        "effective_lr": run.effective_lr,
+        "loss": run.loss,
+        "norm_sq_increment": run.norm_sq_increment,
+        "grad_norm_sq_times_lr_sq": run.grad_norm_sq_times_lr_sq,
+        "first_order_gap": run.first_order_gap,
+        "grad_scaling": {
+            "lambda": gs.lambda,
+            "x": gs.x,
+            "grad_at_lambda_x": gs.grad_at_lambda_x,
+            "grad_over_lambda": gs.grad_over_lambda,
+            "max_abs_diff": gs.max_abs_diff,
+            "inner_product_x_grad": gs.inner_product_x_grad,
+        },
+        "eta_sweep": sweep,
+        "eta_sweep_slope": run.eta_sweep_slope(),
+    })
+}
+
+/// A number as every dlscope screen writes it (non-finite values spelled out).
+fn num(v: f64) -> String {
+    numfmt::general(v, 4)
+}
+
+fn vector(v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().take(6).map(|x| num(*x)).collect();
+    let more = if v.len() > 6 { ", …" } else { "" };
+    format!("({}{more})", parts.join(", "))
+}
+
+/// A readable summary of the run: the scaling check, the norm growth, the first-order gap, the
+/// η sweep slope, the band of the last quarter, and how the run ended.
+pub fn summary(p: &Params, run: &Run) -> String {
+    let mut s = String::new();
+    let k = run.steps_taken();
+    let _ = writeln!(
+        s,
+        "Scale invariance: {} ({}), dim {}, η = {}, weight decay {}, {} of {} steps taken",
+        p.function.name(),
+        p.function.formula(),
+        p.dim,
+        p.lr,
+        p.weight_decay,
+        k,
+        p.steps
+    );
+    let gs = &run.grad_scaling;
+    let _ = writeln!(
+        s,
+        "(a) gradient scaling at x = {}, λ = {}",
+        vector(&gs.x),
+        gs.lambda
+    );
+    let _ = writeln!(s, "    ∇f(λx)   = {}", vector(&gs.grad_at_lambda_x));
+    let _ = writeln!(s, "    ∇f(x)/λ  = {}", vector(&gs.grad_over_lambda));
+    let _ = writeln!(
+        s,
+        "    max |difference| = {}, ⟨x, ∇f(x)⟩ = {}",
+        num(gs.max_abs_diff),
+        num(gs.inner_product_x_grad)
+    );
+    let first = run.norms.first().copied().unwrap_or(f64::NAN);
+    let last = run.norms.last().copied().unwrap_or(f64::NAN);
+    let _ = writeln!(
+        s,
+        "(b) ‖x‖: {} → {}; effective step η/‖x‖²: {} → {}; loss: {} → {}",
+        num(first),
+        num(last),
+        num(run.effective_lr.first().copied().unwrap_or(f64::NAN)),
+        num(run.effective_lr.last().copied().unwrap_or(f64::NAN)),
+        num(run.loss.first().copied().unwrap_or(f64::NAN)),
+        num(run.loss.last().copied().unwrap_or(f64::NAN)),
+    );
+    let worst_identity = run
+        .norm_sq_increment
+        .iter()
+        .zip(&run.grad_norm_sq_times_lr_sq)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    if p.weight_decay == 0.0 && k > 0 {
+        let _ = writeln!(
+            s,
+            "    ‖x_k+1‖² − ‖x_k‖² against η²‖∇f(x_k)‖²: largest difference {}",
+            num(worst_identity)
+        );
+    }
+    let largest_gap = run.first_order_gap.iter().copied().fold(0.0, f64::max);
+    if k > 0 {
+        let _ = writeln!(
+            s,
+            "    largest first-order gap on the sphere: {}",
+            num(largest_gap)
+        );
+    }
+    match run.eta_sweep_slope() {
+        Some(slope) => {
+            let _ = writeln!(
+                s,
+                "    one-step gap against η from {} to {}: log-log slope {slope:.3} (O(η²) gives 2)",
+                num(run.eta_sweep.first().map_or(f64::NAN, |e| e.eta)),
+                num(run.eta_sweep.last().map_or(f64::NAN, |e| e.eta)),
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "    one-step gap against η: no slope (the gap is zero: x_0 is stationary)"
+            );
+        }
+    }
+    if let Some(band) = run.band() {
+        let _ = writeln!(
+            s,
+            "    steps {}–{}: ‖x‖ in [{}, {}], η/‖x‖² in [{}, {}]",
+            band.from_step,
+            band.to_step,
+            num(band.norm_min),
+            num(band.norm_max),
+            num(band.effective_lr_min),
+            num(band.effective_lr_max)
+        );
+    }
+    match run.runaway {
+        Some(r) => {
+            let _ = writeln!(s, "Stopped at step {}: {}", r.step, r.reason);
+        }
+        None => {
+            let _ = writeln!(s, "Completed all {} steps", p.steps);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scale::model::{Function, run};
+
+    const KEYS: [&str; 15] = [
+        "function",
+        "dim",
+        "lr",
+        "steps",
+        "weight_decay",
+        "points",
+        "norms",
+        "effective_lr",
+        "loss",
+        "norm_sq_increment",
+        "grad_norm_sq_times_lr_sq",
+        "first_order_gap",
+        "grad_scaling",
+        "eta_sweep",
+        "eta_sweep_slope",
+    ];
+
+    fn len(v: &Value, key: &str) -> usize {
+        v[key].as_array().map_or(usize::MAX, Vec::len)
+    }
+
+    #[test]
+    fn json_has_exactly_the_documented_keys_and_lengths() {
+        let p = Params {
+            function: Function::Logistic,
+            dim: 3,
+            steps: 25,
+            ..Params::default()
+        };
+        let r = run(&p).unwrap();
+        let v = json(&p, &r);
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut want = KEYS.to_vec();
+        want.sort_unstable();
+        assert_eq!(keys, want);
+        assert_eq!(v["function"], "logistic");
+        assert_eq!(v["steps"], 25);
+        assert_eq!(len(&v, "points"), 26);
+        assert!(
+            v["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x.as_array().unwrap().len() == 3)
+        );
+        for key in ["norms", "effective_lr", "loss"] {
+            assert_eq!(len(&v, key), 26, "{key}");
+        }
+        for key in [
+            "norm_sq_increment",
+            "grad_norm_sq_times_lr_sq",
+            "first_order_gap",
+        ] {
+            assert_eq!(len(&v, key), 25, "{key}");
+        }
+        let gs = v["grad_scaling"].as_object().unwrap();
+        assert_eq!(gs.len(), 6);
+        assert_eq!(gs["lambda"], 2.0);
+        assert_eq!(gs["x"].as_array().unwrap().len(), 3);
+        assert_eq!(len(&v, "eta_sweep"), crate::scale::model::ETA_SWEEP_POINTS);
+        assert_eq!(v["eta_sweep"][0].as_object().unwrap().len(), 2);
+        let slope = v["eta_sweep_slope"].as_f64().unwrap();
+        assert_eq!(Some(slope), r.eta_sweep_slope());
+        // The JSON carries the model's numbers unchanged.
+        assert_eq!(v["norms"][25].as_f64(), r.norms.last().copied());
+        assert_eq!(v["points"][7][1].as_f64(), r.point(7).map(|x| x[1]));
+    }
+
+    #[test]
+    fn json_of_a_runaway_is_shorter_and_has_no_bare_nan() {
+        let p = Params {
+            function: Function::Ratio,
+            steps: 500,
+            ..Params::default()
+        };
+        let r = run(&p).unwrap();
+        let k = r.steps_taken();
+        assert!(k < 500);
+        let v = json(&p, &r);
+        assert_eq!(len(&v, "points"), k + 1);
+        assert_eq!(len(&v, "first_order_gap"), k);
+        let text = serde_json::to_string(&v).unwrap();
+        assert!(!text.contains("NaN") && !text.contains("inf"));
+    }
+
+    #[test]
+    fn json_turns_non_finite_numbers_into_null() {
+        let p = Params {
+            lr: 1e300,
+            init: Some(vec![1e-100, 3e-101]),
+            ..Params::default()
+        };
+        let r = run(&p).unwrap();
+        assert!(r.effective_lr[0].is_infinite());
+        let v = json(&p, &r);
+        assert!(v["effective_lr"][0].is_null());
+        assert!(serde_json::to_string(&v).is_ok());
+    }
+
+    #[test]
+    fn summary_reports_scaling_slope_band_and_ending() {
+        let p = Params {
+            weight_decay: 0.5,
+            steps: 400,
+            ..Params::default()
+        };
+        let r = run(&p).unwrap();
+        let text = summary(&p, &r);
+        assert!(text.contains("rayleigh"));
+        assert!(text.contains("∇f(λx)") && text.contains("∇f(x)/λ"));
+        assert!(text.contains(&format!("{:.3}", r.eta_sweep_slope().unwrap())));
+        assert!(text.contains("steps 300–400"));
+        assert!(text.contains("Completed all 400 steps"));
+        assert!(!text.contains("NaN"));
+
+        let ratio = Params {
+            function: Function::Ratio,
+            ..Params::default()
+        };
+        let r = run(&ratio).unwrap();
+        let text = summary(&ratio, &r);
+        let runaway = r.runaway.unwrap();
+        assert!(text.contains(&format!("Stopped at step {}", runaway.step)));
+        assert!(text.contains("x crossed 0"));
+        assert!(text.contains("largest difference"));
+    }
+
+    #[test]
+    fn summary_spells_out_non_finite_values() {
+        let p = Params {
+            lr: 1e300,
+            init: Some(vec![1e-100, 3e-101]),
+            ..Params::default()
+        };
+        let r = run(&p).unwrap();
+        let text = summary(&p, &r);
+        // η/‖x_0‖² = 1e300/1e-200 overflows: written as the word "inf", never as a number.
+        assert!(text.contains("η/‖x‖²: inf"), "{text}");
+        assert!(!text.contains("NaN"));
+        assert!(text.contains("effective step η/‖x‖² is infinite"));
+    }
+}
