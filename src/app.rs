@@ -178,7 +178,10 @@ impl App {
                 TabId::Lowrank,
                 Box::new(crate::lowrank::tab::LowrankTab::new(waker, options)?),
             ),
-            (TabId::Scale, Box::new(crate::scale::tab::ScaleTab::new(waker))),
+            (
+                TabId::Scale,
+                Box::new(crate::scale::tab::ScaleTab::new(waker)),
+            ),
         ];
         Ok(App::with_tabs(ui, tabs))
     }

@@ -49,6 +49,12 @@ pub struct Display {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Problem 1: a ResNet's module tree with parameters, output shapes and MACs.
+    Resnet(ResnetArgs),
+    /// Problem 2: X ≈ AB by the SVD at one rank, with the error both ways (Eckart–Young).
+    Lowrank(LowrankArgs),
+    /// Problem 3: gradient descent on a scale-invariant function.
+    Scale(ScaleArgs),
     /// Render one tab headlessly after some keys and print the frame as plain text.
     Snapshot(SnapshotArgs),
 }
@@ -71,4 +77,73 @@ pub struct SnapshotArgs {
     /// An input file for the low-rank tab.
     #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResnetArgs {
+    /// resnet18, resnet34, resnet50, resnet101 or resnet152.
+    #[arg(long, default_value = "resnet18")]
+    pub arch: String,
+    /// Number of output classes of the final fully connected layer.
+    #[arg(long, default_value_t = 1000)]
+    pub num_classes: u64,
+    /// Input size: `224` (square) or `HxW`.
+    #[arg(long, default_value = "224")]
+    pub input_size: String,
+    /// Give every convolution a bias (torchvision's have none).
+    #[arg(long)]
+    pub conv_bias: bool,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LowrankArgs {
+    /// A built-in matrix: camera, astronaut or synthetic (the default is camera).
+    #[arg(long, conflicts_with = "input")]
+    pub builtin: Option<String>,
+    /// An image (PNG, JPEG, PGM/PPM), a 2-D .npy array or a numeric CSV.
+    #[arg(long, value_name = "PATH")]
+    pub input: Option<PathBuf>,
+    /// The rank r of the approximation A*B*.
+    #[arg(long, default_value_t = 10)]
+    pub rank: usize,
+    /// Inputs larger than this on a side are downscaled.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(2..=8192))]
+    pub max_side: u32,
+    /// Print JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// ratio, rayleigh or logistic.
+    #[arg(long, default_value = "rayleigh")]
+    pub function: String,
+    /// Dimension of x (ratio is 2-D only).
+    #[arg(long, default_value_t = 2)]
+    pub dim: usize,
+    /// Step size η.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub lr: f64,
+    /// Number of descent steps.
+    #[arg(long, default_value_t = 200)]
+    pub steps: usize,
+    /// Starting point, comma-separated (`1,0.3`).
+    #[arg(long, value_name = "X,Y,...", allow_hyphen_values = true)]
+    pub init: Option<String>,
+    /// The λ of the gradient-scaling check ∇f(λx) = ∇f(x)/λ.
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub lambda: f64,
+    /// Weight decay λ_wd.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub weight_decay: f64,
+    /// Seed of the random parts (A for rayleigh in other dimensions, the logistic data).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }

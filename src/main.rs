@@ -79,6 +79,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let options = Options {
                 lowrank_input: cli.input,
                 max_side: Some(cli.max_side as usize),
+                ..Options::default()
             };
             let tab = cli.tab;
             let mouse = cli.mouse;
@@ -98,11 +99,108 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let options = Options {
                 lowrank_input: args.input.or(cli.input),
                 max_side: Some(cli.max_side as usize),
+                ..Options::default()
             };
             let buf = snapshot::capture(args.tab, args.width, args.height, &keys, ui, &options)
                 .map_err(|e| Failure::Usage(e.to_string()))?;
             print!("{}", app::buffer_text(&buf));
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Resnet(args)) => headless::resnet(&args, &ui),
+        Some(Command::Lowrank(args)) => headless::lowrank(&args),
+        Some(Command::Scale(args)) => headless::scale(&args),
+    }
+}
+
+/// The headless commands: validate, compute with the same models as the tabs, print.
+mod headless {
+    use super::{ExitCode, Failure};
+    use dlscope::cli::{LowrankArgs, ResnetArgs, ScaleArgs};
+    use dlscope::theme::Ui;
+    use dlscope::{lowrank, resnet, scale};
+
+    fn usage(e: impl std::fmt::Display) -> Failure {
+        Failure::Usage(e.to_string())
+    }
+
+    fn print_json(value: &serde_json::Value) -> Result<ExitCode, Failure> {
+        let text = serde_json::to_string_pretty(value).map_err(|e| Failure::Other(e.into()))?;
+        println!("{text}");
+        Ok(ExitCode::SUCCESS)
+    }
+
+    pub fn resnet(args: &ResnetArgs, ui: &Ui) -> Result<ExitCode, Failure> {
+        let cfg = resnet::model::Config {
+            arch: args.arch.parse().map_err(usage)?,
+            num_classes: args.num_classes,
+            input_hw: resnet::model::parse_input_size(&args.input_size).map_err(usage)?,
+            conv_bias: args.conv_bias,
+        };
+        cfg.validate().map_err(usage)?;
+        let net = resnet::model::build(&cfg);
+        if args.json {
+            return print_json(&resnet::report::json(&cfg, &net));
+        }
+        print!("{}", resnet::report::table(&cfg, &net, !ui.glyphs.unicode));
+        Ok(ExitCode::SUCCESS)
+    }
+
+    pub fn lowrank(args: &LowrankArgs) -> Result<ExitCode, Failure> {
+        use lowrank::input::{Builtin, Source};
+        let source = match (&args.builtin, &args.input) {
+            (_, Some(path)) => Source::Path(path.clone()),
+            (Some(name), None) => Source::Builtin(name.parse::<Builtin>().map_err(usage)?),
+            (None, None) => Source::Builtin(Builtin::Camera),
+        };
+        let loaded = lowrank::input::load(&source, args.max_side as usize).map_err(usage)?;
+        let (rows, cols) = loaded.matrix.dim();
+        let rank = lowrank::report::validate(args.rank, rows, cols).map_err(usage)?;
+        let decomposition = lowrank::model::Decomposition::compute(loaded.matrix.clone())
+            .map_err(|e| usage(format!("{}: {e}", loaded.name)))?;
+        let mut reconstruction =
+            lowrank::model::Reconstruction::new(std::sync::Arc::new(decomposition));
+        reconstruction.set_rank(rank);
+        let readouts = lowrank::model::Readouts::compute(&reconstruction);
+        let decomposition = reconstruction.decomposition();
+        if args.json {
+            return print_json(&lowrank::report::json(&loaded, decomposition, &readouts));
+        }
+        print!(
+            "{}",
+            lowrank::report::summary(&loaded, decomposition, &readouts)
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+
+    pub fn scale(args: &ScaleArgs) -> Result<ExitCode, Failure> {
+        let init = match &args.init {
+            None => None,
+            Some(text) => Some(
+                text.split(',')
+                    .map(|v| v.trim().parse::<f64>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| {
+                        usage(format!(
+                            "--init: {text:?} is not a comma-separated list of numbers"
+                        ))
+                    })?,
+            ),
+        };
+        let params = scale::model::Params {
+            function: args.function.parse().map_err(usage)?,
+            dim: args.dim,
+            lr: args.lr,
+            steps: args.steps,
+            init,
+            lambda: args.lambda,
+            weight_decay: args.weight_decay,
+            seed: args.seed,
+        };
+        let run = scale::model::run(&params).map_err(usage)?;
+        if args.json {
+            return print_json(&scale::report::json(&params, &run));
+        }
+        print!("{}", scale::report::summary(&params, &run));
+        Ok(ExitCode::SUCCESS)
     }
 }
