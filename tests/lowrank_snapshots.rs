@@ -9,6 +9,7 @@ fn options(input: Option<&str>) -> Options {
     Options {
         lowrank_input: input.map(Into::into),
         max_side: None,
+        ..Options::default()
     }
 }
 

@@ -942,6 +942,7 @@ mod tests {
         let options = Options {
             lowrank_input: Some("synthetic".into()),
             max_side: None,
+            ..Options::default()
         };
         let mut tab = LowrankTab::new(&Waker::headless(), &options).unwrap();
         tab.settle();
@@ -1144,6 +1145,7 @@ mod tests {
         let options = Options {
             lowrank_input: Some("/nonexistent/photo.png".into()),
             max_side: None,
+            ..Options::default()
         };
         let err = LowrankTab::new(&Waker::headless(), &options).err().unwrap();
         assert_eq!(
