@@ -4,7 +4,14 @@
 //! `model` (no terminal) and a thin `tab` that renders it; the shell (`app`, `runtime`,
 //! `keymap`, `theme`, `widgets`) is shared by all of them.
 
+pub mod app;
+pub mod jobs;
+pub mod keymap;
 pub mod lowrank;
+pub mod numfmt;
 pub mod resnet;
 pub mod rnn;
 pub mod scale;
+pub mod snapshot;
+pub mod theme;
+pub mod widgets;

@@ -1,0 +1,607 @@
+//! The application state: the tabs, the current one, the help overlay, and how keys, mouse
+//! clicks, ticks and finished background work change them. No terminal I/O here: the runtime
+//! feeds events in and draws `&App`; tests and `dlscope snapshot` do the same headlessly.
+
+use std::cell::Cell;
+
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use crate::jobs::Waker;
+use crate::keymap::{self, Binding, GLOBAL, Global, Key, Nav};
+use crate::theme::Ui;
+use crate::widgets::help::{self, Section};
+
+/// The smallest terminal the app draws its tabs in; below it, one line says so.
+pub const MIN_WIDTH: u16 = 64;
+pub const MIN_HEIGHT: u16 = 20;
+
+/// The tabs, in the order of the homework's problems.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TabId {
+    Resnet,
+    Lowrank,
+    Scale,
+    Rnn,
+}
+
+impl TabId {
+    pub fn name(self) -> &'static str {
+        match self {
+            TabId::Resnet => "resnet",
+            TabId::Lowrank => "lowrank",
+            TabId::Scale => "scale",
+            TabId::Rnn => "rnn",
+        }
+    }
+}
+
+/// What a tab provides to the shell. Actions come from the tab's own key table
+/// (`keys()`); movement keys arrive through `nav` unless the table binds them itself.
+pub trait Tab {
+    type Act: Copy + 'static;
+
+    /// The title in the tab bar.
+    fn title(&self) -> &'static str;
+    /// The tab's key table: drives dispatch, footer hints and help.
+    fn keys(&self) -> &'static [Binding<Self::Act>];
+    /// Performs an action; returns true when the screen must be redrawn.
+    fn act(&mut self, act: Self::Act) -> bool;
+    /// Arrow / hjkl / paging keys the tab's table does not bind itself.
+    fn nav(&mut self, _nav: Nav) -> bool {
+        false
+    }
+    /// A left click at an absolute terminal position (only with `--mouse`).
+    fn click(&mut self, _col: u16, _row: u16) -> bool {
+        false
+    }
+    /// Draws the tab. Never computes mathematics: it reads results.
+    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui);
+    /// True while an animation wants ticks (the loop sleeps otherwise).
+    fn animating(&self) -> bool {
+        false
+    }
+    /// Advances the animation by one frame.
+    fn tick(&mut self) -> bool {
+        false
+    }
+    /// Takes finished background results; returns true when something changed.
+    fn poll(&mut self) -> bool {
+        false
+    }
+    /// True while background work is running (the tab bar shows "computing").
+    fn busy(&self) -> bool {
+        false
+    }
+    /// Headless: take all results and jump animations to their end, so a snapshot shows the
+    /// finished picture.
+    fn settle(&mut self) {
+        self.poll();
+    }
+}
+
+/// The object-safe face of a tab, so the app can hold tabs of different action types.
+trait AnyTab {
+    fn title(&self) -> &'static str;
+    fn key(&mut self, key: Key) -> Option<bool>;
+    fn nav(&mut self, nav: Nav) -> bool;
+    fn click(&mut self, col: u16, row: u16) -> bool;
+    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui);
+    fn animating(&self) -> bool;
+    fn tick(&mut self) -> bool;
+    fn poll(&mut self) -> bool;
+    fn busy(&self) -> bool;
+    fn settle(&mut self);
+    fn help_section(&self, unicode: bool) -> Section;
+    fn hints(&self, unicode: bool) -> Vec<(String, &'static str)>;
+}
+
+impl<T: Tab> AnyTab for T {
+    fn title(&self) -> &'static str {
+        Tab::title(self)
+    }
+    fn key(&mut self, key: Key) -> Option<bool> {
+        keymap::lookup(self.keys(), key).map(|a| self.act(a))
+    }
+    fn nav(&mut self, nav: Nav) -> bool {
+        Tab::nav(self, nav)
+    }
+    fn click(&mut self, col: u16, row: u16) -> bool {
+        Tab::click(self, col, row)
+    }
+    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        Tab::render(self, area, buf, ui)
+    }
+    fn animating(&self) -> bool {
+        Tab::animating(self)
+    }
+    fn tick(&mut self) -> bool {
+        Tab::tick(self)
+    }
+    fn poll(&mut self) -> bool {
+        Tab::poll(self)
+    }
+    fn busy(&self) -> bool {
+        Tab::busy(self)
+    }
+    fn settle(&mut self) {
+        Tab::settle(self)
+    }
+    fn help_section(&self, unicode: bool) -> Section {
+        Section::from_table(format!("{} tab", Tab::title(self)), self.keys(), unicode)
+    }
+    fn hints(&self, unicode: bool) -> Vec<(String, &'static str)> {
+        hints_of(self.keys(), unicode)
+    }
+}
+
+fn hints_of<A>(table: &[Binding<A>], unicode: bool) -> Vec<(String, &'static str)> {
+    table
+        .iter()
+        .filter_map(|b| Some((help::key_list(&b.keys[..1], unicode), b.hint?)))
+        .collect()
+}
+
+/// What the tabs are built from: the command line's choices.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--input` for the low-rank tab.
+    pub lowrank_input: Option<std::path::PathBuf>,
+    pub max_side: Option<usize>,
+}
+
+pub struct App {
+    tabs: Vec<(TabId, Box<dyn AnyTab>)>,
+    current: usize,
+    help: Option<u16>,
+    quit: bool,
+    pub ui: Ui,
+    // Where the tab bar put each title, for mouse clicks: (x start, x end) per tab.
+    tab_spans: Cell<[(u16, u16); 8]>,
+}
+
+impl App {
+    /// The app with every tab, built for `waker` (headless or the terminal loop's).
+    pub fn new(ui: Ui, waker: &Waker, options: &Options) -> color_eyre::Result<App> {
+        let _ = (waker, options);
+        let tabs: Vec<(TabId, Box<dyn AnyTab>)> = Vec::new();
+        Ok(App::with_tabs(ui, tabs))
+    }
+
+    fn with_tabs(ui: Ui, tabs: Vec<(TabId, Box<dyn AnyTab>)>) -> App {
+        App {
+            tabs,
+            current: 0,
+            help: None,
+            quit: false,
+            ui,
+            tab_spans: Cell::new([(0, 0); 8]),
+        }
+    }
+
+    /// The tabs that exist, in order.
+    pub fn tab_ids(&self) -> Vec<TabId> {
+        self.tabs.iter().map(|(id, _)| *id).collect()
+    }
+
+    pub fn current_tab(&self) -> Option<TabId> {
+        self.tabs.get(self.current).map(|(id, _)| *id)
+    }
+
+    /// Switches to a tab; false if it does not exist.
+    pub fn select(&mut self, id: TabId) -> bool {
+        match self.tabs.iter().position(|(t, _)| *t == id) {
+            Some(i) => {
+                self.current = i;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn help_open(&self) -> bool {
+        self.help.is_some()
+    }
+
+    /// Handles a key; returns true when the screen must be redrawn.
+    pub fn handle_key(&mut self, key: Key) -> bool {
+        // With help open only the global keys act; movement scrolls the help.
+        if self.help.is_none()
+            && let Some((_, tab)) = self.tabs.get_mut(self.current)
+            && let Some(redraw) = tab.key(key)
+        {
+            return redraw;
+        }
+        let Some(action) = keymap::lookup(GLOBAL, key) else {
+            return false;
+        };
+        match action {
+            Global::Quit => self.quit = true,
+            Global::Back => {
+                if self.help.is_some() {
+                    self.help = None;
+                } else {
+                    self.quit = true;
+                }
+            }
+            Global::Help => self.help = if self.help.is_some() { None } else { Some(0) },
+            Global::NextTab => self.cycle(1),
+            Global::PrevTab => self.cycle(-1),
+            Global::GoTab(i) => {
+                if (i as usize) < self.tabs.len() {
+                    self.current = i as usize;
+                } else {
+                    return false;
+                }
+            }
+            Global::Nav(nav) => {
+                if let Some(scroll) = self.help.as_mut() {
+                    *scroll = match nav {
+                        Nav::Up => scroll.saturating_sub(1),
+                        Nav::Down => scroll.saturating_add(1).min(200),
+                        Nav::PageUp | Nav::Home => 0,
+                        Nav::PageDown | Nav::End => scroll.saturating_add(10).min(200),
+                        Nav::Left | Nav::Right => *scroll,
+                    };
+                } else if let Some((_, tab)) = self.tabs.get_mut(self.current) {
+                    return tab.nav(nav);
+                }
+            }
+        }
+        true
+    }
+
+    fn cycle(&mut self, step: isize) {
+        let n = self.tabs.len() as isize;
+        if n > 0 {
+            self.current = (self.current as isize + step).rem_euclid(n) as usize;
+        }
+    }
+
+    /// Handles a mouse event (only delivered with `--mouse`): clicks on the tab bar switch
+    /// tabs, other clicks go to the current tab.
+    pub fn handle_mouse(&mut self, ev: MouseEvent) -> bool {
+        if ev.kind != MouseEventKind::Down(MouseButton::Left) || self.help.is_some() {
+            return false;
+        }
+        if ev.row == 0 {
+            let spans = self.tab_spans.get();
+            if let Some(i) = spans
+                .iter()
+                .take(self.tabs.len())
+                .position(|&(a, b)| ev.column >= a && ev.column < b)
+            {
+                self.current = i;
+                return true;
+            }
+            return false;
+        }
+        match self.tabs.get_mut(self.current) {
+            Some((_, tab)) => tab.click(ev.column, ev.row),
+            None => false,
+        }
+    }
+
+    /// True while the current tab animates (only the visible tab ticks).
+    pub fn animating(&self) -> bool {
+        self.tabs
+            .get(self.current)
+            .is_some_and(|(_, t)| t.animating())
+    }
+
+    pub fn tick(&mut self) -> bool {
+        match self.tabs.get_mut(self.current) {
+            Some((_, t)) => t.tick(),
+            None => false,
+        }
+    }
+
+    /// Collects finished background work in every tab.
+    pub fn poll(&mut self) -> bool {
+        let mut changed = false;
+        for (_, t) in &mut self.tabs {
+            changed |= t.poll();
+        }
+        changed
+    }
+
+    pub fn busy(&self) -> bool {
+        self.tabs.iter().any(|(_, t)| t.busy())
+    }
+
+    /// Headless: finish all work and animations.
+    pub fn settle(&mut self) {
+        for (_, t) in &mut self.tabs {
+            t.settle();
+        }
+    }
+
+    fn help_sections(&self) -> Vec<Section> {
+        let unicode = self.ui.glyphs.unicode;
+        let mut out = vec![Section::from_table("Global keys", GLOBAL, unicode)];
+        if let Some((_, tab)) = self.tabs.get(self.current) {
+            out.push(tab.help_section(unicode));
+        }
+        out
+    }
+
+    fn render_tab_bar(&self, area: Rect, buf: &mut Buffer) {
+        let t = &self.ui.theme;
+        let sep = format!(" {} ", self.ui.glyphs.v_line);
+        let mut spans = vec![
+            Span::styled(" dlscope", t.title),
+            Span::styled(sep.clone(), t.dim),
+        ];
+        let mut x = area.x + 8 + sep.chars().count() as u16;
+        let mut hits = [(0u16, 0u16); 8];
+        for (i, (_, tab)) in self.tabs.iter().enumerate() {
+            let text = format!(" {} {} ", i + 1, tab.title());
+            let w = text.chars().count() as u16;
+            if i < hits.len() {
+                hits[i] = (x, x + w);
+            }
+            x += w + 1;
+            let style = if i == self.current {
+                t.tab_active
+            } else {
+                t.tab_inactive
+            };
+            spans.push(Span::styled(text, style));
+            spans.push(Span::raw(" "));
+        }
+        self.tab_spans.set(hits);
+        buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+        if self.busy() {
+            let text = format!("computing{} ", self.ui.glyphs.ellipsis);
+            let w = text.chars().count() as u16;
+            if area.width > x.saturating_sub(area.x) + w {
+                buf.set_string(
+                    area.x + area.width - w,
+                    area.y,
+                    &text,
+                    t.warn.add_modifier(Modifier::BOLD),
+                );
+            }
+        }
+    }
+
+    fn render_footer(&self, area: Rect, buf: &mut Buffer) {
+        let t = &self.ui.theme;
+        let unicode = self.ui.glyphs.unicode;
+        let global = hints_of(GLOBAL, unicode);
+        let tab = self
+            .tabs
+            .get(self.current)
+            .map(|(_, tab)| tab.hints(unicode))
+            .unwrap_or_default();
+        let fmt = |hints: &[(String, &'static str)]| -> Vec<Span<'static>> {
+            hints
+                .iter()
+                .flat_map(|(k, label)| {
+                    [
+                        Span::styled(format!(" {k}"), t.key),
+                        Span::styled(format!(" {label} "), t.hint),
+                    ]
+                })
+                .collect()
+        };
+        let right = Line::from(fmt(&global));
+        let rw = right.width() as u16;
+        let mut left_spans = Vec::new();
+        let mut used = 0u16;
+        for h in &tab {
+            let part = fmt(std::slice::from_ref(h));
+            let w: u16 = part.iter().map(|s| s.width() as u16).sum();
+            if used + w + rw > area.width {
+                break;
+            }
+            used += w;
+            left_spans.extend(part);
+        }
+        buf.set_line(area.x, area.y, &Line::from(left_spans), area.width);
+        if area.width >= rw {
+            buf.set_line(area.x + area.width - rw, area.y, &right, rw);
+        }
+    }
+}
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let area = area.intersection(buf.area);
+        if area.width == 0 || area.height == 0 {
+            return;
+        }
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let msg = format!(
+                "Terminal too small ({}{}{}): dlscope needs at least {}{}{}.",
+                area.width,
+                self.ui.glyphs.times,
+                area.height,
+                MIN_WIDTH,
+                self.ui.glyphs.times,
+                MIN_HEIGHT
+            );
+            buf.set_stringn(area.x, area.y, msg, area.width as usize, self.ui.theme.warn);
+            return;
+        }
+        self.render_tab_bar(Rect::new(area.x, area.y, area.width, 1), buf);
+        let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
+        match self.tabs.get(self.current) {
+            Some((_, tab)) => tab.render(body, buf, &self.ui),
+            None => {
+                buf.set_string(body.x + 1, body.y + 1, "No tabs.", self.ui.theme.dim);
+            }
+        }
+        self.render_footer(
+            Rect::new(area.x, area.y + area.height - 1, area.width, 1),
+            buf,
+        );
+        if let Some(scroll) = self.help {
+            help::render(body, buf, &self.ui, &self.help_sections(), scroll);
+        }
+    }
+}
+
+/// Renders the app into a fresh buffer of the given size (tests, snapshots, benchmarks).
+pub fn render_to_buffer(app: &App, width: u16, height: u16) -> Buffer {
+    let area = Rect::new(0, 0, width, height);
+    let mut buf = Buffer::empty(area);
+    app.render(area, &mut buf);
+    buf
+}
+
+/// The plain text of a buffer, one line per row, trailing spaces kept off.
+pub fn buffer_text(buf: &Buffer) -> String {
+    let a = buf.area;
+    let mut out = String::new();
+    for y in a.y..a.y + a.height {
+        let mut line = String::new();
+        for x in a.x..a.x + a.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crossterm::event::KeyCode;
+
+    /// A tab for testing the shell alone: counts its actions and movements.
+    pub struct CounterTab {
+        pub count: i64,
+    }
+
+    #[derive(Clone, Copy)]
+    pub enum CounterAct {
+        Add,
+    }
+
+    const COUNTER_KEYS: &[Binding<CounterAct>] = &[Binding {
+        keys: &[Key::ch('a')],
+        action: CounterAct::Add,
+        help: "add one",
+        hint: Some("add"),
+    }];
+
+    impl Tab for CounterTab {
+        type Act = CounterAct;
+        fn title(&self) -> &'static str {
+            "Counter"
+        }
+        fn keys(&self) -> &'static [Binding<CounterAct>] {
+            COUNTER_KEYS
+        }
+        fn act(&mut self, act: CounterAct) -> bool {
+            match act {
+                CounterAct::Add => self.count += 1,
+            }
+            true
+        }
+        fn nav(&mut self, nav: Nav) -> bool {
+            self.count += match nav {
+                Nav::Up => 10,
+                Nav::Down => -10,
+                _ => 0,
+            };
+            true
+        }
+        fn render(&self, area: Rect, buf: &mut Buffer, _ui: &Ui) {
+            buf.set_string(
+                area.x,
+                area.y,
+                format!("count {}", self.count),
+                ratatui::style::Style::default(),
+            );
+        }
+    }
+
+    fn app() -> App {
+        App::with_tabs(
+            Ui::standard(),
+            vec![
+                (TabId::Resnet, Box::new(CounterTab { count: 0 })),
+                (TabId::Lowrank, Box::new(CounterTab { count: 100 })),
+            ],
+        )
+    }
+
+    #[test]
+    fn keys_dispatch_through_the_tables() {
+        let mut a = app();
+        assert!(a.handle_key(Key::ch('a')));
+        assert!(a.handle_key(Key::ch('k')));
+        let text = buffer_text(&render_to_buffer(&a, 80, 24));
+        assert!(text.contains("count 11"), "{text}");
+        assert!(text.contains("a add"), "{text}");
+        assert!(text.contains("? help"), "{text}");
+        a.handle_key(Key::code(KeyCode::Tab));
+        assert_eq!(a.current_tab(), Some(TabId::Lowrank));
+        a.handle_key(Key::code(KeyCode::BackTab));
+        a.handle_key(Key::code(KeyCode::BackTab));
+        assert_eq!(a.current_tab(), Some(TabId::Lowrank));
+        a.handle_key(Key::ch('1'));
+        assert_eq!(a.current_tab(), Some(TabId::Resnet));
+        assert!(!a.handle_key(Key::ch('4')), "no fourth tab here");
+        assert!(!a.handle_key(Key::ch('Z')));
+    }
+
+    #[test]
+    fn help_lists_every_key_and_esc_closes_before_quitting() {
+        let mut a = app();
+        a.handle_key(Key::ch('?'));
+        assert!(a.help_open());
+        let text = buffer_text(&render_to_buffer(&a, 100, 40));
+        for b in GLOBAL {
+            assert!(text.contains(b.help), "help lacks {:?}:\n{text}", b.help);
+        }
+        assert!(text.contains("add one"));
+        // Tab keys do not act under the overlay.
+        a.handle_key(Key::ch('a'));
+        a.handle_key(Key::code(KeyCode::Esc));
+        assert!(!a.help_open() && !a.should_quit());
+        let text = buffer_text(&render_to_buffer(&a, 80, 24));
+        assert!(text.contains("count 0"));
+        a.handle_key(Key::code(KeyCode::Esc));
+        assert!(a.should_quit());
+        let mut a = app();
+        a.handle_key(Key::ctrl('c'));
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn too_small_says_so_and_nothing_panics() {
+        let a = app();
+        let text = buffer_text(&render_to_buffer(&a, 40, 10));
+        assert!(text.starts_with("Terminal too small (40×10)"), "{text}");
+        for (w, h) in [(0, 0), (1, 1), (2, 50), (300, 1), (64, 20), (300, 100)] {
+            render_to_buffer(&a, w, h);
+        }
+    }
+
+    #[test]
+    fn clicks_on_the_tab_bar_switch_tabs() {
+        let mut a = app();
+        render_to_buffer(&a, 80, 24);
+        let (start, _) = a.tab_spans.get()[1];
+        let click = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: start + 1,
+            row: 0,
+            modifiers: crossterm::event::KeyModifiers::NONE,
+        };
+        assert!(a.handle_mouse(click));
+        assert_eq!(a.current_tab(), Some(TabId::Lowrank));
+    }
+}

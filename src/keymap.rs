@@ -1,0 +1,316 @@
+//! The key tables: key -> action -> description. One table for the global keys here, one per
+//! tab (beside the tab, typed with the tab's own actions); the same tables drive dispatch, the
+//! footer's hints and the `?` overlay, so help never drifts from the real keys.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// A key as the tables name it: a code and the modifiers that matter (Ctrl, Alt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+impl Key {
+    pub const fn ch(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            ctrl: false,
+        }
+    }
+    pub const fn code(code: KeyCode) -> Key {
+        Key { code, ctrl: false }
+    }
+    pub const fn ctrl(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            ctrl: true,
+        }
+    }
+
+    /// The key of a terminal event; `None` for key releases and repeats of no interest.
+    pub fn from_event(ev: &KeyEvent) -> Option<Key> {
+        if ev.kind == KeyEventKind::Release {
+            return None;
+        }
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let code = match ev.code {
+            // Shift+Tab arrives as BackTab on most terminals, as Tab+SHIFT on some.
+            KeyCode::Tab if ev.modifiers.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
+            KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+            other => other,
+        };
+        Some(Key { code, ctrl })
+    }
+
+    /// The name the help overlay writes and `snapshot --keys` reads.
+    pub fn name(&self, unicode: bool) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "S-Tab".into(),
+            KeyCode::Backspace => "Backspace".into(),
+            KeyCode::Left => if unicode { "←" } else { "Left" }.into(),
+            KeyCode::Right => if unicode { "→" } else { "Right" }.into(),
+            KeyCode::Up => if unicode { "↑" } else { "Up" }.into(),
+            KeyCode::Down => if unicode { "↓" } else { "Down" }.into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::Delete => "Del".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        if self.ctrl { format!("C-{base}") } else { base }
+    }
+
+    /// Reads a key name as the help overlay writes it (either glyph set).
+    pub fn parse(name: &str) -> Result<Key, String> {
+        if let Some(rest) = name.strip_prefix("C-").filter(|r| !r.is_empty()) {
+            let k = Key::parse(rest)?;
+            return Ok(Key { ctrl: true, ..k });
+        }
+        let code = match name {
+            "Space" => KeyCode::Char(' '),
+            "Enter" => KeyCode::Enter,
+            "Esc" => KeyCode::Esc,
+            "Tab" => KeyCode::Tab,
+            "S-Tab" | "BackTab" => KeyCode::BackTab,
+            "Backspace" => KeyCode::Backspace,
+            "Left" | "←" => KeyCode::Left,
+            "Right" | "→" => KeyCode::Right,
+            "Up" | "↑" => KeyCode::Up,
+            "Down" | "↓" => KeyCode::Down,
+            "PgUp" => KeyCode::PageUp,
+            "PgDn" => KeyCode::PageDown,
+            "Home" => KeyCode::Home,
+            "End" => KeyCode::End,
+            "Del" => KeyCode::Delete,
+            s if s.len() >= 2 && s.starts_with('F') && s[1..].parse::<u8>().is_ok() => {
+                KeyCode::F(s[1..].parse().unwrap_or(1))
+            }
+            s => {
+                let mut chars = s.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => KeyCode::Char(c),
+                    _ => return Err(format!("unknown key name {s:?}")),
+                }
+            }
+        };
+        Ok(Key::code(code))
+    }
+}
+
+/// Parses a space-separated list of key names (`"j j Enter ?"`).
+pub fn parse_keys(list: &str) -> Result<Vec<Key>, String> {
+    list.split_whitespace().map(Key::parse).collect()
+}
+
+/// One row of a key table.
+#[derive(Clone, Copy, Debug)]
+pub struct Binding<A: 'static> {
+    pub keys: &'static [Key],
+    pub action: A,
+    /// What the key does, for the help overlay.
+    pub help: &'static str,
+    /// A short label for the footer; `None` keeps the key out of the footer.
+    pub hint: Option<&'static str>,
+}
+
+/// The action bound to `key` in `table`, if any.
+pub fn lookup<A: Copy>(table: &[Binding<A>], key: Key) -> Option<A> {
+    table
+        .iter()
+        .find(|b| b.keys.contains(&key))
+        .map(|b| b.action)
+}
+
+/// Movement keys, handed to the current tab to interpret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nav {
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+}
+
+/// What the global keys do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Global {
+    Quit,
+    /// Esc: closes an open overlay, else quits.
+    Back,
+    Help,
+    NextTab,
+    PrevTab,
+    GoTab(u8),
+    Nav(Nav),
+}
+
+const fn code(c: KeyCode) -> Key {
+    Key::code(c)
+}
+
+/// The global keys: they work on every tab. A tab's own table is consulted first, so a tab may
+/// give the movement keys a meaning of its own, but never one of the reserved keys below.
+pub const GLOBAL: &[Binding<Global>] = &[
+    Binding {
+        keys: &[Key::ch('q'), Key::ctrl('c')],
+        action: Global::Quit,
+        help: "quit",
+        hint: Some("quit"),
+    },
+    Binding {
+        keys: &[code(KeyCode::Esc)],
+        action: Global::Back,
+        help: "close the open overlay, else quit",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('?')],
+        action: Global::Help,
+        help: "show or hide this help",
+        hint: Some("help"),
+    },
+    Binding {
+        keys: &[code(KeyCode::Tab)],
+        action: Global::NextTab,
+        help: "next tab",
+        hint: Some("tab"),
+    },
+    Binding {
+        keys: &[code(KeyCode::BackTab)],
+        action: Global::PrevTab,
+        help: "previous tab",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('1')],
+        action: Global::GoTab(0),
+        help: "go to tab 1",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('2')],
+        action: Global::GoTab(1),
+        help: "go to tab 2",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('3')],
+        action: Global::GoTab(2),
+        help: "go to tab 3",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('4')],
+        action: Global::GoTab(3),
+        help: "go to tab 4",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::Up), Key::ch('k')],
+        action: Global::Nav(Nav::Up),
+        help: "move up",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::Down), Key::ch('j')],
+        action: Global::Nav(Nav::Down),
+        help: "move down",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::Left), Key::ch('h')],
+        action: Global::Nav(Nav::Left),
+        help: "move left",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::Right), Key::ch('l')],
+        action: Global::Nav(Nav::Right),
+        help: "move right",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::PageUp)],
+        action: Global::Nav(Nav::PageUp),
+        help: "page up",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::PageDown)],
+        action: Global::Nav(Nav::PageDown),
+        help: "page down",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::Home)],
+        action: Global::Nav(Nav::Home),
+        help: "to the start",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::End)],
+        action: Global::Nav(Nav::End),
+        help: "to the end",
+        hint: None,
+    },
+];
+
+/// True for keys a tab's table may not take over (they must work the same everywhere).
+pub fn is_reserved(key: Key) -> bool {
+    GLOBAL
+        .iter()
+        .filter(|b| !matches!(b.action, Global::Nav(_)))
+        .any(|b| b.keys.contains(&key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_in_both_glyph_sets() {
+        for b in GLOBAL {
+            for k in b.keys {
+                for unicode in [true, false] {
+                    assert_eq!(Key::parse(&k.name(unicode)), Ok(*k), "{k:?}");
+                }
+            }
+        }
+        assert_eq!(parse_keys("j j Enter ? C-c").map(|v| v.len()), Ok(5));
+        assert!(Key::parse("Bogus").is_err());
+        assert_eq!(Key::parse("F5"), Ok(Key::code(KeyCode::F(5))));
+    }
+
+    #[test]
+    fn every_global_key_is_bound_once() {
+        let mut seen = Vec::new();
+        for b in GLOBAL {
+            for k in b.keys {
+                assert!(!seen.contains(k), "{k:?} bound twice");
+                seen.push(*k);
+            }
+        }
+    }
+
+    #[test]
+    fn shift_tab_and_ctrl_letters_are_normalised() {
+        let ev = KeyEvent::new(KeyCode::Tab, KeyModifiers::SHIFT);
+        assert_eq!(Key::from_event(&ev), Some(Key::code(KeyCode::BackTab)));
+        let ev = KeyEvent::new(KeyCode::Char('C'), KeyModifiers::CONTROL);
+        assert_eq!(Key::from_event(&ev), Some(Key::ctrl('c')));
+        assert_eq!(lookup(GLOBAL, Key::ctrl('c')), Some(Global::Quit));
+        assert!(is_reserved(Key::ch('q')));
+        assert!(!is_reserved(Key::ch('j')));
+    }
+}

@@ -1,0 +1,106 @@
+//! Number formatting shared by the tabs and the headless reports, so a figure reads the same
+//! on screen and in a summary. Non-finite values never print as numbers.
+
+/// `12345678` -> `"12,345,678"`.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A compact human count: `11.7M`, `1.81G`, `512`, `9.4k`.
+pub fn compact(n: u64) -> String {
+    const UNITS: [(f64, &str); 4] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
+    let x = n as f64;
+    for (scale, unit) in UNITS {
+        if x >= scale {
+            let v = x / scale;
+            return if v >= 100.0 {
+                format!("{v:.0}{unit}")
+            } else if v >= 10.0 {
+                format!("{v:.1}{unit}")
+            } else {
+                format!("{v:.2}{unit}")
+            };
+        }
+    }
+    n.to_string()
+}
+
+/// Scientific notation with `digits` significant digits: `1.23e-4`; `"inf"`, `"-inf"`, `"NaN"`
+/// spelled out so they are never mistaken for numbers.
+pub fn sci(x: f64, digits: usize) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    format!("{:.*e}", digits.saturating_sub(1), x)
+}
+
+/// A readable general number: plain for moderate magnitudes, scientific otherwise.
+pub fn general(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return sci(x, digits);
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        return "0".into();
+    }
+    if (1e-3..1e6).contains(&a) {
+        let int_digits = a.log10().floor() as i64 + 1;
+        let decimals = (digits as i64 - int_digits).clamp(0, 12) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        sci(x, digits)
+    }
+}
+
+/// A percentage of a fraction: `0.1234` -> `"12.3%"`.
+pub fn percent(fraction: f64, decimals: usize) -> String {
+    if !fraction.is_finite() {
+        return sci(fraction, 3);
+    }
+    format!("{:.*}%", decimals, fraction * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1000), "1,000");
+        assert_eq!(group_thousands(11_689_512), "11,689,512");
+        assert_eq!(group_thousands(u64::MAX), "18,446,744,073,709,551,615");
+    }
+
+    #[test]
+    fn compact_counts() {
+        assert_eq!(compact(512), "512");
+        assert_eq!(compact(9_408), "9.41k");
+        assert_eq!(compact(11_689_512), "11.7M");
+        assert_eq!(compact(1_814_073_344), "1.81G");
+        assert_eq!(compact(u64::MAX), "18446744T");
+    }
+
+    #[test]
+    fn non_finite_is_spelled_out() {
+        assert_eq!(sci(f64::NAN, 3), "NaN");
+        assert_eq!(sci(f64::INFINITY, 3), "inf");
+        assert_eq!(general(f64::NEG_INFINITY, 3), "-inf");
+        assert_eq!(sci(0.000123456, 3), "1.23e-4");
+        assert_eq!(general(12.3456, 4), "12.35");
+        assert_eq!(general(1.5e-7, 3), "1.50e-7");
+        assert_eq!(percent(0.12345, 1), "12.3%");
+    }
+}

@@ -1,0 +1,380 @@
+//! Colours and glyphs: the 16 named ANSI colours by default, no colour at all for NO_COLOR,
+//! deeper greys only where the terminal says it has them, and ASCII glyphs where the locale
+//! is not UTF-8.
+
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::border;
+
+/// How many colours the terminal may be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ColorDepth {
+    /// No colour: emphasis by bold and reverse only (NO_COLOR, `--color never`).
+    None,
+    /// The 16 named ANSI colours (the default; safe over SSH and in tmux).
+    Ansi16,
+    /// The xterm 256-colour palette (used only for grey ramps of images).
+    Ansi256,
+    /// 24-bit colour, only when COLORTERM says the terminal has it.
+    TrueColor,
+}
+
+/// The `--color` choice on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorDepth {
+    /// Decides the colour depth from the flag and the environment (NO_COLOR, COLORTERM, TERM).
+    pub fn detect(choice: ColorChoice, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let no_color = env("NO_COLOR").is_some_and(|v| !v.is_empty());
+        match choice {
+            ColorChoice::Never => return ColorDepth::None,
+            ColorChoice::Auto if no_color => return ColorDepth::None,
+            _ => {}
+        }
+        let colorterm = env("COLORTERM").unwrap_or_default().to_ascii_lowercase();
+        if colorterm == "truecolor" || colorterm == "24bit" {
+            return ColorDepth::TrueColor;
+        }
+        let term = env("TERM").unwrap_or_default();
+        if term.contains("256color") {
+            ColorDepth::Ansi256
+        } else {
+            ColorDepth::Ansi16
+        }
+    }
+}
+
+/// Named styles; every widget takes its colours from here.
+#[derive(Clone, Debug)]
+pub struct Theme {
+    pub base: Style,
+    pub title: Style,
+    pub border: Style,
+    pub border_focus: Style,
+    pub tab_active: Style,
+    pub tab_inactive: Style,
+    pub key: Style,
+    pub hint: Style,
+    pub dim: Style,
+    pub accent: Style,
+    pub selected: Style,
+    pub good: Style,
+    pub bad: Style,
+    pub warn: Style,
+    pub number: Style,
+    pub cursor: Style,
+    /// Line styles for chart series, in order; distinct in colour and, without colour, in glyph.
+    pub series: [Style; 4],
+}
+
+impl Theme {
+    /// The default theme in the 16 named ANSI colours.
+    pub fn ansi() -> Self {
+        Theme {
+            base: Style::default(),
+            title: Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+            border: Style::default().fg(Color::DarkGray),
+            border_focus: Style::default().fg(Color::Cyan),
+            tab_active: Style::default()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+            tab_inactive: Style::default().fg(Color::Gray),
+            key: Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+            hint: Style::default().fg(Color::Gray),
+            dim: Style::default().fg(Color::DarkGray),
+            accent: Style::default().fg(Color::Magenta),
+            selected: Style::default()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+            good: Style::default().fg(Color::Green),
+            bad: Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+            warn: Style::default().fg(Color::Yellow),
+            number: Style::default().fg(Color::White),
+            cursor: Style::default().fg(Color::Yellow),
+            series: [
+                Style::default().fg(Color::Cyan),
+                Style::default().fg(Color::Magenta),
+                Style::default().fg(Color::Green),
+                Style::default().fg(Color::Yellow),
+            ],
+        }
+    }
+
+    /// No colour at all: emphasis is bold, reverse and underline only.
+    pub fn mono() -> Self {
+        let plain = Style::default();
+        let bold = plain.add_modifier(Modifier::BOLD);
+        Theme {
+            base: plain,
+            title: bold,
+            border: plain,
+            border_focus: bold,
+            tab_active: plain.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            tab_inactive: plain,
+            key: bold,
+            hint: plain,
+            dim: plain,
+            accent: bold,
+            selected: plain.add_modifier(Modifier::REVERSED),
+            good: plain,
+            bad: bold,
+            warn: bold,
+            number: plain,
+            cursor: bold,
+            series: [plain, plain, plain, plain],
+        }
+    }
+}
+
+/// Every glyph the app draws, in Unicode or in plain ASCII.
+#[derive(Clone, Debug)]
+pub struct Glyphs {
+    pub unicode: bool,
+    pub border: border::Set<'static>,
+    pub tree_branch: &'static str,
+    pub tree_last: &'static str,
+    pub tree_pipe: &'static str,
+    pub tree_space: &'static str,
+    pub expanded: &'static str,
+    pub collapsed: &'static str,
+    pub leaf: &'static str,
+    pub left: &'static str,
+    pub right: &'static str,
+    pub up: &'static str,
+    pub down: &'static str,
+    pub slider_fill: &'static str,
+    pub slider_empty: &'static str,
+    pub slider_knob: &'static str,
+    pub check: &'static str,
+    pub cross: &'static str,
+    pub ellipsis: &'static str,
+    pub bullet: &'static str,
+    pub h_line: &'static str,
+    pub v_line: &'static str,
+    pub times: &'static str,
+    pub approx: &'static str,
+    /// One mark per chart series, used when a series is drawn one point per cell.
+    pub series_marks: [&'static str; 4],
+}
+
+impl Glyphs {
+    pub fn unicode() -> Self {
+        Glyphs {
+            unicode: true,
+            border: border::ROUNDED,
+            tree_branch: "├─",
+            tree_last: "└─",
+            tree_pipe: "│ ",
+            tree_space: "  ",
+            expanded: "▾",
+            collapsed: "▸",
+            leaf: "·",
+            left: "←",
+            right: "→",
+            up: "↑",
+            down: "↓",
+            slider_fill: "━",
+            slider_empty: "─",
+            slider_knob: "●",
+            check: "✓",
+            cross: "✗",
+            ellipsis: "…",
+            bullet: "•",
+            h_line: "─",
+            v_line: "│",
+            times: "×",
+            approx: "≈",
+            series_marks: ["•", "+", "x", "o"],
+        }
+    }
+
+    pub fn ascii() -> Self {
+        Glyphs {
+            unicode: false,
+            border: border::Set {
+                top_left: "+",
+                top_right: "+",
+                bottom_left: "+",
+                bottom_right: "+",
+                vertical_left: "|",
+                vertical_right: "|",
+                horizontal_top: "-",
+                horizontal_bottom: "-",
+            },
+            tree_branch: "|-",
+            tree_last: "`-",
+            tree_pipe: "| ",
+            tree_space: "  ",
+            expanded: "v",
+            collapsed: ">",
+            leaf: "-",
+            left: "<-",
+            right: "->",
+            up: "^",
+            down: "v",
+            slider_fill: "=",
+            slider_empty: "-",
+            slider_knob: "O",
+            check: "ok",
+            cross: "X",
+            ellipsis: "...",
+            bullet: "*",
+            h_line: "-",
+            v_line: "|",
+            times: "x",
+            approx: "~",
+            series_marks: ["*", "+", "x", "o"],
+        }
+    }
+
+    /// True when the locale (LC_ALL, then LC_CTYPE, then LANG: the first that is set) is UTF-8.
+    pub fn locale_is_utf8(env: &dyn Fn(&str) -> Option<String>) -> bool {
+        ["LC_ALL", "LC_CTYPE", "LANG"]
+            .iter()
+            .filter_map(|k| env(k).filter(|v| !v.is_empty()))
+            .next()
+            .is_some_and(|v| {
+                let v = v.to_ascii_lowercase();
+                v.contains("utf-8") || v.contains("utf8")
+            })
+    }
+}
+
+/// Everything a tab needs to draw: styles, glyphs and the colour depth (for images).
+#[derive(Clone, Debug)]
+pub struct Ui {
+    pub theme: Theme,
+    pub glyphs: Glyphs,
+    pub depth: ColorDepth,
+}
+
+impl Ui {
+    pub fn new(depth: ColorDepth, unicode: bool) -> Self {
+        Ui {
+            theme: if depth == ColorDepth::None {
+                Theme::mono()
+            } else {
+                Theme::ansi()
+            },
+            glyphs: if unicode {
+                Glyphs::unicode()
+            } else {
+                Glyphs::ascii()
+            },
+            depth,
+        }
+    }
+
+    /// The theme of tests and README snapshots: 16 colours, Unicode glyphs.
+    pub fn standard() -> Self {
+        Ui::new(ColorDepth::Ansi16, true)
+    }
+
+    pub fn has_color(&self) -> bool {
+        self.depth != ColorDepth::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn no_color_wins_in_auto_but_not_always() {
+        let env = env_of(&[("NO_COLOR", "1"), ("COLORTERM", "truecolor")]);
+        assert_eq!(
+            ColorDepth::detect(ColorChoice::Auto, &env),
+            ColorDepth::None
+        );
+        assert_eq!(
+            ColorDepth::detect(ColorChoice::Always, &env),
+            ColorDepth::TrueColor
+        );
+        assert_eq!(
+            ColorDepth::detect(ColorChoice::Never, &env_of(&[])),
+            ColorDepth::None
+        );
+    }
+
+    #[test]
+    fn depth_follows_colorterm_and_term() {
+        assert_eq!(
+            ColorDepth::detect(ColorChoice::Auto, &env_of(&[("TERM", "xterm-256color")])),
+            ColorDepth::Ansi256
+        );
+        assert_eq!(
+            ColorDepth::detect(ColorChoice::Auto, &env_of(&[("TERM", "screen")])),
+            ColorDepth::Ansi16
+        );
+        assert_eq!(
+            ColorDepth::detect(ColorChoice::Auto, &env_of(&[("COLORTERM", "24bit")])),
+            ColorDepth::TrueColor
+        );
+    }
+
+    #[test]
+    fn locale_decides_unicode() {
+        assert!(Glyphs::locale_is_utf8(&env_of(&[("LANG", "en_US.UTF-8")])));
+        assert!(!Glyphs::locale_is_utf8(&env_of(&[("LANG", "C")])));
+        assert!(!Glyphs::locale_is_utf8(&env_of(&[])));
+        // LC_ALL overrides LANG.
+        assert!(!Glyphs::locale_is_utf8(&env_of(&[
+            ("LC_ALL", "POSIX"),
+            ("LANG", "en_US.utf8")
+        ])));
+    }
+
+    #[test]
+    fn ascii_glyphs_are_ascii() {
+        let g = Glyphs::ascii();
+        let all = [
+            g.tree_branch,
+            g.tree_last,
+            g.tree_pipe,
+            g.expanded,
+            g.collapsed,
+            g.leaf,
+            g.left,
+            g.right,
+            g.up,
+            g.down,
+            g.slider_fill,
+            g.slider_empty,
+            g.slider_knob,
+            g.check,
+            g.cross,
+            g.ellipsis,
+            g.bullet,
+            g.h_line,
+            g.v_line,
+            g.times,
+            g.approx,
+            g.border.top_left,
+            g.border.horizontal_top,
+            g.border.vertical_left,
+        ];
+        for s in all.iter().chain(g.series_marks.iter()) {
+            assert!(s.is_ascii(), "{s:?} is not ASCII");
+        }
+    }
+}

@@ -1,0 +1,557 @@
+//! One chart for every tab: linear or log10 axes (ratatui has no log axis, so log10 values are
+//! plotted with hand-made decade labels), per-column decimation so thousands of points cost no
+//! more than the panel is wide, a cursor, reference lines, and values that overflow (inf, NaN)
+//! pinned to the top edge with an "overflow from x = …" mark instead of being printed.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::dots::{DotCanvas, Viewport};
+use crate::numfmt;
+use crate::theme::Ui;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    Linear,
+    Log10,
+}
+
+impl Scale {
+    /// Data value to plotted coordinate; `None` where a log axis cannot show it (≤ 0).
+    fn map(self, v: f64) -> Option<f64> {
+        match self {
+            Scale::Linear => v.is_finite().then_some(v),
+            Scale::Log10 => (v.is_finite() && v > 0.0).then(|| v.log10()),
+        }
+    }
+}
+
+/// One line on the chart. `index` picks its colour and, without colour, its mark.
+#[derive(Clone, Copy)]
+pub struct Series<'a> {
+    pub label: &'a str,
+    pub points: &'a [(f64, f64)],
+    pub index: usize,
+}
+
+/// A horizontal reference line (an optimum, the level 1).
+#[derive(Clone, Copy)]
+pub struct RefLine<'a> {
+    pub y: f64,
+    pub label: &'a str,
+}
+
+/// Builder for a chart; `render` draws it.
+#[derive(Clone)]
+pub struct LogChart<'a> {
+    series: Vec<Series<'a>>,
+    x_scale: Scale,
+    y_scale: Scale,
+    x_bounds: Option<(f64, f64)>,
+    y_bounds: Option<(f64, f64)>,
+    cursor_x: Option<f64>,
+    ref_lines: Vec<RefLine<'a>>,
+    x_name: &'a str,
+    legend: bool,
+}
+
+impl<'a> LogChart<'a> {
+    /// A chart with a log10 y axis and a linear x axis.
+    pub fn new(series: Vec<Series<'a>>) -> Self {
+        LogChart {
+            series,
+            x_scale: Scale::Linear,
+            y_scale: Scale::Log10,
+            x_bounds: None,
+            y_bounds: None,
+            cursor_x: None,
+            ref_lines: Vec::new(),
+            x_name: "x",
+            legend: true,
+        }
+    }
+    pub fn x_scale(mut self, s: Scale) -> Self {
+        self.x_scale = s;
+        self
+    }
+    pub fn y_scale(mut self, s: Scale) -> Self {
+        self.y_scale = s;
+        self
+    }
+    /// Fixed x bounds in data units (else the data's range).
+    pub fn x_bounds(mut self, lo: f64, hi: f64) -> Self {
+        self.x_bounds = Some((lo, hi));
+        self
+    }
+    /// Fixed y bounds in data units (else the data's range, widened to whole decades on a log axis).
+    pub fn y_bounds(mut self, lo: f64, hi: f64) -> Self {
+        self.y_bounds = Some((lo, hi));
+        self
+    }
+    pub fn cursor(mut self, x: f64) -> Self {
+        self.cursor_x = Some(x);
+        self
+    }
+    pub fn ref_line(mut self, line: RefLine<'a>) -> Self {
+        self.ref_lines.push(line);
+        self
+    }
+    /// The x variable's name, used in the overflow mark ("overflow from t = 12").
+    pub fn x_name(mut self, name: &'a str) -> Self {
+        self.x_name = name;
+        self
+    }
+    pub fn legend(mut self, show: bool) -> Self {
+        self.legend = show;
+        self
+    }
+
+    fn data_bounds(&self, axis: usize, scale: Scale) -> Option<(f64, f64)> {
+        let mut lo = f64::INFINITY;
+        let mut hi = f64::NEG_INFINITY;
+        for s in &self.series {
+            for p in s.points {
+                let v = if axis == 0 { p.0 } else { p.1 };
+                if let Some(m) = scale.map(v) {
+                    lo = lo.min(m);
+                    hi = hi.max(m);
+                }
+            }
+        }
+        if axis == 1 {
+            for r in &self.ref_lines {
+                if let Some(m) = scale.map(r.y) {
+                    lo = lo.min(m);
+                    hi = hi.max(m);
+                }
+            }
+        }
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// Plotted (mapped) bounds of both axes.
+    fn bounds(&self) -> ((f64, f64), (f64, f64)) {
+        let mapped = |b: Option<(f64, f64)>, scale: Scale| {
+            b.and_then(|(lo, hi)| Some((scale.map(lo)?, scale.map(hi)?)))
+        };
+        let x = mapped(self.x_bounds, self.x_scale)
+            .or_else(|| self.data_bounds(0, self.x_scale))
+            .unwrap_or((0.0, 1.0));
+        let mut y = mapped(self.y_bounds, self.y_scale)
+            .or_else(|| self.data_bounds(1, self.y_scale))
+            .unwrap_or((0.0, 1.0));
+        if self.y_scale == Scale::Log10 && self.y_bounds.is_none() {
+            y = (y.0.floor(), y.1.ceil());
+        }
+        (widen(x, self.x_scale), widen(y, self.y_scale))
+    }
+
+    /// Draws the chart into `area` (no border: wrap it in a panel).
+    pub fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let area = area.intersection(buf.area);
+        if area.width < 8 || area.height < 3 {
+            return;
+        }
+        let ((x0, x1), (y0, y1)) = self.bounds();
+        let y_ticks = ticks(
+            y0,
+            y1,
+            self.y_scale,
+            (area.height as usize - 1).div_ceil(2).max(2),
+        );
+        let label_w = y_ticks
+            .iter()
+            .map(|(_, s)| s.chars().count())
+            .max()
+            .unwrap_or(1) as u16;
+        let plot = Rect::new(
+            area.x + label_w + 1,
+            area.y,
+            area.width.saturating_sub(label_w + 1),
+            area.height - 1,
+        );
+        if plot.width < 2 || plot.height < 1 {
+            return;
+        }
+        let mut canvas = DotCanvas::new(plot.width, plot.height, ui.glyphs.unicode);
+        let view = Viewport {
+            x: (x0, x1),
+            y: (y0, y1),
+        };
+        let theme = &ui.theme;
+
+        // Reference lines, dotted, under the data.
+        for r in &self.ref_lines {
+            if let Some(y) = self.y_scale.map(r.y)
+                && let Some((_, dy)) = canvas_dot(&view, &canvas, x0, y)
+            {
+                for dx in (0..canvas.width()).step_by(if canvas.is_unicode() { 3 } else { 2 }) {
+                    canvas.dot(dx, dy, theme.dim, '.');
+                }
+                if !r.label.is_empty() {
+                    let (col, row) = canvas.cell_of(0, dy);
+                    let len = r.label.chars().count() as u16;
+                    let col = plot
+                        .width
+                        .saturating_sub(len + 1)
+                        .min(col.max(0) as u16 + 1);
+                    let row = if row > 0 { row - 1 } else { row + 1 };
+                    if row >= 0 {
+                        canvas.text(col, row as u16, r.label, theme.dim);
+                    }
+                }
+            }
+        }
+
+        let mut overflow_at: Option<f64> = None;
+        for s in &self.series {
+            let style = theme.series[s.index % theme.series.len()];
+            let mark = ui.glyphs.series_marks[s.index % ui.glyphs.series_marks.len()]
+                .chars()
+                .next()
+                .unwrap_or('*');
+            // Without colour, every series but the first is drawn one mark per cell so the
+            // lines stay distinguishable.
+            let marks_only = !ui.has_color() && s.index > 0;
+            let pts = self.decimate(s.points, &view, &canvas, &mut overflow_at);
+            let mut prev: Option<(i32, i32)> = None;
+            for p in pts {
+                match p {
+                    Some((dx, dy)) => {
+                        if marks_only {
+                            let (c, r) = canvas.cell_of(dx, dy);
+                            canvas.mark_cell(c, r, mark, style);
+                        } else if let Some((px, py)) = prev {
+                            canvas.line(px, py, dx, dy, style, mark);
+                        } else {
+                            canvas.dot(dx, dy, style, mark);
+                        }
+                        prev = Some((dx, dy));
+                    }
+                    None => prev = None,
+                }
+            }
+        }
+
+        canvas.render(plot, buf);
+        if let Some(cx) = self.cursor_x.and_then(|c| self.x_scale.map(c))
+            && let Some((dx, _)) = canvas_dot(&view, &canvas, cx, y0)
+        {
+            let (col, _) = canvas.cell_of(dx, 0);
+            draw_cursor(plot, buf, col, ui);
+        }
+
+        // Axis labels: decades (or nice numbers) on the left, x bounds at the bottom.
+        for (v, label) in &y_ticks {
+            let frac = (v - y0) / (y1 - y0);
+            if !(-1e-9..=1.0 + 1e-9).contains(&frac) {
+                continue;
+            }
+            let row = plot.y + ((1.0 - frac) * (plot.height - 1) as f64).round() as u16;
+            let w = label.chars().count() as u16;
+            buf.set_stringn(area.x + label_w - w, row, label, w as usize, theme.dim);
+            if let Some(cell) = buf.cell_mut((plot.x - 1, row)) {
+                cell.set_symbol(if ui.glyphs.unicode { "┤" } else { "+" });
+                cell.set_style(theme.dim);
+            }
+        }
+        for row in plot.y..plot.y + plot.height {
+            if let Some(cell) = buf.cell_mut((plot.x - 1, row))
+                && cell.symbol() == " "
+            {
+                cell.set_symbol(ui.glyphs.v_line);
+                cell.set_style(theme.dim);
+            }
+        }
+        let bottom = area.y + area.height - 1;
+        let left = axis_label(x0, self.x_scale);
+        let right = axis_label(x1, self.x_scale);
+        buf.set_stringn(plot.x, bottom, &left, plot.width as usize, theme.dim);
+        let rw = right.chars().count() as u16;
+        if plot.width > rw + left.chars().count() as u16 + 1 {
+            buf.set_string(plot.x + plot.width - rw, bottom, &right, theme.dim);
+            let name = self.x_name;
+            let nw = name.chars().count() as u16;
+            if plot.width > rw + nw + left.chars().count() as u16 + 4 {
+                buf.set_string(plot.x + (plot.width - nw) / 2, bottom, name, theme.dim);
+            }
+        }
+
+        // Legend on the top row, right-aligned.
+        if self.legend {
+            let mut x = plot.x + plot.width;
+            for s in self.series.iter().rev().filter(|s| !s.label.is_empty()) {
+                let mark = ui.glyphs.series_marks[s.index % ui.glyphs.series_marks.len()];
+                let text = format!(" {mark} {}", s.label);
+                let w = text.chars().count() as u16;
+                if x < plot.x + w {
+                    break;
+                }
+                x -= w;
+                let style = theme.series[s.index % theme.series.len()];
+                buf.set_string(x, plot.y, &text, style);
+            }
+        }
+
+        if let Some(at) = overflow_at {
+            let arrow = ui.glyphs.up;
+            let text = format!("{arrow} overflow from {} = {}", self.x_name, x_label(at));
+            let w = (text.chars().count() as u16).min(plot.width);
+            let row = plot.y + u16::from(self.legend && plot.height > 2);
+            buf.set_stringn(plot.x, row, &text, w as usize, theme.bad);
+        }
+    }
+
+    /// Keeps, per dot column, the first, lowest, highest and last point (in order), so the
+    /// drawn line has the same envelope as the full series. `None` breaks the line (a value a
+    /// log axis cannot show). Overflowing values are pinned to the top edge.
+    fn decimate(
+        &self,
+        points: &[(f64, f64)],
+        view: &Viewport,
+        canvas: &DotCanvas,
+        overflow_at: &mut Option<f64>,
+    ) -> Vec<Option<(i32, i32)>> {
+        let mut out: Vec<Option<(i32, i32)>> = Vec::new();
+        let mut column: Vec<(i32, i32)> = Vec::new();
+        let mut current_dx: Option<i32> = None;
+        let flush = |column: &mut Vec<(i32, i32)>, out: &mut Vec<Option<(i32, i32)>>| {
+            if column.is_empty() {
+                return;
+            }
+            let first = column[0];
+            let last = column[column.len() - 1];
+            let lo = *column.iter().max_by_key(|p| p.1).unwrap_or(&first);
+            let hi = *column.iter().min_by_key(|p| p.1).unwrap_or(&first);
+            for p in [first, lo, hi, last] {
+                if out.last() != Some(&Some(p)) {
+                    out.push(Some(p));
+                }
+            }
+            column.clear();
+        };
+        for &(x, y) in points {
+            let Some(mx) = self.x_scale.map(x) else {
+                continue;
+            };
+            let my = if y.is_nan() || y == f64::INFINITY {
+                // Overflow: pin to the top and remember where it began.
+                if overflow_at.is_none_or(|at| x < at) {
+                    *overflow_at = Some(x);
+                }
+                Some(view.y.1)
+            } else {
+                match self.y_scale.map(y) {
+                    Some(v) => Some(v.clamp(view.y.0, view.y.1 + (view.y.1 - view.y.0))),
+                    // Zero or below on a log axis: pinned to the bottom edge.
+                    None if self.y_scale == Scale::Log10 && y.is_finite() => Some(view.y.0),
+                    None => None,
+                }
+            };
+            let Some(my) = my else {
+                flush(&mut column, &mut out);
+                out.push(None);
+                current_dx = None;
+                continue;
+            };
+            let Some((dx, dy)) = canvas_dot(view, canvas, mx, my) else {
+                continue;
+            };
+            let dy = dy.max(0);
+            if current_dx != Some(dx) {
+                flush(&mut column, &mut out);
+                current_dx = Some(dx);
+            }
+            column.push((dx, dy));
+        }
+        flush(&mut column, &mut out);
+        out
+    }
+}
+
+/// The cursor: a vertical rule through the plot that keeps the data visible where it crosses.
+fn draw_cursor(plot: Rect, buf: &mut Buffer, col: i32, ui: &Ui) {
+    if !(0..plot.width as i32).contains(&col) {
+        return;
+    }
+    let x = plot.x + col as u16;
+    for row in plot.y..plot.y + plot.height {
+        if let Some(cell) = buf.cell_mut((x, row)) {
+            if cell.symbol() == " " {
+                cell.set_symbol(ui.glyphs.v_line);
+            }
+            cell.set_style(ui.theme.cursor);
+        }
+    }
+}
+
+fn canvas_dot(view: &Viewport, canvas: &DotCanvas, x: f64, y: f64) -> Option<(i32, i32)> {
+    view.to_dot(canvas, x, y)
+}
+
+/// A degenerate range (one value) is opened up so the mapping stays finite.
+fn widen((lo, hi): (f64, f64), scale: Scale) -> (f64, f64) {
+    if hi > lo {
+        return (lo, hi);
+    }
+    match scale {
+        Scale::Log10 => (lo - 1.0, hi + 1.0),
+        Scale::Linear => {
+            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+            (lo - pad, hi + pad)
+        }
+    }
+}
+
+/// Tick positions (in plotted units) and labels, at most `max` of them.
+fn ticks(lo: f64, hi: f64, scale: Scale, max: usize) -> Vec<(f64, String)> {
+    match scale {
+        Scale::Log10 => {
+            let first = lo.ceil() as i64;
+            let last = hi.floor() as i64;
+            let count = (last - first + 1).max(1) as usize;
+            let step = count.div_ceil(max.max(1)).max(1) as i64;
+            let mut out = Vec::new();
+            let mut d = first;
+            while d <= last && out.len() < 64 {
+                out.push((d as f64, format!("1e{d}")));
+                d += step;
+            }
+            out
+        }
+        Scale::Linear => {
+            let n = max.clamp(2, 5);
+            (0..n)
+                .map(|i| {
+                    let v = lo + (hi - lo) * i as f64 / (n - 1) as f64;
+                    (v, numfmt::general(v, 3))
+                })
+                .collect()
+        }
+    }
+}
+
+fn axis_label(v: f64, scale: Scale) -> String {
+    match scale {
+        Scale::Linear => x_label(v),
+        Scale::Log10 => {
+            let r = v.round();
+            if (v - r).abs() < 1e-9 {
+                format!("1e{}", r as i64)
+            } else {
+                numfmt::sci(10f64.powf(v), 2)
+            }
+        }
+    }
+}
+
+fn x_label(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e12 {
+        format!("{}", v as i64)
+    } else {
+        numfmt::general(v, 3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(buf: &Buffer) -> String {
+        let a = buf.area;
+        (a.y..a.y + a.height)
+            .map(|y| {
+                (a.x..a.x + a.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn decades_are_labelled_and_overflow_is_marked() {
+        let pts: Vec<(f64, f64)> = (0..=20)
+            .map(|t| {
+                (
+                    t as f64,
+                    if t < 15 {
+                        10f64.powi(t - 10)
+                    } else {
+                        f64::INFINITY
+                    },
+                )
+            })
+            .collect();
+        let chart = LogChart::new(vec![Series {
+            label: "norm",
+            points: &pts,
+            index: 0,
+        }])
+        .x_name("t");
+        let area = Rect::new(0, 0, 40, 12);
+        let mut buf = Buffer::empty(area);
+        chart.render(area, &mut buf, &Ui::standard());
+        let s = text(&buf);
+        assert!(s.contains("1e-10"), "{s}");
+        assert!(s.contains("1e2"), "{s}");
+        assert!(s.contains("overflow from t = 15"), "{s}");
+        assert!(!s.contains("inf") && !s.contains("NaN"), "{s}");
+    }
+
+    #[test]
+    fn tiny_and_empty_charts_do_not_panic() {
+        let chart = LogChart::new(vec![Series {
+            label: "",
+            points: &[],
+            index: 0,
+        }]);
+        for (w, h) in [(0, 0), (1, 1), (8, 3), (9, 4)] {
+            let area = Rect::new(0, 0, w, h);
+            let mut buf = Buffer::empty(area);
+            chart.render(area, &mut buf, &Ui::standard());
+        }
+        let pts = [(0.0, 0.0), (1.0, -1.0), (f64::NAN, 1.0), (2.0, f64::NAN)];
+        let chart = LogChart::new(vec![Series {
+            label: "odd",
+            points: &pts,
+            index: 1,
+        }])
+        .cursor(1.0)
+        .ref_line(RefLine {
+            y: 1.0,
+            label: "one",
+        });
+        let area = Rect::new(0, 0, 30, 8);
+        let mut buf = Buffer::empty(area);
+        chart.render(
+            area,
+            &mut buf,
+            &Ui::new(crate::theme::ColorDepth::None, false),
+        );
+        assert!(text(&buf).is_ascii());
+    }
+
+    #[test]
+    fn decimation_keeps_the_envelope() {
+        // A fast oscillation between 1 and 100 over many points: every column must reach both.
+        let pts: Vec<(f64, f64)> = (0..10_000)
+            .map(|i| (i as f64, if i % 2 == 0 { 1.0 } else { 100.0 }))
+            .collect();
+        let chart = LogChart::new(vec![Series {
+            label: "",
+            points: &pts,
+            index: 0,
+        }]);
+        let canvas = DotCanvas::new(20, 10, true);
+        let view = Viewport {
+            x: (0.0, 9999.0),
+            y: (0.0, 2.0),
+        };
+        let mut overflow = None;
+        let dec = chart.decimate(&pts, &view, &canvas, &mut overflow);
+        assert!(dec.len() <= 4 * 40);
+        let ys: Vec<i32> = dec.iter().flatten().map(|p| p.1).collect();
+        assert!(ys.contains(&0) && ys.contains(&39));
+    }
+}
