@@ -5,7 +5,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use dlscope::app::{Options, TabId, render_to_buffer};
 use dlscope::rnn::model::{CellKind, Clip, Params, bptt, clip_gradient, draw};
+use dlscope::snapshot::settled_app;
+use dlscope::theme::Ui;
 
 fn bench_cell(c: &mut Criterion, name: &str, cell: CellKind) {
     let p = Params {
@@ -37,5 +40,13 @@ fn bptt_benches(c: &mut Criterion) {
     bench_cell(c, "bptt_lstm_h128_t200", CellKind::Lstm);
 }
 
-criterion_group!(benches, bptt_benches);
+/// One frame of the tab at 160×48 with default parameters (results already computed).
+fn render_bench(c: &mut Criterion) {
+    let app = settled_app(TabId::Rnn, Ui::standard(), &Options::default()).expect("rnn tab");
+    c.bench_function("render_rnn_160x48", |b| {
+        b.iter(|| black_box(render_to_buffer(black_box(&app), 160, 48)))
+    });
+}
+
+criterion_group!(benches, bptt_benches, render_bench);
 criterion_main!(benches);

@@ -167,8 +167,9 @@ pub struct App {
 impl App {
     /// The app with every tab, built for `waker` (headless or the terminal loop's).
     pub fn new(ui: Ui, waker: &Waker, options: &Options) -> color_eyre::Result<App> {
-        let _ = (waker, options);
-        let tabs: Vec<(TabId, Box<dyn AnyTab>)> = Vec::new();
+        let _ = options;
+        let tabs: Vec<(TabId, Box<dyn AnyTab>)> =
+            vec![(TabId::Rnn, Box::new(crate::rnn::tab::RnnTab::new(waker)))];
         Ok(App::with_tabs(ui, tabs))
     }
 

@@ -35,7 +35,7 @@ const INV_FACTORIAL: [f64; 15] = [
 ];
 
 /// e^r − 1 = Σ_{k=1}^{14} r^k/k! in Horner form; the truncation is below 2^−53 relative
-/// for |r| ≤ 0.5.
+/// for |r| ≤ ln2/2.
 #[inline(always)]
 fn expm1_taylor(r: f64) -> f64 {
     let mut p = INV_FACTORIAL[14];
@@ -45,19 +45,25 @@ fn expm1_taylor(r: f64) -> f64 {
     p * r
 }
 
-/// e^x: x = k ln 2 + r with |r| ≤ ln2/2, e^r by its Taylor series, times 2^k built in the
-/// exponent bits. Returns +inf above ln(f64::MAX) and 0 below −708.
+/// Splits x = k ln 2 + r with |r| ≤ ln2/2 (Cody–Waite) and returns (2^(k−1), e^r − 1);
+/// valid for x in [EXP_MIN, EXP_MAX], where 2^(k−1) is a normal number.
 #[inline(always)]
-pub fn exp(x: f64) -> f64 {
-    let xc = x.clamp(EXP_MIN, EXP_MAX);
-    let shifted = xc * std::f64::consts::LOG2_E + ROUND_MAGIC;
+fn reduce(x: f64) -> (f64, f64) {
+    let shifted = x * std::f64::consts::LOG2_E + ROUND_MAGIC;
     let k = shifted - ROUND_MAGIC;
-    let r = (xc - k * LN2_HI) - k * LN2_LO;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
     // The low bits of `shifted` hold k as a two's-complement integer.
     let k_int = shifted.to_bits().wrapping_sub(ROUND_MAGIC.to_bits());
-    // k ≤ 1024 here, so split 2^k as 2^(k−1)·2 to stay below the top exponent.
-    let scale = f64::from_bits(k_int.wrapping_add(1022) << 52);
-    let y = (1.0 + expm1_taylor(r)) * scale * 2.0;
+    // k ≤ 1024 here, so 2^k is built as 2^(k−1) (times 2 by the caller).
+    let half_scale = f64::from_bits(k_int.wrapping_add(1022) << 52);
+    (half_scale, expm1_taylor(r))
+}
+
+/// e^x = 2^k (1 + (e^r − 1)). Returns +inf above ln(f64::MAX) and 0 below −708.
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    let (half_scale, p) = reduce(x.clamp(EXP_MIN, EXP_MAX));
+    let y = (1.0 + p) * half_scale * 2.0;
     if x.is_nan() {
         x
     } else if x > EXP_MAX {
@@ -69,15 +75,15 @@ pub fn exp(x: f64) -> f64 {
     }
 }
 
-/// tanh x = e/(e + 2) with e = e^{2|x|} − 1 (from the Taylor series for |x| < 1/4, where the
-/// subtraction would cancel), and the sign of x.
+/// tanh x = e/(e + 2) with e = e^{2|x|} − 1 = 2^k (e^r − 1) + (2^k − 1), which has no
+/// cancellation (k ≥ 0, and k = 0 leaves the Taylor series of e^r − 1 alone), and the sign of x.
 #[inline(always)]
 pub fn tanh(x: f64) -> f64 {
     // tanh |x| rounds to 1 beyond 22.
     let a = x.abs().min(22.0);
-    let small = expm1_taylor(2.0 * a);
-    let large = exp(2.0 * a) - 1.0;
-    let e = if a < 0.25 { small } else { large };
+    let (half_scale, p) = reduce(2.0 * a);
+    let scale = half_scale * 2.0;
+    let e = scale * p + (scale - 1.0);
     let t = (e / (e + 2.0)).copysign(x);
     if x.is_nan() { x } else { t }
 }

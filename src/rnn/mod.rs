@@ -7,3 +7,4 @@
 pub mod elementwise;
 pub mod model;
 pub mod report;
+pub mod tab;

@@ -156,6 +156,29 @@ impl Activation {
         }
     }
 
+    /// out_j = φ(a_j), with the choice of φ made once for the whole slice (so it vectorises).
+    pub fn apply_to(self, a: &[f64], out: &mut [f64]) {
+        let pairs = out.iter_mut().zip(a);
+        match self {
+            Activation::Identity => pairs.for_each(|(o, &x)| *o = x),
+            Activation::Tanh => pairs.for_each(|(o, &x)| *o = elementwise::tanh(x)),
+            Activation::Relu => pairs.for_each(|(o, &x)| *o = Activation::Relu.apply(x)),
+            Activation::Sigmoid => pairs.for_each(|(o, &x)| *o = elementwise::sigmoid(x)),
+        }
+    }
+
+    /// dz_j = dh_j φ'(z_j) with φ' written through the outputs h (see `derivative_from_output`).
+    pub fn backprop_to(self, h: &[f64], dh: &[f64], dz: &mut [f64]) {
+        let triples = dz.iter_mut().zip(h).zip(dh);
+        match self {
+            Activation::Identity => triples.for_each(|((d, _), &g)| *d = g),
+            Activation::Tanh => triples.for_each(|((d, &h), &g)| *d = g * (1.0 - h * h)),
+            Activation::Relu => triples
+                .for_each(|((d, &h), &g)| *d = g * Activation::Relu.derivative_from_output(h)),
+            Activation::Sigmoid => triples.for_each(|((d, &h), &g)| *d = g * (h * (1.0 - h))),
+        }
+    }
+
     /// φ'(a) written in terms of the output h = φ(a); NaN when h is NaN.
     #[inline]
     pub fn derivative_from_output(self, h: f64) -> f64 {
@@ -873,9 +896,7 @@ fn bptt_checked(
                 let cur = &mut after[..hsize];
                 let zt = &mut z[(t - 1) * gsize..t * gsize];
                 mat_vec(zt, forward, prev, Accum::Add);
-                cur.iter_mut()
-                    .zip(zt.iter())
-                    .for_each(|(h, &a)| *h = activation.apply(a));
+                activation.apply_to(zt, cur);
                 h_norm[t] = l2_norm(cur);
                 if forward_overflow_from.is_none() && !h_norm[t].is_finite() {
                     forward_overflow_from = Some(t);
@@ -886,9 +907,7 @@ fn bptt_checked(
                 // z's row t−1 is overwritten with ∂ℓ/∂z_t, which the weight gradients use.
                 let dz = &mut z[(t - 1) * gsize..t * gsize];
                 let ht = &hs[t * hsize..(t + 1) * hsize];
-                for ((d, &h), &g) in dz.iter_mut().zip(ht).zip(&dh) {
-                    *d = g * activation.derivative_from_output(h);
-                }
+                activation.backprop_to(ht, &dh, dz);
                 grad_w_step[t - 1] = l2_norm(dz) * h_norm[t - 1];
                 mat_vec(&mut dh_prev, backward, dz, Accum::Replace);
                 grad_h[t - 1] = l2_norm(&dh_prev);

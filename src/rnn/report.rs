@@ -6,6 +6,7 @@ use ndarray::{Array1, Array2};
 use serde_json::{Value, json};
 
 use super::model::{CellKind, Clip, Params, Run};
+use crate::numfmt;
 
 /// Rows of a matrix as nested JSON arrays (non-finite entries become null).
 fn matrix(a: &Array2<f64>) -> Value {
@@ -65,23 +66,9 @@ pub fn json(p: &Params, run: &Run, include_weights: bool) -> Value {
     out
 }
 
-/// A number for people: fixed point in a comfortable range, scientific otherwise.
+/// A number for people, as the whole app writes them (`numfmt::general`, 4 digits).
 pub fn format_number(x: f64) -> String {
-    if !x.is_finite() {
-        return if x.is_nan() {
-            "NaN".into()
-        } else {
-            format!("{x}")
-        };
-    }
-    let a = x.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if (1e-3..1e4).contains(&a) {
-        format!("{x:.4}")
-    } else {
-        format!("{x:.3e}")
-    }
+    numfmt::general(x, 4)
 }
 
 /// Time steps at which the summary samples a curve: T, 3T/4, T/2, T/4, 0 (deduplicated).
@@ -361,7 +348,7 @@ mod tests {
     #[test]
     fn numbers_are_formatted_for_reading() {
         assert_eq!(format_number(0.0), "0");
-        assert_eq!(format_number(1.5), "1.5000");
+        assert_eq!(format_number(1.5), "1.500");
         assert_eq!(format_number(1.5e-7), "1.500e-7");
         assert_eq!(format_number(f64::NAN), "NaN");
         assert_eq!(format_number(f64::NEG_INFINITY), "-inf");
