@@ -46,9 +46,14 @@ fn ascii_80x24_is_ascii_everywhere() {
     let first = buffer_text(&screen(80, 24, "", ui()));
     insta::assert_snapshot!(first);
     // Every side panel, the step series and both layouts, in ASCII.
-    for keys in ["v", "v v", "v v v v v", "w a", "c c"] {
+    let mut app = settled_app(TabId::Rnn, ui(), &Options::default()).expect("rnn tab");
+    for keys in ["v", "v", "v v v", "w a", "c c", "?"] {
+        for key in parse_keys(keys).expect("key names") {
+            app.handle_key(key);
+        }
+        app.settle();
         for (w, h) in [(80, 24), (160, 48)] {
-            let t = buffer_text(&screen(w, h, keys, ui()));
+            let t = buffer_text(&render_to_buffer(&app, w, h));
             assert!(t.is_ascii(), "non-ASCII after {keys:?} at {w}x{h}:\n{t}");
         }
     }
@@ -64,9 +69,8 @@ fn identity_orthogonal_with_theory_line_80x24() {
 
 #[test]
 fn relu_rho_3_overflows_160x48() {
-    let mut keys = vec!["+"; 40];
-    keys.extend(["a", "j", "j", "j", "l", "l", "l", "l"]);
-    let t = text(160, 48, &keys.join(" "));
+    // rho 1 -> 3 in four coarse steps, relu, then T = 100 -> 2000.
+    let t = text(160, 48, "PgUp PgUp PgUp PgUp a j j j l l l l");
     assert!(t.contains("overflow from t = 1999"), "{t}");
     insta::assert_snapshot!(t);
 }

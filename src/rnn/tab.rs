@@ -17,7 +17,7 @@ use strum::{EnumCount, FromRepr};
 use super::model::{self, Activation, CellKind, Clip, Init, Params, Run};
 use crate::app::Tab;
 use crate::jobs::{Waker, Worker};
-use crate::keymap::{Binding, Key, Nav};
+use crate::keymap::{Binding, Key};
 use crate::numfmt;
 use crate::theme::Ui;
 use crate::widgets::dots::{DotCanvas, Viewport};
@@ -38,6 +38,8 @@ pub enum Act {
     Increase,
     RhoDown,
     RhoUp,
+    RhoDownCoarse,
+    RhoUpCoarse,
     NextActivation,
     ToggleInit,
     NextClip,
@@ -55,7 +57,7 @@ pub const KEYS: &[Binding<Act>] = &[
     Binding {
         keys: &[Key::ch(' ')],
         action: Act::PlayPause,
-        help: "play or pause the backward pass (from the start again once it has ended)",
+        help: "play or pause the backward pass (at the end: play it again)",
         hint: Some("play"),
     },
     Binding {
@@ -110,6 +112,18 @@ pub const KEYS: &[Binding<Act>] = &[
         keys: &[Key::ch('+'), Key::ch('=')],
         action: Act::RhoUp,
         help: "spectral radius rho up by 0.05",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::PageDown)],
+        action: Act::RhoDownCoarse,
+        help: "spectral radius rho down by 0.5",
+        hint: None,
+    },
+    Binding {
+        keys: &[code(KeyCode::PageUp)],
+        action: Act::RhoUpCoarse,
+        help: "spectral radius rho up by 0.5",
         hint: None,
     },
     Binding {
@@ -399,7 +413,7 @@ impl Computed {
 /// Where the last frame put things, for mouse clicks.
 #[derive(Clone, Copy, Default)]
 struct HitAreas {
-    /// (area, first control, controls per column, columns)
+    /// (area of the control rows, controls per column, columns)
     controls: (Rect, usize, usize),
     side: Rect,
 }
@@ -746,6 +760,13 @@ impl Tab for RnnTab {
                 self.focus = focus;
                 changed
             }
+            Act::RhoDownCoarse | Act::RhoUpCoarse => {
+                let step = if act == Act::RhoUpCoarse { 0.5 } else { -0.5 };
+                self.set_and_recompute(|p| {
+                    p.rho = ((p.rho + step) / RHO_STEP).round() * RHO_STEP;
+                    p.rho = p.rho.clamp(0.0, RHO_MAX);
+                })
+            }
             Act::NextActivation => self.set_and_recompute(|p| p.activation = p.activation.next()),
             Act::ToggleInit => self.set_and_recompute(|p| p.init = p.init.next()),
             Act::NextClip => {
@@ -761,14 +782,6 @@ impl Tab for RnnTab {
                 self.side = self.side.next();
                 true
             }
-        }
-    }
-
-    fn nav(&mut self, nav: Nav) -> bool {
-        match nav {
-            Nav::PageUp => self.act(Act::RhoUp),
-            Nav::PageDown => self.act(Act::RhoDown),
-            _ => false,
         }
     }
 
@@ -1426,6 +1439,14 @@ mod tests {
             t.act(Act::RhoDown);
         }
         assert_eq!(t.params().rho, 0.0);
+        t.act(Act::RhoUpCoarse);
+        assert_eq!(t.params().rho, 0.5);
+        for _ in 0..10 {
+            t.act(Act::RhoUpCoarse);
+        }
+        assert_eq!(t.params().rho, RHO_MAX);
+        t.act(Act::RhoDownCoarse);
+        assert_eq!(t.params().rho, 2.5);
         // (The top end, 512, is covered by `choices_step_from_the_nearest`: computing it is slow.)
         t.focus = Control::Hidden;
         for _ in 0..20 {
