@@ -21,7 +21,12 @@ import os
 import sys
 import timeit
 
-import numpy as np
+# One BLAS thread, as dlscope's BPTT uses one thread: the comparison is per core, and
+# OpenBLAS threads on these tiny mat-vecs only add noise on a shared machine.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402  (after the thread settings, which numpy reads on import)
 
 H, T, I = 128, 200, 8
 
