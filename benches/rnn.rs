@@ -1,1 +1,52 @@
-fn main() {}
+//! Back-propagation through time at H = 128, T = 200: forward, backward, every reported norm
+//! and the clipped gradient (the weights are drawn once, outside the timed loop).
+//! Compare with `benches/rnn_numpy.py`, which times the same computation in numpy.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dlscope::app::{Options, TabId, render_to_buffer};
+use dlscope::rnn::model::{CellKind, Clip, Params, bptt, clip_gradient, draw};
+use dlscope::snapshot::settled_app;
+use dlscope::theme::Ui;
+
+fn bench_cell(c: &mut Criterion, name: &str, cell: CellKind) {
+    let p = Params {
+        cell,
+        hidden: 128,
+        steps: 200,
+        clip: Clip::Norm(1.0),
+        ..Params::default()
+    };
+    let d = draw(&p);
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            let out = bptt(
+                p.cell,
+                p.activation,
+                black_box(&d.weights),
+                black_box(&d.inputs),
+                black_box(&d.v),
+            )
+            .expect("draw() makes the shapes agree");
+            let clipped = clip_gradient(&out.grad, p.clip);
+            black_box((out, clipped.global_norm()))
+        })
+    });
+}
+
+fn bptt_benches(c: &mut Criterion) {
+    bench_cell(c, "bptt_rnn_h128_t200", CellKind::Rnn);
+    bench_cell(c, "bptt_lstm_h128_t200", CellKind::Lstm);
+}
+
+/// One frame of the tab at 160×48 with default parameters (results already computed).
+fn render_bench(c: &mut Criterion) {
+    let app = settled_app(TabId::Rnn, Ui::standard(), &Options::default()).expect("rnn tab");
+    c.bench_function("render_rnn_160x48", |b| {
+        b.iter(|| black_box(render_to_buffer(black_box(&app), 160, 48)))
+    });
+}
+
+criterion_group!(benches, bptt_benches, render_bench);
+criterion_main!(benches);

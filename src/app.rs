@@ -182,6 +182,7 @@ impl App {
                 TabId::Scale,
                 Box::new(crate::scale::tab::ScaleTab::new(waker)),
             ),
+            (TabId::Rnn, Box::new(crate::rnn::tab::RnnTab::new(waker))),
         ];
         Ok(App::with_tabs(ui, tabs))
     }

@@ -1,0 +1,356 @@
+//! Headless output of a run: a readable summary and JSON, both built from `model::run`.
+
+use std::fmt::Write as _;
+
+use ndarray::{Array1, Array2};
+use serde_json::{Value, json};
+
+use super::model::{CellKind, Clip, Params, Run};
+use crate::numfmt;
+
+/// Rows of a matrix as nested JSON arrays (non-finite entries become null).
+fn matrix(a: &Array2<f64>) -> Value {
+    Value::Array(a.rows().into_iter().map(|r| json!(r.to_vec())).collect())
+}
+
+fn vector(a: &Array1<f64>) -> Value {
+    json!(a.to_vec())
+}
+
+/// The run as JSON with the keys `cell`, `hidden`, `steps`, `rho`, `activation`, `init`,
+/// `seed`, `loss`, `grad_h` (T+1 numbers, index t), `grad_c` and `forget_product` (LSTM only,
+/// T+1 numbers), `grad_w_step` (T numbers for t = 1 … T), `param_grad_norm` and
+/// `clipped_param_grad_norm`. With `include_weights` also `weights` under PyTorch's
+/// state_dict names (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`), `inputs`
+/// (T×I) and `v`. Non-finite numbers are written as null.
+///
+/// `p` is the parameter set `run` was made from.
+pub fn json(p: &Params, run: &Run, include_weights: bool) -> Value {
+    let mut out = json!({
+        "cell": p.cell.name(),
+        "hidden": p.hidden,
+        "steps": p.steps,
+        "rho": p.rho,
+        "activation": p.activation.name(),
+        "init": p.init.name(),
+        "seed": p.seed,
+        "loss": run.loss,
+        "grad_h": run.grad_h,
+        "grad_w_step": run.grad_w_step,
+        "param_grad_norm": run.param_grad_norm,
+        "clipped_param_grad_norm": run.clipped_param_grad_norm,
+    });
+    // json! always builds an object from a map literal.
+    if let Value::Object(map) = &mut out {
+        if let Some(grad_c) = &run.grad_c {
+            map.insert("grad_c".into(), json!(grad_c));
+        }
+        if let Some(forget_product) = &run.forget_product {
+            map.insert("forget_product".into(), json!(forget_product));
+        }
+        if include_weights {
+            let w = &run.weights;
+            map.insert(
+                "weights".into(),
+                json!({
+                    "weight_ih_l0": matrix(&w.w_ih),
+                    "weight_hh_l0": matrix(&w.w_hh),
+                    "bias_ih_l0": vector(&w.b_ih),
+                    "bias_hh_l0": vector(&w.b_hh),
+                }),
+            );
+            map.insert("inputs".into(), matrix(&run.inputs));
+            map.insert("v".into(), vector(&run.v));
+        }
+    }
+    out
+}
+
+/// A number for people, as the whole app writes them (`numfmt::general`, 4 digits).
+pub fn format_number(x: f64) -> String {
+    numfmt::general(x, 4)
+}
+
+/// Time steps at which the summary samples a curve: T, 3T/4, T/2, T/4, 0 (deduplicated).
+fn sample_steps(steps: usize) -> Vec<usize> {
+    let mut ts: Vec<usize> = [4, 3, 2, 1, 0].iter().map(|k| steps * k / 4).collect();
+    ts.dedup();
+    ts
+}
+
+fn sampled(out: &mut String, label: &str, values: &[f64], ts: &[usize]) {
+    let cells: Vec<String> = ts
+        .iter()
+        .filter_map(|&t| {
+            values
+                .get(t)
+                .map(|v| format!("t={t}: {}", format_number(*v)))
+        })
+        .collect();
+    let _ = writeln!(out, "  {label:<22} {}", cells.join("   "));
+}
+
+/// A readable multi-line summary: set-up, norms at a few t, the ratio ‖∂ℓ/∂h_0‖/‖∂ℓ/∂h_T‖,
+/// clipping and overflow.
+pub fn summary(p: &Params, run: &Run) -> String {
+    let mut out = String::new();
+    let cell = match p.cell {
+        CellKind::Rnn => format!("RNN ({})", p.activation),
+        CellKind::Lstm => format!("LSTM (forget bias {})", format_number(p.forget_bias)),
+    };
+    let _ = writeln!(
+        out,
+        "{cell}: hidden {}, steps {}, rho {}, init {}, inputs {} x N(0, {}^2), seed {}",
+        p.hidden,
+        p.steps,
+        format_number(p.rho),
+        p.init,
+        p.input_size,
+        format_number(p.input_scale),
+        p.seed
+    );
+    let _ = writeln!(out, "loss v.h_T = {}", format_number(run.loss));
+    let ts = sample_steps(p.steps);
+    sampled(&mut out, "|dl/dh_t|", &run.grad_h, &ts);
+    if let Some(theory) = &run.linear_theory {
+        sampled(&mut out, "rho^(T-t) (linear)", theory, &ts);
+    }
+    if let Some(grad_c) = &run.grad_c {
+        sampled(&mut out, "|dl/dc_t|", grad_c, &ts);
+    }
+    if let Some(fp) = &run.forget_product {
+        sampled(&mut out, "max_j prod f_k[j]", fp, &ts);
+    }
+    let first = run.grad_h.first().copied().unwrap_or(f64::NAN);
+    let last = run.grad_h.last().copied().unwrap_or(f64::NAN);
+    let ratio = first / last;
+    let trend = if !ratio.is_finite() {
+        "not finite"
+    } else if ratio > 1.0 {
+        "grows going back in time (exploding)"
+    } else if ratio < 1.0 {
+        "shrinks going back in time (vanishing)"
+    } else {
+        "keeps its size"
+    };
+    let _ = writeln!(
+        out,
+        "|dl/dh_0| / |dl/dh_T| = {}: the gradient {trend}",
+        format_number(ratio)
+    );
+    let clip = match p.clip {
+        Clip::None => "no clipping".to_string(),
+        clip => format!(
+            "after clip {clip}: {}",
+            format_number(run.clipped_param_grad_norm)
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "parameter gradient norm {} ({clip})",
+        format_number(run.param_grad_norm)
+    );
+    match (run.forward_overflow_from, run.overflow_from) {
+        (None, None) => {
+            let _ = writeln!(out, "overflow: none");
+        }
+        (forward, backward) => {
+            let mut parts = Vec::new();
+            if let Some(t) = forward {
+                parts.push(format!("forward pass non-finite from t = {t}"));
+            }
+            if let Some(t) = backward {
+                parts.push(format!("backward norms non-finite from t = {t} down"));
+            }
+            let _ = writeln!(out, "overflow: {}", parts.join("; "));
+        }
+    }
+    for w in &run.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rnn::model::{Activation, Weights, bptt, run};
+
+    fn keys(v: &Value) -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    fn numbers(v: &Value) -> Vec<f64> {
+        v.as_array()
+            .expect("array")
+            .iter()
+            .map(|x| x.as_f64().unwrap_or(f64::NAN))
+            .collect()
+    }
+
+    fn matrix_from(v: &Value) -> Array2<f64> {
+        let rows: Vec<Vec<f64>> = v.as_array().expect("rows").iter().map(numbers).collect();
+        let cols = rows.first().map_or(0, Vec::len);
+        Array2::from_shape_fn((rows.len(), cols), |(i, j)| rows[i][j])
+    }
+
+    #[test]
+    fn json_has_exactly_the_documented_keys() {
+        let base = [
+            "activation",
+            "cell",
+            "clipped_param_grad_norm",
+            "grad_h",
+            "grad_w_step",
+            "hidden",
+            "init",
+            "loss",
+            "param_grad_norm",
+            "rho",
+            "seed",
+            "steps",
+        ];
+        let p = Params {
+            hidden: 4,
+            steps: 9,
+            ..Params::default()
+        };
+        let r = run(&p);
+        let j = json(&p, &r, false);
+        assert_eq!(keys(&j), base.map(String::from).to_vec());
+        assert_eq!(numbers(&j["grad_h"]), r.grad_h);
+        assert_eq!(numbers(&j["grad_w_step"]).len(), 9);
+        assert_eq!(j["cell"], "rnn");
+
+        let p = Params {
+            cell: CellKind::Lstm,
+            ..p
+        };
+        let r = run(&p);
+        let j = json(&p, &r, true);
+        let mut want: Vec<String> = base.map(String::from).to_vec();
+        want.extend(["forget_product", "grad_c", "inputs", "v", "weights"].map(String::from));
+        want.sort();
+        assert_eq!(keys(&j), want);
+        assert_eq!(numbers(&j["grad_c"]).len(), 10);
+        assert_eq!(
+            numbers(&j["forget_product"]),
+            r.forget_product.clone().expect("lstm")
+        );
+        assert_eq!(
+            keys(&j["weights"]),
+            ["bias_hh_l0", "bias_ih_l0", "weight_hh_l0", "weight_ih_l0"]
+                .map(String::from)
+                .to_vec()
+        );
+    }
+
+    #[test]
+    fn exported_weights_reproduce_the_run() {
+        for cell in [CellKind::Rnn, CellKind::Lstm] {
+            let p = Params {
+                cell,
+                hidden: 5,
+                steps: 12,
+                input_size: 3,
+                ..Params::default()
+            };
+            let r = run(&p);
+            let j = json(&p, &r, true);
+            let w = Weights {
+                w_ih: matrix_from(&j["weights"]["weight_ih_l0"]),
+                w_hh: matrix_from(&j["weights"]["weight_hh_l0"]),
+                b_ih: Array1::from(numbers(&j["weights"]["bias_ih_l0"])),
+                b_hh: Array1::from(numbers(&j["weights"]["bias_hh_l0"])),
+            };
+            assert_eq!(w.w_hh.dim(), (5 * cell.gate_count(), 5));
+            assert_eq!(w.w_ih.dim(), (5 * cell.gate_count(), 3));
+            let inputs = matrix_from(&j["inputs"]);
+            assert_eq!(inputs.dim(), (12, 3));
+            let v = Array1::from(numbers(&j["v"]));
+            let again = bptt(cell, p.activation, &w, &inputs, &v).expect("shapes agree");
+            assert_eq!(again.loss, r.loss);
+            assert_eq!(again.grad_h, r.grad_h);
+            let mut wrong = w.clone();
+            wrong.b_hh = Array1::zeros(3);
+            let e = bptt(cell, p.activation, &wrong, &inputs, &v).expect_err("bad bias");
+            assert!(e.starts_with("bias_hh_l0 has shape (3, 1)"), "{e}");
+        }
+    }
+
+    #[test]
+    fn non_finite_values_become_null() {
+        let p = Params {
+            rho: 3.0,
+            steps: 2000,
+            activation: Activation::Relu,
+            ..Params::default()
+        };
+        let r = run(&p);
+        let j = json(&p, &r, false);
+        assert!(j["loss"].is_null());
+        assert!(j["param_grad_norm"].is_null());
+        let step = j["grad_w_step"].as_array().expect("array");
+        assert_eq!(step.len(), 2000);
+        assert!(step.iter().any(Value::is_null));
+        assert!(j["grad_h"][2000].is_number());
+        let text = serde_json::to_string(&j).expect("serialises");
+        assert!(text.contains("null") && !text.contains("NaN") && !text.contains("inf"));
+    }
+
+    #[test]
+    fn summary_reports_ratio_clipping_and_overflow() {
+        let p = Params {
+            rho: 0.5,
+            hidden: 8,
+            steps: 40,
+            clip: Clip::Norm(0.01),
+            ..Params::default()
+        };
+        let r = run(&p);
+        let s = summary(&p, &r);
+        let ratio = r.grad_h[0] / r.grad_h[40];
+        assert!(s.contains(&format_number(ratio)), "{s}");
+        assert!(s.contains("vanishing"));
+        assert!(s.contains("after clip norm:0.01"));
+        assert!(s.contains("overflow: none"));
+        assert!(s.contains("t=20:"));
+
+        let p = Params {
+            rho: 3.0,
+            steps: 2000,
+            activation: Activation::Relu,
+            ..Params::default()
+        };
+        let r = run(&p);
+        let s = summary(&p, &r);
+        let t = r.forward_overflow_from.expect("overflows");
+        assert!(
+            s.contains(&format!("forward pass non-finite from t = {t}")),
+            "{s}"
+        );
+
+        let p = Params {
+            cell: CellKind::Lstm,
+            hidden: 4,
+            steps: 8,
+            ..Params::default()
+        };
+        let s = summary(&p, &run(&p));
+        assert!(
+            s.contains("|dl/dc_t|") && s.contains("max_j prod f_k[j]"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn numbers_are_formatted_for_reading() {
+        assert_eq!(format_number(0.0), "0");
+        assert_eq!(format_number(1.5), "1.500");
+        assert_eq!(format_number(1.5e-7), "1.500e-7");
+        assert_eq!(format_number(f64::NAN), "NaN");
+        assert_eq!(format_number(f64::NEG_INFINITY), "-inf");
+    }
+}
