@@ -55,6 +55,8 @@ pub enum Command {
     Lowrank(LowrankArgs),
     /// Problem 3: gradient descent on a scale-invariant function.
     Scale(ScaleArgs),
+    /// Problem 6: gradient norms through time in an RNN or an LSTM.
+    Rnn(RnnArgs),
     /// Render one tab headlessly after some keys and print the frame as plain text.
     Snapshot(SnapshotArgs),
 }
@@ -146,4 +148,47 @@ pub struct ScaleArgs {
     /// Print JSON instead of the summary.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RnnArgs {
+    /// rnn or lstm.
+    #[arg(long)]
+    pub cell: String,
+    /// Hidden size H (1 to 512).
+    #[arg(long, default_value_t = 64)]
+    pub hidden: usize,
+    /// Sequence length T (1 to 2000).
+    #[arg(long, default_value_t = 100)]
+    pub steps: usize,
+    /// Spectral radius ρ of each recurrent H×H block.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub rho: f64,
+    /// The RNN's nonlinearity: identity, tanh, relu or sigmoid.
+    #[arg(long, default_value = "tanh")]
+    pub activation: String,
+    /// The LSTM's forget-gate bias.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub forget_bias: f64,
+    /// Recurrent weights: gaussian or orthogonal (then rescaled to spectral radius ρ).
+    #[arg(long, default_value = "gaussian")]
+    pub init: String,
+    /// Input size I.
+    #[arg(long, default_value_t = 8)]
+    pub input_size: usize,
+    /// Standard deviation of the inputs.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub input_scale: f64,
+    /// Gradient clipping: none, norm:C or value:C.
+    #[arg(long, default_value = "none")]
+    pub clip: String,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// With --json: also the weights (PyTorch state_dict names), inputs and v.
+    #[arg(long, requires = "json")]
+    pub include_weights: bool,
 }

@@ -109,15 +109,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Resnet(args)) => headless::resnet(&args, &ui),
         Some(Command::Lowrank(args)) => headless::lowrank(&args),
         Some(Command::Scale(args)) => headless::scale(&args),
+        Some(Command::Rnn(args)) => headless::rnn(&args),
     }
 }
 
 /// The headless commands: validate, compute with the same models as the tabs, print.
 mod headless {
     use super::{ExitCode, Failure};
-    use dlscope::cli::{LowrankArgs, ResnetArgs, ScaleArgs};
+    use dlscope::cli::{LowrankArgs, ResnetArgs, RnnArgs, ScaleArgs};
     use dlscope::theme::Ui;
-    use dlscope::{lowrank, resnet, scale};
+    use dlscope::{lowrank, resnet, rnn, scale};
 
     fn usage(e: impl std::fmt::Display) -> Failure {
         Failure::Usage(e.to_string())
@@ -201,6 +202,33 @@ mod headless {
             return print_json(&scale::report::json(&params, &run));
         }
         print!("{}", scale::report::summary(&params, &run));
+        Ok(ExitCode::SUCCESS)
+    }
+
+    pub fn rnn(args: &RnnArgs) -> Result<ExitCode, Failure> {
+        let flag = |name: &str, e: String| usage(format!("{name}: {e}"));
+        let params = rnn::model::Params {
+            cell: args.cell.parse().map_err(|e| flag("--cell", e))?,
+            hidden: args.hidden,
+            steps: args.steps,
+            rho: args.rho,
+            activation: args
+                .activation
+                .parse()
+                .map_err(|e| flag("--activation", e))?,
+            forget_bias: args.forget_bias,
+            init: args.init.parse().map_err(|e| flag("--init", e))?,
+            input_size: args.input_size,
+            input_scale: args.input_scale,
+            clip: args.clip.parse().map_err(|e| flag("--clip", e))?,
+            seed: args.seed,
+        };
+        params.validate().map_err(usage)?;
+        let run = rnn::model::run(&params);
+        if args.json {
+            return print_json(&rnn::report::json(&params, &run, args.include_weights));
+        }
+        print!("{}", rnn::report::summary(&params, &run));
         Ok(ExitCode::SUCCESS)
     }
 }

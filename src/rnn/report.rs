@@ -125,7 +125,7 @@ pub fn summary(p: &Params, run: &Run) -> String {
     let last = run.grad_h.last().copied().unwrap_or(f64::NAN);
     let ratio = first / last;
     let trend = if !ratio.is_finite() {
-        "not finite"
+        "is not finite (it overflowed)"
     } else if ratio > 1.0 {
         "grows going back in time (exploding)"
     } else if ratio < 1.0 {
