@@ -250,11 +250,16 @@ impl App {
             Global::Help => self.help = if self.help.is_some() { None } else { Some(0) },
             Global::NextTab => self.cycle(1),
             Global::PrevTab => self.cycle(-1),
-            Global::GoTab(i) => {
-                if (i as usize) < self.tabs.len() {
-                    self.current = i as usize;
-                } else {
-                    return false;
+            Global::GoTab => {
+                let number = match key.code {
+                    crossterm::event::KeyCode::Char(c) => c.to_digit(10),
+                    _ => None,
+                };
+                match number {
+                    Some(n) if n >= 1 && (n as usize) <= self.tabs.len() => {
+                        self.current = n as usize - 1
+                    }
+                    _ => return false,
                 }
             }
             Global::Nav(nav) => {
@@ -341,10 +346,12 @@ impl App {
 
     fn help_sections(&self) -> Vec<Section> {
         let unicode = self.ui.glyphs.unicode;
-        let mut out = vec![Section::from_table("Global keys", GLOBAL, unicode)];
+        // The current tab's keys first: they are what the reader came for.
+        let mut out = Vec::new();
         if let Some((_, tab)) = self.tabs.get(self.current) {
             out.push(tab.help_section(unicode));
         }
+        out.push(Section::from_table("Global keys", GLOBAL, unicode));
         out
     }
 
@@ -436,7 +443,7 @@ impl Widget for &App {
         }
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let msg = format!(
-                "Terminal too small ({}{}{}): dlscope needs at least {}{}{}.",
+                "Too small ({}{}{}): needs {}{}{}",
                 area.width,
                 self.ui.glyphs.times,
                 area.height,
@@ -599,7 +606,7 @@ pub(crate) mod tests {
     fn too_small_says_so_and_nothing_panics() {
         let a = app();
         let text = buffer_text(&render_to_buffer(&a, 40, 10));
-        assert!(text.starts_with("Terminal too small (40×10)"), "{text}");
+        assert!(text.starts_with("Too small (40×10): needs 64×20"), "{text}");
         for (w, h) in [(0, 0), (1, 1), (2, 50), (300, 1), (64, 20), (300, 100)] {
             render_to_buffer(&a, w, h);
         }

@@ -151,7 +151,8 @@ pub enum Global {
     Help,
     NextTab,
     PrevTab,
-    GoTab(u8),
+    /// A digit key: go to the tab of that number.
+    GoTab,
     Nav(Nav),
 }
 
@@ -193,27 +194,9 @@ pub const GLOBAL: &[Binding<Global>] = &[
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('1')],
-        action: Global::GoTab(0),
-        help: "go to tab 1",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('2')],
-        action: Global::GoTab(1),
-        help: "go to tab 2",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('3')],
-        action: Global::GoTab(2),
-        help: "go to tab 3",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('4')],
-        action: Global::GoTab(3),
-        help: "go to tab 4",
+        keys: &[Key::ch('1'), Key::ch('2'), Key::ch('3'), Key::ch('4')],
+        action: Global::GoTab,
+        help: "go to tab 1, 2, 3 or 4",
         hint: None,
     },
     Binding {

@@ -187,7 +187,7 @@ fn resize_redraws_and_too_small_says_so() {
         .unwrap()
         .screen_mut()
         .set_size(nz(10), nz(40));
-    s.wait_for("Terminal too small");
+    s.wait_for("Too small (40");
     s.send(b"\x03");
     let status = s
         .wait_exit(Duration::from_secs(5))

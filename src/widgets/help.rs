@@ -45,6 +45,10 @@ pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scrol
         .flat_map(|s| s.rows.iter().map(|(k, _)| k.chars().count()))
         .max()
         .unwrap_or(0) as u16;
+    // Descriptions wrap under themselves when the overlay is narrower than the longest row.
+    let text_w = (area.width as usize)
+        .saturating_sub(key_w as usize + 8)
+        .max(12);
     let mut lines: Vec<Line> = Vec::new();
     for (i, s) in sections.iter().enumerate() {
         if i > 0 {
@@ -52,13 +56,16 @@ pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scrol
         }
         lines.push(Line::from(Span::styled(s.title.clone(), t.title)));
         for (keys, help) in &s.rows {
-            let pad = key_w as usize - keys.chars().count();
-            lines.push(Line::from(vec![
-                Span::raw("  "),
-                Span::styled(keys.clone(), t.key),
-                Span::raw(" ".repeat(pad + 2)),
-                Span::styled(*help, t.base),
-            ]));
+            for (j, part) in wrap(help, text_w).into_iter().enumerate() {
+                let key = if j == 0 { keys.as_str() } else { "" };
+                let pad = key_w as usize - key.chars().count();
+                lines.push(Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(key.to_string(), t.key),
+                    Span::raw(" ".repeat(pad + 2)),
+                    Span::styled(part, t.base),
+                ]));
+            }
         }
     }
     let total = lines.len() as u16;
@@ -92,4 +99,34 @@ pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scrol
     let skip = scroll.min(max_scroll) as usize;
     super::lines(inner, buf, &lines[skip.min(lines.len())..]);
     total
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces (a longer word is cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_spaces() {
+        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
+        assert_eq!(wrap("short", 20), vec!["short"]);
+        assert_eq!(wrap("", 5), vec![""]);
+    }
 }

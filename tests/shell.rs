@@ -1,0 +1,167 @@
+//! The shell as a whole: random keys and resizes never panic, the help overlay and the
+//! too-small message as snapshots, and every tab reachable by its number.
+
+use std::cell::RefCell;
+
+use dlscope::app::{self, App, Options, TabId, buffer_text, render_to_buffer};
+use dlscope::jobs::Waker;
+use dlscope::keymap::{Binding, GLOBAL, Key, parse_keys};
+use dlscope::snapshot;
+use dlscope::theme::{ColorDepth, Ui};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+fn keys_of<A>(table: &[Binding<A>]) -> Vec<Key> {
+    table.iter().flat_map(|b| b.keys.iter().copied()).collect()
+}
+
+/// Every key any table binds, plus a few that none does.
+fn key_pool() -> Vec<Key> {
+    let mut pool = keys_of(GLOBAL);
+    pool.extend(keys_of(dlscope::resnet::tab::KEYS));
+    pool.extend(keys_of(dlscope::lowrank::tab::KEYS));
+    pool.extend(keys_of(dlscope::scale::tab::KEYS));
+    pool.extend(keys_of(dlscope::rnn::tab::KEYS));
+    pool.extend(parse_keys("Z @ F5 Del Backspace Enter C-x").expect("key names"));
+    pool.retain(|k| *k != Key::ch('q') && *k != Key::ctrl('c'));
+    pool
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Key(usize),
+    Resize(u16, u16),
+    Tick,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => any::<usize>().prop_map(Step::Key),
+        2 => (0u16..=300, 0u16..=100).prop_map(|(w, h)| Step::Resize(w, h)),
+        1 => Just(Step::Tick),
+    ]
+}
+
+#[test]
+fn random_keys_and_resizes_never_panic() {
+    // A real (threaded) waker: heavy requests go to background workers as in the app, so a
+    // random walk to the largest RNN stays cheap here.
+    let waker = Waker::new(|| {});
+    let app = RefCell::new(App::new(Ui::standard(), &waker, &Options::default()).expect("app"));
+    let pool = key_pool();
+    let mut runner = TestRunner::new(Config {
+        cases: 96,
+        ..Config::default()
+    });
+    runner
+        .run(&proptest::collection::vec(step(), 1..40), |steps| {
+            let mut app = app.borrow_mut();
+            let (mut w, mut h) = (80u16, 24u16);
+            for s in steps {
+                match s {
+                    Step::Key(i) => {
+                        app.handle_key(pool[i % pool.len()]);
+                    }
+                    Step::Resize(nw, nh) => (w, h) = (nw, nh),
+                    Step::Tick => {
+                        app.tick();
+                    }
+                }
+                app.poll();
+                render_to_buffer(&app, w, h);
+            }
+            Ok(())
+        })
+        .expect("no panic on any sequence");
+}
+
+#[test]
+fn every_tab_renders_at_every_size_in_every_theme() {
+    for tab in [TabId::Resnet, TabId::Lowrank, TabId::Scale, TabId::Rnn] {
+        for ui in [
+            Ui::standard(),
+            Ui::new(ColorDepth::None, false),
+            Ui::new(ColorDepth::TrueColor, true),
+        ] {
+            let app = snapshot::settled_app(tab, ui, &Options::default()).expect("app");
+            for (w, h) in [
+                (0, 0),
+                (1, 1),
+                (2, 50),
+                (63, 19),
+                (64, 20),
+                (80, 24),
+                (300, 100),
+            ] {
+                render_to_buffer(&app, w, h);
+            }
+        }
+    }
+}
+
+#[test]
+fn ascii_mode_draws_only_ascii_on_every_tab_and_the_help() {
+    for tab in [TabId::Resnet, TabId::Lowrank, TabId::Scale, TabId::Rnn] {
+        for keys in ["", "?"] {
+            let buf = snapshot::capture(
+                tab,
+                120,
+                40,
+                &parse_keys(keys).expect("keys"),
+                Ui::new(ColorDepth::Ansi16, false),
+                &Options::default(),
+            )
+            .expect("capture");
+            let text = buffer_text(&buf);
+            assert!(text.is_ascii(), "{tab:?} {keys:?}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn number_keys_reach_every_tab_in_order() {
+    let mut app =
+        snapshot::settled_app(TabId::Resnet, Ui::standard(), &Options::default()).expect("app");
+    let expected = [TabId::Resnet, TabId::Lowrank, TabId::Scale, TabId::Rnn];
+    assert_eq!(app.tab_ids(), expected);
+    for (i, id) in expected.iter().enumerate() {
+        app.handle_key(Key::ch(char::from(b'1' + i as u8)));
+        assert_eq!(app.current_tab(), Some(*id));
+    }
+}
+
+#[test]
+fn help_overlay_snapshot() {
+    let buf = snapshot::capture(
+        TabId::Resnet,
+        80,
+        24,
+        &parse_keys("?").expect("keys"),
+        Ui::standard(),
+        &Options::default(),
+    )
+    .expect("capture");
+    insta::assert_snapshot!(buffer_text(&buf));
+}
+
+#[test]
+fn help_overlay_scrolls_to_the_global_keys() {
+    let buf = snapshot::capture(
+        TabId::Rnn,
+        80,
+        24,
+        &parse_keys("? End").expect("keys"),
+        Ui::standard(),
+        &Options::default(),
+    )
+    .expect("capture");
+    let text = buffer_text(&buf);
+    assert!(text.contains("go to tab 1, 2, 3 or 4"), "{text}");
+}
+
+#[test]
+fn too_small_snapshot() {
+    let app =
+        snapshot::settled_app(TabId::Resnet, Ui::standard(), &Options::default()).expect("app");
+    insta::assert_snapshot!(buffer_text(&app::render_to_buffer(&app, 50, 12)));
+}
