@@ -71,26 +71,22 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     let ui = ui_for(&cli.display);
     match cli.command {
         None => {
-            if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-                return Err(Failure::Usage(
-                    "the app needs a terminal; for text output use `dlscope snapshot` or a headless command (see --help)".into(),
-                ));
-            }
             let options = Options {
                 lowrank_input: cli.input,
                 max_side: Some(cli.max_side as usize),
                 ..Options::default()
             };
-            let tab = cli.tab;
-            let mouse = cli.mouse;
-            let exit = runtime::run(
-                |waker| {
-                    let mut app = App::new(ui, waker, &options)?;
-                    app.select(tab);
-                    Ok(app)
-                },
-                mouse,
-            )?;
+            // Bad input is reported before the terminal is touched.
+            let runtime = runtime::Runtime::new();
+            let mut app = App::new(ui, runtime.waker(), &options)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            app.select(cli.tab);
+            if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+                return Err(Failure::Usage(
+                    "the app needs a terminal; for text output use `dlscope snapshot` or a headless command (see --help)".into(),
+                ));
+            }
+            let exit = runtime.run(app, cli.mouse)?;
             Ok(ExitCode::from(exit.code().clamp(0, 255) as u8))
         }
         Some(Command::Snapshot(args)) => {

@@ -131,23 +131,42 @@ fn spawn_signals(tx: Sender<Msg>) -> io::Result<()> {
     Ok(())
 }
 
-/// Runs the app in the terminal until it quits. `build` makes the app with the loop's waker
-/// (it is called before the terminal changes mode, so its errors leave the terminal alone).
-pub fn run(
-    build: impl FnOnce(&Waker) -> color_eyre::Result<App>,
-    mouse: bool,
-) -> color_eyre::Result<Exit> {
-    let (tx, rx) = mpsc::channel::<Msg>();
-    let wake_tx = tx.clone();
-    let waker = Waker::new(move || {
-        let _ = wake_tx.send(Msg::Wake);
-    });
-    let mut app = build(&waker)?;
-    spawn_signals(tx.clone())?;
-    enter(mouse)?;
-    let result = event_loop(&mut app, &rx, tx);
-    restore();
-    result
+/// The terminal loop's channel, made before the app so the app's workers can wake the loop.
+pub struct Runtime {
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    waker: Waker,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Runtime {
+    pub fn new() -> Self {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let wake_tx = tx.clone();
+        let waker = Waker::new(move || {
+            let _ = wake_tx.send(Msg::Wake);
+        });
+        Runtime { tx, rx, waker }
+    }
+
+    /// The waker to build the app with.
+    pub fn waker(&self) -> &Waker {
+        &self.waker
+    }
+
+    /// Runs `app` in the terminal until it quits; the terminal is restored on every way out.
+    pub fn run(self, mut app: App, mouse: bool) -> color_eyre::Result<Exit> {
+        spawn_signals(self.tx.clone())?;
+        enter(mouse)?;
+        let result = event_loop(&mut app, &self.rx, self.tx);
+        restore();
+        result
+    }
 }
 
 fn event_loop(app: &mut App, rx: &Receiver<Msg>, tx: Sender<Msg>) -> color_eyre::Result<Exit> {
