@@ -257,6 +257,28 @@ pub fn is_reserved(key: Key) -> bool {
         .any(|b| b.keys.contains(&key))
 }
 
+/// What is wrong with a key table: a key bound twice, a reserved global key taken over, or a
+/// description the ASCII help could not show. Empty when the table is sound.
+pub fn table_problems<A>(table: &[Binding<A>]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen: Vec<Key> = Vec::new();
+    for b in table {
+        for k in b.keys {
+            if seen.contains(k) {
+                problems.push(format!("{} is bound twice", k.name(false)));
+            }
+            if is_reserved(*k) {
+                problems.push(format!("{} is a reserved global key", k.name(false)));
+            }
+            seen.push(*k);
+        }
+        if !b.help.is_ascii() || !b.hint.is_none_or(str::is_ascii) {
+            problems.push(format!("{:?} is not ASCII", b.help));
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,14 +298,28 @@ mod tests {
     }
 
     #[test]
-    fn every_global_key_is_bound_once() {
-        let mut seen = Vec::new();
-        for b in GLOBAL {
-            for k in b.keys {
-                assert!(!seen.contains(k), "{k:?} bound twice");
-                seen.push(*k);
-            }
+    fn every_table_is_sound() {
+        let dup: Vec<String> = table_problems(GLOBAL)
+            .into_iter()
+            .filter(|p| !p.contains("reserved"))
+            .collect();
+        assert!(dup.is_empty(), "{dup:?}");
+        for (name, problems) in [
+            ("resnet", table_problems(crate::resnet::tab::KEYS)),
+            ("lowrank", table_problems(crate::lowrank::tab::KEYS)),
+            ("scale", table_problems(crate::scale::tab::KEYS)),
+            ("rnn", table_problems(crate::rnn::tab::KEYS)),
+        ] {
+            assert!(problems.is_empty(), "{name}: {problems:?}");
         }
+        const BAD_KEYS: &[Key] = &[Key::ch('q'), Key::ch('x'), Key::ch('x')];
+        let bad = [Binding {
+            keys: BAD_KEYS,
+            action: (),
+            help: "répété",
+            hint: None,
+        }];
+        assert_eq!(table_problems(&bad).len(), 3);
     }
 
     #[test]

@@ -957,34 +957,6 @@ mod tests {
     }
 
     #[test]
-    fn no_reserved_keys() {
-        assert!(
-            KEYS.iter()
-                .all(|b| b.keys.iter().all(|k| !crate::keymap::is_reserved(*k)))
-        );
-    }
-
-    #[test]
-    fn help_texts_are_ascii() {
-        // The help overlay shows them in both glyph sets.
-        for b in KEYS {
-            assert!(b.help.is_ascii(), "{}", b.help);
-            assert!(b.hint.is_none_or(str::is_ascii));
-        }
-    }
-
-    #[test]
-    fn every_key_is_bound_once() {
-        let mut seen = Vec::new();
-        for b in KEYS {
-            for k in b.keys {
-                assert!(!seen.contains(k), "{k:?} bound twice");
-                seen.push(*k);
-            }
-        }
-    }
-
-    #[test]
     fn rank_keys_move_the_rank_as_their_help_says() {
         let mut tab = tab();
         assert_eq!(tab.rank(), Some(DEFAULT_RANK));

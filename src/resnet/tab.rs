@@ -1520,7 +1520,6 @@ fn split_v(area: Rect, top: u16) -> (Rect, Rect) {
 mod tests {
     use super::*;
     use crate::app::buffer_text;
-    use crate::keymap::is_reserved;
     use crate::theme::ColorDepth;
 
     fn tab() -> ResnetTab {
@@ -1532,18 +1531,6 @@ mod tests {
         let mut buf = Buffer::empty(area);
         tab.render(area, &mut buf, ui);
         buf
-    }
-
-    #[test]
-    fn no_reserved_keys_and_no_key_twice() {
-        assert!(KEYS.iter().all(|b| b.keys.iter().all(|k| !is_reserved(*k))));
-        let mut seen = Vec::new();
-        for b in KEYS {
-            for k in b.keys {
-                assert!(!seen.contains(k), "{k:?} bound twice");
-                seen.push(*k);
-            }
-        }
     }
 
     #[test]

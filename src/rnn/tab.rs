@@ -1319,25 +1319,6 @@ mod tests {
     }
 
     #[test]
-    fn no_reserved_keys() {
-        assert!(
-            KEYS.iter()
-                .all(|b| b.keys.iter().all(|k| !crate::keymap::is_reserved(*k)))
-        );
-    }
-
-    #[test]
-    fn every_key_is_bound_once() {
-        let mut seen = Vec::new();
-        for b in KEYS {
-            for k in b.keys {
-                assert!(!seen.contains(k), "{k:?} bound twice");
-                seen.push(*k);
-            }
-        }
-    }
-
-    #[test]
     fn animation_plays_backward_and_stops_at_zero() {
         let mut t = tab();
         assert_eq!(t.cursor(), 20);

@@ -1379,14 +1379,6 @@ mod tests {
     }
 
     #[test]
-    fn no_reserved_keys() {
-        assert!(
-            KEYS.iter()
-                .all(|b| b.keys.iter().all(|k| !crate::keymap::is_reserved(*k)))
-        );
-    }
-
-    #[test]
     fn opens_on_the_model_defaults_with_a_finished_run() {
         let t = tab();
         let p = t.params();
