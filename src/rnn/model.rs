@@ -1303,28 +1303,17 @@ mod tests {
                         }
                     }
                 };
-                let lp = reference(
-                    p.cell,
-                    p.activation,
-                    &r.weights,
-                    &r.inputs,
-                    &r.v,
-                    nudge(EPS),
-                )
-                .loss;
-                let lm = reference(
-                    p.cell,
-                    p.activation,
-                    &r.weights,
-                    &r.inputs,
-                    &r.v,
-                    nudge(-EPS),
-                )
-                .loss;
-                (lp - lm) / (2.0 * EPS)
+                central_difference(p, r, nudge)
             })
             .collect();
         l2_norm(&g)
+    }
+
+    /// (ℓ(+ε) − ℓ(−ε)) / 2ε for a nudge of size ±ε, through the reference implementation.
+    fn central_difference(p: &Params, r: &Run, nudge: impl Fn(f64) -> Nudge) -> f64 {
+        let loss =
+            |d: f64| reference(p.cell, p.activation, &r.weights, &r.inputs, &r.v, nudge(d)).loss;
+        (loss(EPS) - loss(-EPS)) / (2.0 * EPS)
     }
 
     fn fd_step_norm(p: &Params, r: &Run, t: usize) -> f64 {
@@ -1336,25 +1325,7 @@ mod tests {
                     w_hh_at_step: Some((t, i, k, d)),
                     ..Nudge::default()
                 };
-                let lp = reference(
-                    p.cell,
-                    p.activation,
-                    &r.weights,
-                    &r.inputs,
-                    &r.v,
-                    nudge(EPS),
-                )
-                .loss;
-                let lm = reference(
-                    p.cell,
-                    p.activation,
-                    &r.weights,
-                    &r.inputs,
-                    &r.v,
-                    nudge(-EPS),
-                )
-                .loss;
-                g.push((lp - lm) / (2.0 * EPS));
+                g.push(central_difference(p, r, nudge));
             }
         }
         l2_norm(&g)
