@@ -24,10 +24,23 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // One clear line: clap's first line, without the usage block.
+            // One clear line: clap's first line, without the usage block; a missing argument's
+            // names follow on indented lines, so they join the line.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            eprintln!("dlscope: {}", first.trim_start_matches("error: "));
+            let mut lines = rendered.lines();
+            let mut line = lines
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ")
+                .to_string();
+            if e.kind() == ErrorKind::MissingRequiredArgument {
+                let names: Vec<&str> = lines
+                    .take_while(|l| l.starts_with(' '))
+                    .map(str::trim)
+                    .collect();
+                line = format!("{} {}", line, names.join(", "));
+            }
+            eprintln!("dlscope: {line}");
             return ExitCode::from(USAGE);
         }
     };
@@ -103,9 +116,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Resnet(args)) => headless::resnet(&args, &ui),
-        Some(Command::Lowrank(args)) => headless::lowrank(&args),
-        Some(Command::Scale(args)) => headless::scale(&args),
-        Some(Command::Rnn(args)) => headless::rnn(&args),
+        Some(Command::Lowrank(args)) => headless::lowrank(&args, &ui),
+        Some(Command::Scale(args)) => headless::scale(&args, &ui),
+        Some(Command::Rnn(args)) => headless::rnn(&args, &ui),
     }
 }
 
@@ -138,15 +151,27 @@ mod headless {
         if args.json {
             return print_json(&resnet::report::json(&cfg, &net));
         }
-        print!("{}", resnet::report::table(&cfg, &net, !ui.glyphs.unicode));
+        print_text(&resnet::report::table(&cfg, &net, !ui.glyphs.unicode), ui);
         Ok(ExitCode::SUCCESS)
     }
 
-    pub fn lowrank(args: &LowrankArgs) -> Result<ExitCode, Failure> {
+    /// A summary as the terminal can show it: plain ASCII where the glyphs are ASCII.
+    fn print_text(text: &str, ui: &Ui) {
+        if ui.glyphs.unicode {
+            print!("{text}");
+        } else {
+            print!("{}", dlscope::numfmt::ascii_fold(text));
+        }
+    }
+
+    pub fn lowrank(args: &LowrankArgs, ui: &Ui) -> Result<ExitCode, Failure> {
         use lowrank::input::{Builtin, Source};
         let source = match (&args.builtin, &args.input) {
             (_, Some(path)) => Source::Path(path.clone()),
-            (Some(name), None) => Source::Builtin(name.parse::<Builtin>().map_err(usage)?),
+            (Some(name), None) => Source::Builtin(
+                name.parse::<Builtin>()
+                    .map_err(|e| usage(format!("--builtin: {e}")))?,
+            ),
             (None, None) => Source::Builtin(Builtin::Camera),
         };
         let loaded = lowrank::input::load(&source, args.max_side as usize).map_err(usage)?;
@@ -162,14 +187,14 @@ mod headless {
         if args.json {
             return print_json(&lowrank::report::json(&loaded, decomposition, &readouts));
         }
-        print!(
-            "{}",
-            lowrank::report::summary(&loaded, decomposition, &readouts)
+        print_text(
+            &lowrank::report::summary(&loaded, decomposition, &readouts),
+            ui,
         );
         Ok(ExitCode::SUCCESS)
     }
 
-    pub fn scale(args: &ScaleArgs) -> Result<ExitCode, Failure> {
+    pub fn scale(args: &ScaleArgs, ui: &Ui) -> Result<ExitCode, Failure> {
         let init = match &args.init {
             None => None,
             Some(text) => Some(
@@ -184,7 +209,10 @@ mod headless {
             ),
         };
         let params = scale::model::Params {
-            function: args.function.parse().map_err(usage)?,
+            function: args
+                .function
+                .parse()
+                .map_err(|e| usage(format!("--function: {e}")))?,
             dim: args.dim,
             lr: args.lr,
             steps: args.steps,
@@ -197,11 +225,11 @@ mod headless {
         if args.json {
             return print_json(&scale::report::json(&params, &run));
         }
-        print!("{}", scale::report::summary(&params, &run));
+        print_text(&scale::report::summary(&params, &run), ui);
         Ok(ExitCode::SUCCESS)
     }
 
-    pub fn rnn(args: &RnnArgs) -> Result<ExitCode, Failure> {
+    pub fn rnn(args: &RnnArgs, ui: &Ui) -> Result<ExitCode, Failure> {
         let flag = |name: &str, e: String| usage(format!("{name}: {e}"));
         let params = rnn::model::Params {
             cell: args.cell.parse().map_err(|e| flag("--cell", e))?,
@@ -224,7 +252,7 @@ mod headless {
         if args.json {
             return print_json(&rnn::report::json(&params, &run, args.include_weights));
         }
-        print!("{}", rnn::report::summary(&params, &run));
+        print_text(&rnn::report::summary(&params, &run), ui);
         Ok(ExitCode::SUCCESS)
     }
 }

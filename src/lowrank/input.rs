@@ -266,7 +266,8 @@ impl fmt::Display for Problem {
                 expected,
             } => write!(
                 f,
-                "row {row} has {found} columns, expected {expected} like the first row"
+                "row {row} has {found} column{}, expected {expected} like the first row",
+                if *found == 1 { "" } else { "s" }
             ),
             Problem::Csv(detail) => write!(f, "cannot read as CSV ({detail})"),
         }

@@ -341,7 +341,8 @@ impl FromStr for Clip {
             .map_err(|_| format!("invalid clip threshold in '{s}' ({usage})"))?;
         if !(c.is_finite() && c > 0.0) {
             return Err(format!(
-                "clip threshold must be finite and > 0 (got {c} in '{s}')"
+                "clip threshold must be finite and > 0 (got {} in '{s}')",
+                crate::numfmt::general(c, 4)
             ));
         }
         match mode.trim() {
@@ -418,25 +419,28 @@ impl Params {
         if !(self.rho.is_finite() && (0.0..=MAX_RHO).contains(&self.rho)) {
             return Err(format!(
                 "--rho must be between 0 and {MAX_RHO} (got {})",
-                self.rho
+                crate::numfmt::general(self.rho, 4)
             ));
         }
         if !(self.input_scale.is_finite() && self.input_scale >= 0.0) {
             return Err(format!(
                 "--input-scale must be finite and >= 0 (got {})",
-                self.input_scale
+                crate::numfmt::general(self.input_scale, 4)
             ));
         }
         if !self.forget_bias.is_finite() {
             return Err(format!(
                 "--forget-bias must be finite (got {})",
-                self.forget_bias
+                crate::numfmt::general(self.forget_bias, 4)
             ));
         }
         if let Some(c) = self.clip.threshold()
             && !(c.is_finite() && c > 0.0)
         {
-            return Err(format!("--clip threshold must be finite and > 0 (got {c})"));
+            return Err(format!(
+                "--clip threshold must be finite and > 0 (got {})",
+                crate::numfmt::general(c, 4)
+            ));
         }
         Ok(())
     }
@@ -1299,28 +1303,17 @@ mod tests {
                         }
                     }
                 };
-                let lp = reference(
-                    p.cell,
-                    p.activation,
-                    &r.weights,
-                    &r.inputs,
-                    &r.v,
-                    nudge(EPS),
-                )
-                .loss;
-                let lm = reference(
-                    p.cell,
-                    p.activation,
-                    &r.weights,
-                    &r.inputs,
-                    &r.v,
-                    nudge(-EPS),
-                )
-                .loss;
-                (lp - lm) / (2.0 * EPS)
+                central_difference(p, r, nudge)
             })
             .collect();
         l2_norm(&g)
+    }
+
+    /// (ℓ(+ε) − ℓ(−ε)) / 2ε for a nudge of size ±ε, through the reference implementation.
+    fn central_difference(p: &Params, r: &Run, nudge: impl Fn(f64) -> Nudge) -> f64 {
+        let loss =
+            |d: f64| reference(p.cell, p.activation, &r.weights, &r.inputs, &r.v, nudge(d)).loss;
+        (loss(EPS) - loss(-EPS)) / (2.0 * EPS)
     }
 
     fn fd_step_norm(p: &Params, r: &Run, t: usize) -> f64 {
@@ -1332,25 +1325,7 @@ mod tests {
                     w_hh_at_step: Some((t, i, k, d)),
                     ..Nudge::default()
                 };
-                let lp = reference(
-                    p.cell,
-                    p.activation,
-                    &r.weights,
-                    &r.inputs,
-                    &r.v,
-                    nudge(EPS),
-                )
-                .loss;
-                let lm = reference(
-                    p.cell,
-                    p.activation,
-                    &r.weights,
-                    &r.inputs,
-                    &r.v,
-                    nudge(-EPS),
-                )
-                .loss;
-                g.push((lp - lm) / (2.0 * EPS));
+                g.push(central_difference(p, r, nudge));
             }
         }
         l2_norm(&g)

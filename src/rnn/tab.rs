@@ -979,7 +979,7 @@ impl RnnTab {
         LogChart::new(series)
             .x_bounds(0.0, steps)
             .y_bounds(c.y_range.0, c.y_range.1)
-            .cursor(t as f64)
+            .cursor_ticks(t as f64)
             .x_name("t")
             .legend(chart_area.height >= 6)
             .render(chart_area, buf, ui);

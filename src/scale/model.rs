@@ -161,7 +161,7 @@ impl Params {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(format!(
                 "--lr must be a finite number greater than 0 (got {})",
-                self.lr
+                crate::numfmt::general(self.lr, 4)
             ));
         }
         if !(1..=MAX_STEPS).contains(&self.steps) {
@@ -173,13 +173,13 @@ impl Params {
         if !(self.lambda.is_finite() && self.lambda > 0.0) {
             return Err(format!(
                 "--lambda must be a finite number greater than 0 (got {})",
-                self.lambda
+                crate::numfmt::general(self.lambda, 4)
             ));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(format!(
                 "--weight-decay must be a finite number ≥ 0 (got {})",
-                self.weight_decay
+                crate::numfmt::general(self.weight_decay, 4)
             ));
         }
         let shrink = self.lr * self.weight_decay;
@@ -202,8 +202,10 @@ impl Params {
             let norm = robust_norm(init);
             if !(INIT_NORM_RANGE.0..=INIT_NORM_RANGE.1).contains(&norm) {
                 return Err(format!(
-                    "--init must have a norm between {:e} and {:e} (got {norm:e})",
-                    INIT_NORM_RANGE.0, INIT_NORM_RANGE.1
+                    "--init must have a norm between {:e} and {:e} (got {})",
+                    INIT_NORM_RANGE.0,
+                    INIT_NORM_RANGE.1,
+                    crate::numfmt::general(norm, 3)
                 ));
             }
             if self.function == Function::Ratio && init[0] == 0.0 {

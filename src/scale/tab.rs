@@ -1279,7 +1279,7 @@ impl ScaleTab {
         let mut chart = LogChart::new(series)
             .x_bounds(0.0, self.steps as f64)
             .x_name("k")
-            .cursor(self.frame as f64)
+            .cursor_ticks(self.frame as f64)
             .y_scale(match kind {
                 SeriesKind::Norm => Scale::Linear,
                 _ => Scale::Log10,

@@ -50,6 +50,7 @@ pub struct LogChart<'a> {
     x_bounds: Option<(f64, f64)>,
     y_bounds: Option<(f64, f64)>,
     cursor_x: Option<f64>,
+    cursor_ticks: bool,
     ref_lines: Vec<RefLine<'a>>,
     x_name: &'a str,
     legend: bool,
@@ -65,6 +66,7 @@ impl<'a> LogChart<'a> {
             x_bounds: None,
             y_bounds: None,
             cursor_x: None,
+            cursor_ticks: false,
             ref_lines: Vec::new(),
             x_name: "x",
             legend: true,
@@ -90,6 +92,13 @@ impl<'a> LogChart<'a> {
     }
     pub fn cursor(mut self, x: f64) -> Self {
         self.cursor_x = Some(x);
+        self
+    }
+    /// A cursor drawn as two ticks (top and bottom edge) instead of a full-height rule: an
+    /// animation moving it then rewrites four cells a frame, not two columns.
+    pub fn cursor_ticks(mut self, x: f64) -> Self {
+        self.cursor_x = Some(x);
+        self.cursor_ticks = true;
         self
     }
     pub fn ref_line(mut self, line: RefLine<'a>) -> Self {
@@ -238,7 +247,11 @@ impl<'a> LogChart<'a> {
             && let Some((dx, _)) = canvas_dot(&view, &canvas, cx, y0)
         {
             let (col, _) = canvas.cell_of(dx, 0);
-            draw_cursor(plot, buf, col, ui);
+            if self.cursor_ticks {
+                draw_cursor_ticks(plot, buf, col, ui);
+            } else {
+                draw_cursor(plot, buf, col, ui);
+            }
         }
 
         // Axis labels: decades (or nice numbers) on the left, x bounds at the bottom.
@@ -381,6 +394,22 @@ fn draw_cursor(plot: Rect, buf: &mut Buffer, col: i32, ui: &Ui) {
                 cell.set_symbol(ui.glyphs.v_line);
             }
             cell.set_style(ui.theme.cursor);
+        }
+    }
+}
+
+/// The cursor as a tick on the top and the bottom edge of the plot.
+fn draw_cursor_ticks(plot: Rect, buf: &mut Buffer, col: i32, ui: &Ui) {
+    if !(0..plot.width as i32).contains(&col) || plot.height < 2 {
+        return;
+    }
+    let x = plot.x + col as u16;
+    for (row, glyph) in [
+        (plot.y, ui.glyphs.down),
+        (plot.y + plot.height - 1, ui.glyphs.up),
+    ] {
+        if let Some(cell) = buf.cell_mut((x, row)) {
+            cell.set_symbol(glyph).set_style(ui.theme.cursor);
         }
     }
 }
@@ -530,6 +559,29 @@ mod tests {
             &Ui::new(crate::theme::ColorDepth::None, false),
         );
         assert!(text(&buf).is_ascii());
+    }
+
+    #[test]
+    fn tick_cursor_marks_only_the_edges() {
+        let pts = [(0.0, 1.0), (10.0, 10.0)];
+        let series = vec![Series {
+            label: "",
+            points: &pts,
+            index: 0,
+        }];
+        let area = Rect::new(0, 0, 30, 8);
+        let cells = |chart: LogChart| {
+            let mut buf = Buffer::empty(area);
+            chart.render(area, &mut buf, &Ui::standard());
+            buf.content
+                .iter()
+                .filter(|c| c.fg == Ui::standard().theme.cursor.fg.unwrap_or_default())
+                .count()
+        };
+        let rule = cells(LogChart::new(series.clone()).cursor(5.0));
+        let ticks = cells(LogChart::new(series).cursor_ticks(5.0));
+        assert_eq!(ticks, 2);
+        assert!(rule >= 7, "{rule}");
     }
 
     #[test]
