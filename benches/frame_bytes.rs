@@ -9,6 +9,8 @@
 //!
 //! Run: `cargo bench --bench frame_bytes` (builds the release binary and runs it in a pty).
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use std::io::{Read, Write};
 use std::num::NonZero;
 use std::sync::{Arc, Mutex};

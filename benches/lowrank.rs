@@ -2,6 +2,8 @@
 //! benches/lowrank_numpy.py), one rank slider step, one gradient-descent iteration, and one
 //! full frame of the tab.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -61,18 +63,18 @@ fn descent_iteration(c: &mut Criterion) {
 
 fn render(c: &mut Criterion) {
     let app = dlscope::snapshot::settled_app(
-        dlscope::app::TabId::Lowrank,
+        "lowrank",
         dlscope::theme::Ui::standard(),
-        &dlscope::app::Options::default(),
+        &dlscope::tab::Options::default(),
     )
     .expect("the tab builds");
     c.bench_function("render_lowrank_160x48", |b| {
         b.iter(|| black_box(dlscope::app::render_to_buffer(&app, 160, 48)))
     });
     let truecolor = dlscope::snapshot::settled_app(
-        dlscope::app::TabId::Lowrank,
+        "lowrank",
         dlscope::theme::Ui::new(dlscope::theme::ColorDepth::TrueColor, true),
-        &dlscope::app::Options::default(),
+        &dlscope::tab::Options::default(),
     )
     .expect("the tab builds");
     c.bench_function("render_lowrank_160x48_truecolor", |b| {

@@ -1,11 +1,14 @@
 //! Benchmarks for the ResNet problem: building the deepest model with every count.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dlscope::app::{Options, TabId, render_to_buffer};
+use dlscope::app::render_to_buffer;
 use dlscope::resnet::model::{Arch, Config, build};
 use dlscope::snapshot::settled_app;
+use dlscope::tab::Options;
 use dlscope::theme::Ui;
 
 /// Whole module tree, parameter and buffer lists, shapes, MACs and totals for resnet152.
@@ -24,7 +27,7 @@ fn resnet_model_resnet152(c: &mut Criterion) {
 
 /// One whole frame of the ResNet tab at 160×48 (tree, controls, summary, module note).
 fn render_resnet_160x48(c: &mut Criterion) {
-    let Ok(app) = settled_app(TabId::Resnet, Ui::standard(), &Options::default()) else {
+    let Ok(app) = settled_app("resnet", Ui::standard(), &Options::default()) else {
         eprintln!("render_resnet_160x48: the ResNet tab is not registered; skipped");
         return;
     };

@@ -2,12 +2,15 @@
 //! and the clipped gradient (the weights are drawn once, outside the timed loop).
 //! Compare with `benches/rnn_numpy.py`, which times the same computation in numpy.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dlscope::app::{Options, TabId, render_to_buffer};
+use dlscope::app::render_to_buffer;
 use dlscope::rnn::model::{CellKind, Clip, Params, bptt, clip_gradient, draw};
 use dlscope::snapshot::settled_app;
+use dlscope::tab::Options;
 use dlscope::theme::Ui;
 
 fn bench_cell(c: &mut Criterion, name: &str, cell: CellKind) {
@@ -42,7 +45,7 @@ fn bptt_benches(c: &mut Criterion) {
 
 /// One frame of the tab at 160×48 with default parameters (results already computed).
 fn render_bench(c: &mut Criterion) {
-    let app = settled_app(TabId::Rnn, Ui::standard(), &Options::default()).expect("rnn tab");
+    let app = settled_app("rnn", Ui::standard(), &Options::default()).expect("rnn tab");
     c.bench_function("render_rnn_160x48", |b| {
         b.iter(|| black_box(render_to_buffer(black_box(&app), 160, 48)))
     });

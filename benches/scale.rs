@@ -1,11 +1,14 @@
 //! Benchmarks of Problem 3: a 2000-step descent with every reported series.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dlscope::app::{Options, TabId, render_to_buffer};
+use dlscope::app::render_to_buffer;
 use dlscope::scale::model::{Params, run};
 use dlscope::snapshot::settled_app;
+use dlscope::tab::Options;
 use dlscope::theme::Ui;
 
 /// 2000 steps of descent on the 2-D Rayleigh quotient, recording every per-iterate and per-step
@@ -30,7 +33,7 @@ fn scale_descent_2000(c: &mut Criterion) {
 
 /// One frame of the Scale-invariance tab at 160×48 (plane with level shading, four charts).
 fn render_scale_160x48(c: &mut Criterion) {
-    let app = settled_app(TabId::Scale, Ui::standard(), &Options::default()).expect("the tab");
+    let app = settled_app("scale", Ui::standard(), &Options::default()).expect("the tab");
     c.bench_function("render_scale_160x48", |b| {
         b.iter(|| render_to_buffer(black_box(&app), 160, 48))
     });

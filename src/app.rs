@@ -12,7 +12,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use crate::jobs::Waker;
-use crate::keymap::{self, Binding, GLOBAL, Global, Key, Nav};
+use crate::keymap::{self, GLOBAL, Global, Key, Nav};
+use crate::tab::{AnyTab, BuildError, Options, hints_of};
+use crate::tabs::TABS;
 use crate::theme::Ui;
 use crate::widgets::help::{self, Section};
 
@@ -20,202 +22,70 @@ use crate::widgets::help::{self, Section};
 pub const MIN_WIDTH: u16 = 64;
 pub const MIN_HEIGHT: u16 = 20;
 
-/// The tabs, in the order of the homework's problems.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TabId {
-    Resnet,
-    Lowrank,
-    Scale,
-    Rnn,
-}
-
-impl TabId {
-    pub fn name(self) -> &'static str {
-        match self {
-            TabId::Resnet => "resnet",
-            TabId::Lowrank => "lowrank",
-            TabId::Scale => "scale",
-            TabId::Rnn => "rnn",
-        }
-    }
-}
-
-/// What a tab provides to the shell. Actions come from the tab's own key table
-/// (`keys()`); movement keys arrive through `nav` unless the table binds them itself.
-pub trait Tab {
-    type Act: Copy + 'static;
-
-    /// The title in the tab bar.
-    fn title(&self) -> &'static str;
-    /// The tab's key table: drives dispatch, footer hints and help.
-    fn keys(&self) -> &'static [Binding<Self::Act>];
-    /// Performs an action; returns true when the screen must be redrawn.
-    fn act(&mut self, act: Self::Act) -> bool;
-    /// Arrow / hjkl / paging keys the tab's table does not bind itself.
-    fn nav(&mut self, _nav: Nav) -> bool {
-        false
-    }
-    /// A left click at an absolute terminal position (only with `--mouse`).
-    fn click(&mut self, _col: u16, _row: u16) -> bool {
-        false
-    }
-    /// Draws the tab. Never computes mathematics: it reads results.
-    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui);
-    /// True while an animation wants ticks (the loop sleeps otherwise).
-    fn animating(&self) -> bool {
-        false
-    }
-    /// Advances the animation by one frame.
-    fn tick(&mut self) -> bool {
-        false
-    }
-    /// Takes finished background results; returns true when something changed.
-    fn poll(&mut self) -> bool {
-        false
-    }
-    /// True while background work is running (the tab bar shows "computing").
-    fn busy(&self) -> bool {
-        false
-    }
-    /// Headless: take all results and jump animations to their end, so a snapshot shows the
-    /// finished picture.
-    fn settle(&mut self) {
-        self.poll();
-    }
-}
-
-/// The object-safe face of a tab, so the app can hold tabs of different action types.
-trait AnyTab {
-    fn title(&self) -> &'static str;
-    fn key(&mut self, key: Key) -> Option<bool>;
-    fn nav(&mut self, nav: Nav) -> bool;
-    fn click(&mut self, col: u16, row: u16) -> bool;
-    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui);
-    fn animating(&self) -> bool;
-    fn tick(&mut self) -> bool;
-    fn poll(&mut self) -> bool;
-    fn busy(&self) -> bool;
-    fn settle(&mut self);
-    fn help_section(&self, unicode: bool) -> Section;
-    fn hints(&self, unicode: bool) -> Vec<(String, &'static str)>;
-}
-
-impl<T: Tab> AnyTab for T {
-    fn title(&self) -> &'static str {
-        Tab::title(self)
-    }
-    fn key(&mut self, key: Key) -> Option<bool> {
-        keymap::lookup(self.keys(), key).map(|a| self.act(a))
-    }
-    fn nav(&mut self, nav: Nav) -> bool {
-        Tab::nav(self, nav)
-    }
-    fn click(&mut self, col: u16, row: u16) -> bool {
-        Tab::click(self, col, row)
-    }
-    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        Tab::render(self, area, buf, ui)
-    }
-    fn animating(&self) -> bool {
-        Tab::animating(self)
-    }
-    fn tick(&mut self) -> bool {
-        Tab::tick(self)
-    }
-    fn poll(&mut self) -> bool {
-        Tab::poll(self)
-    }
-    fn busy(&self) -> bool {
-        Tab::busy(self)
-    }
-    fn settle(&mut self) {
-        Tab::settle(self)
-    }
-    fn help_section(&self, unicode: bool) -> Section {
-        Section::from_table(format!("{} tab", Tab::title(self)), self.keys(), unicode)
-    }
-    fn hints(&self, unicode: bool) -> Vec<(String, &'static str)> {
-        hints_of(self.keys(), unicode)
-    }
-}
-
-fn hints_of<A>(table: &[Binding<A>], unicode: bool) -> Vec<(String, &'static str)> {
-    table
-        .iter()
-        .filter_map(|b| Some((help::key_list(&b.keys[..1], unicode), b.hint?)))
-        .collect()
-}
-
-/// What the tabs are built from: the command line's choices.
-#[derive(Clone, Debug, Default)]
-pub struct Options {
-    /// `--input` for the low-rank tab.
-    pub lowrank_input: Option<std::path::PathBuf>,
-    pub max_side: Option<usize>,
-    /// The ResNet tab's starting model (`--arch`, `--num-classes`, `--input-size`, `--conv-bias`).
-    pub resnet: crate::resnet::model::Config,
-}
-
 pub struct App {
-    tabs: Vec<(TabId, Box<dyn AnyTab>)>,
+    tabs: Vec<(&'static str, Box<dyn AnyTab>)>,
     current: usize,
     help: Option<u16>,
+    // The help overlay's last scroll limit (set when drawn), so keys cannot scroll past it.
+    help_max: Cell<u16>,
     quit: bool,
     pub ui: Ui,
     // Where the tab bar put each title, for mouse clicks: (x start, x end) per tab.
-    tab_spans: Cell<[(u16, u16); 8]>,
+    tab_spans: Cell<[(u16, u16); 9]>,
 }
 
 impl App {
-    /// The app with every tab, built for `waker` (headless or the terminal loop's).
-    pub fn new(ui: Ui, waker: &Waker, options: &Options) -> color_eyre::Result<App> {
-        let tabs: Vec<(TabId, Box<dyn AnyTab>)> = vec![
-            (
-                TabId::Resnet,
-                Box::new(crate::resnet::tab::ResnetTab::new(waker, options.resnet)),
-            ),
-            (
-                TabId::Lowrank,
-                Box::new(crate::lowrank::tab::LowrankTab::new(waker, options)?),
-            ),
-            (
-                TabId::Scale,
-                Box::new(crate::scale::tab::ScaleTab::new(waker)),
-            ),
-            (TabId::Rnn, Box::new(crate::rnn::tab::RnnTab::new(waker))),
-        ];
+    /// The app with every tab of the registry, built for `waker` (headless or the terminal
+    /// loop's).
+    pub fn new(ui: Ui, waker: &Waker, options: &Options) -> Result<App, BuildError> {
+        let mut tabs = Vec::with_capacity(TABS.len());
+        for spec in TABS {
+            tabs.push((spec.name, (spec.build)(waker, options)?));
+        }
         Ok(App::with_tabs(ui, tabs))
     }
 
-    fn with_tabs(ui: Ui, tabs: Vec<(TabId, Box<dyn AnyTab>)>) -> App {
+    /// The app with the given tabs (tests of the shell use tabs of their own).
+    pub fn with_tabs(ui: Ui, tabs: Vec<(&'static str, Box<dyn AnyTab>)>) -> App {
         App {
             tabs,
             current: 0,
             help: None,
+            help_max: Cell::new(u16::MAX),
             quit: false,
             ui,
-            tab_spans: Cell::new([(0, 0); 8]),
+            tab_spans: Cell::new([(0, 0); 9]),
         }
     }
 
-    /// The tabs that exist, in order.
-    pub fn tab_ids(&self) -> Vec<TabId> {
-        self.tabs.iter().map(|(id, _)| *id).collect()
+    /// The names of the tabs that exist, in order.
+    pub fn tab_names(&self) -> Vec<&'static str> {
+        self.tabs.iter().map(|(name, _)| *name).collect()
     }
 
-    pub fn current_tab(&self) -> Option<TabId> {
-        self.tabs.get(self.current).map(|(id, _)| *id)
+    /// The name of the tab on screen.
+    pub fn current_tab(&self) -> Option<&'static str> {
+        self.tabs.get(self.current).map(|(name, _)| *name)
     }
 
-    /// Switches to a tab; false if it does not exist.
-    pub fn select(&mut self, id: TabId) -> bool {
-        match self.tabs.iter().position(|(t, _)| *t == id) {
+    /// Switches to the tab called `name`; false if it does not exist.
+    pub fn select(&mut self, name: &str) -> bool {
+        match self.tabs.iter().position(|(t, _)| *t == name) {
             Some(i) => {
                 self.current = i;
                 true
             }
             None => false,
         }
+    }
+
+    /// What is wrong with the key table of the tab called `name` (empty when sound or absent).
+    pub fn table_problems(&self, name: &str) -> Vec<String> {
+        self.tabs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.table_problems())
+            .unwrap_or_default()
     }
 
     pub fn should_quit(&self) -> bool {
@@ -264,13 +134,17 @@ impl App {
             }
             Global::Nav(nav) => {
                 if let Some(scroll) = self.help.as_mut() {
+                    let max = self.help_max.get();
                     *scroll = match nav {
                         Nav::Up => scroll.saturating_sub(1),
-                        Nav::Down => scroll.saturating_add(1).min(200),
-                        Nav::PageUp | Nav::Home => 0,
-                        Nav::PageDown | Nav::End => scroll.saturating_add(10).min(200),
+                        Nav::Down => scroll.saturating_add(1),
+                        Nav::PageUp => scroll.saturating_sub(10),
+                        Nav::Home => 0,
+                        Nav::PageDown => scroll.saturating_add(10),
+                        Nav::End => max,
                         Nav::Left | Nav::Right => *scroll,
-                    };
+                    }
+                    .min(max);
                 } else if let Some((_, tab)) = self.tabs.get_mut(self.current) {
                     return tab.nav(nav);
                 }
@@ -363,7 +237,7 @@ impl App {
             Span::styled(sep.clone(), t.dim),
         ];
         let mut x = area.x + 8 + sep.chars().count() as u16;
-        let mut hits = [(0u16, 0u16); 8];
+        let mut hits = [(0u16, 0u16); 9];
         for (i, (_, tab)) in self.tabs.iter().enumerate() {
             let text = format!(" {} {} ", i + 1, tab.title());
             let w = text.chars().count() as u16;
@@ -382,7 +256,13 @@ impl App {
         self.tab_spans.set(hits);
         buf.set_line(area.x, area.y, &Line::from(spans), area.width);
         if self.busy() {
-            let text = format!("computing{} ", self.ui.glyphs.ellipsis);
+            let what = self
+                .tabs
+                .iter()
+                .find(|(_, t)| t.busy())
+                .and_then(|(_, t)| t.busy_label())
+                .unwrap_or_else(|| "computing".to_string());
+            let text = format!("{what}{} ", self.ui.glyphs.ellipsis);
             let w = text.chars().count() as u16;
             if area.width > x.saturating_sub(area.x) + w {
                 buf.set_string(
@@ -443,7 +323,7 @@ impl Widget for &App {
         }
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let msg = format!(
-                "Too small ({}{}{}): needs {}{}{}",
+                "Too small ({}{}{}): needs {}{}{}; q quits",
                 area.width,
                 self.ui.glyphs.times,
                 area.height,
@@ -451,7 +331,8 @@ impl Widget for &App {
                 self.ui.glyphs.times,
                 MIN_HEIGHT
             );
-            buf.set_stringn(area.x, area.y, msg, area.width as usize, self.ui.theme.warn);
+            let msg = crate::text::fit(&msg, area.width as usize, self.ui.glyphs.unicode);
+            buf.set_string(area.x, area.y, msg, self.ui.theme.warn);
             return;
         }
         self.render_tab_bar(Rect::new(area.x, area.y, area.width, 1), buf);
@@ -467,7 +348,8 @@ impl Widget for &App {
             buf,
         );
         if let Some(scroll) = self.help {
-            help::render(body, buf, &self.ui, &self.help_sections(), scroll);
+            let max = help::render(body, buf, &self.ui, &self.help_sections(), scroll);
+            self.help_max.set(max);
         }
     }
 }
@@ -480,24 +362,12 @@ pub fn render_to_buffer(app: &App, width: u16, height: u16) -> Buffer {
     buf
 }
 
-/// The plain text of a buffer, one line per row, trailing spaces kept off.
-pub fn buffer_text(buf: &Buffer) -> String {
-    let a = buf.area;
-    let mut out = String::new();
-    for y in a.y..a.y + a.height {
-        let mut line = String::new();
-        for x in a.x..a.x + a.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::keymap::Binding;
+    use crate::snapshot::buffer_text;
+    use crate::tab::Tab;
     use crossterm::event::KeyCode;
 
     /// A tab for testing the shell alone: counts its actions and movements.
@@ -553,8 +423,8 @@ pub(crate) mod tests {
         App::with_tabs(
             Ui::standard(),
             vec![
-                (TabId::Resnet, Box::new(CounterTab { count: 0 })),
-                (TabId::Lowrank, Box::new(CounterTab { count: 100 })),
+                ("one", crate::tab::boxed(CounterTab { count: 0 })),
+                ("two", crate::tab::boxed(CounterTab { count: 100 })),
             ],
         )
     }
@@ -569,13 +439,14 @@ pub(crate) mod tests {
         assert!(text.contains("a add"), "{text}");
         assert!(text.contains("? help"), "{text}");
         a.handle_key(Key::code(KeyCode::Tab));
-        assert_eq!(a.current_tab(), Some(TabId::Lowrank));
+        assert_eq!(a.current_tab(), Some("two"));
         a.handle_key(Key::code(KeyCode::BackTab));
         a.handle_key(Key::code(KeyCode::BackTab));
-        assert_eq!(a.current_tab(), Some(TabId::Lowrank));
+        assert_eq!(a.current_tab(), Some("two"));
         a.handle_key(Key::ch('1'));
-        assert_eq!(a.current_tab(), Some(TabId::Resnet));
+        assert_eq!(a.current_tab(), Some("one"));
         assert!(!a.handle_key(Key::ch('4')), "no fourth tab here");
+        assert!(!a.handle_key(Key::ch('9')), "no ninth tab here");
         assert!(!a.handle_key(Key::ch('Z')));
     }
 
@@ -606,7 +477,10 @@ pub(crate) mod tests {
     fn too_small_says_so_and_nothing_panics() {
         let a = app();
         let text = buffer_text(&render_to_buffer(&a, 40, 10));
-        assert!(text.starts_with("Too small (40×10): needs 64×20"), "{text}");
+        assert!(
+            text.starts_with("Too small (40×10): needs 64×20; q quits"),
+            "{text}"
+        );
         for (w, h) in [(0, 0), (1, 1), (2, 50), (300, 1), (64, 20), (300, 100)] {
             render_to_buffer(&a, w, h);
         }
@@ -624,6 +498,6 @@ pub(crate) mod tests {
             modifiers: crossterm::event::KeyModifiers::NONE,
         };
         assert!(a.handle_mouse(click));
-        assert_eq!(a.current_tab(), Some(TabId::Lowrank));
+        assert_eq!(a.current_tab(), Some("two"));
     }
 }

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::TabId;
 use crate::theme::ColorChoice;
 
 /// Explore the fundamentals of deep learning from a terminal: ResNet's parameters, low-rank
@@ -15,9 +14,9 @@ pub struct Cli {
     #[command(flatten)]
     pub display: Display,
 
-    /// The tab the app opens on.
-    #[arg(long, value_enum, default_value = "resnet")]
-    pub tab: TabId,
+    /// The tab the app opens on: resnet, lowrank, scale or rnn.
+    #[arg(long, default_value = "resnet", value_parser = tab_name)]
+    pub tab: String,
 
     /// Enable the mouse: click tabs and rows.
     #[arg(long)]
@@ -63,9 +62,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
-    /// The tab to render.
-    #[arg(long, value_enum)]
-    pub tab: TabId,
+    /// The tab to render: resnet, lowrank, scale or rnn.
+    #[arg(long, value_parser = tab_name)]
+    pub tab: String,
     /// Frame width in columns.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub width: u16,
@@ -79,6 +78,53 @@ pub struct SnapshotArgs {
     /// An input file for the low-rank tab.
     #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
+    /// Take the frame mid-run: after the keys, let the animation they left running play this
+    /// many frames (30 a second) instead of jumping to its end.
+    #[arg(long, value_name = "N")]
+    pub frames: Option<u32>,
+}
+
+/// Reads a tab name; the error lists the tabs there are.
+fn tab_name(name: &str) -> Result<String, String> {
+    crate::tabs::parse_name(name).map(str::to_string)
+}
+
+/// A headless command's failure: one line for the user (status 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandError(pub String);
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+impl CommandError {
+    /// The error of a flag: `--name: what is wrong`.
+    pub fn flag(name: &str, e: impl std::fmt::Display) -> Self {
+        CommandError(format!("{name}: {e}"))
+    }
+    /// Any error as one line.
+    pub fn of(e: impl std::fmt::Display) -> Self {
+        CommandError(e.to_string())
+    }
+}
+
+/// What a headless command prints: its text as the glyph set can show it, or JSON.
+pub fn emit_text(text: &str, unicode: bool) -> String {
+    crate::text::spelled(text, unicode).into_owned()
+}
+
+/// Pretty JSON of a report type, with a final newline.
+pub fn emit_json<T: serde::Serialize>(value: &T) -> Result<String, CommandError> {
+    serde_json::to_string_pretty(value)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(CommandError::of)
 }
 
 #[derive(Debug, Args)]

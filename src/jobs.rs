@@ -1,10 +1,79 @@
-//! Background work: one worker thread per kind of job, the newest request wins, and a finished
-//! result wakes the terminal loop. Headless (snapshots, tests, benchmarks) the same worker runs
-//! each request at once on the calling thread, so a frame always shows finished results.
+//! Background work: one worker thread per kind of job, the newest request wins, stale requests
+//! are abandoned, a panic in the work becomes an error, and a finished result wakes the terminal
+//! loop. Headless (snapshots, tests, benchmarks) the same worker runs each request at once on
+//! the calling thread, so a frame always shows finished results.
 
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
+
+thread_local! {
+    static IN_JOB: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True on a thread that is running a job's computation. The panic hook uses it to leave the
+/// terminal alone: a panic in a job becomes an error shown in its tab, not an exit.
+pub fn in_job() -> bool {
+    IN_JOB.with(Cell::get)
+}
+
+/// Why a job gave no result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobError {
+    /// The computation panicked; the message is the panic's.
+    Panicked(String),
+}
+
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobError::Panicked(msg) => write!(f, "the computation failed: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for JobError {}
+
+/// Runs `f` as a job: a panic inside becomes `JobError::Panicked`.
+fn run_job<R>(f: impl FnOnce() -> R) -> Result<R, JobError> {
+    let was = IN_JOB.with(|c| c.replace(true));
+    let out = catch_unwind(AssertUnwindSafe(f));
+    IN_JOB.with(|c| c.set(was));
+    out.map_err(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        JobError::Panicked(msg)
+    })
+}
+
+/// Tells a running computation whether its request is still the newest, so long work can stop
+/// early between its blocks when a newer request (or quitting) made it stale.
+#[derive(Clone, Debug)]
+pub struct Cancel {
+    generation: u64,
+    latest: Arc<AtomicU64>,
+}
+
+impl Cancel {
+    /// A token that is never cancelled (headless callers, benchmarks).
+    pub fn never() -> Self {
+        Cancel {
+            generation: 0,
+            latest: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// True once a newer request was submitted or the worker was dropped.
+    pub fn is_cancelled(&self) -> bool {
+        self.latest.load(Ordering::Relaxed) != self.generation
+    }
+}
 
 /// Wakes the terminal loop when background work finishes; headless it does nothing.
 #[derive(Clone, Default)]
@@ -36,30 +105,42 @@ impl Waker {
     }
 }
 
-type Compute<Req, Res> = Arc<dyn Fn(Req) -> Res + Send + Sync>;
+type Compute<Req, Res> = Arc<dyn Fn(Req, &Cancel) -> Res + Send + Sync>;
+type Outcome<Res> = (u64, Result<Res, JobError>);
 
 /// A worker that computes `Res` from `Req`. Submitting while busy replaces any request not yet
-/// started (only the newest matters when a user holds a key); results of stale requests are
-/// dropped, so `take` only ever returns the answer to the latest request.
+/// started (only the newest matters when a user holds a key) and marks a running one stale (its
+/// [`Cancel`] says so); results of stale requests are dropped, so `take` only ever returns the
+/// answer to the latest request. A panic in the computation comes back as `Err`, and the
+/// worker thread carries on with the next request.
 pub struct Worker<Req: Send + 'static, Res: Send + 'static> {
     compute: Compute<Req, Res>,
     queue: Option<Sender<(u64, Req)>>,
-    results: Receiver<(u64, Res)>,
-    results_tx: Sender<(u64, Res)>,
-    latest: u64,
+    results: Receiver<Outcome<Res>>,
+    results_tx: Sender<Outcome<Res>>,
+    latest: Arc<AtomicU64>,
     finished: Arc<Mutex<u64>>,
     waker: Waker,
 }
 
 impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
+    /// A worker whose computation runs to the end once started.
     pub fn new(waker: &Waker, compute: impl Fn(Req) -> Res + Send + Sync + 'static) -> Self {
+        Worker::cancellable(waker, move |req, _| compute(req))
+    }
+
+    /// A worker whose computation checks its [`Cancel`] and may stop early when stale.
+    pub fn cancellable(
+        waker: &Waker,
+        compute: impl Fn(Req, &Cancel) -> Res + Send + Sync + 'static,
+    ) -> Self {
         let (results_tx, results) = mpsc::channel();
         Worker {
             compute: Arc::new(compute),
             queue: None,
             results,
             results_tx,
-            latest: 0,
+            latest: Arc::new(AtomicU64::new(0)),
             finished: Arc::new(Mutex::new(0)),
             waker: waker.clone(),
         }
@@ -67,10 +148,13 @@ impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
 
     /// Asks for a new result; headless, computes it now.
     pub fn submit(&mut self, request: Req) {
-        self.latest += 1;
-        let generation = self.latest;
+        let generation = self.latest.fetch_add(1, Ordering::SeqCst) + 1;
         if self.waker.is_headless() {
-            let result = (self.compute)(request);
+            let cancel = Cancel {
+                generation,
+                latest: Arc::clone(&self.latest),
+            };
+            let result = run_job(|| (self.compute)(request, &cancel));
             let _ = self.results_tx.send((generation, result));
             if let Ok(mut f) = self.finished.lock() {
                 *f = generation;
@@ -78,26 +162,29 @@ impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
             return;
         }
         let queue = self.queue.get_or_insert_with(|| {
-            Self::spawn(&self.compute, &self.results_tx, &self.finished, &self.waker)
+            Self::spawn(
+                &self.compute,
+                &self.results_tx,
+                &self.finished,
+                &self.latest,
+                &self.waker,
+            )
         });
-        if let Err(mpsc::SendError(lost)) = queue.send((generation, request)) {
-            // The worker thread died (a panic in compute): start a fresh one and resend.
-            let fresh = Self::spawn(&self.compute, &self.results_tx, &self.finished, &self.waker);
-            let _ = fresh.send(lost);
-            self.queue = Some(fresh);
-        }
+        let _ = queue.send((generation, request));
     }
 
     fn spawn(
         compute: &Compute<Req, Res>,
-        results: &Sender<(u64, Res)>,
+        results: &Sender<Outcome<Res>>,
         finished: &Arc<Mutex<u64>>,
+        latest: &Arc<AtomicU64>,
         waker: &Waker,
     ) -> Sender<(u64, Req)> {
         let (tx, rx) = mpsc::channel::<(u64, Req)>();
         let compute = Arc::clone(compute);
         let results = results.clone();
         let finished = Arc::clone(finished);
+        let latest = Arc::clone(latest);
         let waker = waker.clone();
         thread::spawn(move || {
             while let Ok(mut next) = rx.recv() {
@@ -106,7 +193,11 @@ impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
                     next = newer;
                 }
                 let (generation, request) = next;
-                let result = compute(request);
+                let cancel = Cancel {
+                    generation,
+                    latest: Arc::clone(&latest),
+                };
+                let result = run_job(|| compute(request, &cancel));
                 if let Ok(mut f) = finished.lock() {
                     *f = (*f).max(generation);
                 }
@@ -119,25 +210,32 @@ impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
         tx
     }
 
-    /// The result of the latest request, once it is ready.
-    pub fn take(&mut self) -> Option<Res> {
+    fn latest(&self) -> u64 {
+        self.latest.load(Ordering::SeqCst)
+    }
+
+    /// The result of the latest request, once it is ready (`Err` if it panicked).
+    pub fn take(&mut self) -> Option<Result<Res, JobError>> {
         let mut newest = None;
+        let latest = self.latest();
         while let Ok((generation, result)) = self.results.try_recv() {
-            if generation == self.latest {
+            if generation == latest {
                 newest = Some(result);
             }
         }
         newest
     }
 
-    /// Waits for the latest request's result (used by headless callers and tests).
-    pub fn wait(&mut self) -> Option<Res> {
-        if self.latest == 0 {
+    /// Waits for the latest request's result (used by headless callers and tests). Never blocks
+    /// forever: a panicking computation still sends its `Err`.
+    pub fn wait(&mut self) -> Option<Result<Res, JobError>> {
+        let latest = self.latest();
+        if latest == 0 {
             return None;
         }
         loop {
             match self.results.recv() {
-                Ok((generation, result)) if generation == self.latest => return Some(result),
+                Ok((generation, result)) if generation == latest => return Some(result),
                 Ok(_) => continue,
                 Err(_) => return None,
             }
@@ -148,8 +246,15 @@ impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
     pub fn busy(&self) -> bool {
         self.finished
             .lock()
-            .map(|f| *f < self.latest)
+            .map(|f| *f < self.latest())
             .unwrap_or(false)
+    }
+}
+
+impl<Req: Send + 'static, Res: Send + 'static> Drop for Worker<Req, Res> {
+    /// Marks running work stale, so a cancellable computation stops when the app quits.
+    fn drop(&mut self) {
+        self.latest.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -164,8 +269,48 @@ mod tests {
         assert!(w.take().is_none());
         w.submit(21);
         assert!(!w.busy());
-        assert_eq!(w.take(), Some(42));
+        assert_eq!(w.take(), Some(Ok(42)));
         assert_eq!(w.take(), None);
+    }
+
+    #[test]
+    fn a_panic_becomes_an_error_and_the_worker_goes_on() {
+        for waker in [Waker::headless(), Waker::new(|| {})] {
+            let mut w = Worker::new(&waker, |x: u32| {
+                assert!(x != 0, "zero is not allowed");
+                x + 1
+            });
+            w.submit(0);
+            match w.wait() {
+                Some(Err(JobError::Panicked(msg))) => assert!(msg.contains("zero"), "{msg}"),
+                other => panic!("expected a panic error, got {other:?}"),
+            }
+            assert!(!w.busy());
+            w.submit(1);
+            assert_eq!(w.wait(), Some(Ok(2)));
+            assert!(!in_job());
+        }
+    }
+
+    #[test]
+    fn stale_work_sees_its_cancel() {
+        let (started_tx, started_rx) = mpsc::channel();
+        let mut w = Worker::cancellable(&Waker::new(|| {}), move |x: u64, cancel: &Cancel| {
+            if x == 0 {
+                let _ = started_tx.send(());
+                // Spin until the newer request marks this one stale.
+                while !cancel.is_cancelled() {
+                    thread::yield_now();
+                }
+                return u64::MAX;
+            }
+            x
+        });
+        w.submit(0);
+        started_rx.recv().expect("the first job starts");
+        w.submit(7);
+        assert_eq!(w.wait(), Some(Ok(7)));
+        assert!(!Cancel::never().is_cancelled());
     }
 
     #[test]
@@ -182,7 +327,7 @@ mod tests {
         for i in 0..10 {
             w.submit(i);
         }
-        assert_eq!(w.wait(), Some(10));
+        assert_eq!(w.wait(), Some(Ok(10)));
         assert!(!w.busy());
         // The wake follows the result, so give it a moment.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);

@@ -1,6 +1,22 @@
 //! The key tables: key -> action -> description. One table for the global keys here, one per
 //! tab (beside the tab, typed with the tab's own actions); the same tables drive dispatch, the
 //! footer's hints and the `?` overlay, so help never drifts from the real keys.
+//!
+//! Every table is written the same way (a `const KEYS: &[Binding<Act>]` beside the tab) and a
+//! key means the same thing on every tab that has it:
+//!
+//! | key | meaning |
+//! | --- | --- |
+//! | Space | play or pause the tab's animation or run |
+//! | `.` `,` | pause and step one frame forward / back |
+//! | `<` `>` | slower / faster animation |
+//! | `r` | rewind: the current run or animation from its start, same settings |
+//! | `R` | reset every setting of the tab to its default |
+//! | `n` | a new random draw (the next seed) |
+//! | `p` `P` | next / previous panel; `v` next view on small screens |
+//! | `-` `+` | the tab's main quantity down / up |
+//! | `a` | next activation; `c` clipping; `t` train / eval mode; `d` `D` depth |
+//! | `q` `?` Tab 1–9 Esc | global: quit, help, tabs, close (never taken by a tab) |
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -79,7 +95,7 @@ impl Key {
             "Enter" => KeyCode::Enter,
             "Esc" => KeyCode::Esc,
             "Tab" => KeyCode::Tab,
-            "S-Tab" | "BackTab" => KeyCode::BackTab,
+            "S-Tab" | "BackTab" | "Shift-Tab" => KeyCode::BackTab,
             "Backspace" => KeyCode::Backspace,
             "Left" | "←" => KeyCode::Left,
             "Right" | "→" => KeyCode::Right,
@@ -97,13 +113,37 @@ impl Key {
                 let mut chars = s.chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) => KeyCode::Char(c),
-                    _ => return Err(format!("unknown key name {s:?}")),
+                    _ => {
+                        return Err(format!(
+                            "unknown key name {s:?}; keys are single characters, C-<key>, F1-F12, {}",
+                            NAMED.join(", ")
+                        ));
+                    }
                 }
             }
         };
         Ok(Key::code(code))
     }
 }
+
+/// The keys with names of their own, as `Key::parse` reads them.
+const NAMED: &[&str] = &[
+    "Space",
+    "Enter",
+    "Esc",
+    "Tab",
+    "S-Tab",
+    "Backspace",
+    "Left",
+    "Right",
+    "Up",
+    "Down",
+    "PgUp",
+    "PgDn",
+    "Home",
+    "End",
+    "Del",
+];
 
 /// Parses a space-separated list of key names (`"j j Enter ?"`).
 pub fn parse_keys(list: &str) -> Result<Vec<Key>, String> {
@@ -194,9 +234,19 @@ pub const GLOBAL: &[Binding<Global>] = &[
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('1'), Key::ch('2'), Key::ch('3'), Key::ch('4')],
+        keys: &[
+            Key::ch('1'),
+            Key::ch('2'),
+            Key::ch('3'),
+            Key::ch('4'),
+            Key::ch('5'),
+            Key::ch('6'),
+            Key::ch('7'),
+            Key::ch('8'),
+            Key::ch('9'),
+        ],
         action: Global::GoTab,
-        help: "go to tab 1, 2, 3 or 4",
+        help: "go to the tab of that number",
         hint: None,
     },
     Binding {
@@ -304,12 +354,14 @@ mod tests {
             .filter(|p| !p.contains("reserved"))
             .collect();
         assert!(dup.is_empty(), "{dup:?}");
-        for (name, problems) in [
-            ("resnet", table_problems(crate::resnet::tab::KEYS)),
-            ("lowrank", table_problems(crate::lowrank::tab::KEYS)),
-            ("scale", table_problems(crate::scale::tab::KEYS)),
-            ("rnn", table_problems(crate::rnn::tab::KEYS)),
-        ] {
+        let app = crate::app::App::new(
+            crate::theme::Ui::standard(),
+            &crate::jobs::Waker::headless(),
+            &crate::tab::Options::default(),
+        )
+        .expect("the built-in tabs build");
+        for name in crate::tabs::names() {
+            let problems = app.table_problems(name);
             assert!(problems.is_empty(), "{name}: {problems:?}");
         }
         const BAD_KEYS: &[Key] = &[Key::ch('q'), Key::ch('x'), Key::ch('x')];

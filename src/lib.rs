@@ -6,6 +6,8 @@
 
 pub mod app;
 pub mod cli;
+pub mod controls;
+pub mod grad;
 pub mod jobs;
 pub mod keymap;
 pub mod lowrank;
@@ -15,5 +17,8 @@ pub mod rnn;
 pub mod runtime;
 pub mod scale;
 pub mod snapshot;
+pub mod tab;
+pub mod tabs;
+pub mod text;
 pub mod theme;
 pub mod widgets;

@@ -71,61 +71,6 @@ pub fn percent(fraction: f64, decimals: usize) -> String {
     format!("{:.*}%", decimals, fraction * 100.0)
 }
 
-/// The same text in plain ASCII, for terminals without UTF-8: mathematical symbols spelled out
-/// (`‖` as `||`, `σ` as `sigma`, `∇` as `grad`), anything unknown as `?`.
-pub fn ascii_fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c);
-            continue;
-        }
-        let s = match c {
-            '‖' => "||",
-            '×' => "x",
-            '·' | '•' => "*",
-            '−' | '–' | '—' | '─' | '━' => "-",
-            '│' => "|",
-            '├' => "|-",
-            '└' => "`-",
-            '→' => "->",
-            '←' => "<-",
-            '≈' => "~",
-            '≤' => "<=",
-            '≥' => ">=",
-            '≠' => "!=",
-            '∞' => "inf",
-            '⟨' => "<",
-            '⟩' => ">",
-            '∇' => "grad ",
-            '∂' => "d",
-            'Σ' => "sum",
-            'σ' => "sigma",
-            'η' => "eta",
-            'λ' => "lambda",
-            'ρ' => "rho",
-            'φ' => "phi",
-            'ℓ' => "l",
-            'ᵢ' => "_i",
-            'ᵀ' => "^T",
-            '²' => "^2",
-            '½' => "1/2",
-            '₀' => "0",
-            '₁' => "1",
-            '₂' => "2",
-            '₃' => "3",
-            '₄' => "4",
-            '₅' => "5",
-            '…' => "...",
-            '✓' => "ok",
-            '✗' => "X",
-            _ => "?",
-        };
-        out.push_str(s);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,17 +82,6 @@ mod tests {
         assert_eq!(group_thousands(1000), "1,000");
         assert_eq!(group_thousands(11_689_512), "11,689,512");
         assert_eq!(group_thousands(u64::MAX), "18,446,744,073,709,551,615");
-    }
-
-    #[test]
-    fn ascii_fold_spells_out_symbols() {
-        assert_eq!(ascii_fold("‖X − A*B*‖²_F"), "||X - A*B*||^2_F");
-        assert_eq!(
-            ascii_fold("Σ_{i>r} σᵢ² ≈ 1e-3"),
-            "sum_{i>r} sigma_i^2 ~ 1e-3"
-        );
-        assert_eq!(ascii_fold("∇f(λx)"), "grad f(lambdax)");
-        assert!(ascii_fold("漢").is_ascii());
     }
 
     #[test]

@@ -164,6 +164,8 @@ pub struct Glyphs {
     pub v_line: &'static str,
     pub times: &'static str,
     pub approx: &'static str,
+    /// The thumb of a scroll bar.
+    pub scroll_thumb: &'static str,
     /// One mark per chart series, used when a series is drawn one point per cell.
     pub series_marks: [&'static str; 4],
 }
@@ -195,6 +197,7 @@ impl Glyphs {
             v_line: "│",
             times: "×",
             approx: "≈",
+            scroll_thumb: "┃",
             series_marks: ["•", "+", "x", "o"],
         }
     }
@@ -234,6 +237,7 @@ impl Glyphs {
             v_line: "|",
             times: "x",
             approx: "~",
+            scroll_thumb: "#",
             series_marks: ["*", "+", "x", "o"],
         }
     }

@@ -4,6 +4,8 @@
 //! weights); `snapshot` draws at the asked size; and bad input is answered with one line on
 //! stderr, nothing on stdout and exit status 2.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -1517,9 +1519,10 @@ fn rnn_clipping_bounds_the_parameter_gradient() {
         let v = run(&format!("norm:{c}"));
         assert_eq!(num(&v["param_grad_norm"]), norm_before);
         let clipped = num(&v["clipped_param_grad_norm"]);
+        // PyTorch's clip_grad_norm_: coefficient c/(‖g‖ + 1e-6), clamped to 1.
         assert_close(
             clipped,
-            norm_before.min(c),
+            norm_before * (c / (norm_before + 1e-6)).min(1.0),
             1e-12,
             0.0,
             &format!("norm:{c}"),

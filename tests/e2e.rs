@@ -1,6 +1,8 @@
 //! End to end in a real pseudo-terminal: start the binary, type keys, read the screen, quit,
 //! and check the terminal modes were restored; close the pty and check the process is gone.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::Command;

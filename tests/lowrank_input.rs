@@ -1,6 +1,8 @@
 //! Loading inputs for the low-rank problem: every kind of bad input gives a one-line error naming
 //! the file and the problem; good inputs give the expected matrix.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 

@@ -1,15 +1,17 @@
 //! Whole-screen snapshots of the Low-rank tab, driven by keys through the headless app.
 
-use dlscope::app::{Options, TabId, buffer_text};
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use dlscope::keymap::{Key, parse_keys};
+use dlscope::snapshot::buffer_text;
 use dlscope::snapshot::capture;
+use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};
 
 fn options(input: Option<&str>) -> Options {
     Options {
         lowrank_input: input.map(Into::into),
         max_side: None,
-        ..Options::default()
     }
 }
 
@@ -18,15 +20,8 @@ fn keys(list: &str) -> Vec<Key> {
 }
 
 fn screen(width: u16, height: u16, list: &str, ui: Ui, input: Option<&str>) -> String {
-    let buf = capture(
-        TabId::Lowrank,
-        width,
-        height,
-        &keys(list),
-        ui,
-        &options(input),
-    )
-    .expect("the tab builds");
+    let buf = capture("lowrank", width, height, &keys(list), ui, &options(input))
+        .expect("the tab builds");
     buffer_text(&buf)
 }
 
@@ -63,8 +58,8 @@ fn camera_80x24_no_color() {
 
 #[test]
 fn camera_80x24_styled() {
-    let buf = capture(TabId::Lowrank, 80, 24, &[], Ui::standard(), &options(None))
-        .expect("the tab builds");
+    let buf =
+        capture("lowrank", 80, 24, &[], Ui::standard(), &options(None)).expect("the tab builds");
     insta::assert_debug_snapshot!(buf);
 }
 

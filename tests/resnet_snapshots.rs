@@ -1,15 +1,18 @@
 //! Whole-screen snapshots of the ResNet tab, driven by keys through the headless capture.
 
-use dlscope::app::{Options, TabId, buffer_text};
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use dlscope::keymap::parse_keys;
+use dlscope::snapshot::buffer_text;
 use dlscope::snapshot::capture;
+use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
 fn screen(width: u16, height: u16, keys: &str, ui: Ui) -> Buffer {
     let keys = parse_keys(keys).expect("key names");
-    capture(TabId::Resnet, width, height, &keys, ui, &Options::default()).expect("resnet tab")
+    capture("resnet", width, height, &keys, ui, &Options::default()).expect("resnet tab")
 }
 
 fn text(width: u16, height: u16, keys: &str) -> String {

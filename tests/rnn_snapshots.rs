@@ -1,14 +1,18 @@
 //! Whole-screen snapshots of the RNN vs LSTM tab, driven by keys as a user would.
 
-use dlscope::app::{Options, TabId, buffer_text, render_to_buffer};
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
+use dlscope::app::render_to_buffer;
 use dlscope::keymap::{Key, parse_keys};
+use dlscope::snapshot::buffer_text;
 use dlscope::snapshot::{capture, settled_app};
+use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};
 use ratatui::buffer::Buffer;
 
 fn screen(width: u16, height: u16, keys: &str, ui: Ui) -> Buffer {
     let keys = parse_keys(keys).expect("key names");
-    capture(TabId::Rnn, width, height, &keys, ui, &Options::default()).expect("rnn tab")
+    capture("rnn", width, height, &keys, ui, &Options::default()).expect("rnn tab")
 }
 
 fn text(width: u16, height: u16, keys: &str) -> String {
@@ -46,7 +50,7 @@ fn ascii_80x24_is_ascii_everywhere() {
     let first = buffer_text(&screen(80, 24, "", ui()));
     insta::assert_snapshot!(first);
     // Every side panel, the step series and both layouts, in ASCII.
-    let mut app = settled_app(TabId::Rnn, ui(), &Options::default()).expect("rnn tab");
+    let mut app = settled_app("rnn", ui(), &Options::default()).expect("rnn tab");
     for keys in ["v", "v", "v v v", "w a", "c c", "?"] {
         for key in parse_keys(keys).expect("key names") {
             app.handle_key(key);
@@ -83,7 +87,7 @@ fn lstm_notes_and_clipping_80x24() {
 #[test]
 fn mid_animation_shows_part_of_the_pass() {
     // capture() settles after every key (which ends the animation), so drive the app directly.
-    let mut app = settled_app(TabId::Rnn, Ui::standard(), &Options::default()).expect("rnn tab");
+    let mut app = settled_app("rnn", Ui::standard(), &Options::default()).expect("rnn tab");
     app.handle_key(Key::ch('r'));
     assert!(app.animating());
     // T = 100 in at most 90 frames: 2 steps of t a frame.

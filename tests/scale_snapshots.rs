@@ -1,14 +1,17 @@
 //! Whole-screen snapshots of the Scale-invariance tab, driven by keys through the headless app.
 
-use dlscope::app::{Options, TabId, buffer_text};
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use dlscope::keymap::parse_keys;
+use dlscope::snapshot::buffer_text;
 use dlscope::snapshot::capture;
+use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};
 use ratatui::buffer::Buffer;
 
 fn screen(width: u16, height: u16, keys: &str, ui: Ui) -> Buffer {
     let keys = parse_keys(keys).expect("key names");
-    capture(TabId::Scale, width, height, &keys, ui, &Options::default()).expect("a frame")
+    capture("scale", width, height, &keys, ui, &Options::default()).expect("a frame")
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Headless output for Problem 2: a JSON document and a readable text summary, both built from
 //! the model's [`Readouts`].
 
+use crate::cli::CommandError;
 use std::fmt::{self, Write as _};
 
 use serde_json::{Value, json};
@@ -141,6 +142,35 @@ pub fn summary(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readou
     }
     line(&mut out, "singular values", top);
     out
+}
+
+/// `dlscope lowrank`: the summary, or JSON, of one rank of one input.
+pub fn command(args: &crate::cli::LowrankArgs, unicode: bool) -> Result<String, CommandError> {
+    use super::input::{Builtin, Source};
+    let source = match (&args.builtin, &args.input) {
+        (_, Some(path)) => Source::Path(path.clone()),
+        (Some(name), None) => Source::Builtin(
+            name.parse::<Builtin>()
+                .map_err(|e| CommandError::flag("--builtin", e))?,
+        ),
+        (None, None) => Source::Builtin(Builtin::Camera),
+    };
+    let loaded = super::input::load(&source, args.max_side as usize).map_err(CommandError::of)?;
+    let (rows, cols) = loaded.matrix.dim();
+    let rank = validate(args.rank, rows, cols).map_err(CommandError::of)?;
+    let decomposition = super::model::Decomposition::compute(loaded.matrix.clone())
+        .map_err(|e| CommandError(format!("{}: {e}", loaded.name)))?;
+    let mut reconstruction = super::model::Reconstruction::new(std::sync::Arc::new(decomposition));
+    reconstruction.set_rank(rank);
+    let readouts = Readouts::compute(&reconstruction);
+    let decomposition = reconstruction.decomposition();
+    if args.json {
+        return crate::cli::emit_json(&json(&loaded, decomposition, &readouts));
+    }
+    Ok(crate::cli::emit_text(
+        &summary(&loaded, decomposition, &readouts),
+        unicode,
+    ))
 }
 
 #[cfg(test)]

@@ -22,9 +22,9 @@ use super::model::descent::{self, GradientDescent};
 use super::model::landscape::{self, ConvexityCounterexample, Saddle, Window};
 use super::model::symmetry::{self, SymmetryReadout};
 use super::model::{Decomposition, Factors, Readouts, Reconstruction};
-use crate::app::{Options, Tab};
 use crate::jobs::{Waker, Worker};
 use crate::keymap::{Binding, Key, Nav};
+use crate::tab::{Options, Tab};
 use crate::theme::Ui;
 
 /// The rank shown first (clamped to min(m, n)).
@@ -777,6 +777,11 @@ fn status_of(descent: &GradientDescent, optimum: f64) -> DescentStatus {
     }
 }
 
+/// A job's own error and a panic in it, as one message.
+fn flatten<T>(r: Result<Result<T, String>, crate::jobs::JobError>) -> Result<T, String> {
+    r.map_err(|e| e.to_string()).and_then(|x| x)
+}
+
 impl Tab for LowrankTab {
     type Act = Act;
 
@@ -866,17 +871,17 @@ impl Tab for LowrankTab {
 
     fn poll(&mut self) -> bool {
         let mut changed = false;
-        if let Some(result) = self.svd_worker.take() {
+        if let Some(result) = self.svd_worker.take().map(flatten) {
             self.accept_svd(result);
             changed = true;
         }
-        if let Some(view) = self.symmetry_worker.take()
+        if let Some(Ok(view)) = self.symmetry_worker.take()
             && view.generation == self.generation
         {
             self.symmetry = Some(view);
             changed = true;
         }
-        if let Some(descent) = self.descent_worker.take() {
+        if let Some(Ok(descent)) = self.descent_worker.take() {
             self.accept_descent(descent);
             changed = true;
         }
@@ -896,13 +901,13 @@ impl Tab for LowrankTab {
                 continue;
             }
             if self.svd_worker.busy()
-                && let Some(result) = self.svd_worker.wait()
+                && let Some(result) = self.svd_worker.wait().map(flatten)
             {
                 self.accept_svd(result);
                 continue;
             }
             if self.symmetry_worker.busy()
-                && let Some(view) = self.symmetry_worker.wait()
+                && let Some(Ok(view)) = self.symmetry_worker.wait()
             {
                 if view.generation == self.generation {
                     self.symmetry = Some(view);
@@ -911,7 +916,7 @@ impl Tab for LowrankTab {
             }
             if self.training
                 && self.descent_worker.busy()
-                && let Some(job) = self.descent_worker.wait()
+                && let Some(Ok(job)) = self.descent_worker.wait()
             {
                 self.accept_descent(job);
                 continue;
@@ -942,7 +947,6 @@ mod tests {
         let options = Options {
             lowrank_input: Some("synthetic".into()),
             max_side: None,
-            ..Options::default()
         };
         let mut tab = LowrankTab::new(&Waker::headless(), &options).unwrap();
         tab.settle();
@@ -953,7 +957,7 @@ mod tests {
         let area = Rect::new(0, 0, w, h);
         let mut buf = Buffer::empty(area);
         tab.render(area, &mut buf, ui);
-        crate::app::buffer_text(&buf)
+        crate::snapshot::buffer_text(&buf)
     }
 
     #[test]
@@ -1117,7 +1121,6 @@ mod tests {
         let options = Options {
             lowrank_input: Some("/nonexistent/photo.png".into()),
             max_side: None,
-            ..Options::default()
         };
         let err = LowrankTab::new(&Waker::headless(), &options).err().unwrap();
         assert_eq!(

@@ -1,6 +1,7 @@
 //! Headless summaries of a built ResNet: a tree-drawn table in the spirit of torchinfo and a
 //! JSON document, both read straight from [`Network`].
 
+use crate::cli::CommandError;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
@@ -162,6 +163,22 @@ pub fn table(cfg: &Config, net: &Network, ascii: bool) -> String {
         let _ = writeln!(out, "{label:<label_width$}  {value:>value_width$}");
     }
     out
+}
+
+/// `dlscope resnet`: the table, or JSON, of the configured network.
+pub fn command(args: &crate::cli::ResnetArgs, unicode: bool) -> Result<String, CommandError> {
+    let cfg = Config {
+        arch: args.arch.parse().map_err(CommandError::of)?,
+        num_classes: args.num_classes,
+        input_hw: super::model::parse_input_size(&args.input_size).map_err(CommandError::of)?,
+        conv_bias: args.conv_bias,
+    };
+    cfg.validate().map_err(CommandError::of)?;
+    let net = super::model::build(&cfg);
+    if args.json {
+        return crate::cli::emit_json(&json(&cfg, &net));
+    }
+    Ok(crate::cli::emit_text(&table(&cfg, &net, !unicode), unicode))
 }
 
 #[cfg(test)]

@@ -18,10 +18,10 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::homework::{self, CheckRow};
 use super::model::{self, Arch, Config, Mode, ModuleKind, Network, SequentialRole};
 use super::notes;
-use crate::app::Tab;
 use crate::jobs::Waker;
 use crate::keymap::{Binding, Key, Nav};
 use crate::numfmt::{compact, group_thousands, percent};
+use crate::tab::Tab;
 use crate::theme::{Glyphs, Ui};
 use crate::widgets::slider::{Slider, linear_position, log_position};
 use crate::widgets::{self, panel};
@@ -1519,7 +1519,7 @@ fn split_v(area: Rect, top: u16) -> (Rect, Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::buffer_text;
+    use crate::snapshot::buffer_text;
     use crate::theme::ColorDepth;
 
     fn tab() -> ResnetTab {

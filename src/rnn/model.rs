@@ -74,16 +74,7 @@ pub enum Init {
     Orthogonal,
 }
 
-/// Clipping applied to the whole parameter gradient (W_ih, W_hh, b_ih, b_hh together).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Clip {
-    /// The gradient is used as it is.
-    None,
-    /// Scale by min(1, c/‖g‖), ‖g‖ the L2 norm over all parameters (torch.nn.utils.clip_grad_norm_).
-    Norm(f64),
-    /// Clamp each entry to [−c, c] (torch.nn.utils.clip_grad_value_).
-    Value(f64),
-}
+pub use crate::grad::{Clip, l2_norm};
 
 /// Cycles through a field-less enum derived with strum's `FromRepr` and `EnumCount`.
 macro_rules! cycling {
@@ -210,62 +201,6 @@ impl Init {
     }
 }
 
-impl Clip {
-    /// The mode's name without its threshold: "none", "norm" or "value".
-    pub fn name(self) -> &'static str {
-        match self {
-            Clip::None => "none",
-            Clip::Norm(_) => "norm",
-            Clip::Value(_) => "value",
-        }
-    }
-
-    /// The threshold c, if the mode has one.
-    pub fn threshold(self) -> Option<f64> {
-        match self {
-            Clip::None => None,
-            Clip::Norm(c) | Clip::Value(c) => Some(c),
-        }
-    }
-
-    /// The same mode with threshold `c` (no effect on `None`).
-    pub fn with_threshold(self, c: f64) -> Self {
-        match self {
-            Clip::None => Clip::None,
-            Clip::Norm(_) => Clip::Norm(c),
-            Clip::Value(_) => Clip::Value(c),
-        }
-    }
-
-    /// Next mode none → norm → value → none; `c` is the threshold the new mode gets.
-    pub fn next(self, c: f64) -> Self {
-        match self {
-            Clip::None => Clip::Norm(c),
-            Clip::Norm(_) => Clip::Value(c),
-            Clip::Value(_) => Clip::None,
-        }
-    }
-
-    /// Previous mode none → value → norm → none; `c` is the threshold the new mode gets.
-    pub fn prev(self, c: f64) -> Self {
-        match self {
-            Clip::None => Clip::Value(c),
-            Clip::Norm(_) => Clip::None,
-            Clip::Value(_) => Clip::Norm(c),
-        }
-    }
-}
-
-impl fmt::Display for Clip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Clip::None => f.write_str("none"),
-            Clip::Norm(c) => write!(f, "norm:{c}"),
-            Clip::Value(c) => write!(f, "value:{c}"),
-        }
-    }
-}
-
 /// Parses a lower-case name from a fixed list, with a one-line error listing the choices.
 fn parse_choice<T: Copy>(s: &str, what: &str, choices: &[(&str, T)]) -> Result<T, String> {
     let wanted = s.trim().to_ascii_lowercase();
@@ -320,36 +255,6 @@ impl FromStr for Init {
                 ("orthogonal", Init::Orthogonal),
             ],
         )
-    }
-}
-
-impl FromStr for Clip {
-    type Err = String;
-    /// "none", "norm:C" or "value:C" with C finite and > 0.
-    fn from_str(s: &str) -> Result<Self, String> {
-        let text = s.trim().to_ascii_lowercase();
-        if text == "none" {
-            return Ok(Clip::None);
-        }
-        let usage = "expected none, norm:C or value:C with C > 0";
-        let (mode, c) = text
-            .split_once(':')
-            .ok_or_else(|| format!("invalid clip '{s}' ({usage})"))?;
-        let c: f64 = c
-            .trim()
-            .parse()
-            .map_err(|_| format!("invalid clip threshold in '{s}' ({usage})"))?;
-        if !(c.is_finite() && c > 0.0) {
-            return Err(format!(
-                "clip threshold must be finite and > 0 (got {} in '{s}')",
-                crate::numfmt::general(c, 4)
-            ));
-        }
-        match mode.trim() {
-            "norm" => Ok(Clip::Norm(c)),
-            "value" => Ok(Clip::Value(c)),
-            _ => Err(format!("invalid clip mode in '{s}' ({usage})")),
-        }
     }
 }
 
@@ -590,40 +495,6 @@ pub struct Bptt {
 }
 
 pub use super::elementwise::sigmoid;
-
-/// Euclidean norm √(Σ x²) that neither overflows nor underflows in the squares: a plain sum
-/// first, and a pass scaled by max |x| only when that sum is 0 or infinite.
-pub fn l2_norm(xs: &[f64]) -> f64 {
-    // Four partial sums so that the loop vectorises.
-    let mut acc = [0.0; 4];
-    let chunks = xs.chunks_exact(4);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for k in 0..4 {
-            acc[k] += c[k] * c[k];
-        }
-    }
-    let sum = (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail.iter().map(|x| x * x).sum::<f64>();
-    if sum.is_nan() {
-        return f64::NAN;
-    }
-    if sum > 0.0 && sum.is_finite() {
-        return sum.sqrt();
-    }
-    // 0 or inf: either every entry is 0 / some is inf, or the squares under/overflowed.
-    let mut scale = 0.0_f64;
-    for &x in xs {
-        if x.is_nan() {
-            return f64::NAN;
-        }
-        scale = scale.max(x.abs());
-    }
-    if scale == 0.0 || scale.is_infinite() {
-        return scale;
-    }
-    let scaled: f64 = xs.iter().map(|x| (x / scale) * (x / scale)).sum();
-    scale * scaled.sqrt()
-}
 
 /// Maximum that propagates NaN (f64::max would drop it).
 fn nan_max(xs: impl Iterator<Item = f64>) -> f64 {
@@ -1053,22 +924,16 @@ fn bptt_checked(
 
 /// Applies `clip` to a gradient.
 ///
-/// Norm: g ← g·min(1, c/‖g‖) with ‖g‖ the global norm; value: gᵢ ← clamp(gᵢ, −c, c).
+/// Norm: g ← g·min(1, c/(‖g‖ + 1e-6)) with ‖g‖ the global norm, as PyTorch's
+/// `clip_grad_norm_`; value: gᵢ ← clamp(gᵢ, −c, c).
 /// A non-finite gradient stays non-finite, as in torch: a NaN norm makes every entry NaN,
 /// an infinite one scales by 0 (so inf entries become NaN); value clipping maps ±inf to ±c
 /// and keeps NaN.
 pub fn clip_gradient(grad: &Weights, clip: Clip) -> Weights {
     match clip {
         Clip::None => grad.clone(),
-        Clip::Norm(c) => {
-            let norm = grad.global_norm();
-            let coef = if norm.is_nan() {
-                f64::NAN
-            } else if norm > c {
-                c / norm
-            } else {
-                1.0
-            };
+        Clip::Norm(_) => {
+            let coef = clip.norm_coefficient(grad.global_norm());
             grad.map(|g| g * coef)
         }
         Clip::Value(c) => grad.map(|g| g.clamp(-c, c)),
@@ -1570,7 +1435,8 @@ mod tests {
         assert!(norm.is_finite() && norm > 0.0);
         for c in [norm / 10.0, norm / 2.0, norm * 2.0] {
             let clipped = clip_gradient(&r.grad, Clip::Norm(c));
-            let want = norm.min(c);
+            // PyTorch's clip_grad_norm_: coefficient c/(‖g‖ + 1e-6), clamped to 1.
+            let want = norm * (c / (norm + 1e-6)).min(1.0);
             assert!((clipped.global_norm() - want).abs() <= 1e-12 * want);
             // Direction is unchanged: clipped = grad · (want / norm).
             for (a, b) in clipped.entries().zip(r.grad.entries()) {

@@ -1,5 +1,6 @@
 //! Headless output of a run: a readable summary and JSON, both built from `model::run`.
 
+use crate::cli::CommandError;
 use std::fmt::Write as _;
 
 use ndarray::{Array1, Array2};
@@ -169,6 +170,41 @@ pub fn summary(p: &Params, run: &Run) -> String {
         let _ = writeln!(out, "warning: {w}");
     }
     out
+}
+
+/// `dlscope rnn`: the summary, or JSON, of one forward and backward pass.
+pub fn command(args: &crate::cli::RnnArgs, unicode: bool) -> Result<String, CommandError> {
+    let params = Params {
+        cell: args
+            .cell
+            .parse()
+            .map_err(|e| CommandError::flag("--cell", e))?,
+        hidden: args.hidden,
+        steps: args.steps,
+        rho: args.rho,
+        activation: args
+            .activation
+            .parse()
+            .map_err(|e| CommandError::flag("--activation", e))?,
+        forget_bias: args.forget_bias,
+        init: args
+            .init
+            .parse()
+            .map_err(|e| CommandError::flag("--init", e))?,
+        input_size: args.input_size,
+        input_scale: args.input_scale,
+        clip: args
+            .clip
+            .parse()
+            .map_err(|e| CommandError::flag("--clip", e))?,
+        seed: args.seed,
+    };
+    params.validate().map_err(CommandError::of)?;
+    let run = super::model::run(&params);
+    if args.json {
+        return crate::cli::emit_json(&json(&params, &run, args.include_weights));
+    }
+    Ok(crate::cli::emit_text(&summary(&params, &run), unicode))
 }
 
 #[cfg(test)]

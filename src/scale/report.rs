@@ -1,5 +1,6 @@
 //! Headless output for Problem 3: a JSON document and a readable summary of one run.
 
+use crate::cli::CommandError;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
@@ -158,6 +159,41 @@ pub fn summary(p: &Params, run: &Run) -> String {
         }
     }
     s
+}
+
+/// `dlscope scale`: the summary, or JSON, of one descent run.
+pub fn command(args: &crate::cli::ScaleArgs, unicode: bool) -> Result<String, CommandError> {
+    let init = match &args.init {
+        None => None,
+        Some(text) => Some(
+            text.split(',')
+                .map(|v| v.trim().parse::<f64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    CommandError(format!(
+                        "--init: {text:?} is not a comma-separated list of numbers"
+                    ))
+                })?,
+        ),
+    };
+    let params = Params {
+        function: args
+            .function
+            .parse()
+            .map_err(|e| CommandError::flag("--function", e))?,
+        dim: args.dim,
+        lr: args.lr,
+        steps: args.steps,
+        init,
+        lambda: args.lambda,
+        weight_decay: args.weight_decay,
+        seed: args.seed,
+    };
+    let run = super::model::run(&params).map_err(CommandError::of)?;
+    if args.json {
+        return crate::cli::emit_json(&json(&params, &run));
+    }
+    Ok(crate::cli::emit_text(&summary(&params, &run), unicode))
 }
 
 #[cfg(test)]

@@ -14,10 +14,10 @@ use ratatui::text::{Line, Span};
 use super::model::{
     Exploration, Function, MAX_STEPS, Params, Run, default_start, explore, robust_norm,
 };
-use crate::app::Tab;
 use crate::jobs::{Waker, Worker};
 use crate::keymap::{Binding, Key, Nav};
 use crate::numfmt;
+use crate::tab::Tab;
 use crate::theme::Ui;
 use crate::widgets::dots::{DotCanvas, Viewport};
 use crate::widgets::log_chart::{LogChart, Scale, Series};
@@ -630,7 +630,11 @@ impl Tab for ScaleTab {
     }
 
     fn poll(&mut self) -> bool {
-        match self.worker.take() {
+        match self
+            .worker
+            .take()
+            .map(|r| r.map_err(|e| e.to_string()).and_then(|x| x))
+        {
             Some(Ok(exploration)) => {
                 self.shown = Some(Prepared::new(exploration));
                 self.error = None;
@@ -1353,7 +1357,7 @@ enum SeriesKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::buffer_text;
+    use crate::snapshot::buffer_text;
     use crate::theme::ColorDepth;
 
     fn tab() -> ScaleTab {

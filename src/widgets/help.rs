@@ -28,15 +28,30 @@ impl Section {
     }
 }
 
-/// `"q / C-c"`: the names of a binding's keys.
+/// `"q / C-c"`: the names of a binding's keys; a run of three or more consecutive digits is
+/// written as a range (`1-9`).
 pub fn key_list(keys: &[Key], unicode: bool) -> String {
+    let digits: Vec<u32> = keys
+        .iter()
+        .filter_map(|k| match (k.code, k.ctrl) {
+            (crossterm::event::KeyCode::Char(c), false) => c.to_digit(10),
+            _ => None,
+        })
+        .collect();
+    if digits.len() == keys.len()
+        && digits.len() >= 3
+        && digits.windows(2).all(|w| w[1] == w[0] + 1)
+    {
+        return format!("{}-{}", digits[0], digits[digits.len() - 1]);
+    }
     keys.iter()
         .map(|k| k.name(unicode))
         .collect::<Vec<_>>()
         .join(" / ")
 }
 
-/// The help overlay, scrolled by `scroll` rows; returns the number of rows it has in all.
+/// The help overlay over the whole of `area`, scrolled by `scroll` rows (clamped); returns the
+/// largest scroll offset its content allows at this size.
 pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scroll: u16) -> u16 {
     let area = area.intersection(buf.area);
     let t = &ui.theme;
@@ -47,7 +62,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scrol
         .unwrap_or(0) as u16;
     // Descriptions wrap under themselves when the overlay is narrower than the longest row.
     let text_w = (area.width as usize)
-        .saturating_sub(key_w as usize + 8)
+        .saturating_sub(key_w as usize + 9)
         .max(12);
     let mut lines: Vec<Line> = Vec::new();
     for (i, s) in sections.iter().enumerate() {
@@ -56,7 +71,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scrol
         }
         lines.push(Line::from(Span::styled(s.title.clone(), t.title)));
         for (keys, help) in &s.rows {
-            for (j, part) in wrap(help, text_w).into_iter().enumerate() {
+            for (j, part) in crate::text::wrap(help, text_w).into_iter().enumerate() {
                 let key = if j == 0 { keys.as_str() } else { "" };
                 let pad = key_w as usize - key.chars().count();
                 lines.push(Line::from(vec![
@@ -69,17 +84,11 @@ pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scrol
         }
     }
     let total = lines.len() as u16;
-    let widest = lines.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
-    let w = (widest + 4).min(area.width);
-    let h = (total + 2).min(area.height);
-    let popup = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
+    // The overlay covers the whole body: a box inset over the tab's own panels would show
+    // their corners and glyphs in its margins.
+    let popup = area;
     Clear.render(popup, buf);
-    let more = total > h.saturating_sub(2);
+    let more = total > popup.height.saturating_sub(2);
     let title = if more {
         format!(
             "help ({}{} scroll, ? or Esc closes)",
@@ -95,38 +104,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scrol
         inner.width.saturating_sub(1),
         inner.height,
     );
-    let max_scroll = total.saturating_sub(inner.height);
-    let skip = scroll.min(max_scroll) as usize;
-    super::lines(inner, buf, &lines[skip.min(lines.len())..]);
-    total
-}
-
-/// Splits `text` into lines of at most `width` characters at spaces (a longer word is cut).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if needed > width && !line.is_empty() {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push(line);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn wraps_at_spaces() {
-        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
-        assert_eq!(wrap("short", 20), vec!["short"]);
-        assert_eq!(wrap("", 5), vec![""]);
-    }
+    let max_scroll = super::scroll::max_offset(lines.len(), inner.height);
+    super::scroll::render(inner, buf, ui, &lines, scroll);
+    max_scroll
 }

@@ -1,10 +1,11 @@
 //! Shared widgets: one slider, one chart, one dot canvas, one grey image, one help overlay,
-//! and the panel frame every tab draws its parts in.
+//! scrolling text, and the panel frame and area splits every tab draws its parts in.
 
 pub mod dots;
 pub mod help;
 pub mod image;
 pub mod log_chart;
+pub mod scroll;
 pub mod slider;
 
 use ratatui::buffer::Buffer;
@@ -46,4 +47,36 @@ pub fn lines(area: Rect, buf: &mut Buffer, lines: &[Line]) -> u16 {
         used = i as u16 + 1;
     }
     used
+}
+
+/// Splits `area` into a left part `left` columns wide (at most the whole) and the rest.
+pub fn split_h(area: Rect, left: u16) -> (Rect, Rect) {
+    let left = left.min(area.width);
+    (
+        Rect {
+            width: left,
+            ..area
+        },
+        Rect {
+            x: area.x.saturating_add(left),
+            width: area.width - left,
+            ..area
+        },
+    )
+}
+
+/// Splits `area` into a top part `top` rows high (at most the whole) and the rest.
+pub fn split_v(area: Rect, top: u16) -> (Rect, Rect) {
+    let top = top.min(area.height);
+    (
+        Rect {
+            height: top,
+            ..area
+        },
+        Rect {
+            y: area.y.saturating_add(top),
+            height: area.height - top,
+            ..area
+        },
+    )
 }

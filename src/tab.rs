@@ -1,0 +1,148 @@
+//! What a tab is to the shell: the [`Tab`] trait each problem's tab implements, its object-safe
+//! face [`AnyTab`] that the app holds, and the [`Options`] tabs are built from. Below the shell
+//! (`app`) and above the problems: no file under a problem's folder imports `crate::app`.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use crate::keymap::{self, Binding, Key, Nav};
+use crate::theme::Ui;
+use crate::widgets::help::{self, Section};
+
+/// What a tab provides to the shell. Actions come from the tab's own key table (`keys()`);
+/// movement keys arrive through `nav` unless the table binds them itself.
+pub trait Tab {
+    type Act: Copy + 'static;
+
+    /// The title in the tab bar.
+    fn title(&self) -> &'static str;
+    /// The tab's key table: drives dispatch, footer hints and help.
+    fn keys(&self) -> &'static [Binding<Self::Act>];
+    /// Performs an action; returns true when the screen must be redrawn.
+    fn act(&mut self, act: Self::Act) -> bool;
+    /// Arrow / hjkl / paging keys the tab's table does not bind itself.
+    fn nav(&mut self, _nav: Nav) -> bool {
+        false
+    }
+    /// A left click at an absolute terminal position (only with `--mouse`).
+    fn click(&mut self, _col: u16, _row: u16) -> bool {
+        false
+    }
+    /// Draws the tab. Never computes mathematics: it reads results.
+    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui);
+    /// True while an animation wants ticks (the loop sleeps otherwise).
+    fn animating(&self) -> bool {
+        false
+    }
+    /// Advances the animation by one frame.
+    fn tick(&mut self) -> bool {
+        false
+    }
+    /// Takes finished background results; returns true when something changed.
+    fn poll(&mut self) -> bool {
+        false
+    }
+    /// True while background work is running (the tab bar shows what).
+    fn busy(&self) -> bool {
+        false
+    }
+    /// What the running background work is, for the tab bar ("computing" when not said).
+    fn busy_label(&self) -> Option<String> {
+        None
+    }
+    /// Headless: take all results and jump animations to their end, so a snapshot shows the
+    /// finished picture.
+    fn settle(&mut self) {
+        self.poll();
+    }
+}
+
+/// The object-safe face of a tab, so the app can hold tabs of different action types.
+pub trait AnyTab {
+    fn title(&self) -> &'static str;
+    /// Runs the action bound to `key`; `None` when the tab's table does not bind it.
+    fn key(&mut self, key: Key) -> Option<bool>;
+    fn nav(&mut self, nav: Nav) -> bool;
+    fn click(&mut self, col: u16, row: u16) -> bool;
+    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui);
+    fn animating(&self) -> bool;
+    fn tick(&mut self) -> bool;
+    fn poll(&mut self) -> bool;
+    fn busy(&self) -> bool;
+    fn busy_label(&self) -> Option<String>;
+    fn settle(&mut self);
+    fn help_section(&self, unicode: bool) -> Section;
+    fn hints(&self, unicode: bool) -> Vec<(String, &'static str)>;
+    /// What is wrong with the tab's key table (see `keymap::table_problems`).
+    fn table_problems(&self) -> Vec<String>;
+}
+
+impl<T: Tab> AnyTab for T {
+    fn title(&self) -> &'static str {
+        Tab::title(self)
+    }
+    fn key(&mut self, key: Key) -> Option<bool> {
+        keymap::lookup(self.keys(), key).map(|a| self.act(a))
+    }
+    fn nav(&mut self, nav: Nav) -> bool {
+        Tab::nav(self, nav)
+    }
+    fn click(&mut self, col: u16, row: u16) -> bool {
+        Tab::click(self, col, row)
+    }
+    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        Tab::render(self, area, buf, ui)
+    }
+    fn animating(&self) -> bool {
+        Tab::animating(self)
+    }
+    fn tick(&mut self) -> bool {
+        Tab::tick(self)
+    }
+    fn poll(&mut self) -> bool {
+        Tab::poll(self)
+    }
+    fn busy(&self) -> bool {
+        Tab::busy(self)
+    }
+    fn busy_label(&self) -> Option<String> {
+        Tab::busy_label(self)
+    }
+    fn settle(&mut self) {
+        Tab::settle(self)
+    }
+    fn help_section(&self, unicode: bool) -> Section {
+        Section::from_table(format!("{} tab", Tab::title(self)), self.keys(), unicode)
+    }
+    fn hints(&self, unicode: bool) -> Vec<(String, &'static str)> {
+        hints_of(self.keys(), unicode)
+    }
+    fn table_problems(&self) -> Vec<String> {
+        keymap::table_problems(self.keys())
+    }
+}
+
+/// The footer's (key, label) pairs of a table: the first key of each binding that has a hint.
+pub fn hints_of<A>(table: &[Binding<A>], unicode: bool) -> Vec<(String, &'static str)> {
+    table
+        .iter()
+        .filter_map(|b| Some((help::key_list(&b.keys[..1], unicode), b.hint?)))
+        .collect()
+}
+
+/// What the tabs are built from: the command line's choices.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--input` for the low-rank tab.
+    pub lowrank_input: Option<std::path::PathBuf>,
+    /// `--max-side`: larger inputs are downscaled (low-rank tab).
+    pub max_side: Option<usize>,
+}
+
+/// Why a tab could not be built (bad input named on the command line): one line to print.
+pub type BuildError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A tab ready for the app.
+pub fn boxed<T: Tab + 'static>(tab: T) -> Box<dyn AnyTab> {
+    Box::new(tab)
+}
