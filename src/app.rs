@@ -79,6 +79,15 @@ impl App {
         }
     }
 
+    /// Every key the tab called `name` binds (empty when there is no such tab).
+    pub fn tab_keys(&self, name: &str) -> Vec<Key> {
+        self.tabs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.keys())
+            .unwrap_or_default()
+    }
+
     /// What is wrong with the key table of the tab called `name` (empty when sound or absent).
     pub fn table_problems(&self, name: &str) -> Vec<String> {
         self.tabs

@@ -37,12 +37,21 @@ impl std::fmt::Display for JobError {
 
 impl std::error::Error for JobError {}
 
+static PANICS: AtomicU64 = AtomicU64::new(0);
+
+/// How many job computations have panicked in this process (each became a `JobError`). Tests
+/// read it to fail on a panic the app itself survives.
+pub fn panics_caught() -> u64 {
+    PANICS.load(Ordering::SeqCst)
+}
+
 /// Runs `f` as a job: a panic inside becomes `JobError::Panicked`.
 fn run_job<R>(f: impl FnOnce() -> R) -> Result<R, JobError> {
     let was = IN_JOB.with(|c| c.replace(true));
     let out = catch_unwind(AssertUnwindSafe(f));
     IN_JOB.with(|c| c.set(was));
     out.map_err(|payload| {
+        PANICS.fetch_add(1, Ordering::SeqCst);
         let msg = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())

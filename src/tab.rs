@@ -75,6 +75,8 @@ pub trait AnyTab {
     fn hints(&self, unicode: bool) -> Vec<(String, &'static str)>;
     /// What is wrong with the tab's key table (see `keymap::table_problems`).
     fn table_problems(&self) -> Vec<String>;
+    /// Every key the tab's table binds.
+    fn keys(&self) -> Vec<Key>;
 }
 
 impl<T: Tab> AnyTab for T {
@@ -82,7 +84,7 @@ impl<T: Tab> AnyTab for T {
         Tab::title(self)
     }
     fn key(&mut self, key: Key) -> Option<bool> {
-        keymap::lookup(self.keys(), key).map(|a| self.act(a))
+        keymap::lookup(Tab::keys(self), key).map(|a| self.act(a))
     }
     fn nav(&mut self, nav: Nav) -> bool {
         Tab::nav(self, nav)
@@ -112,13 +114,23 @@ impl<T: Tab> AnyTab for T {
         Tab::settle(self)
     }
     fn help_section(&self, unicode: bool) -> Section {
-        Section::from_table(format!("{} tab", Tab::title(self)), self.keys(), unicode)
+        Section::from_table(
+            format!("{} tab", Tab::title(self)),
+            Tab::keys(self),
+            unicode,
+        )
     }
     fn hints(&self, unicode: bool) -> Vec<(String, &'static str)> {
-        hints_of(self.keys(), unicode)
+        hints_of(Tab::keys(self), unicode)
     }
     fn table_problems(&self) -> Vec<String> {
-        keymap::table_problems(self.keys())
+        keymap::table_problems(Tab::keys(self))
+    }
+    fn keys(&self) -> Vec<Key> {
+        Tab::keys(self)
+            .iter()
+            .flat_map(|b| b.keys.iter().copied())
+            .collect()
     }
 }
 

@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -163,35 +165,6 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
-}
-
-/// A `.npy` file (format 1.0) written by hand: magic, version, header length, a Python dict
-/// padded with spaces so that the data starts at a multiple of 64 bytes, then the data.
-fn npy(descr: &str, fortran_order: bool, shape: &[usize], data: &[f64]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-    let dims = if shape.len() == 1 {
-        format!("({},)", dims[0])
-    } else {
-        format!("({})", dims.join(", "))
-    };
-    let order = if fortran_order { "True" } else { "False" };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {dims}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    let header_len = u16::try_from(header.len()).expect("short header");
-    bytes.extend_from_slice(&header_len.to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    for &x in data {
-        match descr {
-            "<f8" => bytes.extend_from_slice(&x.to_le_bytes()),
-            "<f4" => bytes.extend_from_slice(&(x as f32).to_le_bytes()),
-            other => panic!("no writer for {other}"),
-        }
-    }
-    bytes
 }
 
 /// For a matrix with two rows, σ₁² + σ₂² = ‖X‖²_F and σ₁²σ₂² = det(XXᵀ).
@@ -729,25 +702,28 @@ fn lowrank_reads_a_csv_file() {
 fn lowrank_reads_npy_files() {
     let data = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     let c_rows: [&[f64]; 2] = [&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]];
-    let f8 = TempFile::new("c.npy", &npy("<f8", false, &[2, 3], &data));
+    let f8 = TempFile::new("c.npy", &common::npy_floats("<f8", false, &[2, 3], &data));
     let v = json(&["lowrank", "--input", f8.arg(), "--rank", "1", "--json"]);
     assert_eq!((int(&v["rows"]), int(&v["cols"])), (2, 3));
     assert_two_row_spectrum(&v, c_rows, 1e-12);
 
-    let f4 = TempFile::new("f4.npy", &npy("<f4", false, &[2, 3], &data));
+    let f4 = TempFile::new("f4.npy", &common::npy_floats("<f4", false, &[2, 3], &data));
     let v = json(&["lowrank", "--input", f4.arg(), "--rank", "1", "--json"]);
     assert_eq!((int(&v["rows"]), int(&v["cols"])), (2, 3));
     assert_two_row_spectrum(&v, c_rows, 1e-12);
 
     // The same bytes in Fortran order are the columns (1, 2), (3, 4), (5, 6).
-    let fortran = TempFile::new("fortran.npy", &npy("<f8", true, &[2, 3], &data));
+    let fortran = TempFile::new(
+        "fortran.npy",
+        &common::npy_floats("<f8", true, &[2, 3], &data),
+    );
     let v = json(&["lowrank", "--input", fortran.arg(), "--rank", "1", "--json"]);
     assert_eq!((int(&v["rows"]), int(&v["cols"])), (2, 3));
     assert_two_row_spectrum(&v, [&[1.0, 3.0, 5.0], &[2.0, 4.0, 6.0]], 1e-12);
 
     let diagonal = TempFile::new(
         "diag.npy",
-        &npy("<f8", false, &[2, 2], &[3.0, 0.0, 0.0, 4.0]),
+        &common::npy_floats("<f8", false, &[2, 2], &[3.0, 0.0, 0.0, 4.0]),
     );
     let v = json(&[
         "lowrank",
@@ -830,11 +806,20 @@ fn lowrank_bad_files_are_one_line_naming_the_file() {
     fails_with(&["lowrank", "--input", empty_csv.arg()], &[empty_csv.arg()]);
     let empty_npy = TempFile::new("empty.npy", b"");
     fails_with(&["lowrank", "--input", empty_npy.arg()], &[empty_npy.arg()]);
-    let one_d = TempFile::new("vector.npy", &npy("<f8", false, &[3], &[1.0, 2.0, 3.0]));
+    let one_d = TempFile::new(
+        "vector.npy",
+        &common::npy_floats("<f8", false, &[3], &[1.0, 2.0, 3.0]),
+    );
     fails_with(&["lowrank", "--input", one_d.arg()], &[one_d.arg(), "1-D"]);
-    let short = TempFile::new("short.npy", &npy("<f8", false, &[3, 2], &[1.0, 2.0, 3.0]));
+    let short = TempFile::new(
+        "short.npy",
+        &common::npy_floats("<f8", false, &[3, 2], &[1.0, 2.0, 3.0]),
+    );
     fails_with(&["lowrank", "--input", short.arg()], &[short.arg()]);
-    let nan_npy = TempFile::new("nan.npy", &npy("<f8", false, &[1, 2], &[1.0, f64::NAN]));
+    let nan_npy = TempFile::new(
+        "nan.npy",
+        &common::npy_floats("<f8", false, &[1, 2], &[1.0, f64::NAN]),
+    );
     fails_with(
         &["lowrank", "--input", nan_npy.arg()],
         &[nan_npy.arg(), "NaN"],

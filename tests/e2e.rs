@@ -3,145 +3,15 @@
 
 #![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
+mod common;
+
+use std::io::Read;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-
-fn nz(n: u16) -> std::num::NonZero<u16> {
-    std::num::NonZero::new(n.max(1)).unwrap_or(std::num::NonZero::<u16>::MIN)
-}
-
-struct Session {
-    master: Option<Box<dyn MasterPty + Send>>,
-    writer: Option<Box<dyn Write + Send>>,
-    child: Box<dyn Child + Send + Sync>,
-    screen: Arc<Mutex<vt100::Parser>>,
-    tty: Option<PathBuf>,
-}
-
-impl Session {
-    fn start(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Session {
-        let pty = native_pty_system();
-        let pair = pty
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("openpty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_dlscope"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("LANG", "en_US.UTF-8");
-        cmd.env_remove("NO_COLOR");
-        // Short reports: the panic test reads the message off one screen.
-        cmd.env("RUST_BACKTRACE", "0");
-        cmd.env("RUST_LIB_BACKTRACE", "0");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = pair.slave.spawn_command(cmd).expect("spawn dlscope");
-        // Only the child keeps the slave side open, so closing the master hangs it up.
-        drop(pair.slave);
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
-        let mut reader = pair.master.try_clone_reader().expect("reader");
-        let sink = Arc::clone(&screen);
-        thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                if let Ok(mut p) = sink.lock() {
-                    p.process(&buf[..n]);
-                }
-            }
-        });
-        let writer = pair.master.take_writer().expect("writer");
-        let tty = pair.master.tty_name();
-        Session {
-            master: Some(pair.master),
-            writer: Some(writer),
-            child,
-            screen,
-            tty,
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        let w = self.writer.as_mut().expect("writer");
-        w.write_all(bytes).expect("write to pty");
-        w.flush().expect("flush pty");
-    }
-
-    fn contents(&self) -> String {
-        self.screen
-            .lock()
-            .map(|p| p.screen().contents())
-            .unwrap_or_default()
-    }
-
-    /// Waits until the screen shows `text` (or fails after a few seconds).
-    fn wait_for(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.contents().contains(text) {
-                return;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        panic!("screen never showed {text:?}:\n{}", self.contents());
-    }
-
-    fn wait_exit(&mut self, within: Duration) -> Option<portable_pty::ExitStatus> {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-        None
-    }
-
-    fn alternate_screen(&self) -> bool {
-        self.screen
-            .lock()
-            .map(|p| p.screen().alternate_screen())
-            .unwrap_or(true)
-    }
-
-    fn cursor_hidden(&self) -> bool {
-        self.screen
-            .lock()
-            .map(|p| p.screen().hide_cursor())
-            .unwrap_or(true)
-    }
-
-    /// The pty's line discipline as `stty -a` prints it.
-    fn stty(&self) -> String {
-        let tty = self.tty.as_ref().expect("pty name");
-        let out = Command::new("stty")
-            .arg("-F")
-            .arg(tty)
-            .arg("-a")
-            .output()
-            .expect("run stty");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-fn assert_cooked(stty: &str) {
-    let words: Vec<&str> = stty.split_whitespace().collect();
-    assert!(words.contains(&"icanon"), "raw mode left on:\n{stty}");
-    assert!(words.contains(&"echo"), "echo left off:\n{stty}");
-}
+use common::pty::{Session, assert_cooked, nz};
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 #[test]
 fn starts_draws_and_restores_the_terminal_on_q() {
@@ -284,7 +154,10 @@ fn closing_the_terminal_ends_the_process_within_a_second() {
 fn idle_app_does_not_redraw() {
     let mut s = Session::start(&[], &[], 100, 30);
     s.wait_for("dlscope");
-    thread::sleep(Duration::from_millis(300));
+    // Wait for the condition (no background work left), never for a fixed time: on a busy
+    // machine the first results can take seconds.
+    s.wait_settled();
+    thread::sleep(Duration::from_millis(100));
     let before = s.screen.lock().unwrap().screen().contents_formatted();
     let cpu_before = cpu_ticks(s.child.process_id().expect("pid"));
     thread::sleep(Duration::from_millis(700));

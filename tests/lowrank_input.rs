@@ -3,43 +3,17 @@
 
 #![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
 
+mod common;
+
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use common::{TempDir, npy_bytes};
 
 use dlscope::lowrank::input::{Builtin, Loaded, Problem, Source, load};
 use image::{ImageBuffer, ImageFormat, Luma, Rgb};
 use ndarray::{Array1, Array2, Array3, array};
 use ndarray_npy::write_npy;
-
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "dlscope-lowrank-{}-{test}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn load_path(path: &Path) -> Result<Loaded, dlscope::lowrank::input::InputError> {
     load(&Source::Path(path.to_path_buf()), 1024)
@@ -52,21 +26,6 @@ fn message(path: &Path) -> String {
     assert!(!text.contains('\n'), "not one line: {text}");
     let dir = format!("{}/", path.parent().unwrap().display());
     text.replacen(&dir, "", 1)
-}
-
-/// A .npy file with the given descriptor and shape text and raw data (hand-made header).
-fn npy_bytes(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    let unpadded = 10 + dict.len() + 1;
-    let padding = (64 - unpadded % 64) % 64;
-    let header_len = (dict.len() + padding + 1) as u16;
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&header_len.to_le_bytes());
-    bytes.extend_from_slice(dict.as_bytes());
-    bytes.extend(std::iter::repeat_n(b' ', padding));
-    bytes.push(b'\n');
-    bytes.extend_from_slice(data);
-    bytes
 }
 
 fn png_bytes<P: image::Pixel<Subpixel = S> + image::PixelWithColorType, S: image::Primitive>(
@@ -345,7 +304,7 @@ fn npy_that_is_not_a_matrix() {
     let path = dir.0.join("cube.npy");
     write_npy(&path, &Array3::<f64>::zeros((2, 3, 4))).unwrap();
     assert_eq!(message(&path), "cube.npy: 3-D array, expected a 2-D matrix");
-    let path = dir.write("scalar.npy", &npy_bytes("<f8", "()", &[0u8; 8]));
+    let path = dir.write("scalar.npy", &npy_bytes("<f8", false, "()", &[0u8; 8]));
     assert_eq!(
         message(&path),
         "scalar.npy: 0-D array, expected a 2-D matrix"
@@ -382,7 +341,10 @@ fn npy_with_other_element_types_or_missing_data() {
         "ints.npy: unsupported .npy element type '<i8' (expected float32 or float64)"
     );
     // The header promises 100×100 float64 but 16 bytes follow.
-    let path = dir.write("short.npy", &npy_bytes("<f8", "(100, 100)", &[0u8; 16]));
+    let path = dir.write(
+        "short.npy",
+        &npy_bytes("<f8", false, "(100, 100)", &[0u8; 16]),
+    );
     assert_eq!(
         message(&path),
         "short.npy: truncated or corrupt .npy file (the header announces 100×100 entries but only 16 bytes of data follow)"
@@ -390,14 +352,17 @@ fn npy_with_other_element_types_or_missing_data() {
     // A header announcing an enormous shape is refused without allocating.
     let path = dir.write(
         "enormous.npy",
-        &npy_bytes("<f8", "(4000000000, 4000000000)", &[0u8; 16]),
+        &npy_bytes("<f8", false, "(4000000000, 4000000000)", &[0u8; 16]),
     );
     assert_eq!(
         message(&path),
         "enormous.npy: matrix of 4000000000×4000000000 has more than 33554432 entries"
     );
     // 2×2 float64 needs 32 bytes; 28 follow (more than the 4-byte minimum check).
-    let path = dir.write("partial.npy", &npy_bytes("<f8", "(2, 2)", &[0u8; 28]));
+    let path = dir.write(
+        "partial.npy",
+        &npy_bytes("<f8", false, "(2, 2)", &[0u8; 28]),
+    );
     assert_eq!(
         message(&path),
         "partial.npy: truncated or corrupt .npy file (the data is shorter than the header says)"

@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
 
-use std::cell::RefCell;
-
 use dlscope::app::{self, App, render_to_buffer};
 use dlscope::jobs::Waker;
 use dlscope::keymap::{Binding, GLOBAL, Key, parse_keys};
@@ -22,10 +20,10 @@ fn keys_of<A>(table: &[Binding<A>]) -> Vec<Key> {
 /// Every key any table binds, plus a few that none does.
 fn key_pool() -> Vec<Key> {
     let mut pool = keys_of(GLOBAL);
-    pool.extend(keys_of(dlscope::resnet::tab::KEYS));
-    pool.extend(keys_of(dlscope::lowrank::tab::KEYS));
-    pool.extend(keys_of(dlscope::scale::tab::KEYS));
-    pool.extend(keys_of(dlscope::rnn::tab::KEYS));
+    let app = snapshot::settled_app("resnet", Ui::standard(), &Options::default()).expect("app");
+    for name in dlscope::tabs::names() {
+        pool.extend(app.tab_keys(name));
+    }
     pool.extend(parse_keys("Z @ F5 Del Backspace Enter C-x").expect("key names"));
     pool.retain(|k| *k != Key::ch('q') && *k != Key::ctrl('c'));
     pool
@@ -51,15 +49,16 @@ fn random_keys_and_resizes_never_panic() {
     // A real (threaded) waker: heavy requests go to background workers as in the app, so a
     // random walk to the largest RNN stays cheap here.
     let waker = Waker::new(|| {});
-    let app = RefCell::new(App::new(Ui::standard(), &waker, &Options::default()).expect("app"));
     let pool = key_pool();
+    let panics_before = dlscope::jobs::panics_caught();
     let mut runner = TestRunner::new(Config {
         cases: 96,
         ..Config::default()
     });
     runner
         .run(&proptest::collection::vec(step(), 1..40), |steps| {
-            let mut app = app.borrow_mut();
+            // A fresh app per case, so one case's state cannot hide or cause another's failure.
+            let mut app = App::new(Ui::standard(), &waker, &Options::default()).expect("app");
             let (mut w, mut h) = (80u16, 24u16);
             for s in steps {
                 match s {
@@ -74,6 +73,9 @@ fn random_keys_and_resizes_never_panic() {
                 app.poll();
                 render_to_buffer(&app, w, h);
             }
+            // The app survives a panic in background work (it shows an error), but it is a
+            // bug all the same.
+            prop_assert_eq!(dlscope::jobs::panics_caught(), panics_before);
             Ok(())
         })
         .expect("no panic on any sequence");
@@ -81,7 +83,7 @@ fn random_keys_and_resizes_never_panic() {
 
 #[test]
 fn every_tab_renders_at_every_size_in_every_theme() {
-    for tab in ["resnet", "lowrank", "scale", "rnn"] {
+    for tab in dlscope::tabs::names() {
         for ui in [
             Ui::standard(),
             Ui::new(ColorDepth::None, false),
@@ -105,7 +107,7 @@ fn every_tab_renders_at_every_size_in_every_theme() {
 
 #[test]
 fn ascii_mode_draws_only_ascii_on_every_tab_and_the_help() {
-    for tab in ["resnet", "lowrank", "scale", "rnn"] {
+    for tab in dlscope::tabs::names() {
         for keys in ["", "?"] {
             let buf = snapshot::capture(
                 tab,
