@@ -56,7 +56,7 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Problem 6: gradient norms through time in an RNN or an LSTM.
     Rnn(RnnArgs),
-    /// Render one tab headlessly after some keys and print the frame as plain text.
+    /// Render one tab headlessly after some keys and print the frame (text, ANSI, SVG or HTML).
     Snapshot(SnapshotArgs),
 }
 
@@ -82,6 +82,9 @@ pub struct SnapshotArgs {
     /// many frames (30 a second) instead of jumping to its end.
     #[arg(long, value_name = "N")]
     pub frames: Option<u32>,
+    /// How to write the frame: text, ansi (with colour codes), svg or html.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::export::Format,
 }
 
 /// Reads a tab name; the error lists the tabs there are.

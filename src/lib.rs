@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod controls;
+pub mod export;
 pub mod grad;
 pub mod jobs;
 pub mod keymap;

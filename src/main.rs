@@ -164,7 +164,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 moment,
             )
             .map_err(|e| Failure::Usage(e.to_string()))?;
-            snapshot::buffer_text(&buf)
+            dlscope::export::render(&buf, args.format)
         }
         Some(Command::Resnet(args)) => resnet::report::command(&args, unicode)?,
         Some(Command::Lowrank(args)) => lowrank::report::command(&args, unicode)?,
