@@ -22,8 +22,21 @@ use crate::widgets::help::{self, Section};
 pub const MIN_WIDTH: u16 = 64;
 pub const MIN_HEIGHT: u16 = 20;
 
+/// Something the app asks its runner to do outside the app: the terminal loop performs it and
+/// reports back with [`App::set_message`]; headless runners ignore it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Write the current screen to a file (SVG).
+    SaveScreen,
+    /// Put text on the clipboard; `None` means the visible screen's text.
+    Copy(Option<String>),
+}
+
 pub struct App {
     tabs: Vec<(&'static str, Box<dyn AnyTab>)>,
+    effect: Option<Effect>,
+    // One line for the footer after an effect ("saved …"), until the next key.
+    message: Option<String>,
     current: usize,
     help: Option<u16>,
     // The help overlay's last scroll limit (set when drawn), so keys cannot scroll past it.
@@ -49,6 +62,8 @@ impl App {
     pub fn with_tabs(ui: Ui, tabs: Vec<(&'static str, Box<dyn AnyTab>)>) -> App {
         App {
             tabs,
+            effect: None,
+            message: None,
             current: 0,
             help: None,
             help_max: Cell::new(u16::MAX),
@@ -105,8 +120,28 @@ impl App {
         self.help.is_some()
     }
 
+    /// The effect the last key asked for, if any (taken once).
+    pub fn take_effect(&mut self) -> Option<Effect> {
+        self.effect.take()
+    }
+
+    /// Shows one line in the footer until the next key (the result of an effect).
+    pub fn set_message(&mut self, message: impl Into<String>) {
+        self.message = Some(message.into());
+    }
+
+    /// The footer's message, if one is showing.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
     /// Handles a key; returns true when the screen must be redrawn.
     pub fn handle_key(&mut self, key: Key) -> bool {
+        let had_message = self.message.take().is_some();
+        self.handle_key_inner(key) || had_message
+    }
+
+    fn handle_key_inner(&mut self, key: Key) -> bool {
         // With help open only the global keys act; movement scrolls the help.
         if self.help.is_none()
             && let Some((_, tab)) = self.tabs.get_mut(self.current)
@@ -140,6 +175,11 @@ impl App {
                     }
                     _ => return false,
                 }
+            }
+            Global::Export => self.effect = Some(Effect::SaveScreen),
+            Global::Copy => {
+                let text = self.tabs.get(self.current).and_then(|(_, t)| t.readout());
+                self.effect = Some(Effect::Copy(text));
             }
             Global::Nav(nav) => {
                 if let Some(scroll) = self.help.as_mut() {
@@ -287,6 +327,15 @@ impl App {
     fn render_footer(&self, area: Rect, buf: &mut Buffer) {
         let t = &self.ui.theme;
         let unicode = self.ui.glyphs.unicode;
+        if let Some(msg) = &self.message {
+            let text = crate::text::fit(
+                &crate::text::spelled(&format!(" {msg}"), unicode),
+                area.width as usize,
+                unicode,
+            );
+            buf.set_string(area.x, area.y, text, t.warn);
+            return;
+        }
         let global = hints_of(GLOBAL, unicode);
         let tab = self
             .tabs

@@ -16,7 +16,7 @@
 //! | `p` `P` | next / previous panel; `v` next view on small screens |
 //! | `-` `+` | the tab's main quantity down / up |
 //! | `a` | next activation; `c` clipping; `t` train / eval mode; `d` `D` depth |
-//! | `q` `?` Tab 1–9 Esc | global: quit, help, tabs, close (never taken by a tab) |
+//! | `q` `?` Tab 1–9 Esc `s` `g` | global: quit, help, tabs, close, save the screen, copy (never taken by a tab) |
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -193,6 +193,10 @@ pub enum Global {
     PrevTab,
     /// A digit key: go to the tab of that number.
     GoTab,
+    /// Write the screen to an SVG file.
+    Export,
+    /// Copy the tab's readout to the clipboard (OSC 52).
+    Copy,
     Nav(Nav),
 }
 
@@ -247,6 +251,18 @@ pub const GLOBAL: &[Binding<Global>] = &[
         ],
         action: Global::GoTab,
         help: "go to the tab of that number",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('s')],
+        action: Global::Export,
+        help: "save the screen as an SVG file in the current directory",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('g')],
+        action: Global::Copy,
+        help: "grab the tab's readout to the clipboard (OSC 52; in tmux needs set-clipboard on)",
         hint: None,
     },
     Binding {

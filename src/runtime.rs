@@ -19,7 +19,7 @@ use crossterm::{cursor, execute, queue};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::app::App;
+use crate::app::{App, Effect};
 use crate::jobs::Waker;
 use crate::keymap::Key;
 
@@ -207,6 +207,13 @@ fn event_loop(app: &mut App, rx: &Receiver<Msg>, tx: Sender<Msg>) -> io::Result<
                     }
                     let was_animating = app.animating();
                     dirty |= app.handle_key(key);
+                    if let Some(effect) = app.take_effect() {
+                        let size = terminal.size().unwrap_or_default();
+                        let message = perform(effect, app, size.width, size.height);
+                        let _ = execute!(terminal.backend_mut(), cursor::Hide);
+                        app.set_message(message);
+                        dirty = true;
+                    }
                     if !was_animating && app.animating() {
                         next_tick = Instant::now() + frame;
                     }
@@ -229,6 +236,55 @@ fn event_loop(app: &mut App, rx: &Receiver<Msg>, tx: Sender<Msg>) -> io::Result<
             return Ok(Exit::Quit);
         }
     }
+}
+
+/// Performs an effect the app asked for; returns the line the footer shows about it.
+fn perform(effect: Effect, app: &App, width: u16, height: u16) -> String {
+    match effect {
+        Effect::SaveScreen => {
+            let buf = crate::app::render_to_buffer(app, width, height);
+            let tab = app.current_tab().unwrap_or("screen");
+            let path = export_path(tab, crate::export::Format::Svg);
+            match std::fs::write(&path, crate::export::svg(&buf)) {
+                Ok(()) => format!("saved the screen to {}", path.display()),
+                Err(e) => format!("could not save {}: {e}", path.display()),
+            }
+        }
+        Effect::Copy(text) => {
+            let text = text.unwrap_or_else(|| {
+                let buf = crate::app::render_to_buffer(app, width, height);
+                crate::snapshot::buffer_text(&buf)
+            });
+            let sent = execute!(
+                io::stdout(),
+                crossterm::clipboard::CopyToClipboard::to_clipboard_from(text.as_bytes())
+            );
+            match sent {
+                // The terminal cannot confirm it: say what was done, not that it arrived.
+                Ok(()) => format!(
+                    "sent {} characters to the clipboard (OSC 52; tmux needs set-clipboard on)",
+                    text.chars().count()
+                ),
+                Err(e) => format!("could not send to the clipboard: {e}"),
+            }
+        }
+    }
+}
+
+/// `dlscope-<tab>-<seconds since 1970>.<ext>` in the current directory, never an existing file.
+pub fn export_path(tab: &str, format: crate::export::Format) -> std::path::PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let ext = format.extension();
+    let mut path = std::path::PathBuf::from(format!("dlscope-{tab}-{secs}.{ext}"));
+    let mut n = 1;
+    while path.exists() {
+        path = std::path::PathBuf::from(format!("dlscope-{tab}-{secs}-{n}.{ext}"));
+        n += 1;
+    }
+    path
 }
 
 fn draw(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &App) -> io::Result<()> {

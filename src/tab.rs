@@ -55,6 +55,11 @@ pub trait Tab {
     fn settle(&mut self) {
         self.poll();
     }
+    /// The text the copy key puts on the clipboard: the tab's readout (or its state as JSON).
+    /// `None` copies the visible screen's text instead.
+    fn readout(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The object-safe face of a tab, so the app can hold tabs of different action types.
@@ -71,6 +76,7 @@ pub trait AnyTab {
     fn busy(&self) -> bool;
     fn busy_label(&self) -> Option<String>;
     fn settle(&mut self);
+    fn readout(&self) -> Option<String>;
     fn help_section(&self, unicode: bool) -> Section;
     fn hints(&self, unicode: bool) -> Vec<(String, &'static str)>;
     /// What is wrong with the tab's key table (see `keymap::table_problems`).
@@ -112,6 +118,9 @@ impl<T: Tab> AnyTab for T {
     }
     fn settle(&mut self) {
         Tab::settle(self)
+    }
+    fn readout(&self) -> Option<String> {
+        Tab::readout(self)
     }
     fn help_section(&self, unicode: bool) -> Section {
         Section::from_table(

@@ -204,3 +204,30 @@ fn bad_flags_exit_2_with_one_line_and_leave_the_terminal_alone() {
         1
     );
 }
+
+#[test]
+fn s_saves_the_screen_as_svg_and_g_sends_osc_52() {
+    let dir = common::TempDir::new("export");
+    let mut s = Session::start_in(Some(dir.path()), &["--tab", "scale"], &[], 100, 30);
+    s.wait_for("dlscope");
+    s.send(b"s");
+    s.wait_for("saved the screen to dlscope-scale-");
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let svg = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("Scale invariance"));
+    s.send(b"g");
+    s.wait_for("sent");
+    let raw = s.raw.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        text.contains("\x1b]52;c;"),
+        "no OSC 52 sequence was written"
+    );
+    s.send(b"q");
+    s.wait_exit(Duration::from_secs(20)).expect("quit");
+}

@@ -19,10 +19,23 @@ pub struct Session {
     pub child: Box<dyn Child + Send + Sync>,
     pub screen: Arc<Mutex<vt100::Parser>>,
     pub tty: Option<PathBuf>,
+    /// Every byte the app wrote, for escapes the screen model drops (OSC 52).
+    pub raw: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Session {
     pub fn start(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Session {
+        Session::start_in(None, args, env, cols, rows)
+    }
+
+    /// The same, with the app's working directory set (files it writes land there).
+    pub fn start_in(
+        cwd: Option<&std::path::Path>,
+        args: &[&str],
+        env: &[(&str, &str)],
+        cols: u16,
+        rows: u16,
+    ) -> Session {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -34,6 +47,9 @@ impl Session {
             .expect("openpty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_dlscope"));
         cmd.args(args);
+        if let Some(dir) = cwd {
+            cmd.cwd(dir);
+        }
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "en_US.UTF-8");
         cmd.env_remove("NO_COLOR");
@@ -49,6 +65,8 @@ impl Session {
         let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
         let mut reader = pair.master.try_clone_reader().expect("reader");
         let sink = Arc::clone(&screen);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let raw_sink = Arc::clone(&raw);
         thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -57,6 +75,9 @@ impl Session {
                 }
                 if let Ok(mut p) = sink.lock() {
                     p.process(&buf[..n]);
+                }
+                if let Ok(mut r) = raw_sink.lock() {
+                    r.extend_from_slice(&buf[..n]);
                 }
             }
         });
@@ -68,6 +89,7 @@ impl Session {
             child,
             screen,
             tty,
+            raw,
         }
     }
 
