@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use crate::jobs::Waker;
-use crate::keymap::{self, GLOBAL, Global, Key, Nav};
+use crate::keymap::{self, Binding, GLOBAL, Global, Key, Nav};
 use crate::tab::{AnyTab, BuildError, Options, hints_of};
 use crate::tabs::TABS;
 use crate::theme::Ui;
@@ -34,6 +34,8 @@ pub enum Effect {
 
 pub struct App {
     tabs: Vec<(&'static str, Box<dyn AnyTab>)>,
+    // The global key table, with the config file's remaps applied.
+    global: Vec<Binding<Global>>,
     effect: Option<Effect>,
     // One line for the footer after an effect ("saved …"), until the next key.
     message: Option<String>,
@@ -62,6 +64,7 @@ impl App {
     pub fn with_tabs(ui: Ui, tabs: Vec<(&'static str, Box<dyn AnyTab>)>) -> App {
         App {
             tabs,
+            global: GLOBAL.to_vec(),
             effect: None,
             message: None,
             current: 0,
@@ -120,6 +123,17 @@ impl App {
         self.help.is_some()
     }
 
+    /// Gives global actions other keys (from the config file): each named action answers to
+    /// its new key instead of its default ones, and the help and footer say so.
+    pub fn remap_global(&mut self, remaps: &[(Key, Global)]) {
+        for &(key, action) in remaps {
+            if let Some(b) = self.global.iter_mut().find(|b| b.action == action) {
+                // Leaked once per remapped action at start-up: key tables hold static slices.
+                b.keys = Box::leak(vec![key].into_boxed_slice());
+            }
+        }
+    }
+
     /// The effect the last key asked for, if any (taken once).
     pub fn take_effect(&mut self) -> Option<Effect> {
         self.effect.take()
@@ -149,7 +163,7 @@ impl App {
         {
             return redraw;
         }
-        let Some(action) = keymap::lookup(GLOBAL, key) else {
+        let Some(action) = keymap::lookup(&self.global, key) else {
             return false;
         };
         match action {
@@ -274,7 +288,7 @@ impl App {
         if let Some((_, tab)) = self.tabs.get(self.current) {
             out.push(tab.help_section(unicode));
         }
-        out.push(Section::from_table("Global keys", GLOBAL, unicode));
+        out.push(Section::from_table("Global keys", &self.global, unicode));
         out
     }
 
@@ -336,7 +350,7 @@ impl App {
             buf.set_string(area.x, area.y, text, t.warn);
             return;
         }
-        let global = hints_of(GLOBAL, unicode);
+        let global = hints_of(&self.global, unicode);
         let tab = self
             .tabs
             .get(self.current)
@@ -529,6 +543,20 @@ pub(crate) mod tests {
         let mut a = app();
         a.handle_key(Key::ctrl('c'));
         assert!(a.should_quit());
+    }
+
+    #[test]
+    fn remapped_global_keys_act_and_show() {
+        let mut a = app();
+        a.remap_global(&[(Key::code(KeyCode::F(2)), Global::Quit)]);
+        assert!(
+            !a.handle_key(Key::ch('q')) && !a.should_quit(),
+            "q is free now"
+        );
+        a.handle_key(Key::code(KeyCode::F(2)));
+        assert!(a.should_quit());
+        let text = buffer_text(&render_to_buffer(&a, 80, 24));
+        assert!(text.contains("F2 quit"), "{text}");
     }
 
     #[test]

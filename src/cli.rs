@@ -14,9 +14,10 @@ pub struct Cli {
     #[command(flatten)]
     pub display: Display,
 
-    /// The tab the app opens on: resnet, lowrank, scale or rnn.
-    #[arg(long, default_value = "resnet", value_parser = tab_name)]
-    pub tab: String,
+    /// The tab the app opens on: resnet, lowrank, scale or rnn (default: resnet, or the
+    /// config file's `tab`).
+    #[arg(long, value_parser = tab_name)]
+    pub tab: Option<String>,
 
     /// Enable the mouse: click tabs and rows.
     #[arg(long)]
@@ -38,8 +39,17 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct Display {
     /// Colour: auto (the default: none when NO_COLOR is set), always, or never.
-    #[arg(long, value_enum, default_value = "auto", global = true)]
-    pub color: ColorChoice,
+    #[arg(long, value_enum, global = true)]
+    pub color: Option<ColorChoice>,
+
+    /// Read settings from this file instead of the usual place
+    /// ($XDG_CONFIG_HOME/dlscope/config.toml or ~/.config/dlscope/config.toml).
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Read no config file.
+    #[arg(long, global = true)]
+    pub no_config: bool,
 
     /// Draw only ASCII characters (the default where the locale is not UTF-8).
     #[arg(long, global = true)]
@@ -56,6 +66,8 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Problem 6: gradient norms through time in an RNN or an LSTM.
     Rnn(RnnArgs),
+    /// Print the effective settings and where each came from (default, config file, flag).
+    Config,
     /// Render one tab headlessly after some keys and print the frame (text, ANSI, SVG or HTML).
     Snapshot(SnapshotArgs),
 }

@@ -68,6 +68,22 @@ impl<T: Copy + PartialOrd + 'static> Ladder<T> {
 pub const SPEEDS: [f64; 7] = [0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
 const NORMAL_SPEED: usize = 3;
 
+/// The speed new animations start at (an index into `SPEEDS`; the config file may set it).
+static START_SPEED: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(NORMAL_SPEED);
+
+/// Makes animations created from now on start at `multiple` × the normal pace; false (and no
+/// change) when `multiple` is not one of [`SPEEDS`].
+pub fn set_start_speed(multiple: f64) -> bool {
+    match SPEEDS.iter().position(|&s| s == multiple) {
+        Some(i) => {
+            START_SPEED.store(i, std::sync::atomic::Ordering::Relaxed);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Ticks a whole animation takes at normal speed (the runtime ticks 30 times a second, so about
 /// six seconds: slow enough to talk over in a classroom).
 pub const NORMAL_TICKS: f64 = 180.0;
@@ -91,7 +107,9 @@ impl Playback {
             len,
             position: 0.0,
             playing: false,
-            speed: NORMAL_SPEED,
+            speed: START_SPEED
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .min(SPEEDS.len() - 1),
             reverse: false,
         }
     }

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use dlscope::app::App;
 use dlscope::cli::{Cli, Command, CommandError, Display};
+use dlscope::config::{self, Config, Setting, Source};
 use dlscope::tab::Options;
-use dlscope::theme::{ColorDepth, Glyphs, Ui};
+use dlscope::theme::{ColorChoice, ColorDepth, Glyphs, Ui};
 use dlscope::{keymap, lowrank, resnet, rnn, runtime, scale, snapshot};
 
 /// Exit status for bad flags, bad files and other usage errors.
@@ -112,16 +113,49 @@ impl From<CommandError> for Failure {
     }
 }
 
-fn ui_for(display: &Display) -> Ui {
+fn ui_for(display: &Display, color: ColorChoice) -> Ui {
     let env = |k: &str| std::env::var(k).ok();
-    let depth = ColorDepth::detect(display.color, &env);
+    let depth = ColorDepth::detect(color, &env);
     let unicode = !display.ascii && Glyphs::locale_is_utf8(&env);
     Ui::new(depth, unicode)
 }
 
+/// The config file's settings with the command line's flags on top (flags win).
+fn settings(cli: &Cli) -> Result<Config, Failure> {
+    let env = |k: &str| std::env::var(k).ok();
+    let mut config = config::resolve(cli.display.config.as_deref(), cli.display.no_config, &env)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    if let Some(color) = cli.display.color {
+        config.color = Setting {
+            value: color,
+            source: Source::Flag("--color"),
+        };
+    }
+    if cli.mouse {
+        config.mouse = Setting {
+            value: true,
+            source: Source::Flag("--mouse"),
+        };
+    }
+    if let Some(tab) = &cli.tab {
+        config.tab = Setting {
+            value: tab.clone(),
+            source: Source::Flag("--tab"),
+        };
+    }
+    Ok(config)
+}
+
 fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
-    let ui = ui_for(&cli.display);
+    let config = settings(&cli)?;
+    let ui = ui_for(&cli.display, config.color.value);
     let unicode = ui.glyphs.unicode;
+    dlscope::controls::set_start_speed(config.animation_speed.value);
+    let remaps: Vec<(dlscope::keymap::Key, dlscope::keymap::Global)> = config
+        .keys
+        .iter()
+        .map(|(k, _, action)| (k.value, *action))
+        .collect();
     let output = match cli.command {
         None => {
             let options = Options {
@@ -132,14 +166,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let runtime = runtime::Runtime::new();
             let mut app = App::new(ui, runtime.waker(), &options)
                 .map_err(|e| Failure::Usage(e.to_string()))?;
-            app.select(&cli.tab);
+            app.select(&config.tab.value);
+            app.remap_global(&remaps);
             if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
                 return Err(Failure::Usage(
                     "the app needs a terminal; for text output use `dlscope snapshot` or a headless command (see --help)".into(),
                 ));
             }
             let exit = runtime
-                .run(app, cli.mouse)
+                .run(app, config.mouse.value)
                 .map_err(|e| Failure::Other(e.into()))?;
             return Ok(ExitCode::from(exit.code().clamp(0, 255) as u8));
         }
@@ -166,6 +201,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             .map_err(|e| Failure::Usage(e.to_string()))?;
             dlscope::export::render(&buf, args.format)
         }
+        Some(Command::Config) => dlscope::text::spelled(&config.describe(), unicode).into_owned(),
         Some(Command::Resnet(args)) => resnet::report::command(&args, unicode)?,
         Some(Command::Lowrank(args)) => lowrank::report::command(&args, unicode)?,
         Some(Command::Scale(args)) => scale::report::command(&args, unicode)?,

@@ -106,7 +106,7 @@ fn a_panic_restores_the_terminal_before_the_report() {
 }
 
 #[test]
-fn closing_the_terminal_ends_the_process_within_a_second() {
+fn closing_the_terminal_ends_the_process() {
     // Built by hand: every handle on the master side (reader, writer, master) must be dropped
     // for the pty to hang up, so the reader here is not left in a thread.
     let pair = native_pty_system()
@@ -133,19 +133,20 @@ fn closing_the_terminal_ends_the_process_within_a_second() {
     drop(reader);
     drop(writer);
     drop(pair.master);
+    // A condition, not a stopwatch: the process must end on its own. How fast it ends is a
+    // speed target for benchmarks, not for a test on a machine of unknown load.
     let start = Instant::now();
     let mut status = None;
-    while start.elapsed() < Duration::from_secs(3) {
+    while start.elapsed() < Duration::from_secs(60) {
         if let Ok(Some(s)) = child.try_wait() {
             status = Some(s);
             break;
         }
         thread::sleep(Duration::from_millis(10));
     }
-    assert!(status.is_some(), "still running 3 s after the pty closed");
     assert!(
-        start.elapsed() < Duration::from_secs(1),
-        "took {:?} to exit",
+        status.is_some(),
+        "still running {:?} after the pty closed",
         start.elapsed()
     );
 }

@@ -53,6 +53,8 @@ impl Session {
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "en_US.UTF-8");
         cmd.env_remove("NO_COLOR");
+        // No config file of the person running the tests (a test may set its own).
+        cmd.env("XDG_CONFIG_HOME", "/nonexistent/dlscope-tests");
         // Short reports: the panic test reads the message off one screen.
         cmd.env("RUST_BACKTRACE", "0");
         cmd.env("RUST_LIB_BACKTRACE", "0");
