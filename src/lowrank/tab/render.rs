@@ -224,8 +224,13 @@ impl LowrankTab {
         .render(Rect::new(inner.x, inner.y, inner.width, 1), buf, ui);
         let label = |text: &str| {
             let text = spelled(text, ui.glyphs.unicode);
-            let pad = 12usize.saturating_sub(text::width(&text));
+            let pad = 12usize.saturating_sub(text::width(&text)).max(1);
             Span::styled(format!("{text}{}", " ".repeat(pad)), ui.theme.hint)
+        };
+        // Two formulas have a compact ASCII notation of their own (the spelled-out forms,
+        // "sum_{i>r} sigma_i^2", would push the numbers out of the 38 columns).
+        let formula = |unicode: &'static str, ascii: &'static str| {
+            if ui.glyphs.unicode { unicode } else { ascii }
         };
         let number = |text: String| Span::styled(text, ui.theme.number);
         let dim = |text: String| Span::styled(text, ui.theme.dim);
@@ -241,15 +246,15 @@ impl LowrankTab {
         }
         let mut lines = vec![
             Line::from(vec![
-                label("‖X−A*B*‖²_F"),
+                label(formula("‖X−A*B*‖²_F", "|X-A*B*|^2")),
                 number(numfmt::general(r.error_sq, 8)),
             ]),
             Line::from(vec![
-                label("Σ_{i>r} σᵢ²"),
+                label(formula("Σ_{i>r} σᵢ²", "sum_i>r s^2")),
                 number(numfmt::general(r.error_sq_tail, 8)),
                 dim(format!(
                     " {}{}",
-                    spelled("|Δ| ", ui.glyphs.unicode),
+                    formula("|Δ| ", "|diff| "),
                     rounding_bound(r.identity_gap)
                 )),
             ]),
@@ -426,7 +431,7 @@ impl LowrankTab {
         ]));
         // Columns of COLUMN characters after the 8-character label: a space, then the number
         // right-aligned in the rest, so neighbours never touch.
-        const COLUMN: usize = 10;
+        const COLUMN: usize = 9;
         let shown = (inner.width.saturating_sub(8) as usize / COLUMN).max(1);
         let entries = |entries: &[symmetry::EntryChange], after: bool| {
             entries
@@ -599,25 +604,33 @@ impl LowrankTab {
                 Standing::Running => "paused".to_string(),
             }
         };
-        let wide = inner.width >= 60;
+        // The long forms (with the formula and the scale of AᵀA) where they fit.
+        let width = inner.width as usize;
         let rate = match (status.observed_rate, status.predicted_rate) {
             (observed, Some(predicted)) => {
                 let formula = match predicted.limit {
-                    RateLimit::SpectralGap => "(1 − η(σ_r − σ_{r+1}))² = ",
-                    RateLimit::LargestCurvature => "(1 − 2ησ₁)² = ",
+                    RateLimit::SpectralGap => "≤ (1 − η(σ_r − σ_{r+1}))² = ",
+                    RateLimit::LargestCurvature => "≤ (1 − 2ησ₁)² = ",
                 };
                 let observed = observed.map_or("–".to_string(), rate_text);
-                let mut spans = vec![hint("gap ×"), number(observed)];
-                if wide {
-                    spans.push(hint(&format!(
-                        " per iteration (last {RATE_WINDOW}), theory "
-                    )));
-                    spans.push(hint(formula));
+                let predicted = rate_text(predicted.factor);
+                let long = Line::from(vec![
+                    hint("gap ×"),
+                    number(observed.clone()),
+                    hint(&format!(" per iteration (last {RATE_WINDOW}), theory ")),
+                    hint(formula),
+                    number(predicted.clone()),
+                ]);
+                if long.width() <= width {
+                    long
                 } else {
-                    spans.push(hint("/step, theory "));
+                    Line::from(vec![
+                        hint("gap ×"),
+                        number(observed),
+                        hint("/step, theory ≤ "),
+                        number(predicted),
+                    ])
                 }
-                spans.push(number(rate_text(predicted.factor)));
-                Line::from(spans)
             }
             (_, None) => Line::from(hint("no rate at rank 0")),
         };
@@ -627,36 +640,41 @@ impl LowrankTab {
             hint(" → "),
             number(numfmt::general(status.imbalance_now, 2)),
         ];
-        if wide {
-            balance.push(hint(", against ‖AᵀA‖ "));
-            balance.push(number(numfmt::general(status.gram_norm, 3)));
+        let scale = [
+            hint(", against ‖AᵀA‖ "),
+            number(numfmt::general(status.gram_norm, 3)),
+        ];
+        if Line::from(balance.clone()).width() + Line::from(scale.to_vec()).width() <= width {
+            balance.extend(scale);
         }
-        let lines = vec![
+        let mut lines = vec![
+            Line::from(hint(&state)),
             Line::from(vec![
                 hint(&format!("rank {}, iteration ", status.rank)),
                 number(status.iterations.to_string()),
+                hint(", gap "),
+                number(format!("{}%", numfmt::general(status.gap_percent, 3))),
             ]),
-            Line::from(hint(&state)),
             Line::from(vec![
                 hint("loss "),
                 number(numfmt::general(status.loss, 6)),
                 hint("  optimum "),
                 number(numfmt::general(status.optimum, 6)),
             ]),
-            Line::from(vec![
-                hint("gap "),
-                number(format!("{}%", numfmt::general(status.gap_percent, 3))),
-                hint("  η = 0.9/σ₁ = "),
-                number(numfmt::sci(status.step_size, 3)),
-            ]),
-            rate,
-            Line::from(balance),
         ];
+        if inner.height >= 16 {
+            lines.push(Line::from(vec![
+                hint("step η = 0.9/σ₁ = "),
+                number(numfmt::sci(status.step_size, 3)),
+            ]));
+        }
+        lines.push(rate);
+        lines.push(Line::from(balance));
         let used = put_lines(inner, buf, ui, lines);
         let rest = split_rows(inner, used).1;
         // With room to spare, the formulas under the chart.
-        let (chart_area, note_area) = if rest.height >= 20 {
-            split_rows(rest, rest.height - 5)
+        let (chart_area, note_area) = if rest.height >= 16 {
+            split_rows(rest, rest.height - 7)
         } else {
             (rest, Rect::default())
         };
