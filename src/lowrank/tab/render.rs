@@ -612,23 +612,22 @@ impl LowrankTab {
                     RateLimit::SpectralGap => "≤ (1 − η(σ_r − σ_{r+1}))² = ",
                     RateLimit::LargestCurvature => "≤ (1 − 2ησ₁)² = ",
                 };
-                let observed = observed.map_or("–".to_string(), rate_text);
-                let predicted = rate_text(predicted.factor);
                 let long = Line::from(vec![
                     hint("gap ×"),
-                    number(observed.clone()),
+                    number(observed.map_or("–".to_string(), |x| rate_text(x, 3))),
                     hint(&format!(" per iteration (last {RATE_WINDOW}), theory ")),
                     hint(formula),
-                    number(predicted.clone()),
+                    number(rate_text(predicted.factor, 3)),
                 ]);
                 if long.width() <= width {
                     long
                 } else {
+                    // Two significant digits of 1 − ρ² keep both numbers on a 36-column line.
                     Line::from(vec![
                         hint("gap ×"),
-                        number(observed),
+                        number(observed.map_or("–".to_string(), |x| rate_text(x, 2))),
                         hint("/step, theory ≤ "),
-                        number(predicted),
+                        number(rate_text(predicted.factor, 2)),
                     ])
                 }
             }
@@ -711,13 +710,13 @@ fn rounding_bound(x: f64) -> String {
     }
 }
 
-/// A contraction factor with enough decimals to tell it from 1: three significant digits of
-/// 1 − x (0.678, 0.999710).
-fn rate_text(x: f64) -> String {
+/// A contraction factor with enough decimals to tell it from 1: `digits` significant digits of
+/// 1 − x (with 3: 0.678, 0.999710).
+fn rate_text(x: f64, digits: usize) -> String {
     if !x.is_finite() || x >= 1.0 || x <= 0.0 {
-        return numfmt::general(x, 4);
+        return numfmt::general(x, digits.max(1));
     }
-    let decimals = ((-(1.0 - x).log10()).floor().max(0.0) as usize + 3).min(12);
+    let decimals = ((-(1.0 - x).log10()).floor().max(0.0) as usize + digits).min(12);
     format!("{x:.decimals$}")
 }
 
@@ -754,9 +753,10 @@ mod tests {
 
     #[test]
     fn rates_show_enough_decimals_to_differ_from_one() {
-        assert_eq!(rate_text(0.678), "0.678");
-        assert_eq!(rate_text(0.99971), "0.999710");
-        assert_eq!(rate_text(1.0), "1.000");
+        assert_eq!(rate_text(0.678, 3), "0.678");
+        assert_eq!(rate_text(0.99971, 3), "0.999710");
+        assert_eq!(rate_text(0.99971, 2), "0.99971");
+        assert_eq!(rate_text(1.0, 3), "1.00");
     }
 
     #[test]
