@@ -760,6 +760,27 @@ mod tests {
     }
 
     #[test]
+    fn titles_that_do_not_fit_end_in_an_ellipsis() {
+        for (unicode, mark) in [(true, "…"), (false, "...")] {
+            let ui = Ui::new(crate::theme::ColorDepth::None, unicode);
+            for width in 8..=30u16 {
+                let area = Rect::new(0, 0, width, 3);
+                let mut buf = Buffer::empty(area);
+                titled(area, &mut buf, &ui, "gradient descent (t, r, n)", false);
+                let top = crate::snapshot::buffer_text(&buf);
+                let top = top.lines().next().unwrap_or_default();
+                assert_eq!(text::width(top), width as usize, "{top:?}");
+                if width >= 30 {
+                    assert!(top.contains("(t, r, n)"), "{top:?}");
+                } else {
+                    // Cut with a mark and both corners kept: never "(t, r" read as complete.
+                    assert!(top.contains(mark), "{top:?} at {width}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn fitted_lines_end_in_an_ellipsis() {
         let line = Line::from(vec![Span::raw("abc "), Span::raw("defgh")]);
         let cut = fitted(line.clone(), 6, true);
