@@ -169,9 +169,9 @@ pub struct LowrankArgs {
     /// An image (PNG, JPEG, PGM/PPM), a 2-D .npy array or a numeric CSV.
     #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
-    /// The rank r of the approximation A*B*.
-    #[arg(long, default_value_t = 10)]
-    pub rank: usize,
+    /// The rank r of the approximation A*B* (default 10, or min(rows, cols) if that is smaller).
+    #[arg(long)]
+    pub rank: Option<usize>,
     /// Inputs larger than this on a side are downscaled.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(2..=8192))]
     pub max_side: u32,

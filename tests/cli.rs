@@ -768,6 +768,60 @@ fn lowrank_reads_pgm_and_ppm_images_as_grey_levels() {
 }
 
 #[test]
+fn lowrank_default_rank_is_clamped_but_an_explicit_rank_is_checked() {
+    // No --rank: the default 10 is clamped to min(rows, cols).
+    let one = TempFile::new("one.csv", b"3\n");
+    let v = json(&["lowrank", "--input", one.arg(), "--json"]);
+    assert_eq!(
+        (int(&v["rows"]), int(&v["cols"]), int(&v["rank"])),
+        (1, 1, 1)
+    );
+    assert_close(num(&v["error_sq"]), 0.0, 0.0, 1e-24, "1x1 at rank 1");
+    let row: Vec<String> = (0..5000).map(|i| format!("{}", i % 7)).collect();
+    let wide = TempFile::new("wide.csv", format!("{}\n", row.join(",")).as_bytes());
+    let v = json(&["lowrank", "--input", wide.arg(), "--json"]);
+    assert_eq!(
+        (int(&v["rows"]), int(&v["cols"]), int(&v["rank"])),
+        (1, 1024, 1)
+    );
+    // An explicit rank too large is refused, naming it.
+    fails_with(
+        &["lowrank", "--input", one.arg(), "--rank", "2"],
+        &["--rank 2", "min(rows, cols) = 1"],
+    );
+}
+
+#[test]
+fn lowrank_input_synthetic_means_the_built_in() {
+    // One meaning in the command and the app: a built-in's name selects the built-in.
+    let by_input = json(&cmd("lowrank --input synthetic --rank 5 --json"));
+    let by_builtin = json(&cmd("lowrank --builtin synthetic --rank 5 --json"));
+    assert_eq!(by_input, by_builtin);
+    assert_eq!(by_input["source"], "synthetic");
+    // A file of that name is reached with a path.
+    fails_with(
+        &cmd("lowrank --input ./synthetic"),
+        &["./synthetic", "cannot read the file"],
+    );
+    let screen = stdout_of(&cmd(
+        "snapshot --tab lowrank --input synthetic --width 80 --height 24",
+    ));
+    assert!(screen.contains("synthetic 256"), "{screen}");
+}
+
+#[test]
+fn lowrank_bool_npy_is_an_unsupported_element_type() {
+    let bools = TempFile::new(
+        "bools.npy",
+        &common::npy_bytes("|b1", false, "(2, 3)", &[1, 0, 1, 0, 1, 1]),
+    );
+    fails_with(
+        &["lowrank", "--input", bools.arg()],
+        &[bools.arg(), "unsupported .npy element type '|b1'"],
+    );
+}
+
+#[test]
 fn lowrank_bad_files_are_one_line_naming_the_file() {
     fails_with(
         &cmd("lowrank --input /nonexistent.png"),

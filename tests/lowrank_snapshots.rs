@@ -1,10 +1,12 @@
-//! Whole-screen snapshots of the Low-rank tab, driven by keys through the headless app.
+//! Whole-screen snapshots of the Low-rank tab, driven by keys through the headless app. Each
+//! snapshot is the tab's body (the frame without the tab bar), so adding a tab elsewhere does
+//! not rewrite these files.
 
 #![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
 
-use dlscope::keymap::{Key, parse_keys};
-use dlscope::snapshot::buffer_text;
-use dlscope::snapshot::capture;
+mod common;
+
+use common::{assert_colours, body_text};
 use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};
 
@@ -15,14 +17,15 @@ fn options(input: Option<&str>) -> Options {
     }
 }
 
-fn keys(list: &str) -> Vec<Key> {
-    parse_keys(list).expect("valid key names")
-}
-
-fn screen(width: u16, height: u16, list: &str, ui: Ui, input: Option<&str>) -> String {
-    let buf = capture("lowrank", width, height, &keys(list), ui, &options(input))
-        .expect("the tab builds");
-    buffer_text(&buf)
+fn screen(width: u16, height: u16, keys: &str, ui: Ui, input: Option<&str>) -> String {
+    body_text(&common::screen(
+        "lowrank",
+        width,
+        height,
+        keys,
+        ui,
+        &options(input),
+    ))
 }
 
 #[test]
@@ -45,7 +48,7 @@ fn camera_200x60_rank_50_symmetry() {
     insta::assert_snapshot!(screen(
         200,
         60,
-        "PgUp PgUp PgUp PgUp r",
+        "PgUp PgUp PgUp PgUp n",
         Ui::standard(),
         None
     ));
@@ -53,13 +56,23 @@ fn camera_200x60_rank_50_symmetry() {
 
 #[test]
 fn camera_80x24_no_color() {
-    insta::assert_snapshot!(screen(80, 24, "", Ui::new(ColorDepth::None, true), None));
+    let buf = common::screen(
+        "lowrank",
+        80,
+        24,
+        "",
+        Ui::new(ColorDepth::None, true),
+        &options(None),
+    );
+    assert_colours(&buf, false);
+    insta::assert_snapshot!(body_text(&buf));
+    let buf = common::screen("lowrank", 80, 24, "", Ui::standard(), &options(None));
+    assert_colours(&buf, true);
 }
 
 #[test]
 fn camera_80x24_styled() {
-    let buf =
-        capture("lowrank", 80, 24, &[], Ui::standard(), &options(None)).expect("the tab builds");
+    let buf = common::screen("lowrank", 80, 24, "", Ui::standard(), &options(None));
     insta::assert_debug_snapshot!(buf);
 }
 
@@ -69,7 +82,9 @@ fn ascii_screens_have_only_ascii() {
     let text = screen(80, 24, "", ascii.clone(), None);
     assert!(text.is_ascii(), "{text}");
     insta::assert_snapshot!("camera_80x24_ascii", text);
-    for list in ["p", "p p", "p p p", "v", "v v", "e", "x", "End"] {
+    for list in [
+        "p", "p p", "p p p", "v", "v v", "e", "g", "n", "x", "t", "End",
+    ] {
         for (w, h) in [(80, 24), (160, 48)] {
             let text = screen(w, h, list, ascii.clone(), Some("synthetic"));
             assert!(text.is_ascii(), "after {list} at {w}x{h}:\n{text}");
@@ -85,6 +100,11 @@ fn residual_view_at_rank_one_80x24() {
 #[test]
 fn symmetry_scale_80x24() {
     insta::assert_snapshot!(screen(80, 24, "e e", Ui::standard(), None));
+}
+
+#[test]
+fn symmetry_general_g_80x24() {
+    insta::assert_snapshot!(screen(80, 24, "p", Ui::standard(), Some("synthetic")));
 }
 
 #[test]
@@ -120,6 +140,22 @@ fn descent_on_synthetic_rank_5_80x24() {
 }
 
 #[test]
+fn descent_stopped_at_the_budget_80x24() {
+    insta::assert_snapshot!(screen(
+        80,
+        24,
+        "PgUp PgUp PgUp t",
+        Ui::standard(),
+        Some("synthetic")
+    ));
+}
+
+#[test]
 fn synthetic_spectrum_shows_the_elbow_80x24() {
     insta::assert_snapshot!(screen(80, 24, "", Ui::standard(), Some("synthetic")));
+}
+
+#[test]
+fn help_overlay_80x24() {
+    insta::assert_snapshot!(screen(80, 24, "?", Ui::standard(), None));
 }

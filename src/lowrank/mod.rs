@@ -2,8 +2,10 @@
 //! (Eckart–Young), its symmetries, the non-convexity of the factored objective, and plain
 //! gradient descent on it.
 //!
-//! `input` turns images, `.npy` and CSV files (or a built-in) into a matrix, `model` does the
-//! mathematics, `report` writes the headless summary and JSON.
+//! `model` does the mathematics, `report` writes the headless summary and JSON, `tab` draws it.
+//! `input` sits beside `model` as its own module because it is not mathematics: it turns image
+//! files, `.npy` and CSV files (or a built-in) into the matrix X, with the file checks, decoders
+//! and error messages that the model, the command and the tab all share.
 
 pub mod input;
 pub mod model;

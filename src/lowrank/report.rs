@@ -4,7 +4,8 @@
 use crate::cli::CommandError;
 use std::fmt::{self, Write as _};
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 use super::input::Loaded;
 use super::model::{Decomposition, Readouts};
@@ -34,40 +35,74 @@ impl fmt::Display for RankTooLarge {
 
 impl std::error::Error for RankTooLarge {}
 
-/// Accept a rank 0 ≤ r ≤ min(rows, cols).
-pub fn validate(rank: usize, rows: usize, cols: usize) -> Result<usize, RankTooLarge> {
-    if rank > rows.min(cols) {
-        Err(RankTooLarge { rank, rows, cols })
-    } else {
-        Ok(rank)
+/// The rank used when `--rank` is not given (clamped to min(rows, cols)).
+pub const DEFAULT_RANK: usize = 10;
+
+/// The rank to report: an explicit `--rank` must satisfy 0 ≤ r ≤ min(rows, cols); without one
+/// the default [`DEFAULT_RANK`] is clamped to min(rows, cols), so a 1×5000 matrix works.
+pub fn choose_rank(
+    requested: Option<usize>,
+    rows: usize,
+    cols: usize,
+) -> Result<usize, RankTooLarge> {
+    match requested {
+        Some(rank) if rank > rows.min(cols) => Err(RankTooLarge { rank, rows, cols }),
+        Some(rank) => Ok(rank),
+        None => Ok(DEFAULT_RANK.min(rows.min(cols))),
     }
 }
 
 /// The JSON document: source, shape, rank, downscaling, every singular value, the error both
 /// ways, relative error, energy, storage and the ranks needed for 90 / 99 / 99.9 % of the energy.
-pub fn json(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readouts) -> Value {
-    let ranks: serde_json::Map<String, Value> = readouts
-        .ranks_for_energy
-        .iter()
-        .map(|(fraction, rank)| (fraction.to_string(), json!(rank)))
-        .collect();
-    json!({
-        "source": loaded.name,
-        "rows": readouts.rows,
-        "cols": readouts.cols,
-        "rank": readouts.rank,
-        "downscaled_from": loaded.downscaled_from.map(|(m, n)| vec![m, n]),
-        "singular_values": decomposition.svd.singular_values,
-        "error_sq": readouts.error_sq,
-        "error_sq_tail": readouts.error_sq_tail,
-        "relative_error": readouts.relative_error,
-        "energy_captured": readouts.energy_captured,
-        "storage": {
-            "factored": readouts.storage.factored,
-            "dense": readouts.storage.dense,
+/// Fields are in alphabetical order, the order the keys have always been written in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub cols: usize,
+    /// [rows, cols] before downscaling, or null.
+    pub downscaled_from: Option<[usize; 2]>,
+    pub energy_captured: f64,
+    pub error_sq: f64,
+    pub error_sq_tail: f64,
+    pub rank: usize,
+    /// "0.9", "0.99", "0.999" → the smallest rank capturing that fraction of Σ σᵢ².
+    pub ranks_for_energy: BTreeMap<String, usize>,
+    pub relative_error: f64,
+    pub rows: usize,
+    pub singular_values: Vec<f64>,
+    pub source: String,
+    pub storage: StorageReport,
+}
+
+/// Numbers stored, factored r(m + n) and dense mn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StorageReport {
+    pub dense: u64,
+    pub factored: u64,
+}
+
+/// The report of one rank of one input.
+pub fn json(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readouts) -> Report {
+    Report {
+        cols: readouts.cols,
+        downscaled_from: loaded.downscaled_from.map(|(m, n)| [m, n]),
+        energy_captured: readouts.energy_captured,
+        error_sq: readouts.error_sq,
+        error_sq_tail: readouts.error_sq_tail,
+        rank: readouts.rank,
+        ranks_for_energy: readouts
+            .ranks_for_energy
+            .iter()
+            .map(|(fraction, rank)| (fraction.to_string(), *rank))
+            .collect(),
+        relative_error: readouts.relative_error,
+        rows: readouts.rows,
+        singular_values: decomposition.svd.singular_values.clone(),
+        source: loaded.name.clone(),
+        storage: StorageReport {
+            dense: readouts.storage.dense,
+            factored: readouts.storage.factored,
         },
-        "ranks_for_energy": ranks,
-    })
+    }
 }
 
 /// A few aligned lines: the input, the rank, the error computed both ways (Eckart–Young),
@@ -148,7 +183,7 @@ pub fn summary(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readou
 pub fn command(args: &crate::cli::LowrankArgs, unicode: bool) -> Result<String, CommandError> {
     use super::input::{Builtin, Source};
     let source = match (&args.builtin, &args.input) {
-        (_, Some(path)) => Source::Path(path.clone()),
+        (_, Some(path)) => Source::from_arg(path),
         (Some(name), None) => Source::Builtin(
             name.parse::<Builtin>()
                 .map_err(|e| CommandError::flag("--builtin", e))?,
@@ -157,7 +192,7 @@ pub fn command(args: &crate::cli::LowrankArgs, unicode: bool) -> Result<String, 
     };
     let loaded = super::input::load(&source, args.max_side as usize).map_err(CommandError::of)?;
     let (rows, cols) = loaded.matrix.dim();
-    let rank = validate(args.rank, rows, cols).map_err(CommandError::of)?;
+    let rank = choose_rank(args.rank, rows, cols).map_err(CommandError::of)?;
     let decomposition = super::model::Decomposition::compute(loaded.matrix.clone())
         .map_err(|e| CommandError(format!("{}: {e}", loaded.name)))?;
     let mut reconstruction = super::model::Reconstruction::new(std::sync::Arc::new(decomposition));
@@ -178,6 +213,7 @@ mod tests {
     use super::*;
     use crate::lowrank::model::Reconstruction;
     use ndarray::array;
+    use serde_json::json;
     use std::sync::Arc;
 
     fn small() -> (Loaded, Arc<Decomposition>, Readouts) {
@@ -196,19 +232,23 @@ mod tests {
     }
 
     #[test]
-    fn validate_rejects_too_large_rank() {
-        assert_eq!(validate(512, 512, 600), Ok(512));
-        let err = validate(600, 512, 512).unwrap_err();
+    fn an_explicit_rank_is_checked_and_the_default_clamped() {
+        assert_eq!(choose_rank(Some(512), 512, 600), Ok(512));
+        let err = choose_rank(Some(600), 512, 512).unwrap_err();
         assert_eq!(
             err.to_string(),
             "--rank 600 is larger than min(rows, cols) = 512"
         );
+        assert_eq!(choose_rank(None, 512, 512), Ok(DEFAULT_RANK));
+        assert_eq!(choose_rank(None, 1, 1), Ok(1));
+        assert_eq!(choose_rank(None, 1, 5000), Ok(1));
+        assert!(choose_rank(Some(2), 1, 5000).is_err());
     }
 
     #[test]
     fn json_has_exactly_the_documented_keys() {
         let (loaded, decomposition, readouts) = small();
-        let value = json(&loaded, &decomposition, &readouts);
+        let value = serde_json::to_value(json(&loaded, &decomposition, &readouts)).unwrap();
         let mut keys: Vec<&str> = value
             .as_object()
             .unwrap()
@@ -258,8 +298,8 @@ mod tests {
         let (mut loaded, decomposition, readouts) = small();
         loaded.downscaled_from = None;
         assert_eq!(
-            json(&loaded, &decomposition, &readouts)["downscaled_from"],
-            Value::Null
+            serde_json::to_value(json(&loaded, &decomposition, &readouts)).unwrap()["downscaled_from"],
+            serde_json::Value::Null
         );
     }
 

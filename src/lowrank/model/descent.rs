@@ -9,6 +9,18 @@
 //! singular pair is 2σ₁ (for the scalar ½(σ − ab)² at a = b = √σ the Hessian is σ[[1, 1], [1, 1]]),
 //! so gradient descent is stable for η < 1/σ₁. We take η = [`STEP_FRACTION`]/σ₁ with σ₁ estimated
 //! from the data by power iteration on XᵀX, so the descent does not depend on the SVD.
+//!
+//! Rate. Around the balanced optimum the Hessian of L has, for each kept term j ≤ r and each
+//! dropped direction i > r, the 2×2 block [[σ_j, −σ_i], [−σ_i, σ_j]] with eigenvalues σ_j ± σ_i;
+//! inside the kept block the eigenvalues are σ_i + σ_j (and 0 along the symmetries A G, G⁻¹B).
+//! So the slowest direction that changes the loss has curvature σ_r − σ_{r+1} and the fastest
+//! 2σ₁: each error component shrinks by |1 − ηλ| per step, and the gap L − L*, quadratic in
+//! the error, by ρ² with ρ = max(|1 − η(σ_r − σ_{r+1})|, |1 − 2ησ₁|) ([`predicted_contraction`]).
+//! With η = 0.9/σ₁ that is (1 − 0.9(σ_r − σ_{r+1})/σ₁)² unless σ_r is close to σ₁.
+//!
+//! Balance. Gradient flow conserves AᵀA − BBᵀ (its derivative is BEᵀA + AᵀEBᵀ minus the same,
+//! E = AB − X); a step of size η changes it by exactly η²(∇_Aᵀ∇_A − ∇_B∇_Bᵀ). From a small
+//! start it stays small, so descent ends at balanced factors (AᵀA ≈ BBᵀ), as A* and B* are.
 
 use std::sync::Arc;
 
@@ -44,6 +56,8 @@ pub struct GradientDescent {
     step_size: f64,
     spectral_norm: f64,
     losses: Vec<f64>,
+    /// ‖AᵀA − BBᵀ‖_F at every iterate, starting with the initial one.
+    imbalances: Vec<f64>,
     diverged: bool,
     par: Par,
 }
@@ -83,6 +97,7 @@ impl GradientDescent {
             step_size,
             spectral_norm,
             losses: Vec::new(),
+            imbalances: Vec::new(),
             diverged: false,
             par,
         };
@@ -129,6 +144,50 @@ impl GradientDescent {
     /// L at the current iterate.
     pub fn loss(&self) -> f64 {
         self.losses.last().copied().unwrap_or(f64::NAN)
+    }
+
+    /// ‖AᵀA − BBᵀ‖_F at every iterate, starting with the initial one (conserved by gradient
+    /// flow; each step of size η moves it by O(η²)).
+    pub fn imbalances(&self) -> &[f64] {
+        &self.imbalances
+    }
+
+    /// AᵀA − BBᵀ (r×r) at the current iterate.
+    pub fn imbalance(&self) -> Array2<f64> {
+        let at_a = self.a.transpose() * &self.a;
+        let b_bt = &self.b * self.b.transpose();
+        to_ndarray_col_major((at_a - b_bt).as_ref())
+    }
+
+    /// ‖AᵀA‖_F at the current iterate: the size the imbalance is measured against.
+    pub fn gram_norm(&self) -> f64 {
+        let at_a = self.a.transpose() * &self.a;
+        at_a.as_ref().norm_l2()
+    }
+
+    /// Steps until the run converges ([`converged`]), diverges or has taken `budget` iterations
+    /// in all; at most `chunk` steps in this call. Returns where the run stands.
+    pub fn run(&mut self, optimum: f64, budget: usize, chunk: usize) -> Standing {
+        for _ in 0..chunk {
+            if self.standing(optimum, budget) != Standing::Running {
+                break;
+            }
+            self.step(1);
+        }
+        self.standing(optimum, budget)
+    }
+
+    /// Where the run stands against its optimum and iteration budget.
+    pub fn standing(&self, optimum: f64, budget: usize) -> Standing {
+        if self.diverged {
+            Standing::Diverged
+        } else if converged(self.loss(), optimum, 0.5 * self.frobenius_sq) {
+            Standing::Converged
+        } else if self.iterations() >= budget {
+            Standing::AtBudget
+        } else {
+            Standing::Running
+        }
     }
 
     /// True once the loss stopped being finite; no further steps are taken.
@@ -207,19 +266,20 @@ impl GradientDescent {
             1.0,
             self.par,
         );
-        let loss = self.loss_from_products();
+        let at_a = self.a.transpose() * &self.a;
+        let b_bt = &self.b * self.b.transpose();
+        let loss = self.loss_from_products(at_a.as_ref(), b_bt.as_ref());
         if !loss.is_finite() {
             self.diverged = true;
         }
         self.losses.push(loss);
+        self.imbalances.push((at_a - b_bt).as_ref().norm_l2());
     }
 
     /// ½(‖X‖²_F − 2⟨A, XBᵀ⟩ + ⟨AᵀA, BBᵀ⟩) = ½‖X − AB‖²_F.
-    fn loss_from_products(&self) -> f64 {
+    fn loss_from_products(&self, at_a: MatRef<'_, f64>, b_bt: MatRef<'_, f64>) -> f64 {
         let cross = inner(self.a.as_ref(), self.x_bt.as_ref());
-        let at_a = self.a.transpose() * &self.a;
-        let b_bt = &self.b * self.b.transpose();
-        let quadratic = inner(at_a.as_ref(), b_bt.as_ref());
+        let quadratic = inner(at_a, b_bt);
         // Rounding can take the expansion a hair below zero at an exact fit.
         (0.5 * (self.frobenius_sq - 2.0 * cross + quadratic)).max(0.0)
     }
@@ -276,4 +336,97 @@ pub fn gap_percent(loss: f64, optimum: f64) -> f64 {
     } else {
         f64::INFINITY
     }
+}
+
+/// Where a descent run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Neither converged nor out of budget.
+    Running,
+    /// The gap to the optimum is below [`CONVERGED_RELATIVE_GAP`] ([`converged`]).
+    Converged,
+    /// The iteration budget is spent before convergence: the run can continue.
+    AtBudget,
+    /// The loss stopped being finite.
+    Diverged,
+}
+
+/// The run has converged once L − L* ≤ this · L* (L* the Eckart–Young optimum).
+pub const CONVERGED_RELATIVE_GAP: f64 = 1e-5;
+
+/// The floor used for L* when the optimum is 0, as a fraction of ½‖X‖²_F: the loss is computed
+/// to about 10⁻¹⁶ of ½‖X‖²_F, so the rule's tolerance stays a hundred times above rounding.
+const ROUNDING_FLOOR: f64 = 1e-9;
+
+/// The stopping rule: L − L* ≤ [`CONVERGED_RELATIVE_GAP`] · max(L*, 10⁻⁹ · ½‖X‖²_F). The floor
+/// matters only when X has rank ≤ r (L* = 0).
+pub fn converged(loss: f64, optimum: f64, data_loss: f64) -> bool {
+    loss.is_finite()
+        && loss - optimum <= CONVERGED_RELATIVE_GAP * optimum.max(ROUNDING_FLOOR * data_loss)
+}
+
+/// What sets the theory's rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateLimit {
+    /// The smallest non-zero curvature σ_r − σ_{r+1}: ρ = 1 − η(σ_r − σ_{r+1}).
+    SpectralGap,
+    /// The largest curvature 2σ₁: ρ = |1 − 2ησ₁| (a step near the stability limit).
+    LargestCurvature,
+}
+
+/// The theory's contraction of the gap L − L* per iteration near the optimum.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PredictedRate {
+    /// ρ², the factor the gap is multiplied by each iteration.
+    pub factor: f64,
+    /// σ_r − σ_{r+1} (σ_{r+1} = 0 beyond the last singular value).
+    pub spectral_gap: f64,
+    pub limit: RateLimit,
+}
+
+/// ρ² with ρ = max(|1 − η(σ_r − σ_{r+1})|, |1 − 2ησ₁|) for descent at rank `rank` with step
+/// `step_size` on a matrix with these singular values (descending; see the module
+/// documentation). `None` at rank 0 or beyond the number of singular values.
+pub fn predicted_contraction(
+    singular_values: &[f64],
+    rank: usize,
+    step_size: f64,
+) -> Option<PredictedRate> {
+    if rank == 0 || rank > singular_values.len() {
+        return None;
+    }
+    let sigma_1 = singular_values[0];
+    let spectral_gap =
+        singular_values[rank - 1] - singular_values.get(rank).copied().unwrap_or(0.0);
+    let slow = (1.0 - step_size * spectral_gap).abs();
+    let fast = (1.0 - 2.0 * step_size * sigma_1).abs();
+    let (rho, limit) = if slow >= fast {
+        (slow, RateLimit::SpectralGap)
+    } else {
+        (fast, RateLimit::LargestCurvature)
+    };
+    Some(PredictedRate {
+        factor: rho * rho,
+        spectral_gap,
+        limit,
+    })
+}
+
+/// Iterations over which the observed rate is measured.
+pub const RATE_WINDOW: usize = 20;
+
+/// The observed contraction of the gap per iteration over the last `window` iterations:
+/// ((L_t − L*) / (L_{t−w} − L*))^{1/w}. `None` if there are not enough iterations or a gap is
+/// not positive and finite (at the optimum up to rounding there is no rate to measure).
+pub fn observed_contraction(losses: &[f64], optimum: f64, window: usize) -> Option<f64> {
+    if window == 0 || losses.len() <= window {
+        return None;
+    }
+    let end = losses[losses.len() - 1] - optimum;
+    let start = losses[losses.len() - 1 - window] - optimum;
+    let usable = |g: f64| g.is_finite() && g > 0.0;
+    if !usable(end) || !usable(start) {
+        return None;
+    }
+    Some((end / start).powf(1.0 / window as f64))
 }

@@ -1,16 +1,53 @@
-//! Problem 2c: the minimiser is not unique. For any orthogonal Q (r×r) and any e ≠ 0,
-//! (A*Q)(QᵀB*) = A*(QQᵀ)B* = A*B* and (eA*)(B*/e) = A*B*, so the objective is unchanged while
-//! the factors move.
+//! Problem 2c: the minimiser is not unique. For any invertible G (r×r),
+//! (A*G)(G⁻¹B*) = A*(GG⁻¹)B* = A*B*, so the objective is unchanged while the factors move. The
+//! homework's cases are an orthogonal G = Q (then G⁻¹ = Qᵀ) and a scalar G = e·I; a general G
+//! also changes the balance AᵀA − BBᵀ, which an orthogonal Q keeps (QᵀΣQ − QᵀΣQ = 0 at the
+//! balanced A*, B*).
 
+use faer::Mat;
+use faer::linalg::solvers::Solve;
 use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 
-use super::{Factors, orthonormal_columns};
+use super::{Factors, FaerMat, orthonormal_columns, to_ndarray_col_major};
 
 /// A random orthogonal r×r matrix, uniform over the orthogonal group (QR of a Gaussian matrix
 /// with the sign of each column fixed).
 pub fn random_orthogonal(r: usize, rng: &mut impl Rng) -> Array2<f64> {
     orthonormal_columns(r, r, rng)
+}
+
+/// A random invertible r×r matrix G = Q₁ diag(s) Q₂ with Haar-random orthogonal Q₁, Q₂ and
+/// singular values s = 2^u, u uniform in [−1, 1]: never orthogonal (for r ≥ 1, unless every
+/// s is 1) and never nearly singular (its condition number is at most 4).
+pub fn random_invertible(r: usize, rng: &mut impl Rng) -> Array2<f64> {
+    let left = random_orthogonal(r, rng);
+    let right = random_orthogonal(r, rng);
+    let scales: Vec<f64> = (0..r)
+        .map(|_| 2f64.powf(rng.random_range(-1.0..=1.0)))
+        .collect();
+    let scaled = Array2::from_shape_fn((r, r), |(i, j)| left[(i, j)] * scales[j]);
+    scaled.dot(&right)
+}
+
+/// (A G, G⁻¹ B), with G⁻¹B solved by an LU factorisation of G (G⁻¹ is never formed). `None` if
+/// G is not r×r for the factors' rank r or the solve is not finite (G singular).
+pub fn transform(factors: &Factors, g: ArrayView2<f64>) -> Option<Factors> {
+    let r = factors.rank();
+    if g.dim() != (r, r) || factors.b.nrows() != r {
+        return None;
+    }
+    let lu = FaerMat::new(g).as_ref().partial_piv_lu();
+    let b = FaerMat::new(factors.b.view());
+    let solved: Mat<f64> = lu.solve(b.as_ref());
+    let b = to_ndarray_col_major(solved.as_ref());
+    if b.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    Some(Factors {
+        a: factors.a.dot(&g),
+        b,
+    })
 }
 
 /// (A Q, Qᵀ B). `None` if Q is not r×r for the factors' rank r.
@@ -36,6 +73,17 @@ pub fn rescale(factors: &Factors, e: f64) -> Option<Factors> {
     })
 }
 
+/// ‖AᵀA − BBᵀ‖_F: zero for the balanced minimiser A*, B*.
+pub fn imbalance(factors: &Factors) -> f64 {
+    let gram_a = factors.a.t().dot(&factors.a);
+    let gram_b = factors.b.dot(&factors.b.t());
+    (&gram_a - &gram_b)
+        .iter()
+        .map(|v| v * v)
+        .sum::<f64>()
+        .sqrt()
+}
+
 /// One factor entry before and after a symmetry was applied.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EntryChange {
@@ -56,8 +104,11 @@ pub struct SymmetryReadout {
     pub a_entries: Vec<EntryChange>,
     /// The first few entries of B's first column, before and after.
     pub b_entries: Vec<EntryChange>,
-    /// max |AB − A*B*| over all entries (zero up to rounding).
-    pub max_product_change: f64,
+    /// ‖AB − A*B*‖_F (zero up to rounding).
+    pub product_change: f64,
+    /// ‖A*ᵀA* − B*B*ᵀ‖_F before and ‖AᵀA − BBᵀ‖_F after.
+    pub imbalance_before: f64,
+    pub imbalance_after: f64,
     /// ‖X − AB‖²_F − ‖X − A*B*‖²_F (zero up to rounding).
     pub error_change: f64,
 }
@@ -93,11 +144,7 @@ pub fn compare(
             .map(|(a, b)| (a - b) * (a - b))
             .sum::<f64>()
     };
-    let max_product_change = before
-        .iter()
-        .zip(after.iter())
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let product_change = distance(&before, &after);
     let r = original.rank();
     let a_entries = (0..r.min(ENTRIES_SHOWN))
         .filter(|_| original.a.nrows() > 0)
@@ -122,14 +169,18 @@ pub fn compare(
         b_distance: distance(&original.b, &transformed.b),
         a_entries,
         b_entries,
-        max_product_change,
+        product_change,
+        imbalance_before: imbalance(original),
+        imbalance_after: imbalance(transformed),
         error_change: error_sq(&after) - error_sq(&before),
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{compare, random_orthogonal, rescale, rotate};
+    use super::{
+        compare, imbalance, random_invertible, random_orthogonal, rescale, rotate, transform,
+    };
     use crate::lowrank::model::{Factors, thin_svd};
     use ndarray::Array2;
     use proptest::prelude::*;
@@ -179,6 +230,54 @@ mod tests {
         assert!(rotate(&f, Array2::eye(3).view()).is_none());
     }
 
+    /// A G, G⁻¹B keeps AB for a general invertible G; it moves the balance AᵀA − BBᵀ away from
+    /// 0, which an orthogonal Q keeps, while a scalar e makes it (e² − e⁻²)Σ_r.
+    #[test]
+    fn general_invertible_g_keeps_the_product_and_changes_the_balance() {
+        let x = gaussian(9, 7, 3);
+        let svd = thin_svd(x.view()).unwrap();
+        let optimal = Factors::optimal(&svd, 4);
+        assert!(imbalance(&optimal) < 1e-12, "A*, B* are balanced");
+        let mut rng = StdRng::seed_from_u64(11);
+        let g = random_invertible(4, &mut rng);
+        // Not orthogonal: GᵀG differs from I.
+        let gtg = g.t().dot(&g);
+        let off = (&gtg - &Array2::<f64>::eye(4))
+            .iter()
+            .map(|v| v.abs())
+            .fold(0.0, f64::max);
+        assert!(off > 0.1, "{off}");
+        let moved = transform(&optimal, g.view()).unwrap();
+        let readout = compare(x.view(), &optimal, &moved).unwrap();
+        assert!(readout.product_change < 1e-12, "{}", readout.product_change);
+        assert!(readout.error_change.abs() < 1e-12);
+        assert!(readout.a_distance > 0.1);
+        assert!(readout.imbalance_before < 1e-12);
+        assert!(readout.imbalance_after > 0.1, "{}", readout.imbalance_after);
+        // G·G⁻¹ = I: the solved B equals G⁻¹B* computed by the inverse of G's own factors.
+        let back = moved.a.dot(&moved.b);
+        let product = optimal.product().unwrap();
+        for (p, q) in back.iter().zip(product.iter()) {
+            assert!((p - q).abs() < 1e-12);
+        }
+        let q = random_orthogonal(4, &mut rng);
+        let rotated = compare(x.view(), &optimal, &rotate(&optimal, q.view()).unwrap()).unwrap();
+        assert!(
+            rotated.imbalance_after < 1e-12,
+            "an orthogonal Q keeps the balance"
+        );
+        // Scaling by e: AᵀA − BBᵀ = (e² − e⁻²) Σ_r, so its norm is |e² − e⁻²| ‖σ_{1..r}‖.
+        let scaled = compare(x.view(), &optimal, &rescale(&optimal, 2.0).unwrap()).unwrap();
+        let sigma_norm = svd.singular_values[..4]
+            .iter()
+            .map(|s| s * s)
+            .sum::<f64>()
+            .sqrt();
+        assert!((scaled.imbalance_after - 3.75 * sigma_norm).abs() < 1e-10 * sigma_norm);
+        // A singular G is refused instead of giving infinities.
+        assert!(transform(&optimal, Array2::<f64>::zeros((4, 4)).view()).is_none());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -203,7 +302,7 @@ mod tests {
             let q = random_orthogonal(r, &mut rng);
             let rotated = rotate(&optimal, q.view()).unwrap();
             let readout = compare(x.view(), &optimal, &rotated).unwrap();
-            prop_assert!(readout.max_product_change < 1e-10 * scale);
+            prop_assert!(readout.product_change < 1e-10 * scale * (m * n) as f64);
             prop_assert!(readout.error_change.abs() < 1e-10 * scale * scale);
             // For r ≥ 2 a random rotation moves A unless Q = I, which has probability zero;
             // for r = 1 the orthogonal group is {1, −1}.
@@ -216,7 +315,7 @@ mod tests {
             let e = if negative { -(10f64.powf(log_e)) } else { 10f64.powf(log_e) };
             let scaled = rescale(&optimal, e).unwrap();
             let readout = compare(x.view(), &optimal, &scaled).unwrap();
-            prop_assert!(readout.max_product_change < 1e-10 * scale);
+            prop_assert!(readout.product_change < 1e-10 * scale * (m * n) as f64);
             prop_assert!(readout.error_change.abs() < 1e-10 * scale * scale);
             // ‖eA* − A*‖_F = |e − 1| ‖A*‖_F exactly.
             let norm_a = optimal.a.iter().map(|v| v * v).sum::<f64>().sqrt();

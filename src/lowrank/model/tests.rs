@@ -4,7 +4,10 @@ use ndarray::{Array2, ArrayView2, array, s};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::descent::{GradientDescent, gap_percent, optimal_loss, spectral_norm_estimate};
+use super::descent::{
+    CONVERGED_RELATIVE_GAP, GradientDescent, RATE_WINDOW, RateLimit, Standing, converged,
+    gap_percent, observed_contraction, optimal_loss, predicted_contraction, spectral_norm_estimate,
+};
 use super::*;
 use crate::lowrank::input::{Builtin, Source, load, synthetic_parts};
 
@@ -404,4 +407,96 @@ fn descent_on_the_camera_comes_within_one_percent_of_eckart_young() {
     );
     assert!(reached.is_some());
     assert!((descent.loss() - descent.loss_direct()).abs() < 1e-8 * descent.loss());
+}
+
+/// One step of size η changes AᵀA − BBᵀ by exactly η²(∇_Aᵀ∇_A − ∇_B∇_Bᵀ): halving η quarters
+/// the drift, and gradient flow (η → 0) conserves the imbalance.
+#[test]
+fn descent_drift_of_the_imbalance_is_eta_squared() {
+    let x = Arc::new(gaussian(12, 9, 21));
+    let mut start = GradientDescent::new(Arc::clone(&x), 3, 4);
+    start.step(5);
+    let before = start.imbalance();
+    let (grad_a, grad_b) = start.gradients();
+    let predicted = grad_a.t().dot(&grad_a) - grad_b.dot(&grad_b.t());
+    let eta = start.step_size();
+    let mut drifts = Vec::new();
+    for step in [eta, eta / 2.0, eta / 4.0] {
+        let mut run = start.clone().with_step_size(step);
+        run.step(1);
+        let change = run.imbalance() - &before;
+        let expected = &predicted * (step * step);
+        let scale = frobenius(expected.view());
+        assert!(frobenius((&change - &expected).view()) < 1e-9 * scale + 1e-14);
+        drifts.push(frobenius(change.view()));
+    }
+    assert!(drifts[0] > 0.0);
+    assert!((drifts[0] / drifts[1] - 4.0).abs() < 1e-6, "{drifts:?}");
+    assert!((drifts[1] / drifts[2] - 4.0).abs() < 1e-6, "{drifts:?}");
+    // The history records ‖AᵀA − BBᵀ‖_F at every iterate.
+    assert_eq!(start.imbalances().len(), start.iterations() + 1);
+    assert!((start.imbalances()[5] - frobenius(before.view())).abs() < 1e-12);
+}
+
+/// On the synthetic matrix the observed contraction of the gap per iteration meets the
+/// theory's ρ², ρ = max(|1 − η(σ_r − σ_{r+1})|, |1 − 2ησ₁|), near the optimum.
+#[test]
+fn descent_rate_meets_the_theory_on_the_synthetic_matrix() {
+    let loaded = load(&Source::Builtin(Builtin::Synthetic), 1024).unwrap();
+    let decomposition = Decomposition::compute(loaded.matrix).unwrap();
+    for rank in [3, 5] {
+        let optimum = optimal_loss(&decomposition, rank);
+        let mut descent = GradientDescent::new(Arc::clone(&decomposition.matrix), rank, 1);
+        while descent.iterations() < 3000 && descent.loss() - optimum > 1e-10 * optimum {
+            descent.step(1);
+        }
+        let observed = observed_contraction(descent.losses(), optimum, RATE_WINDOW).unwrap();
+        let predicted = predicted_contraction(
+            &decomposition.svd.singular_values,
+            rank,
+            descent.step_size(),
+        )
+        .unwrap();
+        assert_eq!(predicted.limit, RateLimit::SpectralGap);
+        // Faster directions fade at 0.8² = 0.64 per step, close to ρ², so within 5 %.
+        assert!(
+            (observed - predicted.factor).abs() < 0.05 * predicted.factor,
+            "rank {rank}: observed {observed}, predicted {}",
+            predicted.factor
+        );
+        // The theory is an upper bound on the asymptotic contraction, not a loose one.
+        assert!(observed <= predicted.factor * 1.001);
+    }
+}
+
+#[test]
+fn descent_stops_converged_or_at_its_budget_and_continues() {
+    let loaded = load(&Source::Builtin(Builtin::Synthetic), 1024).unwrap();
+    let decomposition = Decomposition::compute(loaded.matrix).unwrap();
+    let optimum = optimal_loss(&decomposition, 5);
+    let mut descent = GradientDescent::new(Arc::clone(&decomposition.matrix), 5, 1);
+    assert_eq!(descent.run(optimum, 10, 1000), Standing::AtBudget);
+    assert_eq!(descent.iterations(), 10);
+    // A larger budget continues from iteration 10, not from the start.
+    let loss_at_10 = descent.loss();
+    assert_eq!(descent.run(optimum, 20, 5), Standing::Running);
+    assert_eq!(descent.iterations(), 15);
+    assert!(descent.losses()[10] == loss_at_10);
+    assert_eq!(descent.run(optimum, 1000, 1000), Standing::Converged);
+    let gap = descent.loss() - optimum;
+    assert!(gap <= CONVERGED_RELATIVE_GAP * optimum);
+    // One iteration earlier the rule did not hold yet: it stopped at the first iterate.
+    let before = descent.losses()[descent.iterations() - 1] - optimum;
+    assert!(before > CONVERGED_RELATIVE_GAP * optimum);
+    // The rule's floor: with L* = 0 the loss only has to reach rounding of ½‖X‖²_F.
+    assert!(converged(1e-15, 0.0, 1.0));
+    assert!(!converged(1e-3, 0.0, 1.0));
+    assert!(!converged(f64::NAN, 1.0, 1.0));
+    assert_eq!(predicted_contraction(&[3.0, 1.0], 0, 0.1), None);
+    // σ = (3, 1), r = 1, η = 0.3: max(|1 − 0.3·2|, |1 − 0.6·3|) = 0.8, squared 0.64.
+    let rate = predicted_contraction(&[3.0, 1.0], 1, 0.3).unwrap();
+    assert!((rate.factor - 0.64).abs() < 1e-12);
+    assert_eq!(rate.limit, RateLimit::LargestCurvature);
+    assert_eq!(observed_contraction(&[4.0, 2.0, 1.0], 0.0, 2), Some(0.5));
+    assert_eq!(observed_contraction(&[1.0, 1.0], 1.0, 1), None);
 }

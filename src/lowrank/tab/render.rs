@@ -1,21 +1,23 @@
 //! Drawing the Low-rank tab: two layouts (one image and one lower panel when narrow, three
 //! images and three panels when wide) and one function per panel. Everything drawn here was
-//! computed before: this module only lays out, formats and fits.
+//! computed before: this module only lays out, formats and fits (titles and lines that do not
+//! fit end in an ellipsis, notes scroll).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{LowrankTab, Panel, Transform, View};
+use super::{LowrankTab, Panel, Transform, View, notes};
 use crate::lowrank::input::Source;
+use crate::lowrank::model::descent::{RATE_WINDOW, RateLimit, Standing};
 use crate::lowrank::model::symmetry;
 use crate::numfmt;
+use crate::text::{self, spelled};
 use crate::theme::Ui;
 use crate::widgets::image::GreyImage;
 use crate::widgets::log_chart::{LogChart, RefLine, Scale, Series};
 use crate::widgets::slider::{Slider, linear_position};
-use crate::widgets::{self, panel};
+use crate::widgets::{self, scroll, split_h as split_columns, split_v as split_rows};
 
 /// Below this body size the tab shows one image at a time and one lower panel.
 pub(super) const WIDE_MIN: (u16, u16) = (120, 36);
@@ -23,41 +25,68 @@ pub(super) const WIDE_MIN: (u16, u16) = (120, 36);
 /// Columns the readouts panel needs for its longest lines.
 const READOUTS_WIDTH: u16 = 38;
 
-/// Text in Unicode or its ASCII stand-in.
-fn pick<'a>(ui: &Ui, unicode: &'a str, ascii: &'a str) -> &'a str {
-    if ui.glyphs.unicode { unicode } else { ascii }
-}
-
 fn shape_text(ui: &Ui, (m, n): (usize, usize)) -> String {
     format!("{m}{}{n}", ui.glyphs.times)
 }
 
-/// Splits `area` into a left part of `width` (at most all of it) and the rest.
-fn split_columns(area: Rect, width: u16) -> (Rect, Rect) {
-    let w = width.min(area.width);
-    (
-        Rect::new(area.x, area.y, w, area.height),
-        Rect::new(
-            area.x.saturating_add(w),
-            area.y,
-            area.width - w,
-            area.height,
-        ),
-    )
+/// A bordered panel whose title is spelled for the glyph set and fitted with an ellipsis.
+fn titled(area: Rect, buf: &mut Buffer, ui: &Ui, title: &str, focused: bool) -> Rect {
+    let unicode = ui.glyphs.unicode;
+    let room = area.width.saturating_sub(4) as usize;
+    let title = text::fit(&spelled(title, unicode), room, unicode);
+    widgets::panel(area, buf, ui, &title, focused)
 }
 
-/// Splits `area` into a top part of `height` (at most all of it) and the rest.
-fn split_rows(area: Rect, height: u16) -> (Rect, Rect) {
-    let h = height.min(area.height);
-    (
-        Rect::new(area.x, area.y, area.width, h),
-        Rect::new(
-            area.x,
-            area.y.saturating_add(h),
-            area.width,
-            area.height - h,
-        ),
-    )
+/// `line` in at most `width` columns: unchanged if it fits, else cut where the room ends with
+/// an ellipsis (the cut span's style carries the rest).
+fn fitted(line: Line<'static>, width: usize, unicode: bool) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    let all = line.spans;
+    for (i, span) in all.iter().enumerate() {
+        let w = text::width(&span.content);
+        if used + w < width {
+            spans.push(span.clone());
+            used += w;
+            continue;
+        }
+        let rest: String = all[i..].iter().map(|s| s.content.as_ref()).collect();
+        spans.push(Span::styled(
+            text::fit(&rest, width - used, unicode),
+            span.style,
+        ));
+        break;
+    }
+    Line::from(spans)
+}
+
+/// Writes `lines` into `area` one per row, each fitted to the width; returns the rows used.
+fn put_lines(area: Rect, buf: &mut Buffer, ui: &Ui, lines: Vec<Line<'static>>) -> u16 {
+    let width = area.width as usize;
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .map(|l| fitted(l, width, ui.glyphs.unicode))
+        .collect();
+    widgets::lines(area, buf, &lines)
+}
+
+/// A note in our own words, in the dim style, wrapped to the area and scrolled with a mark when
+/// it does not fit.
+fn note(area: Rect, buf: &mut Buffer, ui: &Ui, text: &str) {
+    let area = area.intersection(buf.area);
+    if area.width < 2 || area.height == 0 {
+        return;
+    }
+    let text = spelled(text, ui.glyphs.unicode);
+    let mut lines = scroll::wrap_lines(&text, area.width as usize, ui.theme.dim);
+    if lines.len() > area.height as usize {
+        // Leave the last column to the scroll marks.
+        lines = scroll::wrap_lines(&text, area.width as usize - 1, ui.theme.dim);
+    }
+    scroll::render(area, buf, ui, &lines, 0);
 }
 
 impl LowrankTab {
@@ -103,22 +132,23 @@ impl LowrankTab {
         }
     }
 
-    /// One line saying why there is nothing to draw yet (computing or an error).
+    /// Why there is nothing to draw yet (computing or an error), wrapped to the area.
     pub(super) fn render_waiting(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         let area = area.intersection(buf.area);
-        if area.height == 0 {
+        if area.height == 0 || area.width == 0 {
             return;
         }
         let (text, style) = match (&self.error, &self.loading) {
-            (Some(error), _) => (error.clone(), ui.theme.bad),
+            (Some(error), _) => (error.to_string(), ui.theme.bad),
             (None, Some(name)) => (
                 format!("computing the SVD of {name}{}", ui.glyphs.ellipsis),
                 ui.theme.warn,
             ),
             (None, None) => (String::new(), ui.theme.dim),
         };
-        let line = Line::from(Span::styled(text, style));
-        widgets::lines(area, buf, &[line]);
+        let text = spelled(&text, ui.glyphs.unicode);
+        let lines = scroll::wrap_lines(&text, area.width as usize, style);
+        scroll::render(area, buf, ui, &lines, 0);
     }
 
     pub(super) fn render_image_panel(
@@ -140,13 +170,13 @@ impl LowrankTab {
             (Some(ready), View::Approximation) => format!("rank {} approximation", ready.rank()),
             (Some(ready), View::Residual) => format!(
                 "residual {}{}",
-                pick(ui, "±", "+/-"),
+                spelled("±", ui.glyphs.unicode),
                 numfmt::general(ready.residual_max, 2)
             ),
             (None, _) => "image".to_string(),
         };
         let title = if hint { format!("{title} (v)") } else { title };
-        let inner = panel(area, buf, ui, &title, false);
+        let inner = titled(area, buf, ui, &title, false);
         let Some(ready) = &self.ready else {
             self.render_waiting(inner, buf, ui);
             return;
@@ -174,7 +204,7 @@ impl LowrankTab {
     }
 
     pub(super) fn render_readouts(&self, area: Rect, buf: &mut Buffer, ui: &Ui, wide: bool) {
-        let inner = panel(area, buf, ui, "rank-r approximation", true);
+        let inner = titled(area, buf, ui, "rank-r approximation", true);
         if inner.height == 0 || inner.width == 0 {
             return;
         }
@@ -192,7 +222,16 @@ impl LowrankTab {
             focused: true,
         }
         .render(Rect::new(inner.x, inner.y, inner.width, 1), buf, ui);
-        let label = |text: &str| Span::styled(format!("{text:<12}"), ui.theme.hint);
+        let label = |text: &str| {
+            let text = spelled(text, ui.glyphs.unicode);
+            let pad = 12usize.saturating_sub(text::width(&text)).max(1);
+            Span::styled(format!("{text}{}", " ".repeat(pad)), ui.theme.hint)
+        };
+        // Two formulas have a compact ASCII notation of their own (the spelled-out forms,
+        // "sum_{i>r} sigma_i^2", would push the numbers out of the 38 columns).
+        let formula = |unicode: &'static str, ascii: &'static str| {
+            if ui.glyphs.unicode { unicode } else { ascii }
+        };
         let number = |text: String| Span::styled(text, ui.theme.number);
         let dim = |text: String| Span::styled(text, ui.theme.dim);
         let ranks = r
@@ -207,15 +246,15 @@ impl LowrankTab {
         }
         let mut lines = vec![
             Line::from(vec![
-                label(pick(ui, "‖X−A*B*‖²_F", "|X-A*B*|^2")),
+                label(formula("‖X−A*B*‖²_F", "|X-A*B*|^2")),
                 number(numfmt::general(r.error_sq, 8)),
             ]),
             Line::from(vec![
-                label(pick(ui, "Σ_{i>r} σᵢ²", "sum_i>r s^2")),
+                label(formula("Σ_{i>r} σᵢ²", "sum_i>r s^2")),
                 number(numfmt::general(r.error_sq_tail, 8)),
                 dim(format!(
                     " {}{}",
-                    pick(ui, "|Δ| ", "|diff| "),
+                    formula("|Δ| ", "|diff| "),
                     rounding_bound(r.identity_gap)
                 )),
             ]),
@@ -247,10 +286,7 @@ impl LowrankTab {
                 .map(|(_, s)| numfmt::general(*s, 4))
                 .collect::<Vec<_>>()
                 .join("  ");
-            lines.push(Line::from(vec![
-                label(pick(ui, "σ₁ … σ₅", "s_1 ... s_5")),
-                number(top),
-            ]));
+            lines.push(Line::from(vec![label("σ₁ … σ₅"), number(top)]));
             lines.push(Line::raw(""));
             for (i, source) in self.inputs.iter().enumerate() {
                 let chosen = i == self.input_index;
@@ -259,11 +295,7 @@ impl LowrankTab {
                     Source::Builtin(b) => b.description().to_string(),
                     Source::Path(_) => "the --input file".to_string(),
                 };
-                let about = if ui.glyphs.unicode {
-                    about
-                } else {
-                    about.replace('×', "x")
-                };
+                let about = spelled(&about, ui.glyphs.unicode).into_owned();
                 let style = if chosen {
                     ui.theme.accent
                 } else {
@@ -281,23 +313,15 @@ impl LowrankTab {
             inner.width,
             inner.height.saturating_sub(1),
         );
-        let used = widgets::lines(body, buf, &lines);
+        let used = put_lines(body, buf, ui, lines);
         if wide {
             let rest = split_rows(body, used.saturating_add(1)).1;
-            note(
-                rest,
-                buf,
-                ui,
-                "A*B* keeps the r largest terms of the SVD. The error computed from the \
-                 matrices equals the sum of the dropped squared singular values, and no other \
-                 rank-r product does better (Eckart-Young).",
-            );
+            note(rest, buf, ui, notes::ECKART_YOUNG);
         }
     }
 
     pub(super) fn render_spectrum(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let title = pick(ui, "singular values σᵢ", "singular values s_i");
-        let inner = panel(area, buf, ui, title, false);
+        let inner = titled(area, buf, ui, "singular values σᵢ", false);
         let Some(ready) = &self.ready else {
             self.render_waiting(inner, buf, ui);
             return;
@@ -318,7 +342,7 @@ impl LowrankTab {
     }
 
     pub(super) fn render_left_out(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let inner = panel(area, buf, ui, "energy left out at rank r", false);
+        let inner = titled(area, buf, ui, "energy left out at rank r", false);
         let Some(ready) = &self.ready else {
             self.render_waiting(inner, buf, ui);
             return;
@@ -362,96 +386,98 @@ impl LowrankTab {
     }
 
     pub(super) fn render_symmetry(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let inner = panel(area, buf, ui, "symmetry (r, e)", false);
+        let inner = titled(area, buf, ui, "symmetry (n, g, e)", false);
         let Some(ready) = &self.ready else {
             self.render_waiting(inner, buf, ui);
             return;
         };
-        let hint = |text: String| Span::styled(text, ui.theme.hint);
+        let unicode = ui.glyphs.unicode;
+        let hint = |text: &str| Span::styled(spelled(text, unicode).into_owned(), ui.theme.hint);
         let number = |text: String| Span::styled(text, ui.theme.number);
-        let mut lines = Vec::new();
+        if let Some(error) = &self.symmetry_error {
+            let lines = scroll::wrap_lines(&error.to_string(), inner.width as usize, ui.theme.bad);
+            scroll::render(inner, buf, ui, &lines, 0);
+            return;
+        }
+        let transform = self.transform();
         let Some(view) = self.symmetry.as_ref().filter(|v| {
-            (v.generation, v.rank, v.transform) == (self.generation, ready.rank(), self.transform)
+            (v.generation, v.rank, v.transform) == (self.generation, ready.rank(), transform)
         }) else {
-            lines.push(Line::from(Span::styled(
-                format!("computing{}", ui.glyphs.ellipsis),
-                ui.theme.warn,
-            )));
-            widgets::lines(inner, buf, &lines);
+            let waiting = format!("computing{}", ui.glyphs.ellipsis);
+            put_lines(inner, buf, ui, vec![Line::styled(waiting, ui.theme.warn)]);
             return;
         };
-        lines.push(Line::from(hint(match view.transform {
-            Transform::Rotate { seed } => format!(
-                "{} (Q no. {seed})",
-                pick(ui, "A = A*Q, B = QᵀB*", "A = A*Q, B = Q'B*")
-            ),
-            Transform::Scale { e } => {
-                format!("A = e A*, B = B*/e, e = {}", numfmt::general(e, 3))
-            }
-        })));
+        let mut lines = vec![Line::from(match view.transform {
+            Transform::General { seed } => hint(&format!("A = A*G, B = G⁻¹B* (G no. {seed})")),
+            Transform::Orthogonal { seed } => hint(&format!("A = A*Q, B = QᵀB* (Q no. {seed})")),
+            Transform::Scale { e } => hint(&format!(
+                "A = e A*, B = B*/e, e = {}",
+                numfmt::general(e, 3)
+            )),
+        })];
         let Some(readout) = &view.readout else {
-            lines.push(Line::from(Span::styled(
+            lines.push(Line::styled(
                 "rank 0: there are no factors to move",
                 ui.theme.dim,
-            )));
-            widgets::lines(inner, buf, &lines);
+            ));
+            put_lines(inner, buf, ui, lines);
             return;
         };
-        let norm = |name: &str| {
-            if ui.glyphs.unicode {
-                format!("‖{name}−{name}*‖ ")
-            } else {
-                format!("|{name}-{name}*| ")
-            }
-        };
         lines.push(Line::from(vec![
-            hint(norm("A")),
+            hint("‖A−A*‖ "),
             number(numfmt::general(readout.a_distance, 4)),
-            hint(format!("  {}", norm("B"))),
+            hint("  ‖B−B*‖ "),
             number(numfmt::general(readout.b_distance, 4)),
         ]));
-        // As many entries as fit after the 8-character label, 8 characters each.
-        let shown = (inner.width.saturating_sub(8) / 8).max(1) as usize;
+        // Columns of COLUMN characters after the 8-character label: a space, then the number
+        // right-aligned in the rest, so neighbours never touch.
+        const COLUMN: usize = 9;
+        let shown = (inner.width.saturating_sub(8) as usize / COLUMN).max(1);
         let entries = |entries: &[symmetry::EntryChange], after: bool| {
             entries
                 .iter()
                 .take(shown)
                 .map(|e| {
                     let v = if after { e.after } else { e.before };
-                    format!("{:>8}", numfmt::general(v, 3))
+                    let n = text::fit_number(v, 3, COLUMN - 1);
+                    format!(" {n:>w$}", w = COLUMN - 1)
                 })
                 .collect::<String>()
         };
         lines.push(Line::from(vec![
-            hint("A* row 1".to_string()),
+            hint("A* row 1"),
             number(entries(&readout.a_entries, false)),
         ]));
         lines.push(Line::from(vec![
-            hint("A  row 1".to_string()),
+            hint("A  row 1"),
             number(entries(&readout.a_entries, true)),
         ]));
         lines.push(Line::from(vec![
-            hint("max |AB - A*B*| ".to_string()),
-            number(rounding_bound(readout.max_product_change)),
+            hint("‖AB − A*B*‖_F "),
+            number(rounding_bound(readout.product_change)),
         ]));
         lines.push(Line::from(vec![
-            hint("|error change|  ".to_string()),
+            hint("error change  "),
             number(rounding_bound(readout.error_change)),
         ]));
-        let used = widgets::lines(inner, buf, &lines);
+        lines.push(Line::from(vec![
+            hint("‖AᵀA − BBᵀ‖_F "),
+            number(small_or_bound(readout.imbalance_before, readout.a_distance)),
+            hint(" → "),
+            number(small_or_bound(readout.imbalance_after, readout.a_distance)),
+        ]));
+        let used = put_lines(inner, buf, ui, lines);
         note(
             split_rows(inner, used.saturating_add(1)).1,
             buf,
             ui,
-            "The factors move but their product does not, so the error is the same: \
-             the best A and B are never unique.",
+            notes::SYMMETRY,
         );
     }
 
     pub(super) fn render_landscape(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         let view = &self.landscape;
-        let title = pick(ui, "g(a, b) = (x − ab)² (x)", "g(a, b) = (x - ab)^2 (x)");
-        let inner = panel(area, buf, ui, title, false);
+        let inner = titled(area, buf, ui, "g(a, b) = (x − ab)² (x)", false);
         if inner.width == 0 || inner.height == 0 {
             return;
         }
@@ -541,68 +567,116 @@ impl LowrankTab {
                 }
             }
         }
-        widgets::lines(text_area, buf, &lines);
+        put_lines(text_area, buf, ui, lines);
     }
 
     pub(super) fn render_descent(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let inner = panel(area, buf, ui, "gradient descent (t, T)", false);
+        let inner = titled(area, buf, ui, "gradient descent (t, r, n)", false);
         if inner.width == 0 || inner.height == 0 {
             return;
         }
-        let hint = |text: String| Span::styled(text, ui.theme.hint);
+        let unicode = ui.glyphs.unicode;
+        let hint = |text: &str| Span::styled(spelled(text, unicode).into_owned(), ui.theme.hint);
         let number = |text: String| Span::styled(text, ui.theme.number);
+        if let Some(error) = &self.descent_error {
+            let text = format!("{error}. {}", notes::DESCENT_LOST);
+            let lines = scroll::wrap_lines(&text, inner.width as usize, ui.theme.bad);
+            scroll::render(inner, buf, ui, &lines, 0);
+            return;
+        }
         let Some(status) = self.descent_status else {
             if self.ready.is_none() {
                 self.render_waiting(inner, buf, ui);
             } else {
-                note(
-                    inner,
-                    buf,
-                    ui,
-                    pick(
-                        ui,
-                        "Press t to train A and B by plain gradient descent on ½‖X − AB‖²_F \
-                         from a small random start, at the current rank, and watch the loss \
-                         approach the Eckart–Young optimum ½Σ_{i>r} σᵢ².",
-                        "Press t to train A and B by plain gradient descent on \
-                         0.5 |X - AB|_F^2 from a small random start, at the current rank, and \
-                         watch the loss approach the Eckart-Young optimum.",
-                    ),
-                );
+                note(inner, buf, ui, notes::DESCENT_START);
             }
             return;
         };
         let state = if self.training {
             format!("training{}", ui.glyphs.ellipsis)
-        } else if status.diverged {
-            "diverged".to_string()
-        } else if status.finished {
-            "done".to_string()
         } else {
-            "paused".to_string()
+            match status.standing {
+                Standing::Converged => "converged: gap ≤ 1e-5 × optimum".to_string(),
+                Standing::AtBudget => {
+                    format!("stopped at the budget (t: {} more)", super::DESCENT_BUDGET)
+                }
+                Standing::Diverged => "diverged".to_string(),
+                Standing::Running => "paused".to_string(),
+            }
         };
-        let gap = status.gap_percent;
-        let lines = vec![
+        // The long forms (with the formula and the scale of AᵀA) where they fit.
+        let width = inner.width as usize;
+        let rate = match (status.observed_rate, status.predicted_rate) {
+            (observed, Some(predicted)) => {
+                let formula = match predicted.limit {
+                    RateLimit::SpectralGap => "≤ (1 − η(σ_r − σ_{r+1}))² = ",
+                    RateLimit::LargestCurvature => "≤ (1 − 2ησ₁)² = ",
+                };
+                let long = Line::from(vec![
+                    hint("gap ×"),
+                    number(observed.map_or("–".to_string(), |x| rate_text(x, 3))),
+                    hint(&format!(" per iteration (last {RATE_WINDOW}), theory ")),
+                    hint(formula),
+                    number(rate_text(predicted.factor, 3)),
+                ]);
+                if long.width() <= width {
+                    long
+                } else {
+                    // Two significant digits of 1 − ρ² keep both numbers on a 36-column line.
+                    Line::from(vec![
+                        hint("gap ×"),
+                        number(observed.map_or("–".to_string(), |x| rate_text(x, 2))),
+                        hint("/step, theory ≤ "),
+                        number(rate_text(predicted.factor, 2)),
+                    ])
+                }
+            }
+            (_, None) => Line::from(hint("no rate at rank 0")),
+        };
+        let mut balance = vec![
+            hint("‖AᵀA−BBᵀ‖ "),
+            number(numfmt::general(status.imbalance_start, 2)),
+            hint(" → "),
+            number(numfmt::general(status.imbalance_now, 2)),
+        ];
+        let scale = [
+            hint(", against ‖AᵀA‖ "),
+            number(numfmt::general(status.gram_norm, 3)),
+        ];
+        if Line::from(balance.clone()).width() + Line::from(scale.to_vec()).width() <= width {
+            balance.extend(scale);
+        }
+        let mut lines = vec![
+            Line::from(hint(&state)),
             Line::from(vec![
-                hint(format!("rank {}, iteration ", status.rank)),
+                hint(&format!("rank {}, iteration ", status.rank)),
                 number(status.iterations.to_string()),
-                hint(format!(", {state}")),
+                hint(", gap "),
+                number(format!("{}%", numfmt::general(status.gap_percent, 3))),
             ]),
             Line::from(vec![
-                hint("loss ".into()),
+                hint("loss "),
                 number(numfmt::general(status.loss, 6)),
-                hint("  optimum ".into()),
+                hint("  optimum "),
                 number(numfmt::general(status.optimum, 6)),
             ]),
-            Line::from(vec![
-                hint("gap ".into()),
-                number(format!("{}%", numfmt::general(gap, 3))),
-                hint(format!("  {}", pick(ui, "η = 0.9/σ₁ = ", "step 0.9/s1 = "))),
-                number(numfmt::sci(status.step_size, 3)),
-            ]),
         ];
-        let used = widgets::lines(inner, buf, &lines);
-        let chart_area = split_rows(inner, used).1;
+        if inner.height >= 16 {
+            lines.push(Line::from(vec![
+                hint("step η = 0.9/σ₁ = "),
+                number(numfmt::sci(status.step_size, 3)),
+            ]));
+        }
+        lines.push(rate);
+        lines.push(Line::from(balance));
+        let used = put_lines(inner, buf, ui, lines);
+        let rest = split_rows(inner, used).1;
+        // With room to spare, the formulas under the chart.
+        let (chart_area, note_area) = if rest.height >= 16 {
+            split_rows(rest, rest.height - 7)
+        } else {
+            (rest, Rect::default())
+        };
         let chart = LogChart::new(vec![Series {
             label: "loss",
             points: &self.descent_losses,
@@ -618,6 +692,9 @@ impl LowrankTab {
         .x_name("iteration")
         .legend(false);
         chart.render(chart_area, buf, ui);
+        if note_area.height > 0 {
+            note(split_rows(note_area, 1).1, buf, ui, notes::DESCENT_RATE);
+        }
     }
 }
 
@@ -633,6 +710,25 @@ fn rounding_bound(x: f64) -> String {
     }
 }
 
+/// A contraction factor with enough decimals to tell it from 1: `digits` significant digits of
+/// 1 − x (with 3: 0.678, 0.999710).
+fn rate_text(x: f64, digits: usize) -> String {
+    if !x.is_finite() || x >= 1.0 || x <= 0.0 {
+        return numfmt::general(x, digits.max(1));
+    }
+    let decimals = ((-(1.0 - x).log10()).floor().max(0.0) as usize + digits).min(12);
+    format!("{x:.decimals$}")
+}
+
+/// A norm that is 0 up to rounding (relative to `scale`) as a bound, else its value.
+fn small_or_bound(x: f64, scale: f64) -> String {
+    if x.abs() <= 1e-9 * scale.abs().max(1.0) {
+        rounding_bound(x)
+    } else {
+        numfmt::general(x, 3)
+    }
+}
+
 /// Whole numbers without decimals, others with three significant digits.
 fn short_number(v: f64) -> String {
     if v.is_finite() && v == v.round() && v.abs() < 1e9 {
@@ -640,17 +736,6 @@ fn short_number(v: f64) -> String {
     } else {
         numfmt::general(v, 3)
     }
-}
-
-/// A short note in our own words, wrapped to the area, in the dim style.
-fn note(area: Rect, buf: &mut Buffer, ui: &Ui, text: &str) {
-    let area = area.intersection(buf.area);
-    if area.width == 0 || area.height == 0 {
-        return;
-    }
-    Paragraph::new(Span::styled(text.to_string(), ui.theme.dim))
-        .wrap(Wrap { trim: true })
-        .render(area, buf);
 }
 
 #[cfg(test)]
@@ -664,6 +749,44 @@ mod tests {
         assert_eq!(rounding_bound(6e-14), "< 1e-13");
         assert_eq!(rounding_bound(2.5), "< 1e1");
         assert_eq!(rounding_bound(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn rates_show_enough_decimals_to_differ_from_one() {
+        assert_eq!(rate_text(0.678, 3), "0.678");
+        assert_eq!(rate_text(0.99971, 3), "0.999710");
+        assert_eq!(rate_text(0.99971, 2), "0.99971");
+        assert_eq!(rate_text(1.0, 3), "1.00");
+    }
+
+    #[test]
+    fn titles_that_do_not_fit_end_in_an_ellipsis() {
+        for (unicode, mark) in [(true, "…"), (false, "...")] {
+            let ui = Ui::new(crate::theme::ColorDepth::None, unicode);
+            for width in 8..=30u16 {
+                let area = Rect::new(0, 0, width, 3);
+                let mut buf = Buffer::empty(area);
+                titled(area, &mut buf, &ui, "gradient descent (t, r, n)", false);
+                let top = crate::snapshot::buffer_text(&buf);
+                let top = top.lines().next().unwrap_or_default();
+                assert_eq!(text::width(top), width as usize, "{top:?}");
+                if width >= 30 {
+                    assert!(top.contains("(t, r, n)"), "{top:?}");
+                } else {
+                    // Cut with a mark and both corners kept: never "(t, r" read as complete.
+                    assert!(top.contains(mark), "{top:?} at {width}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fitted_lines_end_in_an_ellipsis() {
+        let line = Line::from(vec![Span::raw("abc "), Span::raw("defgh")]);
+        let cut = fitted(line.clone(), 6, true);
+        assert_eq!(cut.to_string(), "abc d…");
+        assert_eq!(fitted(line.clone(), 9, true).to_string(), "abc defgh");
+        assert_eq!(fitted(line, 4, false).to_string(), "a...");
     }
 
     #[test]

@@ -27,6 +27,13 @@ use rand_distr::StandardNormal;
 
 use super::model::orthonormal_columns;
 
+mod resize;
+
+pub use resize::fitted_shape;
+#[cfg(test)]
+use resize::overlaps;
+use resize::{fit, resample};
+
 /// The default limit on either side of the matrix: larger inputs are downscaled.
 pub const DEFAULT_MAX_SIDE: usize = 1024;
 /// Files larger than this are refused before being read.
@@ -38,8 +45,8 @@ pub const MAX_IMAGE_SIDE: u32 = 16384;
 /// Matrices with more entries than this are refused (2^25 entries = 256 MiB of f64).
 pub const MAX_MATRIX_ENTRIES: usize = 1 << 25;
 
-static CAMERA_PNG: &[u8] = include_bytes!("../../assets/camera.png");
-static ASTRONAUT_PNG: &[u8] = include_bytes!("../../assets/astronaut.png");
+static CAMERA_PNG: &[u8] = include_bytes!("../../../assets/camera.png");
+static ASTRONAUT_PNG: &[u8] = include_bytes!("../../../assets/astronaut.png");
 
 /// Size of the synthetic matrix.
 pub const SYNTHETIC_SHAPE: (usize, usize) = (256, 192);
@@ -133,10 +140,19 @@ impl FromStr for Source {
     /// A built-in's name selects it; anything else is a path (write `./camera` for a file
     /// called `camera`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.parse::<Builtin>() {
-            Ok(builtin) => Source::Builtin(builtin),
-            Err(_) => Source::Path(PathBuf::from(s)),
-        })
+        Ok(Source::from_arg(Path::new(s)))
+    }
+}
+
+impl Source {
+    /// What `--input ARG` names, decided here for the app and `dlscope lowrank` alike: a
+    /// built-in's name (`camera`, `astronaut`, `synthetic`) selects the built-in; anything else is
+    /// a file path (write `./synthetic` for a file of that name).
+    pub fn from_arg(arg: &Path) -> Source {
+        match arg.to_str().map(str::parse::<Builtin>) {
+            Some(Ok(builtin)) => Source::Builtin(builtin),
+            _ => Source::Path(arg.to_path_buf()),
+        }
     }
 }
 
@@ -546,96 +562,6 @@ fn grey_from_raw<T: Copy>(
     resample(rows, cols, max_side, fill_row)
 }
 
-/// Downscale a matrix to fit `max_side` (or copy it as it is).
-fn fit(matrix: ArrayView2<f64>, max_side: usize) -> Fitted {
-    let (rows, cols) = matrix.dim();
-    resample(rows, cols, max_side, |i, out| {
-        for (value, x) in out.iter_mut().zip(matrix.row(i)) {
-            *value = *x;
-        }
-    })
-}
-
-/// The output size for an input of `rows`×`cols` whose longer side must not exceed `max_side`:
-/// both sides scaled by max_side / longer side, rounded, at least 1.
-pub fn fitted_shape(rows: usize, cols: usize, max_side: usize) -> (usize, usize) {
-    let longer = rows.max(cols);
-    if longer <= max_side {
-        return (rows, cols);
-    }
-    let scale = |side: usize| {
-        let scaled = (side as u128 * max_side as u128 + longer as u128 / 2) / longer as u128;
-        (scaled as usize).clamp(1, max_side)
-    };
-    (scale(rows), scale(cols))
-}
-
-/// Area-average resampling. Source row i covers [i·out, (i+1)·out) and target row p covers
-/// [p·in, (p+1)·in) on a common integer axis, so overlaps are exact integers; a source cell
-/// (at most one target cell wide, as out ≤ in) meets at most two target cells on each axis.
-/// `fill_row(i, buffer)` writes source row i.
-fn resample(
-    rows: usize,
-    cols: usize,
-    max_side: usize,
-    fill_row: impl Fn(usize, &mut [f64]),
-) -> Fitted {
-    let (out_rows, out_cols) = fitted_shape(rows, cols, max_side);
-    let mut buffer = vec![0.0; cols];
-    if (out_rows, out_cols) == (rows, cols) {
-        let mut out = Array2::zeros((rows, cols));
-        for (i, mut row) in out.rows_mut().into_iter().enumerate() {
-            fill_row(i, &mut buffer);
-            row.iter_mut().zip(&buffer).for_each(|(o, b)| *o = *b);
-        }
-        return (out, None);
-    }
-    let row_cells = overlaps(rows, out_rows);
-    let col_cells = overlaps(cols, out_cols);
-    let mut out = Array2::<f64>::zeros((out_rows, out_cols));
-    for (i, cells_i) in row_cells.iter().enumerate() {
-        fill_row(i, &mut buffer);
-        for &(p, weight_p) in cells_i.iter().filter(|(_, w)| *w > 0.0) {
-            let mut out_row = out.row_mut(p);
-            for (value, cells_j) in buffer.iter().zip(&col_cells) {
-                for &(q, weight_q) in cells_j {
-                    out_row[q] += weight_p * weight_q * value;
-                }
-            }
-        }
-    }
-    (out, Some((rows, cols)))
-}
-
-/// For each of `input` source cells, the (target cell, weight) pairs it overlaps when `input`
-/// cells are averaged into `output` ≤ `input` cells; a target cell's weights sum to 1.
-fn overlaps(input: usize, output: usize) -> Vec<[(usize, f64); 2]> {
-    let (input_u, output_u) = (input as u128, output as u128);
-    (0..input_u)
-        .map(|i| {
-            let start = i * output_u;
-            let end = start + output_u;
-            let p = start / input_u;
-            let boundary = (p + 1) * input_u;
-            let last = output.saturating_sub(1);
-            if end <= boundary {
-                [
-                    (p as usize, output_u as f64 / input_u as f64),
-                    (p as usize, 0.0),
-                ]
-            } else {
-                [
-                    (p as usize, (boundary - start) as f64 / input_u as f64),
-                    (
-                        ((p + 1) as usize).min(last),
-                        (end - boundary) as f64 / input_u as f64,
-                    ),
-                ]
-            }
-        })
-        .collect()
-}
-
 /// Read a 2-D float32/float64 `.npy` array, checking its header before allocating.
 fn load_npy(bytes: &[u8]) -> Result<Array2<f64>, Problem> {
     let mut rest = bytes;
@@ -649,6 +575,13 @@ fn load_npy(bytes: &[u8]) -> Result<Array2<f64>, Problem> {
     let (rows, cols) = (header.shape[0], header.shape[1]);
     if rows == 0 || cols == 0 {
         return Err(Problem::Empty { rows, cols });
+    }
+    // Only float32 and float64 are read: any other element type (bool, integers, complex…) is
+    // named as such before the size check below, which assumes 4-byte elements.
+    let descr = header.type_descriptor.to_string();
+    let kind = descr.trim_matches(['\'', '"']);
+    if !matches!(kind, "<f8" | ">f8" | "=f8" | "<f4" | ">f4" | "=f4") {
+        return Err(Problem::UnsupportedElement(descr));
     }
     let entries = rows.checked_mul(cols);
     if entries.is_none_or(|e| e > MAX_MATRIX_ENTRIES) {

@@ -1,0 +1,295 @@
+//! Background jobs of the Low-rank tab: what each worker is asked, the function it runs, and
+//! what it answers. The SVD is computed in one place, [`prepare`] (through
+//! `Decomposition::compute`); the workers themselves live in the tab's state (`super`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::{DESCENT_CHUNK_MULTIPLY_ADDS, LANDSCAPE_HALF_WIDTH, LANDSCAPE_SAMPLES, Transform};
+use crate::jobs::JobError;
+use crate::lowrank::input::{self, InputError, Loaded, Source};
+use crate::lowrank::model::descent::{self, GradientDescent, PredictedRate, Standing};
+use crate::lowrank::model::landscape::{self, ConvexityCounterexample, Saddle, Window};
+use crate::lowrank::model::symmetry::{self, SymmetryReadout};
+use crate::lowrank::model::{Decomposition, Factors, Readouts, Reconstruction, SvdError};
+
+/// Why the tab has nothing to show where a result should be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The input could not be loaded.
+    Input(InputError),
+    /// The input loaded but its SVD failed.
+    Svd { input: String, error: SvdError },
+    /// A background computation panicked.
+    Job { what: &'static str, error: JobError },
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Input(error) => write!(f, "{error}"),
+            Failure::Svd { input, error } => write!(f, "{input}: {error}"),
+            Failure::Job { what, error } => write!(f, "{what}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// An input, its SVD and everything shown at the current rank.
+pub(super) struct Ready {
+    pub(super) name: String,
+    pub(super) shape: (usize, usize),
+    pub(super) downscaled_from: Option<(usize, usize)>,
+    pub(super) is_image: bool,
+    /// The grey range the original and the approximation are drawn in.
+    pub(super) value_range: (f64, f64),
+    pub(super) decomposition: Arc<Decomposition>,
+    pub(super) reconstruction: Reconstruction,
+    pub(super) readouts: Readouts,
+    pub(super) residual: Array2<f64>,
+    pub(super) residual_max: f64,
+    /// (i, σᵢ) for i = 1..k.
+    pub(super) spectrum: Vec<(f64, f64)>,
+    /// (r, fraction of the energy left out at r) = (r, Σ_{i>r} σᵢ² / Σ σᵢ²) for r = 0..k.
+    pub(super) left_out: Vec<(f64, f64)>,
+}
+
+impl Ready {
+    pub(super) fn max_rank(&self) -> usize {
+        self.decomposition.max_rank()
+    }
+
+    pub(super) fn rank(&self) -> usize {
+        self.reconstruction.rank()
+    }
+
+    /// Move to rank `r` and recompute the readouts and the residual.
+    pub(super) fn set_rank(&mut self, r: usize) {
+        self.reconstruction.set_rank(r);
+        self.refresh();
+    }
+
+    pub(super) fn refresh(&mut self) {
+        self.readouts = Readouts::compute(&self.reconstruction);
+        self.residual = self.reconstruction.residual();
+        self.residual_max = self.residual.iter().fold(0.0, |m, v| f64::max(m, v.abs()));
+    }
+}
+
+/// What the SVD worker is asked for.
+pub(super) struct SvdJob {
+    pub(super) input: JobInput,
+    pub(super) max_side: usize,
+    pub(super) rank: usize,
+}
+
+pub(super) enum JobInput {
+    Source(Source),
+    Loaded(Loaded),
+}
+
+/// Load (if needed), decompose, and prepare everything shown at `rank`.
+pub(super) fn prepare(job: SvdJob) -> Result<Ready, Failure> {
+    let loaded = match job.input {
+        JobInput::Source(source) => input::load(&source, job.max_side).map_err(Failure::Input)?,
+        JobInput::Loaded(loaded) => loaded,
+    };
+    let Loaded {
+        name,
+        matrix,
+        downscaled_from,
+        is_image,
+    } = loaded;
+    let shape = matrix.dim();
+    let value_range = if is_image {
+        (0.0, 1.0)
+    } else {
+        percentile_range(&matrix)
+    };
+    let decomposition = match Decomposition::compute(matrix) {
+        Ok(decomposition) => Arc::new(decomposition),
+        Err(error) => return Err(Failure::Svd { input: name, error }),
+    };
+    let mut reconstruction = Reconstruction::new(Arc::clone(&decomposition));
+    reconstruction.set_rank(job.rank);
+    let spectrum = decomposition
+        .svd
+        .singular_values
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((i + 1) as f64, *s))
+        .collect();
+    let left_out = (0..=decomposition.max_rank())
+        .map(|r| (r as f64, 1.0 - decomposition.energy_captured(r)))
+        .collect();
+    let mut ready = Ready {
+        name,
+        shape,
+        downscaled_from,
+        is_image,
+        value_range,
+        readouts: Readouts::compute(&reconstruction),
+        reconstruction,
+        decomposition,
+        residual: Array2::zeros((0, 0)),
+        residual_max: 0.0,
+        spectrum,
+        left_out,
+    };
+    ready.refresh();
+    Ok(ready)
+}
+
+/// The 1st and 99th percentiles of a matrix's entries: the grey range a plain matrix is drawn
+/// in, so a few large entries do not wash the picture out to one grey.
+pub(super) fn percentile_range(matrix: &Array2<f64>) -> (f64, f64) {
+    let mut values: Vec<f64> = matrix.iter().copied().collect();
+    if values.is_empty() {
+        return (0.0, 1.0);
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    (at(0.01), at(0.99))
+}
+
+pub(super) struct SymmetryJob {
+    pub(super) generation: u64,
+    pub(super) decomposition: Arc<Decomposition>,
+    pub(super) rank: usize,
+    pub(super) transform: Transform,
+}
+
+/// A symmetry readout and what it was computed for.
+pub(super) struct SymmetryView {
+    pub(super) generation: u64,
+    pub(super) rank: usize,
+    pub(super) transform: Transform,
+    pub(super) readout: Option<SymmetryReadout>,
+}
+
+pub(super) fn symmetry_view(job: SymmetryJob) -> SymmetryView {
+    let optimal = Factors::optimal(&job.decomposition.svd, job.rank);
+    let transformed = match job.transform {
+        Transform::General { seed } => {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let g = symmetry::random_invertible(optimal.rank(), &mut rng);
+            symmetry::transform(&optimal, g.view())
+        }
+        Transform::Orthogonal { seed } => {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let q = symmetry::random_orthogonal(optimal.rank(), &mut rng);
+            symmetry::rotate(&optimal, q.view())
+        }
+        Transform::Scale { e } => symmetry::rescale(&optimal, e),
+    };
+    let readout = transformed.and_then(|transformed| {
+        symmetry::compare(job.decomposition.matrix.view(), &optimal, &transformed)
+    });
+    SymmetryView {
+        generation: job.generation,
+        rank: optimal.rank(),
+        transform: job.transform,
+        readout,
+    }
+}
+
+/// The scalar landscape g(a, b) = (x − ab)² prepared for drawing.
+pub(super) struct LandscapeView {
+    pub(super) x: f64,
+    pub(super) window: Window,
+    /// ln(1 + g) on the grid (row 0 at the top, b = b_max), so the valley ab = x is dark.
+    pub(super) shade: Array2<f64>,
+    pub(super) shade_max: f64,
+    pub(super) saddle: Saddle,
+    pub(super) counterexample: ConvexityCounterexample,
+}
+
+pub(super) fn landscape_view(x: f64) -> LandscapeView {
+    let window = Window::square(LANDSCAPE_HALF_WIDTH);
+    let grid = landscape::objective_grid(x, window, LANDSCAPE_SAMPLES, LANDSCAPE_SAMPLES);
+    let shade = grid.values.mapv(f64::ln_1p);
+    let shade_max = shade.iter().copied().fold(0.0, f64::max);
+    LandscapeView {
+        x,
+        window,
+        shade,
+        shade_max,
+        saddle: landscape::saddle_at_origin(x),
+        counterexample: ConvexityCounterexample::new(x),
+    }
+}
+
+/// Where a descent run stands, kept while its state is on the worker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct DescentStatus {
+    pub(super) rank: usize,
+    pub(super) iterations: usize,
+    pub(super) budget: usize,
+    pub(super) loss: f64,
+    pub(super) optimum: f64,
+    pub(super) step_size: f64,
+    /// How far the loss is above the optimum, in percent.
+    pub(super) gap_percent: f64,
+    pub(super) standing: Standing,
+    /// The gap's contraction per iteration over the last [`descent::RATE_WINDOW`] iterations.
+    pub(super) observed_rate: Option<f64>,
+    /// The theory's contraction near the optimum.
+    pub(super) predicted_rate: Option<PredictedRate>,
+    /// ‖AᵀA − BBᵀ‖_F at the start and now, and ‖AᵀA‖_F now.
+    pub(super) imbalance_start: f64,
+    pub(super) imbalance_now: f64,
+    pub(super) gram_norm: f64,
+}
+
+/// Iterations per background chunk for a descent on an m×n matrix at rank r.
+pub(super) fn descent_chunk(rows: usize, cols: usize, rank: usize) -> usize {
+    let per_iteration = 2.0 * rows as f64 * cols as f64 * rank.max(1) as f64;
+    ((DESCENT_CHUNK_MULTIPLY_ADDS / per_iteration) as usize).clamp(1, 100)
+}
+
+/// A descent run on its way to or from the worker, with the optimum it is measured against.
+pub(super) struct DescentJob {
+    /// Which run this is, so a chunk of an abandoned run is not taken for the current one.
+    pub(super) run: u64,
+    pub(super) descent: GradientDescent,
+    pub(super) optimum: f64,
+    /// Iterations allowed in all; `t` after the budget raises it by [`DESCENT_BUDGET`].
+    pub(super) budget: usize,
+    pub(super) predicted_rate: Option<PredictedRate>,
+}
+
+/// Advance a run by one chunk of iterations (fewer if it stops).
+pub(super) fn train_chunk(mut job: DescentJob) -> DescentJob {
+    let (rows, cols) = job.descent.shape();
+    let chunk = descent_chunk(rows, cols, job.descent.rank());
+    job.descent.run(job.optimum, job.budget, chunk);
+    job
+}
+
+pub(super) fn status_of(job: &DescentJob) -> DescentStatus {
+    let descent = &job.descent;
+    DescentStatus {
+        rank: descent.rank(),
+        iterations: descent.iterations(),
+        budget: job.budget,
+        loss: descent.loss(),
+        optimum: job.optimum,
+        step_size: descent.step_size(),
+        gap_percent: descent::gap_percent(descent.loss(), job.optimum),
+        standing: descent.standing(job.optimum, job.budget),
+        observed_rate: descent::observed_contraction(
+            descent.losses(),
+            job.optimum,
+            descent::RATE_WINDOW,
+        ),
+        predicted_rate: job.predicted_rate,
+        imbalance_start: descent.imbalances().first().copied().unwrap_or(0.0),
+        imbalance_now: descent.imbalances().last().copied().unwrap_or(0.0),
+        gram_norm: descent.gram_norm(),
+    }
+}
