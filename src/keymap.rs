@@ -16,7 +16,7 @@
 //! | `p` `P` | next / previous panel; `v` next view on small screens |
 //! | `-` `+` | the tab's main quantity down / up |
 //! | `a` | next activation; `c` clipping; `t` train / eval mode; `d` `D` depth |
-//! | `q` `?` Tab 1–9 Esc `s` `g` | global: quit, help, tabs, close, save the screen, copy (never taken by a tab) |
+//! | `q` `?` Tab 1–9 Esc `s` `m` | global: quit, help, tabs, close, save the screen, copy (never taken by a tab) |
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -260,9 +260,9 @@ pub const GLOBAL: &[Binding<Global>] = &[
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('g')],
+        keys: &[Key::ch('m')],
         action: Global::Copy,
-        help: "grab the tab's readout to the clipboard (OSC 52; in tmux needs set-clipboard on)",
+        help: "copy the tab's readout to the clipboard (OSC 52; in tmux needs set-clipboard on)",
         hint: None,
     },
     Binding {

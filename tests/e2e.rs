@@ -207,7 +207,7 @@ fn bad_flags_exit_2_with_one_line_and_leave_the_terminal_alone() {
 }
 
 #[test]
-fn s_saves_the_screen_as_svg_and_g_sends_osc_52() {
+fn s_saves_the_screen_as_svg_and_m_sends_osc_52() {
     let dir = common::TempDir::new("export");
     let mut s = Session::start_in(Some(dir.path()), &["--tab", "scale"], &[], 100, 30);
     s.wait_for("dlscope");
@@ -221,7 +221,7 @@ fn s_saves_the_screen_as_svg_and_g_sends_osc_52() {
     assert_eq!(files.len(), 1, "{files:?}");
     let svg = std::fs::read_to_string(&files[0]).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("Scale invariance"));
-    s.send(b"g");
+    s.send(b"m");
     s.wait_for("sent");
     let raw = s.raw.lock().unwrap().clone();
     let text = String::from_utf8_lossy(&raw);
