@@ -152,9 +152,10 @@ pub fn table(cfg: &Config, net: &Network, ascii: bool) -> String {
     let bias = if cfg.conv_bias { "on" } else { "off" };
     let _ = writeln!(
         out,
-        "{} {dot} {} classes {dot} input 3{times}{h}{times}{w} {dot} conv bias {bias}",
+        "{} {dot} {} {} {dot} input 3{times}{h}{times}{w} {dot} conv bias {bias}",
         cfg.arch.name(),
-        cfg.num_classes
+        cfg.num_classes,
+        super::model::class_noun(cfg.num_classes)
     );
     let push_row = |out: &mut String, cells: [&str; 5]| {
         let mut line = String::new();
@@ -298,6 +299,21 @@ mod tests {
         assert_eq!(numbers, ["512,000", "513,000"]);
         // One line per module, plus title, header, two rules and ten summary lines.
         assert_eq!(text.lines().count(), net.modules.len() + 14);
+    }
+
+    #[test]
+    fn one_class_is_singular() {
+        let cfg = Config {
+            num_classes: 1,
+            ..Config::default()
+        };
+        let text = table(&cfg, &build(&cfg), false);
+        assert!(text.starts_with("resnet18 · 1 class · input"), "{text}");
+        let cfg = Config {
+            num_classes: 2,
+            ..Config::default()
+        };
+        assert!(table(&cfg, &build(&cfg), false).starts_with("resnet18 · 2 classes"));
     }
 
     #[test]

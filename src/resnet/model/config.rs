@@ -167,6 +167,11 @@ impl Default for Config {
     }
 }
 
+/// The noun for `n` output classes: "class" for one, "classes" otherwise.
+pub fn class_noun(n: u64) -> &'static str {
+    if n == 1 { "class" } else { "classes" }
+}
+
 impl Config {
     /// Checks the class count and both input sides against their limits.
     pub fn validate(&self) -> Result<(), ConfigError> {

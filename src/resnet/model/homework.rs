@@ -150,6 +150,55 @@ pub struct CheckRow {
     pub definition: &'static str,
 }
 
+/// The label of a per-layer row: a conv's name with its batch norm's (`layer4.1.conv2 + bn2`),
+/// since the homework counts the two together; any other module by its name.
+pub fn layer_label(net: &Network, name: &str) -> String {
+    let bn = net.find(name).and_then(|i| match net.modules[i].kind {
+        ModuleKind::Conv2d(spec) => spec.batchnorm,
+        _ => None,
+    });
+    match bn {
+        Some(b) => format!("{name} + {}", net.modules[b].local_name()),
+        None => name.to_string(),
+    }
+}
+
+/// What the printed block table covers: the sum of its rows (as we compute them, the total
+/// row left out) and the top-level modules with parameters that no row names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockCoverage {
+    /// Our figures for the block rows, summed.
+    pub rows_sum: u64,
+    /// The network's total.
+    pub total: u64,
+    /// Top-level modules with parameters that no block row names, with their parameters.
+    pub missing: Vec<(String, u64)>,
+}
+
+/// How far the block table's rows, corrected, fall short of the total, and why.
+pub fn block_coverage(printed: &PrintedFigures, net: &Network) -> BlockCoverage {
+    let named: Vec<&str> = printed
+        .blocks
+        .iter()
+        .filter_map(|b| b.module.as_deref())
+        .collect();
+    let rows_sum = named
+        .iter()
+        .filter_map(|name| net.find(name))
+        .fold(0u64, |acc, i| acc.saturating_add(net.modules[i].params));
+    let missing = net
+        .top_level()
+        .map(|i| &net.modules[i])
+        .filter(|m| m.params > 0 && !named.contains(&m.name.as_str()))
+        .map(|m| (m.name.clone(), m.params))
+        .collect();
+    BlockCoverage {
+        rows_sum,
+        total: net.total_params(),
+        missing,
+    }
+}
+
 /// Checks every printed figure against `net` (meant for resnet18, 1000 classes).
 pub fn homework_check(net: &Network) -> Result<Vec<CheckRow>, AssetError> {
     Ok(check_against(&printed_figures()?, net))
@@ -201,7 +250,7 @@ pub fn check_against(printed: &PrintedFigures, net: &Network) -> Vec<CheckRow> {
         };
         rows.push(row(
             Section::Layers,
-            &l.module,
+            &layer_label(net, &l.module),
             l.printed,
             computed,
             definition,

@@ -616,7 +616,7 @@ mod homework_check {
             [
                 ("Basic Block 4", 8_393_688, Some(8_393_728)),
                 ("Total", 11_698_512, Some(11_689_512)),
-                ("layer4.1.conv2", 236_032, Some(2_360_320)),
+                ("layer4.1.conv2 + bn2", 236_032, Some(2_360_320)),
             ]
         );
         assert_eq!(rows.len(), 32);
@@ -630,8 +630,11 @@ mod homework_check {
         let rows = reference_rows();
         let get = |label: &str| rows.iter().find(|r| r.label == label).unwrap();
         // conv weights + 2 × channels of the BN after it, by hand.
-        assert_eq!(get("conv1").computed, Some(3 * 64 * 49 + 128));
-        assert_eq!(get("layer3.0.conv1").computed, Some(128 * 256 * 9 + 512));
+        assert_eq!(get("conv1 + bn1").computed, Some(3 * 64 * 49 + 128));
+        assert_eq!(
+            get("layer3.0.conv1 + bn1").computed,
+            Some(128 * 256 * 9 + 512)
+        );
         assert_eq!(get("layer4.0.downsample").computed, Some(256 * 512 + 1024));
         assert_eq!(get("7x7 conv").computed, Some(9408));
         assert_eq!(get("FC").computed, Some(512 * 1000 + 1000));
@@ -649,7 +652,10 @@ mod homework_check {
             ..Config::default()
         });
         let rows = homework_check(&net).unwrap();
-        let l4 = rows.iter().find(|r| r.label == "layer4.1.conv2").unwrap();
+        let l4 = rows
+            .iter()
+            .find(|r| r.label == "layer4.1.conv2 + bn2")
+            .unwrap();
         // resnet50's layer4.1.conv2 is a 512→512 3×3 conv: a different count, honestly computed.
         assert_eq!(l4.computed, Some(512 * 512 * 9 + 1024));
         let mut printed = printed_figures().unwrap();
@@ -667,5 +673,279 @@ mod homework_check {
         let text = err.to_string();
         assert!(text.starts_with("assets/hw2_printed.json"));
         assert!(!text.contains('\n'));
+    }
+}
+
+mod batch_norm {
+    use crate::resnet::model::batchnorm::*;
+    use crate::resnet::model::{Arch, Config, ModuleKind, build};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use rand_distr::{Distribution, StandardNormal};
+
+    /// One conv output channel over a batch: skewed on purpose, so nothing is symmetric.
+    fn channel() -> Vec<f64> {
+        (0..12).map(|i| f64::from(i * i) * 0.3 - 2.0).collect()
+    }
+
+    fn max_gap(a: &[f64], b: &[f64]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    }
+
+    /// Point 12: in train mode a conv bias cancels exactly; in eval mode it shifts every output
+    /// by b·γ/√(running_var + ε), which running_mean (or β) absorbs.
+    #[test]
+    fn conv_bias_cancels_in_train_mode_and_shifts_eval_mode() {
+        let x = channel();
+        let b = 1.0;
+        let shifted: Vec<f64> = x.iter().map(|v| v + b).collect();
+        let affine = Affine {
+            gamma: 1.7,
+            beta: -0.4,
+        };
+        let (mut s1, mut s2) = (RunningStats::default(), RunningStats::default());
+        let plain = train_forward(&x, affine, &mut s1);
+        let biased = train_forward(&shifted, affine, &mut s2);
+        assert!(max_gap(&plain, &biased) < 1e-12, "train mode: bias cancels");
+
+        let stats = RunningStats {
+            mean: 0.8,
+            var: 2.5,
+            num_batches_tracked: 7,
+        };
+        let plain = eval_forward(&x, affine, &stats);
+        let biased = eval_forward(&shifted, affine, &stats);
+        let expected = b * affine.gamma / (stats.var + EPS).sqrt();
+        for (p, q) in plain.iter().zip(&biased) {
+            assert!((q - p - expected).abs() < 1e-12, "eval shift {}", q - p);
+        }
+        assert!(expected > 1.0, "a visible shift: {expected}");
+        // Absorbed: a running_mean that has taken the bias in, or a β moved by the shift.
+        let absorbed = RunningStats {
+            mean: stats.mean + b,
+            ..stats
+        };
+        assert!(max_gap(&plain, &eval_forward(&shifted, affine, &absorbed)) < 1e-12);
+        let moved = Affine {
+            beta: affine.beta + expected,
+            ..affine
+        };
+        assert!(max_gap(&biased, &eval_forward(&x, moved, &stats)) < 1e-12);
+    }
+
+    /// Point 15: momentum 0.1, the unbiased variance in running_var, num_batches_tracked + 1.
+    #[test]
+    fn train_mode_updates_the_buffers_like_pytorch() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let mut stats = RunningStats::default();
+        let y = train_forward(&x, Affine::default(), &mut stats);
+        // By hand: mean 2.5, biased variance 1.25, unbiased 5/3.
+        assert!((stats.mean - 0.25).abs() < 1e-15);
+        assert!((stats.var - (0.9 + 0.1 * 5.0 / 3.0)).abs() < 1e-15);
+        assert_eq!(stats.num_batches_tracked, 1);
+        // The output is normalised with the biased variance.
+        let z0 = (1.0 - 2.5) / (1.25f64 + EPS).sqrt();
+        assert!((y[0] - z0).abs() < 1e-15);
+        train_forward(&x, Affine::default(), &mut stats);
+        assert_eq!(stats.num_batches_tracked, 2);
+        assert!((stats.mean - (0.9 * 0.25 + 0.1 * 2.5)).abs() < 1e-15);
+        assert_eq!(MOMENTUM, 0.1);
+        // One value per channel: no division by zero.
+        let mut one = RunningStats::default();
+        assert!(train_forward(&[3.0], Affine::default(), &mut one)[0].is_finite());
+        assert!(train_forward(&[], Affine::default(), &mut one).is_empty());
+    }
+
+    /// Point 13: "about half the units active" holds at initialisation (γ = 1, β = 0) for a
+    /// symmetric batch; a trained β moves the share far from half.
+    #[test]
+    fn about_half_active_only_at_initialisation() {
+        let mut rng = StdRng::seed_from_u64(546);
+        let x: Vec<f64> = (0..20_000)
+            .map(|_| {
+                let n: f64 = StandardNormal.sample(&mut rng);
+                3.0 + 2.0 * n
+            })
+            .collect();
+        let active = |y: &[f64]| y.iter().filter(|v| **v > 0.0).count() as f64 / y.len() as f64;
+        let mut stats = RunningStats::default();
+        let at_init = active(&train_forward(&x, Affine::default(), &mut stats));
+        assert!((at_init - 0.5).abs() < 0.01, "{at_init}");
+        let trained = Affine {
+            gamma: 1.0,
+            beta: -1.0,
+        };
+        let later = active(&train_forward(&x, trained, &mut stats));
+        assert!((later - 0.159).abs() < 0.01, "{later}");
+    }
+
+    /// Point 14: a weight feeding a batch norm is scale-invariant: the output at αw equals the
+    /// output at w, and the gradient at αw is the gradient at w divided by α, so the step
+    /// relative to ‖w‖ grows as 1/α² when decay shrinks w.
+    #[test]
+    fn weights_feeding_batch_norm_are_scale_invariant() {
+        let inputs: Vec<[f64; 3]> = (0..10)
+            .map(|i| {
+                let t = f64::from(i);
+                [t.sin(), (0.7 * t).cos() + 0.1 * t, 1.0 - 0.05 * t * t]
+            })
+            .collect();
+        let coeff: Vec<f64> = (0..10).map(|i| (f64::from(i) * 1.3).cos()).collect();
+        let loss = |w: [f64; 3]| -> f64 {
+            let z: Vec<f64> = inputs
+                .iter()
+                .map(|x| x.iter().zip(&w).map(|(a, b)| a * b).sum())
+                .collect();
+            let y = train_forward(&z, Affine::default(), &mut RunningStats::default());
+            y.iter().zip(&coeff).map(|(a, b)| a * b).sum()
+        };
+        let grad = |w: [f64; 3]| -> [f64; 3] {
+            let h = 1e-6;
+            let mut g = [0.0; 3];
+            for k in 0..3 {
+                let (mut up, mut down) = (w, w);
+                up[k] += h;
+                down[k] -= h;
+                g[k] = (loss(up) - loss(down)) / (2.0 * h);
+            }
+            g
+        };
+        let norm = |v: [f64; 3]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let w = [0.8, -0.3, 0.5];
+        let alpha = 0.5;
+        let aw = w.map(|v| v * alpha);
+        // Exact but for ε, which is tiny beside the batch variance of w·x.
+        assert!(
+            (loss(w) - loss(aw)).abs() < 1e-4 * loss(w).abs().max(1.0),
+            "same function"
+        );
+        let (g, ga) = (grad(w), grad(aw));
+        for k in 0..3 {
+            assert!(
+                (ga[k] - g[k] / alpha).abs() < 1e-3 * (g[k] / alpha).abs().max(1.0),
+                "{k}"
+            );
+        }
+        let relative = norm(g) / norm(w);
+        let relative_shrunk = norm(ga) / norm(aw);
+        let ratio = relative_shrunk / relative;
+        assert!((ratio * alpha * alpha - 1.0).abs() < 1e-3, "{ratio}");
+    }
+
+    /// Point 13 from the module tree: which batch norm feeds a ReLU, the residual sum or the
+    /// shortcut side of it, counted against the torchvision names.
+    #[test]
+    fn what_each_batch_norm_feeds() {
+        for (arch, relu, sum, shortcut) in [
+            (Arch::Resnet18, 9, 8, 3),
+            (Arch::Resnet34, 17, 16, 3),
+            (Arch::Resnet50, 33, 16, 4),
+            (Arch::Resnet152, 101, 50, 4),
+        ] {
+            let net = build(&Config {
+                arch,
+                ..Config::default()
+            });
+            let mut counts = (0, 0, 0);
+            for (i, m) in net.modules.iter().enumerate() {
+                let f = feeds(&net, i);
+                assert_eq!(
+                    f.is_some(),
+                    matches!(m.kind, ModuleKind::BatchNorm2d { .. }),
+                    "{}",
+                    m.name
+                );
+                let last_bn = if arch.block() == crate::resnet::model::BlockKind::Basic {
+                    "bn2"
+                } else {
+                    "bn3"
+                };
+                match f {
+                    Some(BnFeeds::Relu) => {
+                        counts.0 += 1;
+                        assert!(m.local_name().starts_with("bn") && m.local_name() != last_bn);
+                    }
+                    Some(BnFeeds::ResidualSum) => {
+                        counts.1 += 1;
+                        assert_eq!(m.local_name(), last_bn, "{}", m.name);
+                    }
+                    Some(BnFeeds::Shortcut) => {
+                        counts.2 += 1;
+                        assert!(m.name.ends_with("downsample.1"));
+                    }
+                    None => {}
+                }
+            }
+            assert_eq!(counts, (relu, sum, shortcut), "{arch}");
+        }
+    }
+
+    #[test]
+    fn relu_runs_once_per_bn_before_the_sum_and_once_after() {
+        let basic = build(&Config::default());
+        assert_eq!(relu_calls(&basic, basic.find("relu").unwrap()), 1);
+        assert_eq!(relu_calls(&basic, basic.find("layer1.0.relu").unwrap()), 2);
+        let bottleneck = build(&Config {
+            arch: Arch::Resnet50,
+            ..Config::default()
+        });
+        assert_eq!(
+            relu_calls(&bottleneck, bottleneck.find("layer3.4.relu").unwrap()),
+            3
+        );
+        assert_eq!(relu_calls(&bottleneck, usize::MAX), 0);
+    }
+}
+
+mod block_table {
+    use crate::resnet::model::homework::*;
+    use crate::resnet::model::{Config, build};
+
+    /// Point 17: the printed block table has no row for bn1; corrected, its rows sum to
+    /// 11,689,384, 128 short of the total.
+    #[test]
+    fn block_rows_leave_out_bn1() {
+        let printed = printed_figures().unwrap();
+        let net = build(&Config::default());
+        let cov = block_coverage(&printed, &net);
+        let by_hand: u64 = [9408, 147_968, 525_568, 2_099_712, 8_393_728, 513_000]
+            .iter()
+            .sum();
+        assert_eq!(cov.rows_sum, by_hand);
+        assert_eq!(cov.rows_sum, 11_689_384);
+        assert_eq!(cov.total, 11_689_512);
+        assert_eq!(cov.missing, [("bn1".to_string(), 128)]);
+        assert_eq!(cov.rows_sum + 128, cov.total);
+    }
+
+    /// Point 17: every conv row says it counts the conv with its batch norm, and its figure is
+    /// the two tree rows added.
+    #[test]
+    fn conv_rows_name_their_batch_norm() {
+        let net = build(&Config::default());
+        let rows = homework_check(&net).unwrap();
+        let l4 = rows
+            .iter()
+            .find(|r| r.label.starts_with("layer4.1.conv2"))
+            .unwrap();
+        assert_eq!(l4.label, "layer4.1.conv2 + bn2");
+        let conv = net.modules[net.find("layer4.1.conv2").unwrap()].params;
+        let bn = net.modules[net.find("layer4.1.bn2").unwrap()].params;
+        assert_eq!((conv, bn), (2_359_296, 1024));
+        assert_eq!(l4.computed, Some(conv + bn));
+        for r in rows
+            .iter()
+            .filter(|r| r.definition == "conv + its batch norm")
+        {
+            assert!(r.label.contains(" + bn"), "{}", r.label);
+        }
+        let ds = rows
+            .iter()
+            .find(|r| r.label == "layer2.0.downsample")
+            .unwrap();
+        assert!(ds.matches);
     }
 }

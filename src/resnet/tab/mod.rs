@@ -45,6 +45,8 @@ pub enum Act {
     ExpandAll,
     CollapseAll,
     NextPanel,
+    ScrollDown,
+    ScrollUp,
     Reset,
 }
 
@@ -147,6 +149,18 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: Some("panel"),
     },
     Binding {
+        keys: &[Key::ch('J')],
+        action: Act::ScrollDown,
+        help: "scroll the focused panel's text down (its right edge marks more below)",
+        hint: Some("scroll"),
+    },
+    Binding {
+        keys: &[Key::ch('K')],
+        action: Act::ScrollUp,
+        help: "scroll the focused panel's text up",
+        hint: None,
+    },
+    Binding {
         keys: &[Key::ch('R')],
         action: Act::Reset,
         help: "back to the homework's model: resnet18, 1000 classes, 224x224, no conv bias",
@@ -179,6 +193,7 @@ impl Cycle for Focus {
 struct HomeworkCheck {
     config: Config,
     rows: Vec<CheckRow>,
+    coverage: homework::BlockCoverage,
 }
 
 pub struct ResnetTab {
@@ -192,6 +207,8 @@ pub struct ResnetTab {
     check: Result<HomeworkCheck, AssetError>,
     /// First visible tree row, kept across frames so the view scrolls only when it must.
     offset: Cell<usize>,
+    /// First shown line of each panel's text (module, check, summary), as last drawn.
+    text_offsets: Cell<[u16; 3]>,
     /// Rows of the tree's last viewport, for paging.
     page: Cell<usize>,
     /// Where the tree's rows were drawn last, for mouse clicks.
@@ -214,8 +231,14 @@ impl ResnetTab {
             .collect();
         let check = homework::printed_figures().and_then(|printed| {
             let config = printed.model_config()?;
-            let rows = homework::check_against(&printed, &model::build(&config));
-            Ok(HomeworkCheck { config, rows })
+            let net = model::build(&config);
+            let rows = homework::check_against(&printed, &net);
+            let coverage = homework::block_coverage(&printed, &net);
+            Ok(HomeworkCheck {
+                config,
+                rows,
+                coverage,
+            })
         });
         ResnetTab {
             config,
@@ -228,6 +251,7 @@ impl ResnetTab {
             offset: Cell::new(0),
             page: Cell::new(10),
             rows_area: Cell::new(Rect::default()),
+            text_offsets: Cell::new([0; 3]),
         }
     }
 
@@ -290,7 +314,38 @@ impl ResnetTab {
             }
         };
         self.reveal_selected();
+        self.selection_changed();
         true
+    }
+
+    /// The first line shown of `panel`'s text.
+    pub fn scroll_offset(&self, panel: Focus) -> u16 {
+        self.text_offsets.get()[panel.index()]
+    }
+
+    /// Records the offset a panel was drawn with (clamped to its text), so scrolling resumes
+    /// from what is on screen.
+    fn keep_scroll_offset(&self, panel: Focus, offset: u16) {
+        let mut offsets = self.text_offsets.get();
+        offsets[panel.index()] = offset;
+        self.text_offsets.set(offsets);
+    }
+
+    /// Scrolls `panel`'s text by a line; the next frame clamps it to the text.
+    fn scroll_text(&mut self, panel: Focus, down: bool) -> bool {
+        let offset = self.scroll_offset(panel);
+        let next = if down {
+            offset.saturating_add(1)
+        } else {
+            offset.saturating_sub(1)
+        };
+        self.keep_scroll_offset(panel, next);
+        next != offset
+    }
+
+    /// A new module is selected: its note starts at the top.
+    fn selection_changed(&mut self) {
+        self.keep_scroll_offset(Focus::Module, 0);
     }
 
     /// Opens every ancestor of the selection so it is on screen.
@@ -459,6 +514,7 @@ impl Tab for ResnetTab {
                 let top = self.net.ancestors(self.selected).first().copied();
                 if let Some(top) = top {
                     self.selected = top;
+                    self.selection_changed();
                     changed = true;
                 }
                 changed
@@ -467,6 +523,8 @@ impl Tab for ResnetTab {
                 self.focus = self.focus.next();
                 true
             }
+            Act::ScrollDown => self.scroll_text(self.focus, true),
+            Act::ScrollUp => self.scroll_text(self.focus, false),
             Act::Reset => {
                 let mode_changed = self.mode != Mode::Train;
                 self.mode = Mode::Train;
@@ -476,8 +534,9 @@ impl Tab for ResnetTab {
     }
 
     fn nav(&mut self, nav: Nav) -> bool {
+        let before = self.selected;
         let page = isize::try_from(self.page.get().max(1)).unwrap_or(1);
-        match nav {
+        let changed = match nav {
             Nav::Up => self.move_selection(-1),
             Nav::Down => self.move_selection(1),
             Nav::PageUp => self.move_selection(-page),
@@ -486,7 +545,11 @@ impl Tab for ResnetTab {
             Nav::End => self.move_selection(isize::MAX),
             Nav::Left => self.left(),
             Nav::Right => self.right(),
+        };
+        if self.selected != before {
+            self.selection_changed();
         }
+        changed
     }
 
     fn click(&mut self, col: u16, row: u16) -> bool {
@@ -500,6 +563,7 @@ impl Tab for ResnetTab {
             Some(&m) if m == self.selected => self.toggle_expand(),
             Some(&m) => {
                 self.selected = m;
+                self.selection_changed();
                 true
             }
             None => false,

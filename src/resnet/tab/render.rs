@@ -18,11 +18,11 @@ use crate::resnet::model::homework::CheckRow;
 use crate::resnet::model::{self, Arch, Mode, ModuleKind};
 use crate::theme::{Glyphs, Ui};
 use crate::widgets::slider::{Slider, linear_position, log_position};
-use crate::widgets::{self, panel, split_h, split_v};
+use crate::widgets::{self, panel, scroll, split_h, split_v};
 
 /// Width of the summary / controls column and of the homework-check column.
 const SIDE_WIDTH: u16 = 46;
-const CHECK_WIDTH: u16 = 46;
+const CHECK_WIDTH: u16 = 48;
 /// From this width on, all panels sit beside the tree.
 const WIDE: u16 = 180;
 /// From this width on, one column of panels sits beside the tree.
@@ -77,7 +77,14 @@ impl View<'_> {
             let (header, body) = split_v(area, 1);
             self.header_line(header, buf);
             let panel_h = if body.height >= 16 {
-                9
+                // The summary keeps its numbers whole; the other panels scroll in 9 rows.
+                let numbers = match focus {
+                    Focus::Summary => {
+                        item_rows(&self.summary_items(), body.width.saturating_sub(3)) as u16 + 2
+                    }
+                    _ => 0,
+                };
+                numbers.min(body.height / 2).max(9)
             } else {
                 body.height / 2
             };
@@ -115,7 +122,11 @@ impl View<'_> {
         let spans = vec![
             Span::styled(c.arch.name(), t.title),
             Span::styled(
-                format!("  {} classes", group_thousands(c.num_classes)),
+                format!(
+                    "  {} {}",
+                    group_thousands(c.num_classes),
+                    model::class_noun(c.num_classes)
+                ),
                 t.number,
             ),
             Span::styled(format!("  {h}{}{w}", self.g().times), t.number),
@@ -269,9 +280,9 @@ impl View<'_> {
     /// Why-notes under the summary's numbers (Problems 1a, 1b, 1d), each wrapped to `width`.
     fn summary_notes(&self, width: u16) -> Vec<Vec<String>> {
         [
-            notes::WEIGHT_DECAY_NOTE,
-            notes::REDUNDANT_BIAS_NOTE,
-            notes::MODE_SUMMARY,
+            notes::weight_decay_note(),
+            notes::REDUNDANT_BIAS_NOTE.to_string(),
+            notes::MODE_SUMMARY.to_string(),
         ]
         .iter()
         .map(|n| crate::text::wrap(&self.text(n), usize::from(width)))
@@ -280,9 +291,10 @@ impl View<'_> {
 
     /// Rows the summary panel wants: its numbers, plus up to `extra` rows of whole notes.
     fn summary_height(&self, extra: u16) -> u16 {
-        let base = self.summary_items().len() as u16 + 2;
+        let width = self.summary_inner_width();
+        let base = item_rows(&self.summary_items(), width) as u16 + 2;
         let mut notes_h = 0u16;
-        for note in self.summary_notes(self.summary_inner_width()) {
+        for note in self.summary_notes(width.saturating_sub(1)) {
             let h = note.len() as u16 + 1;
             if notes_h + h > extra {
                 break;
@@ -296,29 +308,23 @@ impl View<'_> {
         SIDE_WIDTH.min(CHECK_WIDTH) - 2
     }
 
+    /// The numbers (each heading kept with its rows), then the notes; the text scrolls.
     fn summary(&self, area: Rect, buf: &mut Buffer, focused: bool) {
         let inner = panel(area, buf, self.ui, "Summary", focused);
         let items = self.summary_items();
-        draw_items(&items, inner, buf, self.ui);
-        let mut y = inner.y.saturating_add(items.len() as u16);
-        // Whole notes only, in order, while they fit under the numbers.
-        for note in self.summary_notes(inner.width) {
-            let h = note.len() as u16 + 1;
-            if y.saturating_add(h) > inner.bottom() {
-                break;
-            }
-            let lines: Vec<Line> = note
-                .into_iter()
-                .map(|l| Line::styled(l, self.ui.theme.dim))
-                .collect();
-            let rect = Rect {
-                y: y + 1,
-                height: h - 1,
-                ..inner
-            };
-            widgets::lines(rect, buf, &lines);
-            y += h;
+        let mut lines = item_lines(&items, inner.width.saturating_sub(1), self.ui);
+        for note in self.summary_notes(inner.width.saturating_sub(1)) {
+            lines.push(Line::default());
+            lines.extend(note.into_iter().map(|l| Line::styled(l, self.ui.theme.dim)));
         }
+        self.scrolled(Focus::Summary, inner, buf, &lines);
+    }
+
+    /// Draws `lines` into `area` from the panel's scroll offset, with the scroll marks.
+    fn scrolled(&self, panel: Focus, area: Rect, buf: &mut Buffer, lines: &[Line]) {
+        let wanted = self.tab.scroll_offset(panel);
+        let shown = scroll::render(area, buf, self.ui, lines, wanted);
+        self.tab.keep_scroll_offset(panel, shown);
     }
 
     /// Hyper-parameters of a module in words, e.g. `64→128 3×3 /2 pad 1`.
@@ -392,28 +398,28 @@ impl View<'_> {
                 Span::styled(" (not trained)", t.dim),
             ]);
         }
-        let mut lines = pack_facts(facts, usize::from(inner.width), self.g().bullet, t.dim);
+        // One column is kept free for the scroll marks.
+        let width = usize::from(inner.width.saturating_sub(1));
+        let mut lines = pack_facts(facts, width, self.g().bullet, t.dim);
+        let mut prose = |text: &str, style: Style| {
+            lines.extend(scroll::wrap_lines(&self.text(text), width, style));
+        };
         let redundant: u64 = net
             .parameters_of(self.tab.selected)
             .filter(|p| p.redundant)
             .map(|p| p.numel)
             .sum();
         if redundant > 0 {
-            lines.push(Line::styled(
-                format!(
-                    "Its bias ({}) is redundant: the batch norm after it cancels it.",
-                    group_thousands(redundant)
-                ),
-                t.warn,
-            ));
+            let line = notes::redundant_bias_line(&group_thousands(redundant), self.tab.mode);
+            prose(&line, t.warn);
         }
-        lines.push(Line::styled(self.text(notes::note(m)).into_owned(), t.base));
-        lines.push(match notes::mode_behaviour(m, self.tab.mode) {
-            Some(text) => Line::styled(self.text(text).into_owned(), t.accent),
+        prose(&notes::note(net, self.tab.selected), t.base);
+        match notes::mode_behaviour(&m.kind, self.tab.mode) {
+            Some(text) => prose(&text, t.accent),
             None => match net.mode_dependent_in(self.tab.selected) {
-                0 => Line::styled("Same computation in train and eval mode.", t.dim),
-                n => Line::styled(
-                    format!(
+                0 => prose("Same computation in train and eval mode.", t.dim),
+                n => prose(
+                    &format!(
                         "Holds {n} batch-norm layer{} that switch with the mode ({}).",
                         if n == 1 { "" } else { "s" },
                         self.tab.mode.name()
@@ -421,10 +427,8 @@ impl View<'_> {
                     t.accent,
                 ),
             },
-        });
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .render(inner, buf);
+        }
+        self.scrolled(Focus::Module, inner, buf, &lines);
     }
 
     /// The homework's printed numbers, each marked as agreeing with the model or not.
@@ -441,9 +445,10 @@ impl View<'_> {
             }
         };
         let title = format!(
-            "Homework check: {}, {} classes",
+            "Homework check: {}, {} {}",
             check.config.arch.name(),
-            check.config.num_classes
+            check.config.num_classes,
+            model::class_noun(check.config.num_classes)
         );
         let inner = panel(area, buf, self.ui, &title, focused);
         if inner.width == 0 || inner.height == 0 {
@@ -461,7 +466,9 @@ impl View<'_> {
             .map(|n| n.map_or(1, |n| group_thousands(n).len()))
             .max()
             .unwrap_or(1);
-        let label_w = usize::from(inner.width).saturating_sub(mark_w + 2 * number_w + 3);
+        // One column is kept free for the scroll marks.
+        let width = usize::from(inner.width.saturating_sub(1));
+        let label_w = width.saturating_sub(mark_w + 2 * number_w + 3);
         let row_line = |r: &CheckRow| -> Line {
             let (mark, mark_style, printed_style) = if r.matches {
                 (g.check, t.good, t.number)
@@ -472,10 +479,7 @@ impl View<'_> {
             Line::from(vec![
                 Span::styled(format!("{mark:<mark_w$} "), mark_style),
                 Span::styled(
-                    format!(
-                        "{:<label_w$}",
-                        crate::text::fit(&r.label, label_w, g.unicode)
-                    ),
+                    format!("{:<label_w$}", fit_start(&r.label, label_w, g.unicode)),
                     t.base,
                 ),
                 Span::styled(
@@ -495,64 +499,55 @@ impl View<'_> {
             ),
             t.hint,
         );
-        let mut full = vec![
+        let mut lines = vec![
             Line::styled(
                 format!("{agree} of {total} printed figures agree"),
                 summary_style,
             ),
-            header.clone(),
+            header,
         ];
-        let mut section = None;
-        for r in &check.rows {
-            if section != Some(r.section) {
-                section = Some(r.section);
-                full.push(Line::styled(r.section.title(), t.title));
+        let rows_and_headings = check.rows.len() + 3;
+        if lines.len() + rows_and_headings <= usize::from(inner.height) {
+            let mut section = None;
+            for r in &check.rows {
+                if section != Some(r.section) {
+                    section = Some(r.section);
+                    lines.push(Line::styled(r.section.title(), t.title));
+                }
+                lines.push(row_line(r));
             }
-            full.push(row_line(r));
+        } else {
+            // Short of room: the disagreements first, then the rows that agree (scrolling).
+            lines.extend(check.rows.iter().filter(|r| !r.matches).map(row_line));
+            lines.extend(check.rows.iter().filter(|r| r.matches).map(row_line));
         }
-        let note = Line::styled(
-            "Each figure is recomputed from the model under the homework's own counting \
-             (a conv with its batch norm, a block as a whole).",
-            t.dim,
-        );
-        let height = usize::from(inner.height);
-        if full.len() <= height {
-            let used = widgets::lines(inner, buf, &full);
-            let below = Rect {
-                y: inner.y.saturating_add(used + 1),
-                height: inner.height.saturating_sub(used + 1),
-                ..inner
-            };
-            Paragraph::new(note)
-                .wrap(Wrap { trim: true })
-                .render(below, buf);
-            return;
+        let mut notes = vec![
+            "Each figure is recomputed from the model under the homework's own counting: a conv \
+             row is the conv with its batch norm (as its label says), a block row the block as a \
+             whole."
+                .to_string(),
+        ];
+        let cov = &check.coverage;
+        if !cov.missing.is_empty() {
+            let missing: Vec<String> = cov
+                .missing
+                .iter()
+                .map(|(name, n)| format!("{name} ({})", group_thousands(*n)))
+                .collect();
+            notes.push(format!(
+                "The block table has no row for {}: its rows, corrected, sum to {}, {} short of \
+                 the total {}.",
+                missing.join(", "),
+                group_thousands(cov.rows_sum),
+                group_thousands(cov.total.saturating_sub(cov.rows_sum)),
+                group_thousands(cov.total)
+            ));
         }
-        // Short of room: the disagreements first, then as many agreeing rows as fit.
-        let mut lines = vec![full[0].clone(), header];
-        let wrong: Vec<&CheckRow> = check.rows.iter().filter(|r| !r.matches).collect();
-        let right: Vec<&CheckRow> = check.rows.iter().filter(|r| r.matches).collect();
-        lines.extend(wrong.iter().map(|r| row_line(r)));
-        let room = height.saturating_sub(lines.len());
-        if room > 0 {
-            let shown = if right.len() <= room {
-                right.len()
-            } else {
-                room - 1
-            };
-            lines.extend(right.iter().take(shown).map(|r| row_line(r)));
-            if shown < right.len() {
-                lines.push(Line::styled(
-                    format!(
-                        "{} more agree {} more room shows them",
-                        right.len() - shown,
-                        g.ellipsis
-                    ),
-                    t.dim,
-                ));
-            }
+        for note in notes {
+            lines.push(Line::default());
+            lines.extend(scroll::wrap_lines(&self.text(&note), width, t.dim));
         }
-        widgets::lines(inner, buf, &lines);
+        self.scrolled(Focus::Check, inner, buf, &lines);
     }
 }
 
@@ -607,50 +602,116 @@ impl Item {
     }
 }
 
-/// Draws label/value items, values flush right; flows into a second column when the items do
-/// not fit the height but the width allows.
-fn draw_items(items: &[Item], area: Rect, buf: &mut Buffer, ui: &Ui) {
-    let area = area.intersection(buf.area);
-    if area.width == 0 || area.height == 0 {
-        return;
+/// `text` in at most `width` columns, cut at its start (`…layer4.1.conv2 + bn2`) so that its
+/// end, which says what is counted, stays visible.
+fn fit_start(text: &str, width: usize, unicode: bool) -> String {
+    if crate::text::width(text) <= width {
+        return text.to_string();
     }
-    let rows = usize::from(area.height);
-    let columns = if items.len() > rows && area.width >= 70 {
-        2
-    } else {
-        1
-    };
-    let col_w = area.width / columns;
-    for (k, chunk) in items.chunks(rows).take(usize::from(columns)).enumerate() {
-        let x = area.x + col_w * k as u16;
-        let w = if k + 1 == usize::from(columns) {
-            area.width - col_w * k as u16
-        } else {
-            col_w.saturating_sub(2)
-        };
-        for (j, item) in chunk.iter().enumerate() {
-            let y = area.y + j as u16;
-            let row = Rect::new(x, y, w, 1);
-            let line = match item {
-                Item::Heading(text) => Line::styled(*text, ui.theme.title),
-                Item::Pair(label, value, style) => {
-                    let value_w = value.chars().count();
-                    let gap = usize::from(w).saturating_sub(label.chars().count() + value_w);
-                    if gap == 0 {
-                        Line::from(vec![
-                            Span::styled(value.clone(), *style),
-                            Span::styled(format!(" {label}"), ui.theme.hint),
-                        ])
-                    } else {
-                        Line::from(vec![
-                            Span::styled(label.to_string(), ui.theme.hint),
-                            Span::raw(" ".repeat(gap)),
-                            Span::styled(value.clone(), *style),
-                        ])
-                    }
-                }
-            };
-            widgets::lines(row, buf, &[line]);
+    let mark = if unicode { "…" } else { "..." };
+    let keep = width.saturating_sub(crate::text::width(mark));
+    let chars: Vec<char> = text.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(keep)..].iter().collect();
+    if width < crate::text::width(mark) {
+        return ".".repeat(width);
+    }
+    format!("{mark}{tail}")
+}
+
+/// The summary's items in sections: a heading and the rows under it (the rows before the first
+/// heading form a section of their own).
+fn sections(items: &[Item]) -> Vec<&[Item]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (k, item) in items.iter().enumerate() {
+        if matches!(item, Item::Heading(_)) && k > start {
+            out.push(&items[start..k]);
+            start = k;
         }
     }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
+/// Where to break the sections into two columns (sections before the break go left) so the
+/// taller column is as short as it can be; never inside a section.
+fn column_break(sections: &[&[Item]]) -> usize {
+    let total: usize = sections.iter().map(|s| s.len()).sum();
+    let mut best = (total, sections.len());
+    let mut left = 0;
+    for (k, s) in sections.iter().enumerate() {
+        left += s.len();
+        let taller = left.max(total - left);
+        if taller < best.0 {
+            best = (taller, k + 1);
+        }
+    }
+    best.1
+}
+
+/// From this width on, the summary's numbers sit in two columns.
+const TWO_COLUMNS: u16 = 70;
+
+/// Rows the items take at `width`.
+fn item_rows(items: &[Item], width: u16) -> usize {
+    if width < TWO_COLUMNS {
+        return items.len();
+    }
+    let sections = sections(items);
+    let cut = column_break(&sections);
+    let left: usize = sections[..cut].iter().map(|s| s.len()).sum();
+    left.max(items.len() - left)
+}
+
+/// One item as a line `width` columns wide: label left, value flush right.
+fn item_line(item: &Item, width: usize, ui: &Ui) -> Line<'static> {
+    match item {
+        Item::Heading(text) => Line::styled(format!("{text:<width$}"), ui.theme.title),
+        Item::Pair(label, value, style) => {
+            let value_w = crate::text::width(value);
+            let gap = width.saturating_sub(crate::text::width(label) + value_w);
+            if gap == 0 {
+                Line::from(vec![
+                    Span::styled(value.clone(), *style),
+                    Span::styled(format!(" {label}"), ui.theme.hint),
+                ])
+            } else {
+                Line::from(vec![
+                    Span::styled(label.to_string(), ui.theme.hint),
+                    Span::raw(" ".repeat(gap)),
+                    Span::styled(value.clone(), *style),
+                ])
+            }
+        }
+    }
+}
+
+/// Label/value items as lines, values flush right; from [`TWO_COLUMNS`] on in two columns that
+/// break between sections, so a heading stays with its rows.
+fn item_lines(items: &[Item], width: u16, ui: &Ui) -> Vec<Line<'static>> {
+    let width = usize::from(width);
+    if width < usize::from(TWO_COLUMNS) {
+        return items.iter().map(|i| item_line(i, width, ui)).collect();
+    }
+    let sections = sections(items);
+    let cut = column_break(&sections);
+    let left: Vec<&Item> = sections[..cut].iter().flat_map(|s| s.iter()).collect();
+    let right: Vec<&Item> = sections[cut..].iter().flat_map(|s| s.iter()).collect();
+    let col_w = width / 2;
+    let (left_w, right_w) = (col_w.saturating_sub(2), width - col_w);
+    (0..left.len().max(right.len()))
+        .map(|k| {
+            let mut spans = match left.get(k) {
+                Some(item) => item_line(item, left_w, ui).spans,
+                None => vec![Span::raw(" ".repeat(left_w))],
+            };
+            spans.push(Span::raw("  "));
+            if let Some(item) = right.get(k) {
+                spans.extend(item_line(item, right_w, ui).spans);
+            }
+            Line::from(spans)
+        })
+        .collect()
 }

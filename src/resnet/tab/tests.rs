@@ -201,14 +201,22 @@ fn notes_fold_to_ascii_without_placeholders() {
         arch: Arch::Resnet50,
         ..Config::default()
     });
-    for m in &net.modules {
-        let folded = crate::text::ascii(notes::note(m));
+    for (i, m) in net.modules.iter().enumerate() {
+        let folded = crate::text::ascii(&notes::note(&net, i));
         assert!(folded.is_ascii() && !folded.contains('?'), "{}", m.name);
         for mode in [Mode::Train, Mode::Eval] {
-            if let Some(text) = notes::mode_behaviour(m, mode) {
-                assert!(!crate::text::ascii(text).contains('?'));
+            if let Some(text) = notes::mode_behaviour(&m.kind, mode) {
+                assert!(!crate::text::ascii(&text).contains('?'));
             }
+            let line = notes::redundant_bias_line("64", mode);
+            assert!(!crate::text::ascii(&line).contains('?'));
         }
+    }
+    for text in [
+        notes::weight_decay_note(),
+        notes::REDUNDANT_BIAS_NOTE.to_string(),
+    ] {
+        assert!(!crate::text::ascii(&text).contains('?'), "{text}");
     }
 }
 
@@ -243,4 +251,77 @@ fn scrolling_keeps_the_selection_in_view() {
     assert_eq!(scrolled_offset(8, 4, 10, 40), 4);
     assert_eq!(scrolled_offset(35, 39, 10, 40), 30);
     assert_eq!(scrolled_offset(3, 0, 0, 0), 0);
+}
+
+/// Issue 9 point 18: at 80×24 the summary keeps "groups by name (1e)" with its three rows, in
+/// one column and on consecutive rows.
+#[test]
+fn summary_keeps_each_heading_with_its_rows() {
+    let mut t = tab();
+    t.act(Act::NextPanel);
+    t.act(Act::NextPanel);
+    assert_eq!(t.focus(), Focus::Summary);
+    let text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
+    let lines: Vec<&str> = text.lines().collect();
+    let find = |needle: &str| -> (usize, usize) {
+        lines
+            .iter()
+            .enumerate()
+            .find_map(|(y, l)| l.find(needle).map(|x| (y, l[..x].chars().count())))
+            .unwrap_or_else(|| panic!("{needle} missing:\n{text}"))
+    };
+    let (y, x) = find("groups by name (1e)");
+    for (k, label) in ["batch-norm", "bias", "rest"].iter().enumerate() {
+        let row = lines[y + k + 1];
+        let col: String = row.chars().skip(x).take(label.len()).collect();
+        assert_eq!(&col, label, "row {} of the group:\n{text}", k + 1);
+    }
+    let (wy, wx) = find("weight decay (1d)");
+    let decayed: String = lines[wy + 1].chars().skip(wx).take(7).collect();
+    assert_eq!(decayed, "decayed");
+}
+
+/// Point 18: the batch-norm note can be read to its end at 80×24, by scrolling.
+#[test]
+fn batch_norm_note_scrolls_to_its_end_at_80x24() {
+    let mut t = tab();
+    t.nav(Nav::Down);
+    assert_eq!(t.selected_name(), "bn1");
+    let ui = Ui::new(ColorDepth::None, true);
+    let first = buffer_text(&draw(&t, 80, 22, &ui));
+    assert!(!first.contains("num_batches_tracked"), "{first}");
+    assert!(first.contains(ui.glyphs.down), "a mark says there is more");
+    let mut screen = first;
+    for _ in 0..40 {
+        t.act(Act::ScrollDown);
+        screen = buffer_text(&draw(&t, 80, 22, &ui));
+    }
+    assert!(
+        screen.contains("num_batches_tracked grows by 1."),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(ui.glyphs.up),
+        "a mark says there is more above"
+    );
+    // The offset stays clamped: one step back moves the view at once.
+    assert!(t.act(Act::ScrollUp));
+    let back = buffer_text(&draw(&t, 80, 22, &ui));
+    assert_ne!(back, screen);
+    // A new selection starts its note at the top.
+    t.nav(Nav::Down);
+    assert_eq!(t.scroll_offset(Focus::Module), 0);
+}
+
+/// Point 20: one class is "1 class" in the header line.
+#[test]
+fn one_class_is_singular() {
+    let mut t = tab();
+    for _ in 0..10 {
+        t.act(Act::FewerClasses);
+    }
+    assert_eq!(t.config().num_classes, 1);
+    let text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
+    assert!(text.contains("  1 class  "), "{text}");
+    assert!(!text.contains("1 classes"));
 }
