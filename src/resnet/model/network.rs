@@ -4,6 +4,7 @@
 use strum::EnumIter;
 
 use super::config::Config;
+use crate::controls::Cycle;
 
 /// What a convolution is for, which decides its note.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,14 +239,12 @@ pub enum Mode {
     Eval,
 }
 
-impl Mode {
-    pub fn toggled(self) -> Self {
-        match self {
-            Mode::Train => Mode::Eval,
-            Mode::Eval => Mode::Train,
-        }
-    }
+/// The `t` key steps between the two modes.
+impl Cycle for Mode {
+    const ALL: &'static [Self] = &[Mode::Train, Mode::Eval];
+}
 
+impl Mode {
     pub fn name(self) -> &'static str {
         match self {
             Mode::Train => "train",

@@ -551,7 +551,7 @@ fn only_batchnorm_differs_between_train_and_eval() {
     let layer1 = n.find("layer1").unwrap();
     // 3 blocks × 3 BNs + 1 shortcut BN.
     assert_eq!(n.mode_dependent_in(layer1), 10);
-    assert_eq!(Mode::Train.toggled(), Mode::Eval);
+    assert_eq!(Mode::Train.next(), Mode::Eval);
 }
 
 #[test]

@@ -495,7 +495,7 @@ impl Tab for ResnetTab {
                 ..c
             }),
             Act::ToggleMode => {
-                self.mode = self.mode.toggled();
+                self.mode = self.mode.next();
                 true
             }
             Act::ToggleExpand => self.toggle_expand(),
