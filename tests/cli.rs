@@ -1676,8 +1676,8 @@ fn snapshot_resnet_80x24_shows_the_network() {
     for needle in ["ResNet", "resnet18", "11.7M", "1.81G", "conv1", "layer1"] {
         assert!(text.contains(needle), "{needle:?} missing:\n{text}");
     }
-    // `a` moves to the next architecture.
-    let text = snapshot("resnet", 80, 24, &["--keys", "a"]);
+    // `d` moves to the next (deeper) architecture.
+    let text = snapshot("resnet", 80, 24, &["--keys", "d"]);
     assert!(
         text.contains("resnet34") && text.contains("21.8M"),
         "{text}"

@@ -1,22 +1,23 @@
-//! Whole-screen snapshots of the ResNet tab, driven by keys through the headless capture.
+//! Whole-screen snapshots of the ResNet tab, driven by keys through the headless capture. The
+//! snapshots hold the body (the frame without the tab bar), so adding a tab changes none.
 
 #![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
 
-use dlscope::keymap::parse_keys;
+mod common;
+
+use common::{assert_colours, body_text, screen};
 use dlscope::snapshot::buffer_text;
-use dlscope::snapshot::capture;
 use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};
 use ratatui::buffer::Buffer;
-use ratatui::style::Color;
+use ratatui::layout::Rect;
 
-fn screen(width: u16, height: u16, keys: &str, ui: Ui) -> Buffer {
-    let keys = parse_keys(keys).expect("key names");
-    capture("resnet", width, height, &keys, ui, &Options::default()).expect("resnet tab")
+fn frame(width: u16, height: u16, keys: &str, ui: Ui) -> Buffer {
+    screen("resnet", width, height, keys, ui, &Options::default())
 }
 
 fn text(width: u16, height: u16, keys: &str) -> String {
-    buffer_text(&screen(width, height, keys, Ui::standard()))
+    body_text(&frame(width, height, keys, Ui::standard()))
 }
 
 #[test]
@@ -48,8 +49,8 @@ fn resnet_80x24_summary_panel() {
 
 #[test]
 fn resnet_160x48_resnet50_eval_on_a_batch_norm() {
-    // Two architectures on, eval mode, the stem's batch norm selected.
-    let screen = text(160, 48, "a a t j");
+    // Two architectures deeper, eval mode, the stem's batch norm selected.
+    let screen = text(160, 48, "d d t j");
     assert!(screen.contains("25,557,032"));
     assert!(screen.contains("Eval mode"));
     insta::assert_snapshot!(screen);
@@ -58,7 +59,7 @@ fn resnet_160x48_resnet50_eval_on_a_batch_norm() {
 #[test]
 fn resnet_80x24_deep_in_the_tree() {
     // Into layer1.0 and onto its second conv, with 10 classes and a 160x192 input.
-    insta::assert_snapshot!(text(80, 24, "j j j j j Right Right j j j C C Y Y X"));
+    insta::assert_snapshot!(text(80, 24, "j j j j j Right Right j j j O O Y Y X"));
 }
 
 #[test]
@@ -68,17 +69,18 @@ fn resnet_120x40_check_in_the_side_column() {
 
 #[test]
 fn resnet_80x24_ascii() {
-    let buf = screen(80, 24, "b", Ui::new(ColorDepth::Ansi16, false));
+    let buf = frame(80, 24, "b", Ui::new(ColorDepth::Ansi16, false));
     let screen = buffer_text(&buf);
     assert!(screen.is_ascii(), "{screen}");
-    insta::assert_snapshot!(screen);
+    insta::assert_snapshot!(body_text(&buf));
 }
 
 #[test]
 fn resnet_160x48_ascii_every_panel() {
     for keys in ["", "p", "p p", "e b t"] {
         for (w, h) in [(80, 24), (160, 48), (200, 60)] {
-            let screen = buffer_text(&screen(w, h, keys, Ui::new(ColorDepth::Ansi16, false)));
+            let buf = frame(w, h, keys, Ui::new(ColorDepth::Ansi16, false));
+            let screen = buffer_text(&buf);
             assert!(screen.is_ascii(), "{w}x{h} after {keys:?}:\n{screen}");
         }
     }
@@ -86,17 +88,26 @@ fn resnet_160x48_ascii_every_panel() {
 
 #[test]
 fn resnet_80x24_no_color() {
-    let buf = screen(80, 24, "", Ui::new(ColorDepth::None, true));
-    for cell in buf.content() {
-        assert!(
-            matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
-            "a coloured cell under NO_COLOR: {cell:?}"
-        );
+    let buf = frame(80, 24, "", Ui::new(ColorDepth::None, true));
+    assert_colours(&buf, false);
+    assert_colours(&frame(80, 24, "", Ui::standard()), true);
+    insta::assert_snapshot!(body_text(&buf));
+}
+
+/// The frame's cells without the tab bar row, styles included.
+fn body_cells(buf: &Buffer) -> Buffer {
+    let area = buf.area;
+    let body = Rect::new(0, 0, area.width, area.height.saturating_sub(1));
+    let mut out = Buffer::empty(body);
+    for y in 0..body.height {
+        for x in 0..body.width {
+            out[(x, y)] = buf[(x, y + 1)].clone();
+        }
     }
-    insta::assert_snapshot!(buffer_text(&buf));
+    out
 }
 
 #[test]
 fn resnet_80x24_styled() {
-    insta::assert_debug_snapshot!(screen(80, 24, "j", Ui::standard()));
+    insta::assert_debug_snapshot!(body_cells(&frame(80, 24, "j", Ui::standard())));
 }

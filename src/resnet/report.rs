@@ -1,12 +1,12 @@
 //! Headless summaries of a built ResNet: a tree-drawn table in the spirit of torchinfo and a
 //! JSON document, both read straight from [`Network`].
 
-use crate::cli::CommandError;
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::model::{Config, Network};
+use super::model::{Config, Network, parse_input_size};
+use crate::cli::CommandError;
 pub use crate::numfmt::group_thousands;
 
 /// `[512, 7, 7]`.
@@ -35,45 +35,86 @@ pub fn tree_prefix(net: &Network, index: usize, ascii: bool) -> String {
     out
 }
 
+/// One entry of the JSON's `modules` list. Fields in alphabetical order: the JSON has always
+/// listed its keys sorted, and these structs keep that order.
+#[derive(Debug, Serialize)]
+pub struct ModuleReport {
+    pub depth: usize,
+    pub macs: u64,
+    pub name: String,
+    pub output_shape: Vec<u64>,
+    pub params: u64,
+    #[serde(rename = "type")]
+    pub type_name: &'static str,
+}
+
+/// Problem 1(e)'s parameter groups.
+#[derive(Debug, Serialize)]
+pub struct GroupsReport {
+    pub batchnorm: u64,
+    pub bias: u64,
+    pub rest: u64,
+}
+
+/// Problem 1(d)'s weight-decay split.
+#[derive(Debug, Serialize)]
+pub struct WeightDecayReport {
+    pub decayed: u64,
+    pub not_decayed: u64,
+}
+
 /// The JSON summary: configuration, totals, Problem 1(e) groups, the weight-decay split and
 /// every module in `named_modules()` order (containers carry subtotals).
-pub fn json(cfg: &Config, net: &Network) -> Value {
-    let modules: Vec<Value> = net
-        .modules
-        .iter()
-        .map(|m| {
-            json!({
-                "name": m.name,
-                "type": m.type_name(),
-                "depth": m.depth,
-                "params": m.params,
-                "output_shape": m.output_shape,
-                "macs": m.macs,
-            })
-        })
-        .collect();
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub arch: &'static str,
+    pub buffer_elements: u64,
+    pub conv_bias: bool,
+    pub groups: GroupsReport,
+    pub input_size: [u64; 2],
+    pub modules: Vec<ModuleReport>,
+    pub num_classes: u64,
+    pub total_macs: u64,
+    pub total_params: u64,
+    pub trainable_params: u64,
+    pub weight_decay: WeightDecayReport,
+}
+
+/// The report of `net`, built for `cfg`.
+pub fn report(cfg: &Config, net: &Network) -> Report {
     let groups = net.groups();
     let wd = net.weight_decay();
-    json!({
-        "arch": cfg.arch.name(),
-        "num_classes": cfg.num_classes,
-        "input_size": [cfg.input_hw.0, cfg.input_hw.1],
-        "conv_bias": cfg.conv_bias,
-        "total_params": net.total_params(),
-        "trainable_params": net.trainable_params(),
-        "buffer_elements": net.buffer_elements(),
-        "total_macs": net.total_macs(),
-        "groups": {
-            "batchnorm": groups.batchnorm,
-            "bias": groups.bias,
-            "rest": groups.rest,
+    Report {
+        arch: cfg.arch.name(),
+        buffer_elements: net.buffer_elements(),
+        conv_bias: cfg.conv_bias,
+        groups: GroupsReport {
+            batchnorm: groups.batchnorm,
+            bias: groups.bias,
+            rest: groups.rest,
         },
-        "weight_decay": {
-            "decayed": wd.decayed,
-            "not_decayed": wd.not_decayed,
+        input_size: [cfg.input_hw.0, cfg.input_hw.1],
+        modules: net
+            .modules
+            .iter()
+            .map(|m| ModuleReport {
+                depth: m.depth,
+                macs: m.macs,
+                name: m.name.clone(),
+                output_shape: m.output_shape.clone(),
+                params: m.params,
+                type_name: m.type_name(),
+            })
+            .collect(),
+        num_classes: cfg.num_classes,
+        total_macs: net.total_macs(),
+        total_params: net.total_params(),
+        trainable_params: net.trainable_params(),
+        weight_decay: WeightDecayReport {
+            decayed: wd.decayed,
+            not_decayed: wd.not_decayed,
         },
-        "modules": modules,
-    })
+    }
 }
 
 /// A tree-drawn table of every module (type, output shape, parameters, MACs) followed by the
@@ -111,9 +152,10 @@ pub fn table(cfg: &Config, net: &Network, ascii: bool) -> String {
     let bias = if cfg.conv_bias { "on" } else { "off" };
     let _ = writeln!(
         out,
-        "{} {dot} {} classes {dot} input 3{times}{h}{times}{w} {dot} conv bias {bias}",
+        "{} {dot} {} {} {dot} input 3{times}{h}{times}{w} {dot} conv bias {bias}",
         cfg.arch.name(),
-        cfg.num_classes
+        cfg.num_classes,
+        super::model::class_noun(cfg.num_classes)
     );
     let push_row = |out: &mut String, cells: [&str; 5]| {
         let mut line = String::new();
@@ -170,13 +212,13 @@ pub fn command(args: &crate::cli::ResnetArgs, unicode: bool) -> Result<String, C
     let cfg = Config {
         arch: args.arch.parse().map_err(CommandError::of)?,
         num_classes: args.num_classes,
-        input_hw: super::model::parse_input_size(&args.input_size).map_err(CommandError::of)?,
+        input_hw: parse_input_size(&args.input_size).map_err(CommandError::of)?,
         conv_bias: args.conv_bias,
     };
     cfg.validate().map_err(CommandError::of)?;
     let net = super::model::build(&cfg);
     if args.json {
-        return crate::cli::emit_json(&json(&cfg, &net));
+        return crate::cli::emit_json(&report(&cfg, &net));
     }
     Ok(crate::cli::emit_text(&table(&cfg, &net, !unicode), unicode))
 }
@@ -185,6 +227,11 @@ pub fn command(args: &crate::cli::ResnetArgs, unicode: bool) -> Result<String, C
 mod tests {
     use super::*;
     use crate::resnet::model::{Arch, build};
+    use serde_json::{Value, json};
+
+    fn json(cfg: &Config, net: &Network) -> Value {
+        serde_json::to_value(report(cfg, net)).unwrap()
+    }
 
     #[test]
     fn json_has_exactly_the_listed_keys() {
@@ -252,6 +299,21 @@ mod tests {
         assert_eq!(numbers, ["512,000", "513,000"]);
         // One line per module, plus title, header, two rules and ten summary lines.
         assert_eq!(text.lines().count(), net.modules.len() + 14);
+    }
+
+    #[test]
+    fn one_class_is_singular() {
+        let cfg = Config {
+            num_classes: 1,
+            ..Config::default()
+        };
+        let text = table(&cfg, &build(&cfg), false);
+        assert!(text.starts_with("resnet18 · 1 class · input"), "{text}");
+        let cfg = Config {
+            num_classes: 2,
+            ..Config::default()
+        };
+        assert!(table(&cfg, &build(&cfg), false).starts_with("resnet18 · 2 classes"));
     }
 
     #[test]

@@ -1,0 +1,580 @@
+//! The ResNet tab: a collapsible tree of torchvision's modules with their output shapes,
+//! parameters and MACs, controls that rebuild the model at once, and panels for the parameter
+//! groups, the weight-decay split, redundant conv biases, BN buffers, a note on the selected
+//! module and the check of the homework's printed numbers.
+//!
+//! The tab holds view state (selection, expansion, scrolling, panel focus) and the model's
+//! results; every number comes from [`Network`] or the homework check.
+
+mod notes;
+mod render;
+#[cfg(test)]
+mod tests;
+mod tree;
+
+use std::cell::Cell;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::model::homework::{self, AssetError, CheckRow};
+use super::model::{self, Config, Mode, ModuleKind, Network, SequentialRole};
+use crate::controls::{Cycle, Ladder};
+use crate::jobs::Waker;
+use crate::keymap::{Binding, Key, Nav};
+use crate::tab::Tab;
+use crate::theme::Ui;
+use render::View;
+
+/// What the tab's keys do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Act {
+    NextArch,
+    PrevArch,
+    MoreClasses,
+    FewerClasses,
+    LargerInput,
+    SmallerInput,
+    TallerInput,
+    ShorterInput,
+    WiderInput,
+    NarrowerInput,
+    ToggleConvBias,
+    ToggleMode,
+    ToggleExpand,
+    ExpandAll,
+    CollapseAll,
+    NextPanel,
+    ScrollDown,
+    ScrollUp,
+    Reset,
+}
+
+/// The tab's key table: dispatch, footer hints and help all read it.
+pub const KEYS: &[Binding<Act>] = &[
+    Binding {
+        keys: &[Key::ch('d')],
+        action: Act::NextArch,
+        help: "deeper architecture (resnet18, 34, 50, 101, 152, then around)",
+        hint: Some("depth"),
+    },
+    Binding {
+        keys: &[Key::ch('D')],
+        action: Act::PrevArch,
+        help: "shallower architecture",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('o')],
+        action: Act::MoreClasses,
+        help: "more output classes (1, 2, 10, 100, 1000, 10k, 21843, 100k, 1M)",
+        hint: Some("classes"),
+    },
+    Binding {
+        keys: &[Key::ch('O')],
+        action: Act::FewerClasses,
+        help: "fewer output classes",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('+'), Key::ch('=')],
+        action: Act::LargerInput,
+        help: "larger input image (both sides one size up)",
+        hint: Some("size"),
+    },
+    Binding {
+        keys: &[Key::ch('-')],
+        action: Act::SmallerInput,
+        help: "smaller input image (both sides one size down)",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('y')],
+        action: Act::TallerInput,
+        help: "taller input (height one size up)",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('Y')],
+        action: Act::ShorterInput,
+        help: "shorter input (height one size down)",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('x')],
+        action: Act::WiderInput,
+        help: "wider input (width one size up)",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('X')],
+        action: Act::NarrowerInput,
+        help: "narrower input (width one size down)",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('b')],
+        action: Act::ToggleConvBias,
+        help: "give every conv a bias, or not (what-if: BN makes it redundant)",
+        hint: Some("bias"),
+    },
+    Binding {
+        keys: &[Key::ch('t')],
+        action: Act::ToggleMode,
+        help: "switch between train and eval mode (changes batch norm only)",
+        hint: Some("mode"),
+    },
+    Binding {
+        keys: &[Key::code(crossterm::event::KeyCode::Enter), Key::ch(' ')],
+        action: Act::ToggleExpand,
+        help: "expand or collapse the selected module",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('e')],
+        action: Act::ExpandAll,
+        help: "expand every module",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('E')],
+        action: Act::CollapseAll,
+        help: "collapse to the top-level modules",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('p')],
+        action: Act::NextPanel,
+        help: "next panel: module note, homework check, summary (narrow screens show one)",
+        hint: Some("panel"),
+    },
+    Binding {
+        keys: &[Key::ch('J')],
+        action: Act::ScrollDown,
+        help: "scroll the focused panel's text down (its right edge marks more below)",
+        hint: Some("scroll"),
+    },
+    Binding {
+        keys: &[Key::ch('K')],
+        action: Act::ScrollUp,
+        help: "scroll the focused panel's text up",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('R')],
+        action: Act::Reset,
+        help: "back to the homework's model: resnet18, 1000 classes, 224x224, no conv bias",
+        hint: None,
+    },
+];
+
+/// Class counts the `o`/`O` keys step through (21843: ImageNet-21k).
+pub const CLASS_LADDER: Ladder<u64> =
+    Ladder(&[1, 2, 10, 100, 1000, 10_000, 21_843, 100_000, 1_000_000]);
+/// Input sides the size keys step through.
+pub const SIDE_LADDER: Ladder<u64> = Ladder(&[
+    1, 2, 4, 8, 16, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 384, 448, 512, 640, 768, 1024,
+    2048, 4096, 8192,
+]);
+
+/// Which panel has the focus; on narrow screens it is the one shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Module,
+    Check,
+    Summary,
+}
+
+impl Cycle for Focus {
+    const ALL: &'static [Self] = &[Focus::Module, Focus::Check, Focus::Summary];
+}
+
+/// The homework check, computed once for the homework's own configuration.
+struct HomeworkCheck {
+    config: Config,
+    rows: Vec<CheckRow>,
+    coverage: homework::BlockCoverage,
+}
+
+pub struct ResnetTab {
+    config: Config,
+    net: Network,
+    mode: Mode,
+    /// Per module index: is this container open in the tree?
+    expanded: Vec<bool>,
+    selected: usize,
+    focus: Focus,
+    check: Result<HomeworkCheck, AssetError>,
+    /// First visible tree row, kept across frames so the view scrolls only when it must.
+    offset: Cell<usize>,
+    /// First shown line of each panel's text (module, check, summary), as last drawn.
+    text_offsets: Cell<[u16; 3]>,
+    /// Rows of the tree's last viewport, for paging.
+    page: Cell<usize>,
+    /// Where the tree's rows were drawn last, for mouse clicks.
+    rows_area: Cell<Rect>,
+}
+
+impl ResnetTab {
+    /// The tab for `config` (validated by the caller; an invalid one falls back to defaults).
+    pub fn new(_waker: &Waker, config: Config) -> Self {
+        let config = if config.validate().is_ok() {
+            config
+        } else {
+            Config::default()
+        };
+        let net = model::build(&config);
+        let expanded = net
+            .modules
+            .iter()
+            .map(|m| matches!(m.kind, ModuleKind::Sequential(SequentialRole::Stage(_))))
+            .collect();
+        let check = homework::printed_figures().and_then(|printed| {
+            let config = printed.model_config()?;
+            let net = model::build(&config);
+            let rows = homework::check_against(&printed, &net);
+            let coverage = homework::block_coverage(&printed, &net);
+            Ok(HomeworkCheck {
+                config,
+                rows,
+                coverage,
+            })
+        });
+        ResnetTab {
+            config,
+            net,
+            mode: Mode::Train,
+            expanded,
+            selected: 0,
+            focus: Focus::Module,
+            check,
+            offset: Cell::new(0),
+            page: Cell::new(10),
+            rows_area: Cell::new(Rect::default()),
+            text_offsets: Cell::new([0; 3]),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn focus(&self) -> Focus {
+        self.focus
+    }
+
+    /// Dotted name of the selected module.
+    pub fn selected_name(&self) -> &str {
+        self.net
+            .modules
+            .get(self.selected)
+            .map_or("", |m| m.name.as_str())
+    }
+
+    /// Rebuilds the model for `config`, keeping expansion and selection by module name.
+    fn set_config(&mut self, config: Config) -> bool {
+        if config == self.config || config.validate().is_err() {
+            return false;
+        }
+        let old = std::mem::replace(&mut self.net, model::build(&config));
+        self.config = config;
+        let open: std::collections::HashSet<&str> = old
+            .modules
+            .iter()
+            .zip(&self.expanded)
+            .filter(|(_, open)| **open)
+            .map(|(m, _)| m.name.as_str())
+            .collect();
+        self.expanded = self
+            .net
+            .modules
+            .iter()
+            .map(|m| open.contains(m.name.as_str()))
+            .collect();
+        // The selected module, or its nearest ancestor that still exists (layer3.30 -> layer3).
+        let mut name = old
+            .modules
+            .get(self.selected)
+            .map_or("", |m| m.name.as_str());
+        self.selected = loop {
+            if let Some(i) = self.net.find(name) {
+                break i;
+            }
+            match name.rsplit_once('.') {
+                Some((parent, _)) => name = parent,
+                None => break 0,
+            }
+        };
+        self.reveal_selected();
+        self.selection_changed();
+        true
+    }
+
+    /// The first line shown of `panel`'s text.
+    pub fn scroll_offset(&self, panel: Focus) -> u16 {
+        self.text_offsets.get()[panel.index()]
+    }
+
+    /// Records the offset a panel was drawn with (clamped to its text), so scrolling resumes
+    /// from what is on screen.
+    fn keep_scroll_offset(&self, panel: Focus, offset: u16) {
+        let mut offsets = self.text_offsets.get();
+        offsets[panel.index()] = offset;
+        self.text_offsets.set(offsets);
+    }
+
+    /// Scrolls `panel`'s text by a line; the next frame clamps it to the text.
+    fn scroll_text(&mut self, panel: Focus, down: bool) -> bool {
+        let offset = self.scroll_offset(panel);
+        let next = if down {
+            offset.saturating_add(1)
+        } else {
+            offset.saturating_sub(1)
+        };
+        self.keep_scroll_offset(panel, next);
+        next != offset
+    }
+
+    /// A new module is selected: its note starts at the top.
+    fn selection_changed(&mut self) {
+        self.keep_scroll_offset(Focus::Module, 0);
+    }
+
+    /// Opens every ancestor of the selection so it is on screen.
+    fn reveal_selected(&mut self) {
+        for a in self.net.ancestors(self.selected) {
+            if let Some(open) = self.expanded.get_mut(a) {
+                *open = true;
+            }
+        }
+    }
+
+    /// Module indices shown in the tree: pre-order, skipping closed subtrees.
+    pub fn visible_rows(&self) -> Vec<usize> {
+        let n = self.net.modules.len();
+        let mut rows = Vec::with_capacity(n);
+        let mut i = 0;
+        while i < n {
+            rows.push(i);
+            let closed = self.net.modules[i].is_container() && !self.expanded[i];
+            i = if closed {
+                self.net.subtree_end(i)
+            } else {
+                i + 1
+            };
+        }
+        rows
+    }
+
+    fn move_selection(&mut self, delta: isize) -> bool {
+        let rows = self.visible_rows();
+        let Some(pos) = rows.iter().position(|&r| r == self.selected) else {
+            self.selected = rows.first().copied().unwrap_or(0);
+            return true;
+        };
+        let last = rows.len().saturating_sub(1);
+        let target = pos.saturating_add_signed(delta).min(last);
+        let changed = rows[target] != self.selected;
+        self.selected = rows[target];
+        changed
+    }
+
+    fn set_expanded(&mut self, index: usize, open: bool) -> bool {
+        let is_container = self
+            .net
+            .modules
+            .get(index)
+            .is_some_and(|m| m.is_container());
+        match self.expanded.get_mut(index) {
+            Some(e) if is_container && *e != open => {
+                *e = open;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn toggle_expand(&mut self) -> bool {
+        let open = self.expanded.get(self.selected).copied().unwrap_or(false);
+        self.set_expanded(self.selected, !open)
+    }
+
+    fn left(&mut self) -> bool {
+        if self.expanded.get(self.selected).copied().unwrap_or(false) {
+            return self.set_expanded(self.selected, false);
+        }
+        match self.net.modules.get(self.selected).and_then(|m| m.parent) {
+            Some(p) => {
+                self.selected = p;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn right(&mut self) -> bool {
+        let Some(m) = self.net.modules.get(self.selected) else {
+            return false;
+        };
+        if !m.is_container() {
+            return false;
+        }
+        if !self.expanded[self.selected] {
+            return self.set_expanded(self.selected, true);
+        }
+        self.selected = m.children[0];
+        true
+    }
+}
+
+impl Tab for ResnetTab {
+    type Act = Act;
+
+    fn title(&self) -> &'static str {
+        "ResNet"
+    }
+
+    fn keys(&self) -> &'static [Binding<Act>] {
+        KEYS
+    }
+
+    fn act(&mut self, act: Act) -> bool {
+        let c = self.config;
+        let (h, w) = c.input_hw;
+        match act {
+            Act::NextArch => self.set_config(Config {
+                arch: c.arch.next(),
+                ..c
+            }),
+            Act::PrevArch => self.set_config(Config {
+                arch: c.arch.prev(),
+                ..c
+            }),
+            Act::MoreClasses => self.set_config(Config {
+                num_classes: CLASS_LADDER.step(c.num_classes, true),
+                ..c
+            }),
+            Act::FewerClasses => self.set_config(Config {
+                num_classes: CLASS_LADDER.step(c.num_classes, false),
+                ..c
+            }),
+            Act::LargerInput => self.set_config(Config {
+                input_hw: (SIDE_LADDER.step(h, true), SIDE_LADDER.step(w, true)),
+                ..c
+            }),
+            Act::SmallerInput => self.set_config(Config {
+                input_hw: (SIDE_LADDER.step(h, false), SIDE_LADDER.step(w, false)),
+                ..c
+            }),
+            Act::TallerInput => self.set_config(Config {
+                input_hw: (SIDE_LADDER.step(h, true), w),
+                ..c
+            }),
+            Act::ShorterInput => self.set_config(Config {
+                input_hw: (SIDE_LADDER.step(h, false), w),
+                ..c
+            }),
+            Act::WiderInput => self.set_config(Config {
+                input_hw: (h, SIDE_LADDER.step(w, true)),
+                ..c
+            }),
+            Act::NarrowerInput => self.set_config(Config {
+                input_hw: (h, SIDE_LADDER.step(w, false)),
+                ..c
+            }),
+            Act::ToggleConvBias => self.set_config(Config {
+                conv_bias: !c.conv_bias,
+                ..c
+            }),
+            Act::ToggleMode => {
+                self.mode = self.mode.next();
+                true
+            }
+            Act::ToggleExpand => self.toggle_expand(),
+            Act::ExpandAll => {
+                let mut changed = false;
+                for i in 0..self.expanded.len() {
+                    changed |= self.set_expanded(i, true);
+                }
+                changed
+            }
+            Act::CollapseAll => {
+                let mut changed = false;
+                for i in 0..self.expanded.len() {
+                    changed |= self.set_expanded(i, false);
+                }
+                let top = self.net.ancestors(self.selected).first().copied();
+                if let Some(top) = top {
+                    self.selected = top;
+                    self.selection_changed();
+                    changed = true;
+                }
+                changed
+            }
+            Act::NextPanel => {
+                self.focus = self.focus.next();
+                true
+            }
+            Act::ScrollDown => self.scroll_text(self.focus, true),
+            Act::ScrollUp => self.scroll_text(self.focus, false),
+            Act::Reset => {
+                let mode_changed = self.mode != Mode::Train;
+                self.mode = Mode::Train;
+                self.set_config(Config::default()) || mode_changed
+            }
+        }
+    }
+
+    fn nav(&mut self, nav: Nav) -> bool {
+        let before = self.selected;
+        let page = isize::try_from(self.page.get().max(1)).unwrap_or(1);
+        let changed = match nav {
+            Nav::Up => self.move_selection(-1),
+            Nav::Down => self.move_selection(1),
+            Nav::PageUp => self.move_selection(-page),
+            Nav::PageDown => self.move_selection(page),
+            Nav::Home => self.move_selection(isize::MIN),
+            Nav::End => self.move_selection(isize::MAX),
+            Nav::Left => self.left(),
+            Nav::Right => self.right(),
+        };
+        if self.selected != before {
+            self.selection_changed();
+        }
+        changed
+    }
+
+    fn click(&mut self, col: u16, row: u16) -> bool {
+        let area = self.rows_area.get();
+        if !area.contains(ratatui::layout::Position::new(col, row)) {
+            return false;
+        }
+        let rows = self.visible_rows();
+        let index = self.offset.get() + usize::from(row - area.y);
+        match rows.get(index) {
+            Some(&m) if m == self.selected => self.toggle_expand(),
+            Some(&m) => {
+                self.selected = m;
+                self.selection_changed();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let area = area.intersection(buf.area);
+        if area.width == 0 || area.height == 0 {
+            return;
+        }
+        View { tab: self, ui }.render(area, buf);
+    }
+}

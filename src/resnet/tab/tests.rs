@@ -1,0 +1,327 @@
+use super::tree::scrolled_offset;
+use super::*;
+use crate::resnet::model::Arch;
+use crate::snapshot::buffer_text;
+use crate::theme::ColorDepth;
+
+fn tab() -> ResnetTab {
+    ResnetTab::new(&Waker::headless(), Config::default())
+}
+
+fn draw(tab: &ResnetTab, w: u16, h: u16, ui: &Ui) -> Buffer {
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    tab.render(area, &mut buf, ui);
+    buf
+}
+
+#[test]
+fn every_step_is_a_valid_config() {
+    for &n in CLASS_LADDER.0 {
+        for &s in SIDE_LADDER.0 {
+            let cfg = Config {
+                num_classes: n,
+                input_hw: (s, s),
+                ..Config::default()
+            };
+            assert_eq!(cfg.validate(), Ok(()));
+        }
+    }
+    assert_eq!(CLASS_LADDER.step(1000, true), 10_000);
+    assert_eq!(CLASS_LADDER.step(37, true), 100);
+    assert_eq!(CLASS_LADDER.step(37, false), 10);
+    assert_eq!(CLASS_LADDER.step(1_000_000, true), 1_000_000);
+    assert_eq!(SIDE_LADDER.step(1, false), 1);
+}
+
+#[test]
+fn arch_keys_cycle_and_rebuild() {
+    let mut t = tab();
+    assert!(t.act(Act::NextArch));
+    assert_eq!(t.config().arch, Arch::Resnet34);
+    assert_eq!(t.network().total_params(), 21_797_672);
+    assert!(t.act(Act::PrevArch));
+    assert!(t.act(Act::PrevArch));
+    assert_eq!(t.config().arch, Arch::Resnet152);
+    assert_eq!(t.network().total_params(), 60_192_808);
+}
+
+#[test]
+fn class_keys_change_only_the_classifier() {
+    let mut t = tab();
+    let before = t.network().total_params();
+    assert!(t.act(Act::MoreClasses));
+    assert_eq!(t.config().num_classes, 10_000);
+    assert_eq!(t.network().total_params() - before, 9000 * 513);
+    assert!(t.act(Act::FewerClasses));
+    assert!(t.act(Act::FewerClasses));
+    assert_eq!(t.config().num_classes, 100);
+    for _ in 0..10 {
+        t.act(Act::FewerClasses);
+    }
+    assert_eq!(t.config().num_classes, 1);
+    assert!(!t.act(Act::FewerClasses), "already at the smallest step");
+}
+
+#[test]
+fn size_keys_change_sides_and_macs_not_params() {
+    let mut t = tab();
+    let (params, macs) = (t.network().total_params(), t.network().total_macs());
+    assert!(t.act(Act::LargerInput));
+    assert_eq!(t.config().input_hw, (256, 256));
+    assert!(t.network().total_macs() > macs);
+    assert_eq!(t.network().total_params(), params);
+    assert!(t.act(Act::ShorterInput));
+    assert_eq!(t.config().input_hw, (224, 256));
+    assert!(t.act(Act::NarrowerInput));
+    assert!(t.act(Act::NarrowerInput));
+    assert_eq!(t.config().input_hw, (224, 192));
+    assert!(t.act(Act::TallerInput));
+    assert!(t.act(Act::WiderInput));
+    assert_eq!(t.config().input_hw, (256, 224));
+    assert!(t.act(Act::SmallerInput));
+    assert_eq!(t.config().input_hw, (224, 192));
+}
+
+#[test]
+fn bias_mode_panel_and_reset_keys() {
+    let mut t = tab();
+    assert!(t.act(Act::ToggleConvBias));
+    assert!(t.config().conv_bias);
+    assert_eq!(t.network().redundant_params(), 4800);
+    assert!(t.act(Act::ToggleMode));
+    assert_eq!(t.mode(), Mode::Eval);
+    assert!(t.act(Act::NextPanel));
+    assert_eq!(t.focus(), Focus::Check);
+    assert!(t.act(Act::NextPanel));
+    assert!(t.act(Act::NextPanel));
+    assert_eq!(t.focus(), Focus::Module);
+    t.act(Act::NextArch);
+    assert!(t.act(Act::Reset));
+    assert_eq!(*t.config(), Config::default());
+    assert_eq!(t.mode(), Mode::Train);
+    assert!(!t.act(Act::Reset), "nothing left to reset");
+}
+
+#[test]
+fn tree_navigation_and_expansion() {
+    let mut t = tab();
+    // Stages start open: 10 top-level modules + 8 blocks.
+    assert_eq!(t.visible_rows().len(), 18);
+    assert_eq!(t.selected_name(), "conv1");
+    t.nav(Nav::End);
+    assert_eq!(t.selected_name(), "fc");
+    t.nav(Nav::Home);
+    for _ in 0..5 {
+        t.nav(Nav::Down);
+    }
+    assert_eq!(t.selected_name(), "layer1.0");
+    assert!(t.nav(Nav::Right), "opens the block");
+    assert!(t.nav(Nav::Right), "goes to its first child");
+    assert_eq!(t.selected_name(), "layer1.0.conv1");
+    assert!(!t.nav(Nav::Right), "a leaf has nothing to open");
+    assert!(t.nav(Nav::Left));
+    assert_eq!(t.selected_name(), "layer1.0");
+    assert!(t.nav(Nav::Left), "closes the block");
+    assert_eq!(t.visible_rows().len(), 18);
+    assert!(t.act(Act::ToggleExpand));
+    assert_eq!(t.visible_rows().len(), 23);
+    assert!(t.act(Act::ExpandAll));
+    assert_eq!(t.visible_rows().len(), t.network().modules.len());
+    t.nav(Nav::Down);
+    assert!(t.act(Act::CollapseAll));
+    assert_eq!(t.visible_rows().len(), 10);
+    assert_eq!(t.selected_name(), "layer1");
+    t.nav(Nav::PageDown);
+    assert_eq!(t.selected_name(), "fc");
+    t.nav(Nav::PageUp);
+    assert_eq!(t.selected_name(), "conv1");
+}
+
+#[test]
+fn selection_and_expansion_survive_a_rebuild() {
+    let mut t = tab();
+    t.act(Act::PrevArch); // resnet152
+    t.act(Act::ExpandAll);
+    while t.selected_name() != "layer3.30.conv2" {
+        t.nav(Nav::Down);
+    }
+    t.act(Act::NextArch); // resnet18 has no layer3.30
+    assert_eq!(t.selected_name(), "layer3");
+    assert_eq!(t.visible_rows().len(), t.network().modules.len());
+}
+
+#[test]
+fn clicks_select_then_toggle() {
+    let mut t = tab();
+    let ui = Ui::standard();
+    draw(&t, 80, 22, &ui);
+    let area = t.rows_area.get();
+    assert!(area.height > 5);
+    assert!(t.click(area.x + 2, area.y + 4));
+    assert_eq!(t.selected_name(), "layer1");
+    assert!(t.click(area.x + 2, area.y + 4));
+    assert_eq!(t.visible_rows().len(), 16, "layer1 closed");
+    assert!(!t.click(0, 0));
+}
+
+#[test]
+fn render_is_total_and_ascii_without_unicode() {
+    let mut t = tab();
+    t.act(Act::ToggleConvBias);
+    t.act(Act::ExpandAll);
+    let ascii = Ui::new(ColorDepth::Ansi16, false);
+    let standard = Ui::standard();
+    for focus in 0..3 {
+        for (w, h) in [
+            (0, 0),
+            (1, 1),
+            (2, 50),
+            (50, 2),
+            (80, 22),
+            (120, 30),
+            (200, 58),
+        ] {
+            draw(&t, w, h, &standard);
+            let text = buffer_text(&draw(&t, w, h, &ascii));
+            assert!(text.is_ascii(), "{w}x{h} focus {focus}:\n{text}");
+        }
+        t.act(Act::NextPanel);
+    }
+    for w in (0..=300).step_by(7) {
+        for h in (0..=100).step_by(9) {
+            draw(&t, w, h, &standard);
+        }
+    }
+}
+
+#[test]
+fn notes_fold_to_ascii_without_placeholders() {
+    let net = model::build(&Config {
+        arch: Arch::Resnet50,
+        ..Config::default()
+    });
+    for (i, m) in net.modules.iter().enumerate() {
+        let folded = crate::text::ascii(&notes::note(&net, i));
+        assert!(folded.is_ascii() && !folded.contains('?'), "{}", m.name);
+        for mode in [Mode::Train, Mode::Eval] {
+            if let Some(text) = notes::mode_behaviour(&m.kind, mode) {
+                assert!(!crate::text::ascii(&text).contains('?'));
+            }
+            let line = notes::redundant_bias_line("64", mode);
+            assert!(!crate::text::ascii(&line).contains('?'));
+        }
+    }
+    for text in [
+        notes::weight_decay_note(),
+        notes::REDUNDANT_BIAS_NOTE.to_string(),
+    ] {
+        assert!(!crate::text::ascii(&text).contains('?'), "{text}");
+    }
+}
+
+#[test]
+fn screens_show_the_numbers() {
+    let t = tab();
+    let ui = Ui::standard();
+    let narrow = buffer_text(&draw(&t, 80, 22, &ui));
+    assert!(narrow.contains("resnet18"), "{narrow}");
+    assert!(narrow.contains("11.7M params"), "{narrow}");
+    assert!(narrow.contains("conv1"), "{narrow}");
+    let wide = buffer_text(&draw(&t, 200, 58, &ui));
+    for needle in [
+        "11,689,512",
+        "1,814,073,344",
+        "29 of 32 printed figures agree",
+        "8,393,688",
+        "8,393,728",
+        "Basic Block 4",
+        "layer4.1.conv2",
+        "9,620",
+        "20 BN layers use batch statistics",
+    ] {
+        assert!(wide.contains(needle), "missing {needle}:\n{wide}");
+    }
+}
+
+#[test]
+fn scrolling_keeps_the_selection_in_view() {
+    assert_eq!(scrolled_offset(0, 5, 10, 40), 0);
+    assert_eq!(scrolled_offset(0, 12, 10, 40), 3);
+    assert_eq!(scrolled_offset(8, 4, 10, 40), 4);
+    assert_eq!(scrolled_offset(35, 39, 10, 40), 30);
+    assert_eq!(scrolled_offset(3, 0, 0, 0), 0);
+}
+
+/// Issue 9 point 18: at 80×24 the summary keeps "groups by name (1e)" with its three rows, in
+/// one column and on consecutive rows.
+#[test]
+fn summary_keeps_each_heading_with_its_rows() {
+    let mut t = tab();
+    t.act(Act::NextPanel);
+    t.act(Act::NextPanel);
+    assert_eq!(t.focus(), Focus::Summary);
+    let text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
+    let lines: Vec<&str> = text.lines().collect();
+    let find = |needle: &str| -> (usize, usize) {
+        lines
+            .iter()
+            .enumerate()
+            .find_map(|(y, l)| l.find(needle).map(|x| (y, l[..x].chars().count())))
+            .unwrap_or_else(|| panic!("{needle} missing:\n{text}"))
+    };
+    let (y, x) = find("groups by name (1e)");
+    for (k, label) in ["batch-norm", "bias", "rest"].iter().enumerate() {
+        let row = lines[y + k + 1];
+        let col: String = row.chars().skip(x).take(label.len()).collect();
+        assert_eq!(&col, label, "row {} of the group:\n{text}", k + 1);
+    }
+    let (wy, wx) = find("weight decay (1d)");
+    let decayed: String = lines[wy + 1].chars().skip(wx).take(7).collect();
+    assert_eq!(decayed, "decayed");
+}
+
+/// Point 18: the batch-norm note can be read to its end at 80×24, by scrolling.
+#[test]
+fn batch_norm_note_scrolls_to_its_end_at_80x24() {
+    let mut t = tab();
+    t.nav(Nav::Down);
+    assert_eq!(t.selected_name(), "bn1");
+    let ui = Ui::new(ColorDepth::None, true);
+    let first = buffer_text(&draw(&t, 80, 22, &ui));
+    assert!(!first.contains("num_batches_tracked"), "{first}");
+    assert!(first.contains(ui.glyphs.down), "a mark says there is more");
+    let mut screen = first;
+    for _ in 0..40 {
+        t.act(Act::ScrollDown);
+        screen = buffer_text(&draw(&t, 80, 22, &ui));
+    }
+    assert!(
+        screen.contains("num_batches_tracked grows by 1."),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(ui.glyphs.up),
+        "a mark says there is more above"
+    );
+    // The offset stays clamped: one step back moves the view at once.
+    assert!(t.act(Act::ScrollUp));
+    let back = buffer_text(&draw(&t, 80, 22, &ui));
+    assert_ne!(back, screen);
+    // A new selection starts its note at the top.
+    t.nav(Nav::Down);
+    assert_eq!(t.scroll_offset(Focus::Module), 0);
+}
+
+/// Point 20: one class is "1 class" in the header line.
+#[test]
+fn one_class_is_singular() {
+    let mut t = tab();
+    for _ in 0..10 {
+        t.act(Act::FewerClasses);
+    }
+    assert_eq!(t.config().num_classes, 1);
+    let text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
+    assert!(text.contains("  1 class  "), "{text}");
+    assert!(!text.contains("1 classes"));
+}
