@@ -239,7 +239,8 @@ pub struct Cost {
     pub autograd: bool,
     /// Modules whose own parameters have `requires_grad = False` (indices into
     /// [`Network::modules`]); [`Cost::set_frozen`] fills whole subtrees, as
-    /// `module.requires_grad_(False)` does.
+    /// `module.requires_grad_(False)` does. Indices of one architecture: clear the set when
+    /// the architecture changes.
     pub frozen: BTreeSet<usize>,
 }
 

@@ -402,13 +402,29 @@ fn frozen_layers_save_only_what_their_input_gradients_need() {
         full.totals.flops_backward - at(&n, &full, "layer2.0").flops_forward
     );
 
-    // Frozen layer1.0.conv1 in resnet50 with the shortcut conv trainable: the pool output is
-    // still saved (by both convs); freezing the whole block changes no saved storage
-    // either, since the convolution formula saves its input whenever it records a node.
+    // resnet50 with both convs that read the pool output frozen (layer1.0.conv1 and the
+    // shortcut conv) but the stem trainable: they still compute input gradients, and
+    // `convolution`'s one joint derivative formula saves the input whenever the node is
+    // recorded, so the pool output stays saved and nothing changes but the FLOPs.
     let n = net(Arch::Resnet50);
     let full = costs(&n, &batch(2));
-    let c = cost(&["layer1.0"], &n);
+    let c = cost(&["layer1.0.conv1", "layer1.0.downsample"], &n);
     assert_eq!(c.totals.saved, full.totals.saved);
+    let weight_grads = at(&n, &full, "layer1.0.conv1").flops_forward
+        + at(&n, &full, "layer1.0.downsample.0").flops_forward;
+    assert_eq!(
+        c.totals.flops_backward,
+        full.totals.flops_backward - weight_grads
+    );
+    // The stem conv alone frozen: it records no node, so the image is not saved; bn1 still
+    // saves the stem's output (its own parameters need it).
+    let c = cost(&["conv1"], &n);
+    assert_eq!(
+        c.totals.activation_bytes(),
+        full.totals.activation_bytes() - 3 * 224 * 224 * 2 * 4
+    );
+    assert_eq!(at(&n, &c, "conv1").saved.values, 64 * 112 * 112 * 2 * 4);
+    assert_eq!(at(&n, &c, "conv1").flops_backward, 0);
     // Everything frozen: nothing requires grad, nothing is saved or computed backward.
     let c = cost(
         &["conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc"],
