@@ -6,6 +6,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dlscope::app::render_to_buffer;
+use dlscope::resnet::model::cost::{Cost, costs};
 use dlscope::resnet::model::{Arch, Config, build};
 use dlscope::snapshot::settled_app;
 use dlscope::tab::Options;
@@ -25,6 +26,24 @@ fn resnet_model_resnet152(c: &mut Criterion) {
     });
 }
 
+/// The same build plus every cost column (FLOPs, memory, receptive fields) for one setting.
+fn resnet_model_and_cost_resnet152(c: &mut Criterion) {
+    let cfg = Config {
+        arch: Arch::Resnet152,
+        ..Config::default()
+    };
+    let cost = Cost {
+        batch: 2,
+        ..Cost::default()
+    };
+    c.bench_function("resnet_model_and_cost_resnet152", |b| {
+        b.iter(|| {
+            let net = build(black_box(&cfg));
+            black_box(costs(&net, black_box(&cost)).totals)
+        })
+    });
+}
+
 /// One whole frame of the ResNet tab at 160×48 (tree, controls, summary, module note).
 fn render_resnet_160x48(c: &mut Criterion) {
     let Ok(app) = settled_app("resnet", Ui::standard(), &Options::default()) else {
@@ -36,5 +55,10 @@ fn render_resnet_160x48(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, resnet_model_resnet152, render_resnet_160x48);
+criterion_group!(
+    benches,
+    resnet_model_resnet152,
+    resnet_model_and_cost_resnet152,
+    render_resnet_160x48
+);
 criterion_main!(benches);

@@ -10,11 +10,15 @@
 //! - `network`: the built network's record types (one [`Module`] per `named_modules()` entry);
 //! - `build`: the builder that follows torchvision's `resnet.py`;
 //! - `homework`: the homework's printed counts and their check;
-//! - `batchnorm`: one channel through batch norm in train and eval mode, and what each BN feeds.
+//! - `batchnorm`: one channel through batch norm in train and eval mode, and what each BN feeds;
+//! - `cost`: FLOPs forward and backward, training memory and receptive fields per module;
+//! - `bn_live`: a convolution, batch norm and ReLU run on camera patches, train vs eval.
 
 pub mod batchnorm;
+pub mod bn_live;
 mod build;
 mod config;
+pub mod cost;
 pub mod homework;
 mod network;
 
