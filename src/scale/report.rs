@@ -1,50 +1,92 @@
 //! Headless output for Problem 3: a JSON document and a readable summary of one run.
 
-use crate::cli::CommandError;
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use crate::cli::CommandError;
+use serde::Serialize;
 
-use super::model::{Params, Run};
+use super::model::{EtaGap, GradScaling, Params, Run};
 use crate::numfmt;
 
-/// The run as JSON; non-finite numbers become `null`.
+/// The JSON document of one run (keys in alphabetical order, as `dlscope scale --json` has
+/// always written them); non-finite numbers become `null`.
 ///
 /// `points` holds one array per iterate x_0 … x_K; `norms`, `effective_lr` and `loss` hold
 /// K + 1 entries (one per iterate); `norm_sq_increment`, `grad_norm_sq_times_lr_sq` and
 /// `first_order_gap` hold K entries (one per step). K = `steps` unless the run ran away.
-pub fn json(p: &Params, run: &Run) -> Value {
-    let points: Vec<&[f64]> = run.iterates().collect();
-    let gs = &run.grad_scaling;
-    let sweep: Vec<Value> = run
-        .eta_sweep
-        .iter()
-        .map(|e| json!({"eta": e.eta, "gap": e.gap}))
-        .collect();
-    json!({
-        "function": p.function.name(),
-        "dim": p.dim,
-        "lr": p.lr,
-        "steps": p.steps,
-        "weight_decay": p.weight_decay,
-        "points": points,
-        "norms": run.norms,
-        "effective_lr": run.effective_lr,
-        "loss": run.loss,
-        "norm_sq_increment": run.norm_sq_increment,
-        "grad_norm_sq_times_lr_sq": run.grad_norm_sq_times_lr_sq,
-        "first_order_gap": run.first_order_gap,
-        "grad_scaling": {
-            "lambda": gs.lambda,
-            "x": gs.x,
-            "grad_at_lambda_x": gs.grad_at_lambda_x,
-            "grad_over_lambda": gs.grad_over_lambda,
-            "max_abs_diff": gs.max_abs_diff,
-            "inner_product_x_grad": gs.inner_product_x_grad,
-        },
-        "eta_sweep": sweep,
-        "eta_sweep_slope": run.eta_sweep_slope(),
-    })
+#[derive(Debug, Serialize)]
+pub struct RunJson<'a> {
+    pub dim: usize,
+    pub effective_lr: &'a [f64],
+    pub eta_sweep: Vec<EtaJson>,
+    pub eta_sweep_slope: Option<f64>,
+    pub first_order_gap: &'a [f64],
+    pub function: &'static str,
+    pub grad_norm_sq_times_lr_sq: &'a [f64],
+    pub grad_scaling: ScalingJson<'a>,
+    pub loss: &'a [f64],
+    pub lr: f64,
+    pub norm_sq_increment: &'a [f64],
+    pub norms: &'a [f64],
+    pub points: Vec<&'a [f64]>,
+    pub steps: usize,
+    pub weight_decay: f64,
+}
+
+/// One point of the η sweep.
+#[derive(Debug, Serialize)]
+pub struct EtaJson {
+    pub eta: f64,
+    pub gap: f64,
+}
+
+/// Problem 3a at x_0.
+#[derive(Debug, Serialize)]
+pub struct ScalingJson<'a> {
+    pub grad_at_lambda_x: &'a [f64],
+    pub grad_over_lambda: &'a [f64],
+    pub inner_product_x_grad: f64,
+    pub lambda: f64,
+    pub max_abs_diff: f64,
+    pub x: &'a [f64],
+}
+
+impl<'a> ScalingJson<'a> {
+    fn new(gs: &'a GradScaling) -> Self {
+        ScalingJson {
+            grad_at_lambda_x: &gs.grad_at_lambda_x,
+            grad_over_lambda: &gs.grad_over_lambda,
+            inner_product_x_grad: gs.inner_product_x_grad,
+            lambda: gs.lambda,
+            max_abs_diff: gs.max_abs_diff,
+            x: &gs.x,
+        }
+    }
+}
+
+/// The run as its JSON document.
+pub fn json<'a>(p: &Params, run: &'a Run) -> RunJson<'a> {
+    RunJson {
+        dim: p.dim,
+        effective_lr: &run.effective_lr,
+        eta_sweep: run
+            .eta_sweep
+            .iter()
+            .map(|&EtaGap { eta, gap }| EtaJson { eta, gap })
+            .collect(),
+        eta_sweep_slope: run.eta_sweep_slope(),
+        first_order_gap: &run.first_order_gap,
+        function: p.function.name(),
+        grad_norm_sq_times_lr_sq: &run.grad_norm_sq_times_lr_sq,
+        grad_scaling: ScalingJson::new(&run.grad_scaling),
+        loss: &run.loss,
+        lr: p.lr,
+        norm_sq_increment: &run.norm_sq_increment,
+        norms: &run.norms,
+        points: run.iterates().collect(),
+        steps: p.steps,
+        weight_decay: p.weight_decay,
+    }
 }
 
 /// A number as every dlscope screen writes it (non-finite values spelled out).
@@ -200,6 +242,11 @@ pub fn command(args: &crate::cli::ScaleArgs, unicode: bool) -> Result<String, Co
 mod tests {
     use super::*;
     use crate::scale::model::{Function, run};
+    use serde_json::Value;
+
+    fn value(p: &Params, r: &Run) -> Value {
+        serde_json::to_value(json(p, r)).unwrap()
+    }
 
     const KEYS: [&str; 15] = [
         "function",
@@ -232,7 +279,7 @@ mod tests {
             ..Params::default()
         };
         let r = run(&p).unwrap();
-        let v = json(&p, &r);
+        let v = value(&p, &r);
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
         let mut want = KEYS.to_vec();
@@ -281,7 +328,7 @@ mod tests {
         let r = run(&p).unwrap();
         let k = r.steps_taken();
         assert!(k < 500);
-        let v = json(&p, &r);
+        let v = value(&p, &r);
         assert_eq!(len(&v, "points"), k + 1);
         assert_eq!(len(&v, "first_order_gap"), k);
         let text = serde_json::to_string(&v).unwrap();
@@ -297,7 +344,7 @@ mod tests {
         };
         let r = run(&p).unwrap();
         assert!(r.effective_lr[0].is_infinite());
-        let v = json(&p, &r);
+        let v = value(&p, &r);
         assert!(v["effective_lr"][0].is_null());
         assert!(serde_json::to_string(&v).is_ok());
     }
