@@ -1,6 +1,11 @@
-//! Gradient descent x_{k+1} = (1 − ηλ_wd)x_k − η∇f(x_k) and every series reported about it.
+//! Gradient descent x_{k+1} = (1 − ηλ_wd)x_k − η(∇f(x_k) + ξ_k) and every series reported about
+//! it; ξ_k is seeded Gaussian noise of standard deviation σ per coordinate (none when σ = 0).
 
 use std::fmt;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
 
 use super::functions::check_dim;
 use super::{
@@ -26,7 +31,9 @@ pub struct Params {
     pub lambda: f64,
     /// Weight decay λ_wd in x_{k+1} = (1 − ηλ_wd)x_k − η∇f(x_k).
     pub weight_decay: f64,
-    /// Seed of the random matrix A (dim ≠ 2) and of the logistic data set.
+    /// Standard deviation σ of the gradient noise ξ_k ~ N(0, σ²I) added at every step.
+    pub noise: f64,
+    /// Seed of the random matrix A (dim ≠ 2), of the logistic data set and of the noise.
     pub seed: u64,
 }
 
@@ -40,6 +47,7 @@ impl Default for Params {
             init: None,
             lambda: 2.0,
             weight_decay: 0.0,
+            noise: 0.0,
             seed: 0,
         }
     }
@@ -76,6 +84,9 @@ impl Params {
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(ScaleError::WeightDecay(self.weight_decay));
+        }
+        if !(self.noise.is_finite() && self.noise >= 0.0) {
+            return Err(ScaleError::Noise(self.noise));
         }
         let shrink = self.lr * self.weight_decay;
         if shrink >= 1.0 {
@@ -155,7 +166,7 @@ pub fn grad_scaling(obj: &Objective, x: &[f64], lambda: f64) -> GradScaling {
 pub enum RunawayReason {
     /// The gradient, the next iterate or its loss was not a finite number.
     NonFinite,
-    /// The norm is zero or so small that the effective step η/‖x‖² is infinite.
+    /// The norm is zero or so small that the effective step is infinite.
     StepInfinite,
     /// ‖x‖ grew past [`NORM_GROWTH_LIMIT`] times ‖x_0‖.
     NormLimit,
@@ -170,7 +181,7 @@ impl fmt::Display for RunawayReason {
         match self {
             RunawayReason::NonFinite => f.write_str("the iterate or its loss stopped being finite"),
             RunawayReason::StepInfinite => {
-                f.write_str("the norm is so small that the effective step η/‖x‖² is infinite")
+                f.write_str("the norm is so small that the effective step is infinite")
             }
             RunawayReason::NormLimit => write!(
                 f,
@@ -193,7 +204,13 @@ pub struct Runaway {
     pub reason: RunawayReason,
 }
 
-/// Summary of the last [`BAND_FRACTION`] of a run: where the norm and the effective step hover.
+/// The last [`BAND_FRACTION`] of a run: where the norm and the effective step lie, and the
+/// norm that the balance of decay against gradient and noise predicts.
+///
+/// Taking expectations in ‖x_{k+1}‖² = ‖(1 − ηλ)x_k − η(∇f(x_k) + ξ_k)‖², with ∇f(x_k) ⟂ x_k
+/// and ξ_k of mean 0 and variance σ² per coordinate,
+/// E‖x_{k+1}‖² = (1 − ηλ)²‖x_k‖² + η²(‖∇f(x_k)‖² + dσ²). Where ‖x‖ stops changing,
+/// E‖x‖² = η²(E‖∇f(x)‖² + dσ²) / (1 − (1 − ηλ)²).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Band {
     /// First iterate index of the window.
@@ -204,10 +221,17 @@ pub struct Band {
     pub norm_min: f64,
     /// max ‖x_k‖ over the window.
     pub norm_max: f64,
-    /// min η/‖x_k‖² over the window.
+    /// min of the effective step over the window.
     pub effective_lr_min: f64,
-    /// max η/‖x_k‖² over the window.
+    /// max of the effective step over the window.
     pub effective_lr_max: f64,
+    /// √(mean ‖x_k‖²) over the window.
+    pub rms_norm: f64,
+    /// √(η²(mean ‖∇f(x_k)‖² + dσ²) / (1 − (1 − ηλ)²)) with the mean over the window's steps;
+    /// NaN without decay (no equilibrium: the norm never shrinks).
+    pub predicted_norm: f64,
+    /// (‖x_to‖/‖x_from‖)^(1/(to − from)): the norm's factor per step over the window.
+    pub ratio_per_step: f64,
 }
 
 /// A descent run and every series reported about it.
@@ -220,11 +244,18 @@ pub struct Band {
 pub struct Run {
     /// Dimension of each iterate.
     pub dim: usize,
+    /// Step size η.
+    pub lr: f64,
+    /// Weight decay λ_wd.
+    pub weight_decay: f64,
+    /// Noise σ.
+    pub noise: f64,
     /// The iterates x_0 … x_K, flattened (iterate k is `points[k*dim..(k+1)*dim]`).
     pub points: Vec<f64>,
     /// ‖x_k‖.
     pub norms: Vec<f64>,
-    /// The effective step on the sphere, η/‖x_k‖².
+    /// The effective step on the sphere, η/((1 − ηλ_wd)‖x_k‖²): the step u_k takes along
+    /// −∇f(u_k) to first order.
     pub effective_lr: Vec<f64>,
     /// f(x_k).
     pub loss: Vec<f64>,
@@ -232,7 +263,8 @@ pub struct Run {
     pub norm_sq_increment: Vec<f64>,
     /// η²‖∇f(x_k)‖² (equal to the increment without weight decay).
     pub grad_norm_sq_times_lr_sq: Vec<f64>,
-    /// ‖u_{k+1} − (u_k − (η/‖x_k‖²)(I − u_k u_kᵀ)∇f(u_k))‖ with u = x/‖x‖.
+    /// ‖u_{k+1} − (u_k − s_k(I − u_k u_kᵀ)(∇f(u_k) + ‖x_k‖ξ_k))‖ with u = x/‖x‖ and s_k the
+    /// effective step.
     pub first_order_gap: Vec<f64>,
     /// Problem 3a at x_0 and the λ of the parameters.
     pub grad_scaling: GradScaling,
@@ -267,12 +299,33 @@ impl Run {
         self.points.chunks_exact(self.dim.max(1))
     }
 
-    /// Where ‖x_k‖ and η/‖x_k‖² lie over the last [`BAND_FRACTION`] of the iterates.
+    /// Where ‖x_k‖ and the effective step lie over the last [`BAND_FRACTION`] of the iterates,
+    /// with the equilibrium norm predicted there.
     pub fn band(&self) -> Option<Band> {
         let last = self.norms.len().checked_sub(1)?;
         let from = last - ((last as f64 * BAND_FRACTION).floor() as usize);
         let (norm_min, norm_max) = min_max(&self.norms[from..]);
         let (effective_lr_min, effective_lr_max) = min_max(&self.effective_lr[from..]);
+        let window = &self.norms[from..];
+        let rms_norm = (window.iter().map(|n| n * n).sum::<f64>() / window.len() as f64).sqrt();
+        let steps = &self.grad_norm_sq_times_lr_sq[from.min(self.grad_norm_sq_times_lr_sq.len())..];
+        let mean_grad_term = if steps.is_empty() {
+            0.0
+        } else {
+            steps.iter().sum::<f64>() / steps.len() as f64
+        };
+        let shrink = 1.0 - self.lr * self.weight_decay;
+        let noise_term = self.lr * self.lr * self.dim as f64 * self.noise * self.noise;
+        let predicted_norm = if self.weight_decay > 0.0 {
+            ((mean_grad_term + noise_term) / (1.0 - shrink * shrink)).sqrt()
+        } else {
+            f64::NAN
+        };
+        let ratio_per_step = if last > from {
+            (self.norms[last] / self.norms[from]).powf(1.0 / (last - from) as f64)
+        } else {
+            f64::NAN
+        };
         Some(Band {
             from_step: from,
             to_step: last,
@@ -280,6 +333,9 @@ impl Run {
             norm_max,
             effective_lr_min,
             effective_lr_max,
+            rms_norm,
+            predicted_norm,
+            ratio_per_step,
         })
     }
 }
@@ -291,6 +347,9 @@ fn min_max(values: &[f64]) -> (f64, f64) {
             (lo.min(v), hi.max(v))
         })
 }
+
+/// Mixed into the seed so that the noise stream differs from the data's.
+const NOISE_SEED: u64 = 0x6e6f_6973_6500_0001;
 
 /// Why x (the next iterate) is not acceptable, if it is not.
 fn check_iterate(
@@ -334,10 +393,17 @@ pub fn run_objective(obj: &Objective, p: &Params) -> Run {
     let dim = obj.dim();
     let eta = p.lr;
     let shrink = 1.0 - eta * p.weight_decay;
+    // The step felt on the sphere: x_{k+1} = (1 − ηλ)(x_k − (η/(1 − ηλ))∇f(x_k)).
+    let step = eta / shrink;
+    let mut noise_rng = StdRng::seed_from_u64(p.seed ^ NOISE_SEED);
+    let mut noise = vec![0.0; dim];
     let start = p.start_point();
     let capacity = p.steps.min(MAX_STEPS) + 1;
     let mut run = Run {
         dim,
+        lr: eta,
+        weight_decay: p.weight_decay,
+        noise: p.noise,
         points: Vec::with_capacity(capacity * dim),
         norms: Vec::with_capacity(capacity),
         effective_lr: Vec::with_capacity(capacity),
@@ -356,7 +422,7 @@ pub fn run_objective(obj: &Objective, p: &Params) -> Run {
     let start_loss = obj.value(&start);
     run.points.extend_from_slice(&start);
     run.norms.push(start_norm);
-    run.effective_lr.push(eta / (start_norm * start_norm));
+    run.effective_lr.push(step / (start_norm * start_norm));
     run.loss.push(start_loss);
     if start.len() != dim {
         run.runaway = Some(Runaway {
@@ -385,8 +451,13 @@ pub fn run_objective(obj: &Objective, p: &Params) -> Run {
             });
             break;
         }
-        for ((n, xi), g) in next.iter_mut().zip(&x).zip(&grad) {
-            *n = shrink * xi - eta * g;
+        if p.noise > 0.0 {
+            for n in &mut noise {
+                *n = p.noise * noise_rng.sample::<f64, _>(StandardNormal);
+            }
+        }
+        for (((n, xi), g), e) in next.iter_mut().zip(&x).zip(&grad).zip(&noise) {
+            *n = shrink * xi - eta * (g + e);
         }
         let next_norm = robust_norm(&next);
         let next_loss = obj.value_and_gradient_into(&next, &mut next_grad);
@@ -401,11 +472,17 @@ pub fn run_objective(obj: &Objective, p: &Params) -> Run {
         run.norm_sq_increment.push(increment);
         run.grad_norm_sq_times_lr_sq
             .push(eta * eta * dot(&grad, &grad));
-        run.first_order_gap
-            .push(first_order_gap(obj, &x, &next, eta, &mut scratch));
+        run.first_order_gap.push(first_order_gap(
+            obj,
+            &x,
+            &next,
+            step,
+            (p.noise > 0.0).then_some(noise.as_slice()),
+            &mut scratch,
+        ));
         run.points.extend_from_slice(&next);
         run.norms.push(next_norm);
-        run.effective_lr.push(eta / (next_norm * next_norm));
+        run.effective_lr.push(step / (next_norm * next_norm));
         run.loss.push(next_loss);
         std::mem::swap(&mut x, &mut next);
         std::mem::swap(&mut grad, &mut next_grad);

@@ -9,11 +9,15 @@
 //!   the unit sphere with the effective step η/‖x_k‖²:
 //!   u_{k+1} = u_k − (η/‖x_k‖²)(I − u_k u_kᵀ)∇f(u_k) + O(η²).
 //!
-//! With weight decay, x_{k+1} = (1 − ηλ_wd)x_k − η∇f(x_k), the shrinking and the growth balance:
-//! the norm settles into a band where the effective step stays bounded away from zero.
+//! With weight decay, x_{k+1} = (1 − ηλ_wd)x_k − η∇f(x_k) = (1 − ηλ_wd)(x_k − η′∇f(x_k)) with
+//! η′ = η/(1 − ηλ_wd): the direction feels the step η/((1 − ηλ_wd)‖x_k‖²). Without noise, once u
+//! sits at a minimum (∇f = 0) the norm shrinks by 1 − ηλ_wd per step and the effective step grows
+//! until it passes the stability limit 2/(curvature of f on the circle); with gradient noise of
+//! variance σ² the norm settles where E‖x‖² = η²(E‖∇f(x)‖² + dσ²)/(1 − (1 − ηλ_wd)²).
 
 use std::fmt;
 
+mod decay;
 mod descent;
 mod functions;
 mod plane;
@@ -21,6 +25,7 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
+pub use decay::*;
 pub use descent::*;
 pub use functions::*;
 pub use plane::*;
@@ -107,6 +112,8 @@ pub enum ScaleError {
         /// The coordinates given.
         got: usize,
     },
+    /// `--noise` negative or not finite.
+    Noise(f64),
     /// `--init` with a NaN or an infinity.
     InitNotFinite,
     /// `--init` with a norm outside [`INIT_NORM_RANGE`].
@@ -152,6 +159,9 @@ impl fmt::Display for ScaleError {
                 f,
                 "--init must have {want} coordinates, one per dimension (got {got})"
             ),
+            ScaleError::Noise(v) => {
+                write!(f, "--noise must be a finite number ≥ 0 (got {})", g(*v))
+            }
             ScaleError::InitNotFinite => f.write_str("--init must contain only finite numbers"),
             ScaleError::InitNorm(norm) => write!(
                 f,

@@ -19,6 +19,9 @@ pub struct AngularProfile {
     /// Directions (angles in radians) where f is smallest on the circle; empty when f is
     /// unbounded below (ratio: y/x → −∞ as x → 0⁺ with y < 0).
     pub minima: Vec<f64>,
+    /// d²f(cos φ, sin φ)/dφ² at each minimum (central differences): the curvature of f on the
+    /// circle, which sets the stability limit 2/curvature of the effective step there.
+    pub curvatures: Vec<f64>,
 }
 
 impl AngularProfile {
@@ -70,10 +73,17 @@ impl AngularProfile {
                     .unwrap_or_default()
             }
         };
+        let on_circle = |phi: f64| obj.value(&[phi.cos(), phi.sin()]);
+        let h = 1e-4;
+        let curvatures = minima
+            .iter()
+            .map(|&phi| (on_circle(phi + h) - 2.0 * on_circle(phi) + on_circle(phi - h)) / (h * h))
+            .collect();
         Some(AngularProfile {
             values,
             bands,
             minima,
+            curvatures,
         })
     }
 
@@ -91,6 +101,16 @@ impl AngularProfile {
         let turns = (angle + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU)
             / std::f64::consts::TAU;
         ((turns * n as f64).floor() as usize).min(n - 1)
+    }
+
+    /// The minimum nearest to the direction `angle`: (its angle, the angle between them, the
+    /// curvature there); `None` when f has no minimum on the circle.
+    pub fn nearest_minimum(&self, angle: f64) -> Option<(f64, f64, f64)> {
+        self.minima
+            .iter()
+            .zip(&self.curvatures)
+            .map(|(&phi, &c)| (phi, wrap_angle(angle - phi).abs(), c))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
     }
 
     /// The level band of the direction `angle`.

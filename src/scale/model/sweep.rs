@@ -26,13 +26,17 @@ impl GapScratch {
     }
 }
 
-/// ‖u_next − (u − (η/‖x‖²)(I − uuᵀ)∇f(u))‖ for u = x/‖x‖, u_next = next/‖next‖: how far one
-/// step of size η is from its first-order model on the sphere (∇f is evaluated at the unit u).
+/// ‖u_next − (u − (η′/‖x‖²)(I − uuᵀ)(∇f(u) + ‖x‖ξ))‖ for u = x/‖x‖, u_next = next/‖next‖:
+/// how far one step is from its first-order model on the sphere. The step was
+/// next = (1 − ηλ_wd)x − η(∇f(x) + ξ) = (1 − ηλ_wd)(x − η′(∇f(x) + ξ)) with η′ = η/(1 − ηλ_wd),
+/// and the factor 1 − ηλ_wd does not turn u: `step` is η′. ∇f(x) = ∇f(u)/‖x‖ is evaluated at u;
+/// `noise` is ξ (none: zero).
 pub(super) fn first_order_gap(
     obj: &Objective,
     x: &[f64],
     next: &[f64],
-    eta: f64,
+    step: f64,
+    noise: Option<&[f64]>,
     scratch: &mut GapScratch,
 ) -> f64 {
     let norm = robust_norm(x);
@@ -41,8 +45,13 @@ pub(super) fn first_order_gap(
         *u = xi / norm;
     }
     obj.gradient_into(&scratch.unit, &mut scratch.grad_at_unit);
+    if let Some(noise) = noise {
+        for (g, n) in scratch.grad_at_unit.iter_mut().zip(noise) {
+            *g += norm * n;
+        }
+    }
     let radial = dot(&scratch.unit, &scratch.grad_at_unit);
-    let step = eta / (norm * norm);
+    let step = step / (norm * norm);
     let mut sum_sq = 0.0;
     for ((u, g), n) in scratch.unit.iter().zip(&scratch.grad_at_unit).zip(next) {
         let predicted = u - step * (g - radial * u);
@@ -74,7 +83,7 @@ pub fn eta_sweep(obj: &Objective, x0: &[f64]) -> Vec<EtaGap> {
             }
             EtaGap {
                 eta,
-                gap: first_order_gap(obj, x0, &next, eta, &mut scratch),
+                gap: first_order_gap(obj, x0, &next, eta, None, &mut scratch),
             }
         })
         .collect()

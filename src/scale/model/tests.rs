@@ -645,3 +645,189 @@ fn wrapping_angles() {
     assert_eq!(wrap_angle(-PI), PI);
     assert!((wrap_angle(0.25) - 0.25).abs() < 1e-15);
 }
+
+fn decay_run(weight_decay: f64, noise: f64, steps: usize) -> Exploration {
+    explore(&Params {
+        weight_decay,
+        noise,
+        steps,
+        init: Some(vec![1.0, 0.3]),
+        ..Params::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn effective_step_under_decay_is_the_angle_moved_per_step() {
+    // Small steps with strong decay: 1 − ηλ = 0.5, so η/‖x‖² alone would be off by 2×.
+    let p = Params {
+        lr: 1e-4,
+        weight_decay: 5000.0,
+        steps: 5,
+        init: Some(vec![1.0, 0.3]),
+        ..Params::default()
+    };
+    let obj = Objective::from_params(&p).unwrap();
+    let r = run(&p).unwrap();
+    for k in 0..r.steps_taken() {
+        let (x, next) = (r.point(k).unwrap(), r.point(k + 1).unwrap());
+        let norm = robust_norm(x);
+        // The angle actually moved, from the two iterates.
+        let moved = (x[0] * next[1] - x[1] * next[0]).atan2(dot(x, next)).abs();
+        let u = [x[0] / norm, x[1] / norm];
+        let g = obj.gradient(&u);
+        let tangential = (g[0] * u[1] - g[1] * u[0]).abs();
+        let direct = p.lr / ((1.0 - p.lr * p.weight_decay) * norm * norm);
+        assert!((r.effective_lr[k] / direct - 1.0).abs() < 1e-12);
+        let predicted = r.effective_lr[k] * tangential;
+        assert!(
+            (moved / predicted - 1.0).abs() < 0.02,
+            "step {k}: moved {moved}, effective step × ‖∇f(u)‖ = {predicted}"
+        );
+        let old = p.lr / (norm * norm) * tangential;
+        assert!((moved / old - 1.0).abs() > 0.9, "η/‖x‖² alone is off by 2×");
+        // The first-order gap with this step is second order: far below the angle moved.
+        assert!(
+            r.first_order_gap[k] < 0.1 * moved,
+            "step {k}: gap {} against {moved} moved",
+            r.first_order_gap[k]
+        );
+    }
+}
+
+#[test]
+fn both_rayleigh_minima_are_marked_and_minimise() {
+    let obj = Objective::new(Function::Rayleigh, 2, 0).unwrap();
+    let profile = AngularProfile::new(&obj).unwrap();
+    assert_eq!(profile.minima.len(), 2);
+    let lowest = profile.values.iter().copied().fold(f64::INFINITY, f64::min);
+    for (&phi, &curvature) in profile.minima.iter().zip(&profile.curvatures) {
+        let f = obj.value(&[phi.cos(), phi.sin()]);
+        // [[2, 1], [1, 2]]: smallest eigenvalue 1, and every sample of the circle is above it.
+        assert!((f - 1.0).abs() < 1e-12, "f = {f} at {phi}");
+        assert!(lowest >= f - 1e-12);
+        // f(φ) = 2 − cos 2(φ − φ_min): curvature 4 = 2(λ_max − λ_min), stability limit 0.5.
+        assert!((curvature - 4.0).abs() < 1e-5, "{curvature}");
+    }
+    let (a, b) = (profile.minima[0], profile.minima[1]);
+    assert!(
+        (wrap_angle(a - b).abs() - std::f64::consts::PI).abs() < 1e-12,
+        "±v"
+    );
+}
+
+#[test]
+fn decay_without_noise_shrinks_geometrically_with_u_at_the_minimum() {
+    let e = decay_run(0.05, 0.0, 2000);
+    let r = &e.with_decay;
+    let Some(DecayRegime::Shrinking {
+        band,
+        rate,
+        effective_end,
+        distance_end,
+        limit,
+    }) = decay_regime(r, e.profile.as_ref())
+    else {
+        panic!("{:?}", decay_regime(r, e.profile.as_ref()));
+    };
+    assert_eq!(rate, 0.995);
+    let direct = (r.norms[2000] / r.norms[1500]).powf(1.0 / 500.0);
+    assert!((band.ratio_per_step - direct).abs() < 1e-15);
+    assert!((direct - 0.995).abs() < 1e-8, "{direct}");
+    let x = r.point(2000).unwrap();
+    let direct = 0.1 / (0.995 * (x[0] * x[0] + x[1] * x[1]));
+    assert!((effective_end / direct - 1.0).abs() < 1e-14);
+    assert!(effective_end > 1e7 && limit.unwrap() < 0.51);
+    // u on the diagonal (1, −1)/√2, the eigenvector of the smallest eigenvalue.
+    assert!(distance_end < 1e-12);
+    assert!(((x[1] / x[0]) + 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn decay_without_noise_turns_unstable_past_the_limit() {
+    let e = decay_run(0.5, 0.0, 200);
+    let r = &e.with_decay;
+    let Some(DecayRegime::Unstable {
+        crossed_at, limit, ..
+    }) = decay_regime(r, e.profile.as_ref())
+    else {
+        panic!("{:?}", decay_regime(r, e.profile.as_ref()));
+    };
+    let first = (0..=200)
+        .find(|&k| {
+            let x = r.point(k).unwrap();
+            0.1 / (0.95 * (x[0] * x[0] + x[1] * x[1])) > 0.5
+        })
+        .unwrap();
+    assert_eq!(crossed_at, first);
+    assert!((limit - 0.5).abs() < 1e-6);
+    // Before the crossing the effective step was below 0.5 and u converged; after it, u left.
+    let far = (first..=200).any(|k| {
+        let x = r.point(k).unwrap();
+        ((x[1] / x[0]) + 1.0).abs() > 0.1
+    });
+    assert!(far, "u leaves the minimum once it is unstable");
+}
+
+#[test]
+fn noise_and_decay_settle_at_the_predicted_norm() {
+    for (decay, sigma) in [(0.5, 0.1), (0.5, 0.01), (0.1, 0.1)] {
+        let e = decay_run(decay, sigma, 2000);
+        let r = &e.with_decay;
+        let regime = decay_regime(r, e.profile.as_ref());
+        let Some(DecayRegime::Settled { band, .. }) = regime else {
+            panic!("{decay} {sigma}: {regime:?}");
+        };
+        // The prediction recomputed from the run's own gradients.
+        let eta: f64 = 0.1;
+        let grads: f64 = r.grad_norm_sq_times_lr_sq[1500..].iter().sum::<f64>() / 500.0;
+        let shrink = 1.0 - eta * decay;
+        let predicted =
+            ((grads + eta * eta * 2.0 * sigma * sigma) / (1.0 - shrink * shrink)).sqrt();
+        assert!((band.predicted_norm / predicted - 1.0).abs() < 1e-12);
+        let rms = (r.norms[1500..].iter().map(|n| n * n).sum::<f64>() / 501.0).sqrt();
+        assert!((band.rms_norm / rms - 1.0).abs() < 1e-12);
+        assert!(
+            (rms / predicted - 1.0).abs() < 0.1,
+            "{decay} {sigma}: {rms} vs {predicted}"
+        );
+    }
+}
+
+#[test]
+fn noise_is_seeded_and_zero_noise_changes_nothing() {
+    let p = Params {
+        noise: 0.1,
+        weight_decay: 0.5,
+        ..Params::default()
+    };
+    assert_eq!(run(&p).unwrap(), run(&p).unwrap());
+    let other = Params {
+        seed: 1,
+        ..p.clone()
+    };
+    assert_ne!(run(&p).unwrap().points, run(&other).unwrap().points);
+    // σ = 0 is the deterministic recursion, to the last bit.
+    let q = Params {
+        weight_decay: 0.5,
+        ..Params::default()
+    };
+    let obj = Objective::from_params(&q).unwrap();
+    let r = run(&q).unwrap();
+    let mut x = vec![1.0, 0.3];
+    for k in 0..20 {
+        let g = obj.gradient(&x);
+        x = vec![0.95 * x[0] - 0.1 * g[0], 0.95 * x[1] - 0.1 * g[1]];
+        assert_eq!(r.point(k + 1).unwrap(), x.as_slice());
+    }
+    assert!(
+        Params {
+            noise: -1.0,
+            ..q.clone()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .starts_with("--noise")
+    );
+}

@@ -13,7 +13,8 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use super::model::{
-    Exploration, Function, MAX_STEPS, Params, Run, ScaleError, default_start, explore, robust_norm,
+    DecayRegime, Exploration, Function, MAX_STEPS, Params, Run, ScaleError, decay_regime,
+    default_start, explore, robust_norm,
 };
 use crate::controls::{Cycle, Ladder, Playback};
 use crate::jobs::{Waker, Worker};
@@ -29,6 +30,8 @@ const LAMBDA_LADDER: Ladder<f64> = Ladder(&[
 ]);
 /// Weight decays offered (0 first); the tab keeps η·λ_wd below 1.
 const DECAY_LADDER: Ladder<f64> = Ladder(&[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0]);
+/// Gradient noise σ offered (0 first).
+const NOISE_LADDER: Ladder<f64> = Ladder(&[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]);
 /// Run lengths offered.
 const STEPS_LADDER: Ladder<usize> = Ladder(&[50, 100, 200, 500, 1000, 2000]);
 /// How far one key press turns the start point, in degrees.
@@ -53,6 +56,7 @@ pub enum Control {
     StartAngle,
     StartNorm,
     WeightDecay,
+    Noise,
     Steps,
 }
 
@@ -64,6 +68,7 @@ impl Cycle for Control {
         Control::StartAngle,
         Control::StartNorm,
         Control::WeightDecay,
+        Control::Noise,
         Control::Steps,
     ];
 }
@@ -77,6 +82,7 @@ impl Control {
             Control::StartAngle => "start angle",
             Control::StartNorm => "start ‖x₀‖",
             Control::WeightDecay => "weight decay",
+            Control::Noise => "noise σ",
             Control::Steps => "steps",
         }
     }
@@ -124,6 +130,7 @@ pub enum Act {
     NormUp,
     ToggleDecayRun,
     ToggleView,
+    NewSeed,
 }
 
 /// The tab's keys: dispatch, footer hints and help all read this table.
@@ -225,6 +232,12 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: Some("decay"),
     },
     Binding {
+        keys: &[Key::ch('n')],
+        action: Act::NewSeed,
+        help: "next seed: a new draw of the noise (and of the logistic data)",
+        hint: None,
+    },
+    Binding {
         keys: &[Key::ch('v')],
         action: Act::ToggleView,
         help: "small screens: switch between the plane and the charts",
@@ -250,6 +263,8 @@ struct Prepared {
     gap_bounds: Option<(f64, f64)>,
     /// Half-width of the plane shown, in data units (covers both runs and the unit circle).
     extent: f64,
+    /// What weight decay did in the run with decay.
+    regime: Option<DecayRegime>,
 }
 
 impl Prepared {
@@ -279,7 +294,9 @@ impl Prepared {
         let effective_bounds =
             decade_bounds(runs.iter().flat_map(|r| r.effective_lr.iter().copied()));
         let gap_bounds = decade_bounds(runs.iter().flat_map(|r| r.first_order_gap.iter().copied()));
+        let regime = decay_regime(&exploration.with_decay, exploration.profile.as_ref());
         Prepared {
+            regime,
             exploration,
             norms,
             effective,
@@ -338,6 +355,8 @@ pub struct ScaleTab {
     start_angle_deg: f64,
     start_norm: f64,
     weight_decay: f64,
+    noise: f64,
+    seed: u64,
     steps: usize,
     focus: Control,
     view: View,
@@ -363,6 +382,8 @@ impl ScaleTab {
             start_angle_deg: start[1].atan2(start[0]).to_degrees(),
             start_norm: robust_norm(&start),
             weight_decay: DEFAULT_DECAY,
+            noise: defaults.noise,
+            seed: defaults.seed,
             steps: defaults.steps,
             focus: Control::Function,
             view: View::Plane,
@@ -391,7 +412,8 @@ impl ScaleTab {
             ]),
             lambda: self.lambda,
             weight_decay: self.weight_decay,
-            seed: Params::default().seed,
+            noise: self.noise,
+            seed: self.seed,
         }
     }
 
@@ -494,6 +516,7 @@ impl ScaleTab {
                     self.weight_decay = next;
                 }
             }
+            Control::Noise => self.noise = NOISE_LADDER.step(self.noise, up),
             Control::Steps => self.steps = STEPS_LADDER.step(self.steps, up),
         }
         self.changed(before)
@@ -568,6 +591,11 @@ impl Tab for ScaleTab {
                 }
             }
             Act::ToggleView => self.view = self.view.next(),
+            Act::NewSeed => {
+                let before = self.params();
+                self.seed = self.seed.wrapping_add(1);
+                return self.changed(before);
+            }
         }
         true
     }

@@ -5,7 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{Control, DECAY_LADDER, NORM_RANGE, PlaneRun, ScaleTab, View, WIDE, notes};
+use super::{
+    Control, DECAY_LADDER, NOISE_LADDER, NORM_RANGE, PlaneRun, ScaleTab, View, WIDE, notes,
+};
 use crate::controls::Cycle;
 use crate::numfmt;
 use crate::text::{fit, spelled, wrap};
@@ -111,13 +113,12 @@ fn fitted_lines(area: Rect, buf: &mut Buffer, ui: &Ui, rows: &[Line]) -> u16 {
     lines(area, buf, &fitted)
 }
 
-/// `line` in at most `width` columns: its spans as they are when they fit, else the spans up
-/// to the last that fits and an ellipsis (see `text::fit`).
+/// `line` in at most `width` columns: its spans as they are when they fit, else the spans that
+/// fit whole and an ellipsis.
 fn fit_line<'a>(line: &Line<'a>, width: usize, ui: &Ui) -> Line<'a> {
     if line.width() <= width {
         return line.clone();
     }
-    let u = ui.glyphs.unicode;
     let mark_w = crate::text::width(ui.glyphs.ellipsis);
     let mut out: Vec<Span<'a>> = Vec::new();
     let mut used = 0;
@@ -128,9 +129,9 @@ fn fit_line<'a>(line: &Line<'a>, width: usize, ui: &Ui) -> Line<'a> {
             used += w;
             continue;
         }
-        // The span that does not fit: its start and the ellipsis.
-        let cut = fit(&span.content, width - used, u);
-        out.push(Span::styled(cut, span.style));
+        // The span that does not fit is left out whole (a number is never cut to its first
+        // digits); the ellipsis says something was.
+        out.push(Span::styled(ui.glyphs.ellipsis, span.style));
         break;
     }
     Line::from(out).style(line.style)
@@ -328,14 +329,6 @@ impl ScaleTab {
         {
             canvas.mark_cell(c, r, first(ui.glyphs.series_marks[1]), t.dim);
         }
-        if let Some(profile) = &shown.exploration.profile {
-            for phi in &profile.minima {
-                if let Some((dx, dy)) = view.to_dot(&canvas, phi.cos(), phi.sin()) {
-                    let (c, r) = canvas.cell_of(dx, dy);
-                    canvas.mark_cell(c, r, first(ui.glyphs.series_marks[2]), t.good);
-                }
-            }
-        }
         if let (Some(x), Some(norm)) = (run.point(k), run.norms.get(k)) {
             // u_k = x_k/‖x_k‖ drawn on the circle, then the iterate itself on top.
             if let Some((dx, dy)) = view.to_dot(&canvas, x[0] / norm, x[1] / norm) {
@@ -345,6 +338,15 @@ impl ScaleTab {
             if let Some((dx, dy)) = view.to_dot(&canvas, x[0], x[1]) {
                 let (c, r) = canvas.cell_of(dx, dy);
                 canvas.mark_cell(c, r, first(ui.glyphs.slider_knob), t.cursor);
+            }
+        }
+        // Every minimum on the circle (±v both minimise the Rayleigh quotient), on top.
+        if let Some(profile) = &shown.exploration.profile {
+            for phi in &profile.minima {
+                if let Some((dx, dy)) = view.to_dot(&canvas, phi.cos(), phi.sin()) {
+                    let (c, r) = canvas.cell_of(dx, dy);
+                    canvas.mark_cell(c, r, first(ui.glyphs.series_marks[2]), t.good);
+                }
             }
         }
         canvas.render(plot, buf);
@@ -402,6 +404,14 @@ impl ScaleTab {
                             DECAY_LADDER.position(self.weight_decay) as f64,
                             0.0,
                             (DECAY_LADDER.0.len() - 1) as f64,
+                        ),
+                    ),
+                    Control::Noise => (
+                        setting(self.noise),
+                        linear_position(
+                            NOISE_LADDER.position(self.noise) as f64,
+                            0.0,
+                            (NOISE_LADDER.0.len() - 1) as f64,
                         ),
                     ),
                     Control::Steps => (
@@ -496,18 +506,14 @@ impl ScaleTab {
         let taken = run.steps_taken();
         if taken > 0 {
             let k = self.frame().min(taken - 1);
-            let label = format!("step {k}");
             text.push(own(
                 ui,
-                readout(
-                    ui,
-                    &label,
-                    format!(
-                        " ‖x_k‖ {}  η/‖x_k‖² {}",
-                        num(at(&run.norms, k)),
-                        num(at(&run.effective_lr, k)),
-                    ),
-                ),
+                Line::from(vec![
+                    Span::styled(format!("step {k}  ‖x_k‖ "), t.hint),
+                    Span::styled(num(at(&run.norms, k)), t.number),
+                    Span::styled("  step on circle ", t.hint),
+                    Span::styled(num(at(&run.effective_lr, k)), t.number),
+                ]),
             ));
             let increment = at(&run.norm_sq_increment, k);
             let predicted = at(&run.grad_norm_sq_times_lr_sq, k);
@@ -528,43 +534,31 @@ impl ScaleTab {
         } else {
             text.push(Line::styled("no step taken", t.warn));
         }
-        let runs = [
-            ("plain", &shown.exploration.without_decay, t.series[0]),
-            ("decay", &shown.exploration.with_decay, t.series[1]),
-        ];
-        text.push(own(
-            ui,
-            Line::styled(
-                format!("{:<16}{:<15}{}", "last quarter", "‖x‖", "η/‖x‖²"),
-                t.hint,
-            ),
-        ));
-        for (name, r, style) in runs {
-            if let Some(b) = r.band() {
-                let norms = format!("{} – {}", setting(b.norm_min), setting(b.norm_max));
-                let steps = format!(
-                    "{} – {}",
-                    setting(b.effective_lr_min),
-                    setting(b.effective_lr_max)
-                );
-                let window = format!("{name} {}–{}", b.from_step, b.to_step);
-                text.push(own(
-                    ui,
-                    Line::from(vec![
-                        Span::styled(format!("{window:<16}"), style),
-                        Span::styled(format!("{norms:<15}{steps}"), t.number),
-                    ]),
-                ));
-            }
+        let decay_run = &shown.exploration.with_decay;
+        if decay_run.weight_decay > 0.0
+            && let Some(b) = decay_run.band()
+        {
+            text.push(own(
+                ui,
+                Line::from(vec![
+                    Span::styled("decay ", t.series[1]),
+                    Span::styled("RMS ‖x‖ ", t.hint),
+                    Span::styled(num(b.rms_norm), t.number),
+                    Span::styled(" vs predicted ", t.hint),
+                    Span::styled(num(b.predicted_norm), t.number),
+                ]),
+            ));
         }
         let used = fitted_lines(inner, buf, ui, &text);
-        note(
-            below(inner, used),
-            buf,
-            ui,
-            notes::NORM_GROWTH,
-            self.note_scroll,
-        );
+        let story = match &shown.regime {
+            Some(regime) => format!(
+                "{} {}",
+                notes::plain(&shown.exploration.without_decay),
+                notes::decay(regime)
+            ),
+            None => notes::plain(&shown.exploration.without_decay),
+        };
+        note(below(inner, used), buf, ui, &story, self.note_scroll);
     }
 
     fn render_chart_grid(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
@@ -580,7 +574,7 @@ impl ScaleTab {
     fn render_series_chart(&self, area: Rect, buf: &mut Buffer, ui: &Ui, kind: SeriesKind) {
         let title = match kind {
             SeriesKind::Norm => "‖x_k‖ over k",
-            SeriesKind::EffectiveStep => "effective step η/‖x_k‖² over k",
+            SeriesKind::EffectiveStep => "effective step over k",
             SeriesKind::Gap => "first-order gap over k",
         };
         let inner = titled(area, buf, ui, title, false);

@@ -73,6 +73,9 @@ fn controls_move_and_adjust_as_their_help_says() {
     assert_eq!(t.params().weight_decay, 1.0);
     t.act(Act::NextControl);
     t.act(Act::Increase);
+    assert_eq!(t.params().noise, 0.01);
+    t.act(Act::NextControl);
+    t.act(Act::Increase);
     assert_eq!(t.params().steps, 500);
     t.act(Act::NextControl);
     assert_eq!(t.focus(), Control::Function, "wraps around");
@@ -299,4 +302,143 @@ fn notes_scroll_with_marks_instead_of_vanishing() {
     t.nav(Nav::PageUp);
     t.nav(Nav::PageUp);
     assert_eq!(t.note_scroll, 0);
+}
+
+/// The tab after setting weight decay, noise and steps directly, settled.
+fn with(decay: f64, noise: f64, steps: usize) -> ScaleTab {
+    let mut t = tab();
+    t.weight_decay = decay;
+    t.noise = noise;
+    t.steps = steps;
+    t.submit();
+    t.settle();
+    t
+}
+
+fn story(t: &ScaleTab) -> String {
+    notes::decay(t.shown.as_ref().unwrap().regime.as_ref().unwrap())
+}
+
+#[test]
+fn the_default_note_says_where_the_minimum_turned_unstable() {
+    let t = tab();
+    let text = story(&t);
+    let run = &t.exploration().unwrap().with_decay;
+    // Recomputed from the iterates: the first k with η/((1 − ηλ)‖x_k‖²) > 2/4.
+    let eff = |k: usize| {
+        let x = run.point(k).unwrap();
+        0.1 / (0.95 * (x[0] * x[0] + x[1] * x[1]))
+    };
+    let crossed = (0..=200).find(|&k| eff(k) > 0.5).unwrap();
+    let x = run.point(crossed).unwrap();
+    // Distance of u from the minimum direction (1, −1)/√2 (or its opposite).
+    let angle = x[1].atan2(x[0]);
+    let d = (angle + std::f64::consts::FRAC_PI_4).abs();
+    let norms: Vec<f64> = (150..=200)
+        .map(|k| robust_norm(run.point(k).unwrap()))
+        .collect();
+    let (lo, hi) = norms
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), n| (a.min(*n), b.max(*n)));
+    for number in [
+        "0.500".to_string(),
+        format!("step {crossed},"),
+        format!("{} rad", notes::n(d)),
+        notes::n(lo),
+        notes::n(hi),
+        "steps 150–200".to_string(),
+    ] {
+        assert!(text.contains(&number), "{number} not in: {text}");
+    }
+    assert!(text.contains("stability limit") && text.contains("repels"));
+    assert!(!text.contains("band"), "no band: {text}");
+}
+
+#[test]
+fn the_note_of_a_shrinking_run_states_its_rate() {
+    let t = with(0.05, 0.0, 2000);
+    let text = story(&t);
+    let run = &t.exploration().unwrap().with_decay;
+    let ratio = (run.norms[2000] / run.norms[1500]).powf(1.0 / 500.0);
+    let x = run.point(2000).unwrap();
+    let eff = 0.1 / (0.995 * (x[0] * x[0] + x[1] * x[1]));
+    for number in [
+        "1 − ηλ = 0.995".to_string(),
+        format!("measured {}", notes::n(ratio)),
+        format!("grown to {}", notes::n(eff)),
+        "past the stability limit 0.500".to_string(),
+    ] {
+        assert!(text.contains(&number), "{number} not in: {text}");
+    }
+}
+
+#[test]
+fn the_note_of_a_noisy_run_states_measured_and_predicted_norms() {
+    let t = with(0.5, 0.1, 2000);
+    let text = story(&t);
+    let run = &t.exploration().unwrap().with_decay;
+    let rms = (run.norms[1500..].iter().map(|n| n * n).sum::<f64>() / 501.0).sqrt();
+    let grads = run.grad_norm_sq_times_lr_sq[1500..].iter().sum::<f64>() / 500.0;
+    let predicted = ((grads + 0.01 * 2.0 * 0.01) / (1.0 - 0.95f64 * 0.95)).sqrt();
+    let (lo, hi) = run.effective_lr[1500..]
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), s| (a.min(*s), b.max(*s)));
+    assert!(lo < 0.5 && hi > 0.5);
+    for number in [
+        format!("RMS is {}", notes::n(rms)),
+        format!("predicts {}", notes::n(predicted)),
+        format!("{}–{}", notes::n(lo), notes::n(hi)),
+        "either side of the stability limit 0.500".to_string(),
+    ] {
+        assert!(text.contains(&number), "{number} not in: {text}");
+    }
+    // The panel shows both numbers.
+    let screen = buffer_text(&draw(&t, 160, 46, &Ui::standard()));
+    assert!(
+        screen.contains(&format!("RMS ‖x‖ {}", crate::numfmt::general(rms, 4))),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_plain_note_states_the_runs_own_ends() {
+    let t = tab();
+    let run = &t.exploration().unwrap().without_decay;
+    let text = notes::plain(run);
+    let x0 = run.point(0).unwrap();
+    let xk = run.point(200).unwrap();
+    assert!(text.contains(&format!(
+        "({} to {})",
+        notes::n(robust_norm(x0)),
+        notes::n(robust_norm(xk))
+    )));
+    let eff = |x: &[f64]| 0.1 / (x[0] * x[0] + x[1] * x[1]);
+    assert!(text.contains(&format!("({} to {})", notes::n(eff(x0)), notes::n(eff(xk)))));
+}
+
+#[test]
+fn both_minima_are_marked_on_the_plane() {
+    let t = tab();
+    let ui = Ui::new(ColorDepth::Ansi16, true);
+    let buf = draw(&t, 160, 46, &ui);
+    let mark = ui.glyphs.series_marks[2];
+    let style = ui.theme.good;
+    // The plane: the left 72 columns above the controls.
+    let marked: Vec<(u16, u16)> = (0..34)
+        .flat_map(|y| (0..72).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            buf[(x, y)].symbol() == mark && buf[(x, y)].fg == style.fg.unwrap_or_default()
+        })
+        // Not the legend's "x min".
+        .filter(|&(x, y)| buf[(x + 2, y)].symbol() != "m")
+        .collect();
+    assert_eq!(marked.len(), 2, "{marked:?}");
+    // Opposite each other about the origin mark: ±v.
+    let origin = (0..34)
+        .flat_map(|y| (0..72).map(move |x| (x, y)))
+        .find(|&(x, y)| buf[(x, y)].symbol() == ui.glyphs.series_marks[1])
+        .unwrap();
+    let (a, b) = (marked[0], marked[1]);
+    assert!((i32::from(a.0) + i32::from(b.0) - 2 * i32::from(origin.0)).abs() <= 1);
+    assert!((i32::from(a.1) + i32::from(b.1) - 2 * i32::from(origin.1)).abs() <= 1);
 }
