@@ -1169,6 +1169,24 @@ fn scale_long_runs_are_decimated_to_a_bounded_size() {
 }
 
 #[test]
+fn scale_snapshot_with_frames_shows_the_run_mid_way() {
+    // The tab opens playing its run; 90 of the 180 frames a whole run takes is half of it.
+    let text = stdout_of(&cmd(
+        "snapshot --tab scale --width 160 --height 48 --frames 90",
+    ));
+    let k: usize = text
+        .split("step ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no step in:\n{text}"));
+    assert!((95..=105).contains(&k), "step {k}:\n{text}");
+    assert!(text.contains(&format!("step {k} of 200 ▶")), "{text}");
+    let settled = stdout_of(&cmd("snapshot --tab scale --width 160 --height 48"));
+    assert!(settled.contains("step 200 of 200 "), "{settled}");
+}
+
+#[test]
 fn scale_noise_is_a_seeded_flag() {
     let a = json(&cmd("scale --noise 0.1 --weight-decay 0.5 --json"));
     let b = json(&cmd("scale --noise 0.1 --weight-decay 0.5 --json"));

@@ -831,3 +831,30 @@ fn noise_is_seeded_and_zero_noise_changes_nothing() {
         .starts_with("--noise")
     );
 }
+
+#[test]
+fn with_noise_and_no_decay_the_norm_grows_on_average_by_the_noise_too() {
+    // One step from the same x_0 under 20000 noise draws: E‖x_1‖² − ‖x_0‖² = η²(‖∇f‖² + dσ²).
+    let draws = 20_000;
+    let mut total = 0.0;
+    let mut shrank = false;
+    let mut predicted = 0.0;
+    for seed in 0..draws {
+        let p = Params {
+            noise: 0.1,
+            steps: 1,
+            seed,
+            ..Params::default()
+        };
+        let r = run(&p).unwrap();
+        total += r.norm_sq_increment[0];
+        shrank |= r.norm_sq_increment[0] < 0.0;
+        predicted = r.grad_norm_sq_times_lr_sq[0] + 0.01 * 2.0 * 0.01;
+    }
+    let mean = total / draws as f64;
+    assert!(
+        (mean / predicted - 1.0).abs() < 0.1,
+        "{mean} vs {predicted}"
+    );
+    assert!(shrank, "one step can shrink it");
+}

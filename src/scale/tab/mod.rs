@@ -18,7 +18,7 @@ use super::model::{
 };
 use crate::controls::{Cycle, Ladder, Playback};
 use crate::jobs::{Waker, Worker};
-use crate::keymap::{Binding, Key, Nav};
+use crate::keymap::{Binding, Key};
 use crate::tab::Tab;
 use crate::theme::Ui;
 
@@ -131,6 +131,10 @@ pub enum Act {
     ToggleDecayRun,
     ToggleView,
     NewSeed,
+    First,
+    Last,
+    NotesUp,
+    NotesDown,
 }
 
 /// The tab's keys: dispatch, footer hints and help all read this table.
@@ -193,6 +197,30 @@ pub const KEYS: &[Binding<Act>] = &[
         keys: &[Key::ch('r')],
         action: Act::Rewind,
         help: "rewind: back to step 0 and play again",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::code(crossterm::event::KeyCode::Home)],
+        action: Act::First,
+        help: "pause at step 0",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::code(crossterm::event::KeyCode::End)],
+        action: Act::Last,
+        help: "pause at the last step",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::code(crossterm::event::KeyCode::PageUp)],
+        action: Act::NotesUp,
+        help: "scroll the notes up",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::code(crossterm::event::KeyCode::PageDown)],
+        action: Act::NotesDown,
+        help: "scroll the notes down",
         hint: None,
     },
     Binding {
@@ -591,22 +619,15 @@ impl Tab for ScaleTab {
                 }
             }
             Act::ToggleView => self.view = self.view.next(),
+            Act::First => self.playback.seek(0),
+            Act::Last => self.playback.finish(),
+            Act::NotesUp => self.note_scroll = self.note_scroll.saturating_sub(1),
+            Act::NotesDown => self.note_scroll = (self.note_scroll + 1).min(NOTE_SCROLL_MAX),
             Act::NewSeed => {
                 let before = self.params();
                 self.seed = self.seed.wrapping_add(1);
                 return self.changed(before);
             }
-        }
-        true
-    }
-
-    fn nav(&mut self, nav: Nav) -> bool {
-        match nav {
-            Nav::Home => self.playback.seek(0),
-            Nav::End => self.playback.finish(),
-            Nav::PageUp => self.note_scroll = self.note_scroll.saturating_sub(1),
-            Nav::PageDown => self.note_scroll = (self.note_scroll + 1).min(NOTE_SCROLL_MAX),
-            _ => return false,
         }
         true
     }

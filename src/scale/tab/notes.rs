@@ -32,6 +32,17 @@ pub fn n(v: f64) -> String {
 pub fn plain(run: &Run) -> String {
     let first = |v: &[f64]| v.first().copied().unwrap_or(f64::NAN);
     let last = |v: &[f64]| v.last().copied().unwrap_or(f64::NAN);
+    if run.noise > 0.0 {
+        return format!(
+            "Without decay ‖x‖ went from {} to {} and the step felt on the circle from {} to {}. \
+             The noise's radial part can shrink ‖x‖ in one step, but on average each step adds \
+             η²(‖∇f‖² + dσ²) to ‖x‖².",
+            n(first(&run.norms)),
+            n(last(&run.norms)),
+            n(first(&run.effective_lr)),
+            n(last(&run.effective_lr)),
+        );
+    }
     format!(
         "Without decay each step adds η²‖∇f‖² to ‖x‖², so the norm only grows ({} to {}) and the \
          step felt on the circle only shrinks ({} to {}).",

@@ -520,6 +520,8 @@ impl ScaleTab {
             let mut growth = readout(ui, "  ‖x_k+1‖² − ‖x_k‖²", num(increment));
             if self.plane_run == PlaneRun::WithDecay {
                 growth.push_span(Span::styled("  (decay shrinks x too)", t.dim));
+            } else if run.noise > 0.0 {
+                growth.push_span(Span::styled("  (noise moves x too)", t.dim));
             } else if increment == 0.0 && predicted > 0.0 {
                 growth.push_span(Span::styled("  (below rounding)", t.dim));
             }

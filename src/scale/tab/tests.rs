@@ -121,7 +121,7 @@ fn playback_keys() {
     t.act(Act::StepBack);
     t.act(Act::StepBack);
     assert_eq!(t.frame(), first - 1);
-    t.nav(Nav::End);
+    t.act(Act::Last);
     assert_eq!(t.frame(), 200);
     t.act(Act::StepForward);
     assert_eq!(t.frame(), 200, "no step past the end");
@@ -138,11 +138,10 @@ fn playback_keys() {
     assert!(!t.playing(), "stops ticking when finished");
     // A whole run at normal speed takes about six seconds at 30 frames a second.
     assert!((170..=190).contains(&ticks), "{ticks} ticks");
-    t.nav(Nav::Home);
+    t.act(Act::First);
     assert_eq!(t.frame(), 0);
     t.settle();
     assert_eq!(t.frame(), 0, "settling keeps a paused frame");
-    assert!(!t.nav(Nav::Left));
 }
 
 #[test]
@@ -297,10 +296,10 @@ fn notes_scroll_with_marks_instead_of_vanishing() {
         "more below is marked"
     );
     let mut t = tab();
-    t.nav(Nav::PageDown);
+    t.act(Act::NotesDown);
     assert_eq!(t.note_scroll, 1);
-    t.nav(Nav::PageUp);
-    t.nav(Nav::PageUp);
+    t.act(Act::NotesUp);
+    t.act(Act::NotesUp);
     assert_eq!(t.note_scroll, 0);
 }
 
@@ -392,6 +391,14 @@ fn the_note_of_a_noisy_run_states_measured_and_predicted_norms() {
     ] {
         assert!(text.contains(&number), "{number} not in: {text}");
     }
+    let plain = &t.exploration().unwrap().without_decay;
+    let text = notes::plain(plain);
+    let (a, b) = (plain.norms[0], plain.norms[2000]);
+    assert!(
+        text.contains(&format!("from {} to {}", notes::n(a), notes::n(b))),
+        "{text}"
+    );
+    assert!(!text.contains("only grows"), "noise can shrink it: {text}");
     // The panel shows both numbers.
     let screen = buffer_text(&draw(&t, 160, 46, &Ui::standard()));
     assert!(
