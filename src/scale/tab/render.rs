@@ -509,7 +509,7 @@ impl ScaleTab {
             text.push(own(
                 ui,
                 Line::from(vec![
-                    Span::styled(format!("step {k}  ‖x_k‖ "), t.hint),
+                    Span::styled(format!("k {k}  ‖x_k‖ "), t.hint),
                     Span::styled(num(at(&run.norms, k)), t.number),
                     Span::styled("  step on circle ", t.hint),
                     Span::styled(num(at(&run.effective_lr, k)), t.number),
