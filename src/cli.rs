@@ -203,7 +203,16 @@ pub struct ScaleArgs {
     /// Weight decay λ_wd.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub weight_decay: f64,
-    /// Seed of the random parts (A for rayleigh in other dimensions, the logistic data).
+    /// Standard deviation σ of Gaussian noise added to every gradient (seeded by --seed).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        value_name = "SIGMA"
+    )]
+    pub noise: f64,
+    /// Seed of the random parts (A for rayleigh in other dimensions, the logistic data, the
+    /// gradient noise).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Print JSON instead of the summary.

@@ -947,8 +947,12 @@ fn scale_json_has_exactly_the_documented_keys_and_lengths() {
             "grad_scaling",
             "eta_sweep",
             "eta_sweep_slope",
+            "noise",
+            "stride",
         ])
     );
+    assert_eq!(v["stride"], 1);
+    assert_eq!(num(&v["noise"]), 0.0);
     assert_eq!(
         keys(&v["grad_scaling"]),
         sorted(&[
@@ -1046,12 +1050,13 @@ fn scale_rayleigh_descent_replays_by_hand() {
                 &format!("f(x_k), {what}"),
             );
             assert_close(norms[k], norm(p), 1e-12, 0.0, &format!("‖x_k‖, {what}"));
+            // The step felt on the circle: x_{k+1} = (1 − ηλ)(x_k − (η/(1 − ηλ))∇f(x_k)).
             assert_close(
                 eff[k],
-                0.1 / dot(p, p),
+                0.1 / ((1.0 - 0.1 * decay) * dot(p, p)),
                 1e-12,
                 0.0,
-                &format!("η/‖x_k‖², {what}"),
+                &format!("η/((1 − ηλ)‖x_k‖²), {what}"),
             );
         }
         if decay == 0.0 {
@@ -1190,6 +1195,65 @@ fn scale_weight_decay_shrinks_the_norm_by_the_predicted_amount() {
         differs,
         "decay left the norm identity of plain descent intact"
     );
+}
+
+#[test]
+fn scale_long_runs_are_decimated_to_a_bounded_size() {
+    let text = stdout_of(&cmd("scale --steps 100000 --dim 64 --json"));
+    assert!(text.len() < 5_000_000, "{} bytes", text.len());
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let s = v["stride"].as_u64().unwrap() as usize;
+    assert!(s > 1);
+    // Iterates 0, s, 2s, … and the last; steps 0, s, 2s, ….
+    let iterates = 100_000 / s + 1 + usize::from(100_000 % s != 0);
+    assert_eq!(nums(&v["norms"]).len(), iterates);
+    assert_eq!(matrix(&v["points"]).len(), iterates);
+    assert_eq!(nums(&v["first_order_gap"]).len(), 100_000usize.div_ceil(s));
+    // The kept entries are the run's own: the last norm is ‖x_K‖, entry 1 is ‖x_s‖.
+    let short = json(&cmd(&format!("scale --steps {s} --dim 64 --json")));
+    assert_eq!(nums(&v["norms"])[1], *nums(&short["norms"]).last().unwrap());
+    let points = matrix(&v["points"]);
+    assert_close(
+        nums(&v["norms"])[iterates - 1],
+        norm(&points[iterates - 1]),
+        1e-12,
+        0.0,
+        "‖x_K‖",
+    );
+}
+
+#[test]
+fn scale_snapshot_with_frames_shows_the_run_mid_way() {
+    // The tab opens playing its run; 90 of the 180 frames a whole run takes is half of it.
+    let text = stdout_of(&cmd(
+        "snapshot --tab scale --width 160 --height 48 --frames 90",
+    ));
+    let k: usize = text
+        .split("step ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no step in:\n{text}"));
+    assert!((95..=105).contains(&k), "step {k}:\n{text}");
+    assert!(text.contains(&format!("step {k} of 200 ▶")), "{text}");
+    let settled = stdout_of(&cmd("snapshot --tab scale --width 160 --height 48"));
+    assert!(settled.contains("step 200 of 200 "), "{settled}");
+}
+
+#[test]
+fn scale_noise_is_a_seeded_flag() {
+    let a = json(&cmd("scale --noise 0.1 --weight-decay 0.5 --json"));
+    let b = json(&cmd("scale --noise 0.1 --weight-decay 0.5 --json"));
+    let c = json(&cmd("scale --noise 0.1 --weight-decay 0.5 --seed 3 --json"));
+    assert_eq!(a, b);
+    assert_ne!(a["points"], c["points"]);
+    assert_eq!(num(&a["noise"]), 0.1);
+    let summary = stdout_of(&cmd("scale --noise 0.1 --weight-decay 0.5 --steps 2000"));
+    assert!(
+        summary.contains("noise σ = 0.1") && summary.contains("predicted by"),
+        "{summary}"
+    );
+    fails_with(&cmd("scale --noise -1"), &["--noise"]);
 }
 
 #[test]

@@ -1,50 +1,126 @@
 //! Headless output for Problem 3: a JSON document and a readable summary of one run.
 
-use crate::cli::CommandError;
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use crate::cli::CommandError;
+use serde::Serialize;
 
-use super::model::{Params, Run};
+use super::model::{EtaGap, GradScaling, Params, Run};
 use crate::numfmt;
 
-/// The run as JSON; non-finite numbers become `null`.
+/// At most about this many numbers go into the series of one JSON document; longer runs are
+/// decimated (see [`RunJson::stride`]).
+pub const JSON_NUMBER_BUDGET: usize = 100_000;
+
+/// The JSON document of one run (keys in alphabetical order, as `dlscope scale --json` has
+/// always written them); non-finite numbers become `null`.
 ///
-/// `points` holds one array per iterate x_0 … x_K; `norms`, `effective_lr` and `loss` hold
-/// K + 1 entries (one per iterate); `norm_sq_increment`, `grad_norm_sq_times_lr_sq` and
-/// `first_order_gap` hold K entries (one per step). K = `steps` unless the run ran away.
-pub fn json(p: &Params, run: &Run) -> Value {
+/// With `stride` = 1, `points` holds one array per iterate x_0 … x_K; `norms`, `effective_lr`
+/// and `loss` hold K + 1 entries (one per iterate); `norm_sq_increment`,
+/// `grad_norm_sq_times_lr_sq` and `first_order_gap` hold K entries (one per step). K = `steps`
+/// unless the run ran away. A long run is decimated to keep the document near
+/// [`JSON_NUMBER_BUDGET`] numbers: the iterate series then hold iterates 0, s, 2s, … and always
+/// the last one K; the step series hold steps 0, s, 2s, … (s = `stride`).
+#[derive(Debug, Serialize)]
+pub struct RunJson<'a> {
+    pub dim: usize,
+    pub effective_lr: Vec<f64>,
+    pub eta_sweep: Vec<EtaJson>,
+    pub eta_sweep_slope: Option<f64>,
+    pub first_order_gap: Vec<f64>,
+    pub function: &'static str,
+    pub grad_norm_sq_times_lr_sq: Vec<f64>,
+    pub grad_scaling: ScalingJson<'a>,
+    pub loss: Vec<f64>,
+    pub lr: f64,
+    /// σ of the gradient noise.
+    pub noise: f64,
+    pub norm_sq_increment: Vec<f64>,
+    pub norms: Vec<f64>,
+    pub points: Vec<&'a [f64]>,
+    pub steps: usize,
+    /// Every how many iterates and steps the series keep (1: all of them).
+    pub stride: usize,
+    pub weight_decay: f64,
+}
+
+/// The stride that keeps a run of `iterates` iterates of dimension `dim` near the budget.
+pub fn stride(iterates: usize, dim: usize) -> usize {
+    (iterates.saturating_mul(dim + 6))
+        .div_ceil(JSON_NUMBER_BUDGET)
+        .max(1)
+}
+
+/// Iterates 0, s, 2s, … of `series`, and its last entry when `last` and not already kept.
+fn every<T: Copy>(series: &[T], s: usize, last: bool) -> Vec<T> {
+    let mut out: Vec<T> = series.iter().copied().step_by(s.max(1)).collect();
+    if last
+        && let Some(&end) = series.last()
+        && !(series.len() - 1).is_multiple_of(s.max(1))
+    {
+        out.push(end);
+    }
+    out
+}
+
+/// One point of the η sweep.
+#[derive(Debug, Serialize)]
+pub struct EtaJson {
+    pub eta: f64,
+    pub gap: f64,
+}
+
+/// Problem 3a at x_0.
+#[derive(Debug, Serialize)]
+pub struct ScalingJson<'a> {
+    pub grad_at_lambda_x: &'a [f64],
+    pub grad_over_lambda: &'a [f64],
+    pub inner_product_x_grad: f64,
+    pub lambda: f64,
+    pub max_abs_diff: f64,
+    pub x: &'a [f64],
+}
+
+impl<'a> ScalingJson<'a> {
+    fn new(gs: &'a GradScaling) -> Self {
+        ScalingJson {
+            grad_at_lambda_x: &gs.grad_at_lambda_x,
+            grad_over_lambda: &gs.grad_over_lambda,
+            inner_product_x_grad: gs.inner_product_x_grad,
+            lambda: gs.lambda,
+            max_abs_diff: gs.max_abs_diff,
+            x: &gs.x,
+        }
+    }
+}
+
+/// The run as its JSON document.
+pub fn json<'a>(p: &Params, run: &'a Run) -> RunJson<'a> {
+    let s = stride(run.norms.len(), p.dim);
     let points: Vec<&[f64]> = run.iterates().collect();
-    let gs = &run.grad_scaling;
-    let sweep: Vec<Value> = run
-        .eta_sweep
-        .iter()
-        .map(|e| json!({"eta": e.eta, "gap": e.gap}))
-        .collect();
-    json!({
-        "function": p.function.name(),
-        "dim": p.dim,
-        "lr": p.lr,
-        "steps": p.steps,
-        "weight_decay": p.weight_decay,
-        "points": points,
-        "norms": run.norms,
-        "effective_lr": run.effective_lr,
-        "loss": run.loss,
-        "norm_sq_increment": run.norm_sq_increment,
-        "grad_norm_sq_times_lr_sq": run.grad_norm_sq_times_lr_sq,
-        "first_order_gap": run.first_order_gap,
-        "grad_scaling": {
-            "lambda": gs.lambda,
-            "x": gs.x,
-            "grad_at_lambda_x": gs.grad_at_lambda_x,
-            "grad_over_lambda": gs.grad_over_lambda,
-            "max_abs_diff": gs.max_abs_diff,
-            "inner_product_x_grad": gs.inner_product_x_grad,
-        },
-        "eta_sweep": sweep,
-        "eta_sweep_slope": run.eta_sweep_slope(),
-    })
+    RunJson {
+        dim: p.dim,
+        effective_lr: every(&run.effective_lr, s, true),
+        eta_sweep: run
+            .eta_sweep
+            .iter()
+            .map(|&EtaGap { eta, gap }| EtaJson { eta, gap })
+            .collect(),
+        eta_sweep_slope: run.eta_sweep_slope(),
+        first_order_gap: every(&run.first_order_gap, s, false),
+        function: p.function.name(),
+        grad_norm_sq_times_lr_sq: every(&run.grad_norm_sq_times_lr_sq, s, false),
+        grad_scaling: ScalingJson::new(&run.grad_scaling),
+        loss: every(&run.loss, s, true),
+        lr: p.lr,
+        noise: p.noise,
+        norm_sq_increment: every(&run.norm_sq_increment, s, false),
+        norms: every(&run.norms, s, true),
+        points: every(&points, s, true),
+        steps: p.steps,
+        stride: s,
+        weight_decay: p.weight_decay,
+    }
 }
 
 /// A number as every dlscope screen writes it (non-finite values spelled out).
@@ -65,12 +141,13 @@ pub fn summary(p: &Params, run: &Run) -> String {
     let k = run.steps_taken();
     let _ = writeln!(
         s,
-        "Scale invariance: {} ({}), dim {}, η = {}, weight decay {}, {} of {} steps taken",
+        "Scale invariance: {} ({}), dim {}, η = {}, weight decay {}, noise σ = {}, {} of {} steps taken",
         p.function.name(),
         p.function.formula(),
         p.dim,
         p.lr,
         p.weight_decay,
+        p.noise,
         k,
         p.steps
     );
@@ -93,7 +170,7 @@ pub fn summary(p: &Params, run: &Run) -> String {
     let last = run.norms.last().copied().unwrap_or(f64::NAN);
     let _ = writeln!(
         s,
-        "(b) ‖x‖: {} → {}; effective step η/‖x‖²: {} → {}; loss: {} → {}",
+        "(b) ‖x‖: {} → {}; effective step η/((1 − ηλ)‖x‖²): {} → {}; loss: {} → {}",
         num(first),
         num(last),
         num(run.effective_lr.first().copied().unwrap_or(f64::NAN)),
@@ -141,7 +218,7 @@ pub fn summary(p: &Params, run: &Run) -> String {
     if let Some(band) = run.band() {
         let _ = writeln!(
             s,
-            "    steps {}–{}: ‖x‖ in [{}, {}], η/‖x‖² in [{}, {}]",
+            "    steps {}–{}: ‖x‖ in [{}, {}], effective step in [{}, {}]",
             band.from_step,
             band.to_step,
             num(band.norm_min),
@@ -149,6 +226,14 @@ pub fn summary(p: &Params, run: &Run) -> String {
             num(band.effective_lr_min),
             num(band.effective_lr_max)
         );
+        if p.weight_decay > 0.0 {
+            let _ = writeln!(
+                s,
+                "    RMS ‖x‖ {} against {} predicted by E‖x‖² = η²(E‖∇f‖² + dσ²)/(1 − (1 − ηλ)²)",
+                num(band.rms_norm),
+                num(band.predicted_norm)
+            );
+        }
     }
     match run.runaway {
         Some(r) => {
@@ -187,6 +272,7 @@ pub fn command(args: &crate::cli::ScaleArgs, unicode: bool) -> Result<String, Co
         init,
         lambda: args.lambda,
         weight_decay: args.weight_decay,
+        noise: args.noise,
         seed: args.seed,
     };
     let run = super::model::run(&params).map_err(CommandError::of)?;
@@ -200,8 +286,13 @@ pub fn command(args: &crate::cli::ScaleArgs, unicode: bool) -> Result<String, Co
 mod tests {
     use super::*;
     use crate::scale::model::{Function, run};
+    use serde_json::Value;
 
-    const KEYS: [&str; 15] = [
+    fn value(p: &Params, r: &Run) -> Value {
+        serde_json::to_value(json(p, r)).unwrap()
+    }
+
+    const KEYS: [&str; 17] = [
         "function",
         "dim",
         "lr",
@@ -217,6 +308,8 @@ mod tests {
         "grad_scaling",
         "eta_sweep",
         "eta_sweep_slope",
+        "noise",
+        "stride",
     ];
 
     fn len(v: &Value, key: &str) -> usize {
@@ -232,7 +325,7 @@ mod tests {
             ..Params::default()
         };
         let r = run(&p).unwrap();
-        let v = json(&p, &r);
+        let v = value(&p, &r);
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
         let mut want = KEYS.to_vec();
@@ -281,7 +374,7 @@ mod tests {
         let r = run(&p).unwrap();
         let k = r.steps_taken();
         assert!(k < 500);
-        let v = json(&p, &r);
+        let v = value(&p, &r);
         assert_eq!(len(&v, "points"), k + 1);
         assert_eq!(len(&v, "first_order_gap"), k);
         let text = serde_json::to_string(&v).unwrap();
@@ -297,7 +390,7 @@ mod tests {
         };
         let r = run(&p).unwrap();
         assert!(r.effective_lr[0].is_infinite());
-        let v = json(&p, &r);
+        let v = value(&p, &r);
         assert!(v["effective_lr"][0].is_null());
         assert!(serde_json::to_string(&v).is_ok());
     }
@@ -340,8 +433,8 @@ mod tests {
         let r = run(&p).unwrap();
         let text = summary(&p, &r);
         // η/‖x_0‖² = 1e300/1e-200 overflows: written as the word "inf", never as a number.
-        assert!(text.contains("η/‖x‖²: inf"), "{text}");
+        assert!(text.contains("‖x‖²): inf"), "{text}");
         assert!(!text.contains("NaN"));
-        assert!(text.contains("effective step η/‖x‖² is infinite"));
+        assert!(text.contains("the effective step is infinite"));
     }
 }

@@ -1,0 +1,451 @@
+use super::*;
+use crate::snapshot::buffer_text;
+use crate::theme::ColorDepth;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+fn tab() -> ScaleTab {
+    let mut t = ScaleTab::new(&Waker::headless());
+    t.settle();
+    t
+}
+
+fn draw(t: &ScaleTab, w: u16, h: u16, ui: &Ui) -> Buffer {
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    t.render(area, &mut buf, ui);
+    buf
+}
+
+#[test]
+fn help_and_hints_are_ascii() {
+    // The help overlay prints these as they are, also in ASCII mode.
+    for b in KEYS {
+        assert!(b.help.is_ascii(), "{}", b.help);
+        assert!(b.hint.is_none_or(str::is_ascii));
+    }
+}
+
+#[test]
+fn opens_on_the_model_defaults_with_a_finished_run() {
+    let t = tab();
+    let p = t.params();
+    let d = Params::default();
+    assert_eq!(
+        (p.function, p.lr, p.lambda, p.steps),
+        (d.function, d.lr, d.lambda, d.steps)
+    );
+    let init = p.init.unwrap();
+    assert!((init[0] - 1.0).abs() < 1e-12 && (init[1] - 0.3).abs() < 1e-12);
+    assert_eq!(t.frame(), 200);
+    assert!(!t.playing() && !t.animating());
+    let e = t.exploration().unwrap();
+    assert_eq!(e.params.weight_decay, DEFAULT_DECAY);
+    assert_eq!(e.without_decay.steps_taken(), 200);
+}
+
+#[test]
+fn controls_move_and_adjust_as_their_help_says() {
+    let mut t = tab();
+    assert_eq!(t.focus(), Control::Function);
+    t.act(Act::Increase);
+    assert_eq!(t.params().function, Function::Logistic);
+    assert_eq!(t.exploration().unwrap().params.function, Function::Logistic);
+    t.act(Act::NextControl);
+    assert_eq!(t.focus(), Control::Lr);
+    t.act(Act::Increase);
+    assert_eq!(t.params().lr, 0.2);
+    t.act(Act::Decrease);
+    t.act(Act::Decrease);
+    assert_eq!(t.params().lr, 0.05);
+    t.act(Act::NextControl);
+    t.act(Act::Increase);
+    assert_eq!(t.params().lambda, 5.0);
+    t.act(Act::NextControl);
+    let before = t.start_angle_deg;
+    t.act(Act::Increase);
+    assert!((t.start_angle_deg - before - ANGLE_STEP_DEG).abs() < 1e-12);
+    t.act(Act::NextControl);
+    t.act(Act::Decrease);
+    assert!((t.start_norm - robust_norm(&[1.0, 0.3]) / NORM_FACTOR).abs() < 1e-12);
+    t.act(Act::NextControl);
+    t.act(Act::Increase);
+    assert_eq!(t.params().weight_decay, 1.0);
+    t.act(Act::NextControl);
+    t.act(Act::Increase);
+    assert_eq!(t.params().noise, 0.01);
+    t.act(Act::NextControl);
+    t.act(Act::Increase);
+    assert_eq!(t.params().steps, 500);
+    t.act(Act::NextControl);
+    assert_eq!(t.focus(), Control::Function, "wraps around");
+    t.act(Act::PrevControl);
+    assert_eq!(t.focus(), Control::Steps);
+    // Every change was recomputed.
+    assert_eq!(t.exploration().unwrap().params, t.params());
+}
+
+#[test]
+fn decay_stays_below_one_over_eta() {
+    let mut t = tab();
+    t.focus = Control::WeightDecay;
+    for _ in 0..10 {
+        t.act(Act::Increase);
+    }
+    assert_eq!(t.weight_decay, 2.0);
+    t.focus = Control::Lr;
+    for _ in 0..10 {
+        t.act(Act::Increase);
+    }
+    assert_eq!(t.lr, 1.0);
+    assert!(t.lr * t.weight_decay < 1.0);
+    assert!(t.params().validate().is_ok());
+    t.focus = Control::WeightDecay;
+    t.act(Act::Increase);
+    assert!(t.lr * t.weight_decay < 1.0);
+}
+
+#[test]
+fn playback_keys() {
+    let mut t = tab();
+    t.act(Act::Rewind);
+    assert_eq!(t.frame(), 0);
+    assert!(t.playing() && t.animating());
+    assert!(t.tick());
+    let first = t.frame();
+    assert!(first >= 1);
+    t.act(Act::PlayPause);
+    assert!(!t.playing() && !t.animating());
+    t.act(Act::StepForward);
+    assert_eq!(t.frame(), first + 1);
+    t.act(Act::StepBack);
+    t.act(Act::StepBack);
+    assert_eq!(t.frame(), first - 1);
+    t.act(Act::Last);
+    assert_eq!(t.frame(), 200);
+    t.act(Act::StepForward);
+    assert_eq!(t.frame(), 200, "no step past the end");
+    // Space at the end starts over.
+    t.act(Act::PlayPause);
+    assert_eq!(t.frame(), 0);
+    assert!(t.playing());
+    let mut ticks = 0;
+    while t.animating() && ticks < 1000 {
+        t.tick();
+        ticks += 1;
+    }
+    assert_eq!(t.frame(), 200);
+    assert!(!t.playing(), "stops ticking when finished");
+    // A whole run at normal speed takes about six seconds at 30 frames a second.
+    assert!((170..=190).contains(&ticks), "{ticks} ticks");
+    t.act(Act::First);
+    assert_eq!(t.frame(), 0);
+    t.settle();
+    assert_eq!(t.frame(), 0, "settling keeps a paused frame");
+}
+
+#[test]
+fn speed_keys_change_the_pace_and_the_title_says_so() {
+    let mut t = tab();
+    let ui = Ui::new(ColorDepth::Ansi16, true);
+    assert!(!buffer_text(&draw(&t, 80, 22, &ui)).contains('×'));
+    t.act(Act::Faster);
+    t.act(Act::Faster);
+    t.act(Act::Rewind);
+    let mut ticks = 0;
+    while t.animating() && ticks < 1000 {
+        t.tick();
+        ticks += 1;
+    }
+    assert!(
+        (40..=50).contains(&ticks),
+        "four times faster: {ticks} ticks"
+    );
+    assert!(buffer_text(&draw(&t, 80, 22, &ui)).contains("step 200 of 200 ×4"));
+    for _ in 0..3 {
+        t.act(Act::Slower);
+    }
+    assert!(buffer_text(&draw(&t, 80, 22, &ui)).contains("×1/2"));
+}
+
+#[test]
+fn a_failed_computation_is_an_error_line() {
+    let mut t = tab();
+    t.worker = crate::jobs::Worker::new(
+        &Waker::headless(),
+        |_: Params| -> Result<Exploration, ScaleError> { panic!("boom") },
+    );
+    t.submit();
+    assert!(t.poll());
+    let text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
+    assert!(text.contains("the computation failed: boom"), "{text}");
+}
+
+#[test]
+fn start_point_keys() {
+    let mut t = tab();
+    let angle = t.start_angle_deg;
+    t.act(Act::RotateRight);
+    t.act(Act::RotateRight);
+    t.act(Act::RotateLeft);
+    assert!((t.start_angle_deg - angle - ANGLE_STEP_DEG).abs() < 1e-12);
+    let norm = t.start_norm;
+    t.act(Act::NormUp);
+    assert!((t.start_norm - norm * NORM_FACTOR).abs() < 1e-12);
+    t.act(Act::NormDown);
+    t.act(Act::NormDown);
+    assert!((t.start_norm - norm / NORM_FACTOR).abs() < 1e-12);
+    for _ in 0..100 {
+        t.act(Act::NormDown);
+    }
+    assert_eq!(t.start_norm, NORM_RANGE.0);
+    let x0 = t
+        .exploration()
+        .unwrap()
+        .without_decay
+        .point(0)
+        .unwrap()
+        .to_vec();
+    assert!((robust_norm(&x0) - NORM_RANGE.0).abs() < 1e-12);
+}
+
+#[test]
+fn ratio_start_never_sits_on_the_y_axis() {
+    let mut t = tab();
+    t.function = Function::Ratio;
+    t.start_angle_deg = 85.0;
+    t.act(Act::RotateRight);
+    assert_eq!(t.start_angle_deg, 95.0);
+    assert!(t.params().validate().is_ok());
+    // Switching to ratio while on the axis moves off it.
+    let mut t = tab();
+    t.start_angle_deg = 90.0;
+    t.act(Act::NextFunction); // rayleigh -> logistic
+    t.act(Act::NextFunction); // logistic -> ratio
+    assert_eq!(t.params().function, Function::Ratio);
+    assert_eq!(t.start_angle_deg, 95.0);
+    let e = t.exploration().unwrap();
+    assert!(e.without_decay.runaway.is_some(), "y/x runs away");
+}
+
+#[test]
+fn toggles() {
+    let mut t = tab();
+    t.act(Act::ToggleDecayRun);
+    assert_eq!(t.plane_run, PlaneRun::WithDecay);
+    t.act(Act::ToggleView);
+    assert_eq!(t.view, View::Charts);
+    t.act(Act::ToggleView);
+    assert_eq!(t.view, View::Plane);
+}
+
+#[test]
+fn ascii_mode_draws_only_ascii() {
+    let mut t = tab();
+    let ui = Ui::new(ColorDepth::Ansi16, false);
+    for (w, h) in [(80, 22), (160, 46), (200, 58)] {
+        for view in [View::Plane, View::Charts] {
+            t.view = view;
+            let text = buffer_text(&draw(&t, w, h, &ui));
+            assert!(text.is_ascii(), "{w}x{h}:\n{text}");
+        }
+    }
+    t.function = Function::Ratio;
+    t.submit();
+    t.settle();
+    let text = buffer_text(&draw(&t, 160, 46, &ui));
+    assert!(text.is_ascii(), "{text}");
+    assert!(text.contains("ran away at step"));
+}
+
+#[test]
+fn render_is_total() {
+    let t = tab();
+    let ui = Ui::standard();
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (2, 50),
+        (50, 2),
+        (10, 5),
+        (64, 18),
+        (119, 33),
+        (300, 100),
+    ] {
+        draw(&t, w, h, &ui);
+    }
+    let fresh = ScaleTab {
+        shown: None,
+        ..tab()
+    };
+    let text = buffer_text(&draw(&fresh, 80, 22, &ui));
+    assert!(text.contains("computing"));
+}
+
+#[test]
+fn notes_scroll_with_marks_instead_of_vanishing() {
+    let ui = Ui::new(ColorDepth::Ansi16, true);
+    let area = Rect::new(0, 0, 12, 2);
+    let mut buf = Buffer::empty(area);
+    render::note(area, &mut buf, &ui, "one two three four five six", 0);
+    let text = buffer_text(&buf);
+    assert!(text.starts_with("one two"), "{text}");
+    assert_eq!(
+        buf[(11, 1)].symbol(),
+        ui.glyphs.down,
+        "more below is marked"
+    );
+    let mut t = tab();
+    t.act(Act::NotesDown);
+    assert_eq!(t.note_scroll, 1);
+    t.act(Act::NotesUp);
+    t.act(Act::NotesUp);
+    assert_eq!(t.note_scroll, 0);
+}
+
+/// The tab after setting weight decay, noise and steps directly, settled.
+fn with(decay: f64, noise: f64, steps: usize) -> ScaleTab {
+    let mut t = tab();
+    t.weight_decay = decay;
+    t.noise = noise;
+    t.steps = steps;
+    t.submit();
+    t.settle();
+    t
+}
+
+fn story(t: &ScaleTab) -> String {
+    notes::decay(t.shown.as_ref().unwrap().regime.as_ref().unwrap())
+}
+
+#[test]
+fn the_default_note_says_where_the_minimum_turned_unstable() {
+    let t = tab();
+    let text = story(&t);
+    let run = &t.exploration().unwrap().with_decay;
+    // Recomputed from the iterates: the first k with η/((1 − ηλ)‖x_k‖²) > 2/4.
+    let eff = |k: usize| {
+        let x = run.point(k).unwrap();
+        0.1 / (0.95 * (x[0] * x[0] + x[1] * x[1]))
+    };
+    let crossed = (0..=200).find(|&k| eff(k) > 0.5).unwrap();
+    let x = run.point(crossed).unwrap();
+    // Distance of u from the minimum direction (1, −1)/√2 (or its opposite).
+    let angle = x[1].atan2(x[0]);
+    let d = (angle + std::f64::consts::FRAC_PI_4).abs();
+    let norms: Vec<f64> = (150..=200)
+        .map(|k| robust_norm(run.point(k).unwrap()))
+        .collect();
+    let (lo, hi) = norms
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), n| (a.min(*n), b.max(*n)));
+    for number in [
+        "0.500".to_string(),
+        format!("step {crossed},"),
+        format!("{} rad", notes::n(d)),
+        notes::n(lo),
+        notes::n(hi),
+        "steps 150–200".to_string(),
+    ] {
+        assert!(text.contains(&number), "{number} not in: {text}");
+    }
+    assert!(text.contains("stability limit") && text.contains("repels"));
+    assert!(!text.contains("band"), "no band: {text}");
+}
+
+#[test]
+fn the_note_of_a_shrinking_run_states_its_rate() {
+    let t = with(0.05, 0.0, 2000);
+    let text = story(&t);
+    let run = &t.exploration().unwrap().with_decay;
+    let ratio = (run.norms[2000] / run.norms[1500]).powf(1.0 / 500.0);
+    let x = run.point(2000).unwrap();
+    let eff = 0.1 / (0.995 * (x[0] * x[0] + x[1] * x[1]));
+    for number in [
+        "1 − ηλ = 0.995".to_string(),
+        format!("measured {}", notes::n(ratio)),
+        format!("grown to {}", notes::n(eff)),
+        "past the stability limit 0.500".to_string(),
+    ] {
+        assert!(text.contains(&number), "{number} not in: {text}");
+    }
+}
+
+#[test]
+fn the_note_of_a_noisy_run_states_measured_and_predicted_norms() {
+    let t = with(0.5, 0.1, 2000);
+    let text = story(&t);
+    let run = &t.exploration().unwrap().with_decay;
+    let rms = (run.norms[1500..].iter().map(|n| n * n).sum::<f64>() / 501.0).sqrt();
+    let grads = run.grad_norm_sq_times_lr_sq[1500..].iter().sum::<f64>() / 500.0;
+    let predicted = ((grads + 0.01 * 2.0 * 0.01) / (1.0 - 0.95f64 * 0.95)).sqrt();
+    let (lo, hi) = run.effective_lr[1500..]
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), s| (a.min(*s), b.max(*s)));
+    assert!(lo < 0.5 && hi > 0.5);
+    for number in [
+        format!("RMS is {}", notes::n(rms)),
+        format!("predicts {}", notes::n(predicted)),
+        format!("{}–{}", notes::n(lo), notes::n(hi)),
+        "either side of the stability limit 0.500".to_string(),
+    ] {
+        assert!(text.contains(&number), "{number} not in: {text}");
+    }
+    let plain = &t.exploration().unwrap().without_decay;
+    let text = notes::plain(plain);
+    let (a, b) = (plain.norms[0], plain.norms[2000]);
+    assert!(
+        text.contains(&format!("from {} to {}", notes::n(a), notes::n(b))),
+        "{text}"
+    );
+    assert!(!text.contains("only grows"), "noise can shrink it: {text}");
+    // The panel shows both numbers.
+    let screen = buffer_text(&draw(&t, 160, 46, &Ui::standard()));
+    assert!(
+        screen.contains(&format!("RMS ‖x‖ {}", crate::numfmt::general(rms, 4))),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_plain_note_states_the_runs_own_ends() {
+    let t = tab();
+    let run = &t.exploration().unwrap().without_decay;
+    let text = notes::plain(run);
+    let x0 = run.point(0).unwrap();
+    let xk = run.point(200).unwrap();
+    assert!(text.contains(&format!(
+        "({} to {})",
+        notes::n(robust_norm(x0)),
+        notes::n(robust_norm(xk))
+    )));
+    let eff = |x: &[f64]| 0.1 / (x[0] * x[0] + x[1] * x[1]);
+    assert!(text.contains(&format!("({} to {})", notes::n(eff(x0)), notes::n(eff(xk)))));
+}
+
+#[test]
+fn both_minima_are_marked_on_the_plane() {
+    let t = tab();
+    let ui = Ui::new(ColorDepth::Ansi16, true);
+    let buf = draw(&t, 160, 46, &ui);
+    let mark = ui.glyphs.series_marks[2];
+    let style = ui.theme.good;
+    // The plane: the left 72 columns above the controls.
+    let marked: Vec<(u16, u16)> = (0..34)
+        .flat_map(|y| (0..72).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            buf[(x, y)].symbol() == mark && buf[(x, y)].fg == style.fg.unwrap_or_default()
+        })
+        // Not the legend's "x min".
+        .filter(|&(x, y)| buf[(x + 2, y)].symbol() != "m")
+        .collect();
+    assert_eq!(marked.len(), 2, "{marked:?}");
+    // Opposite each other about the origin mark: ±v.
+    let origin = (0..34)
+        .flat_map(|y| (0..72).map(move |x| (x, y)))
+        .find(|&(x, y)| buf[(x, y)].symbol() == ui.glyphs.series_marks[1])
+        .unwrap();
+    let (a, b) = (marked[0], marked[1]);
+    assert!((i32::from(a.0) + i32::from(b.0) - 2 * i32::from(origin.0)).abs() <= 1);
+    assert!((i32::from(a.1) + i32::from(b.1) - 2 * i32::from(origin.1)).abs() <= 1);
+}
