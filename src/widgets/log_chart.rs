@@ -54,6 +54,7 @@ pub struct LogChart<'a> {
     ref_lines: Vec<RefLine<'a>>,
     x_name: &'a str,
     legend: bool,
+    overflow_from_right: bool,
 }
 
 impl<'a> LogChart<'a> {
@@ -70,6 +71,7 @@ impl<'a> LogChart<'a> {
             ref_lines: Vec::new(),
             x_name: "x",
             legend: true,
+            overflow_from_right: false,
         }
     }
     pub fn x_scale(mut self, s: Scale) -> Self {
@@ -112,6 +114,12 @@ impl<'a> LogChart<'a> {
     }
     pub fn legend(mut self, show: bool) -> Self {
         self.legend = show;
+        self
+    }
+    /// Mark the largest overflowing x instead of the smallest: for a curve computed from the
+    /// right (a backward pass from t = T), where the overflow begins.
+    pub fn overflow_from_right(mut self, from_right: bool) -> Self {
+        self.overflow_from_right = from_right;
         self
     }
 
@@ -349,7 +357,12 @@ impl<'a> LogChart<'a> {
             };
             let my = if y.is_nan() || y == f64::INFINITY {
                 // Overflow: pin to the top and remember where it began.
-                if overflow_at.is_none_or(|at| x < at) {
+                let first = if self.overflow_from_right {
+                    overflow_at.is_none_or(|at| x > at)
+                } else {
+                    overflow_at.is_none_or(|at| x < at)
+                };
+                if first {
                     *overflow_at = Some(x);
                 }
                 Some(view.y.1)
@@ -526,6 +539,30 @@ mod tests {
         assert!(s.contains("1e2"), "{s}");
         assert!(s.contains("overflow from t = 15"), "{s}");
         assert!(!s.contains("inf") && !s.contains("NaN"), "{s}");
+    }
+
+    #[test]
+    fn overflow_can_be_marked_from_the_right() {
+        // Finite, overflowing from x = 3 to 6, finite again: from the right it begins at 6.
+        let pts: Vec<(f64, f64)> = (0..=9)
+            .map(|x| (x as f64, if (3..=6).contains(&x) { f64::NAN } else { 1.0 }))
+            .collect();
+        let series = || {
+            vec![Series {
+                label: "",
+                points: &pts,
+                index: 0,
+            }]
+        };
+        let area = Rect::new(0, 0, 40, 8);
+        let draw = |chart: LogChart| {
+            let mut buf = Buffer::empty(area);
+            chart.x_name("t").render(area, &mut buf, &Ui::standard());
+            text(&buf)
+        };
+        assert!(draw(LogChart::new(series())).contains("overflow from t = 3"));
+        let right = draw(LogChart::new(series()).overflow_from_right(true));
+        assert!(right.contains("overflow from t = 6"), "{right}");
     }
 
     #[test]
