@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 use ndarray::{Array1, Array2};
 use serde::Serialize;
 
-use super::model::{CellKind, Clip, Params, Run};
+use super::model::{
+    Activation, CellKind, Clip, Init, Params, Run, Verdict, gradient_ratio, rho_power_log10,
+    rho_power_text,
+};
 use crate::cli::CommandError;
 use crate::numfmt;
 
@@ -13,7 +16,7 @@ use crate::numfmt;
 /// before the types existed); non-finite numbers are written as null.
 ///
 /// `grad_h` has T+1 numbers (index t); `grad_c` and `forget_product` (LSTM only) T+1 numbers;
-/// `grad_w_step` T numbers for t = 1 … T. With `--include-weights` also `weights` under
+/// `grad_w_step` T numbers for t = 1 … T; `overflow` null unless some value overflowed. With `--include-weights` also `weights` under
 /// PyTorch's state_dict names, `inputs` (T×I) and `v`.
 #[derive(Serialize)]
 pub struct RunJson<'a> {
@@ -31,6 +34,9 @@ pub struct RunJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Rows<'a>>,
     pub loss: f64,
+    /// Where values stopped being finite: null when nothing overflowed, else
+    /// `{"backward_from": t or null, "forward_from": t or null}` (see [`OverflowJson`]).
+    pub overflow: Option<OverflowJson>,
     pub param_grad_norm: f64,
     pub rho: f64,
     pub seed: u64,
@@ -39,6 +45,15 @@ pub struct RunJson<'a> {
     pub v: Option<Vector<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weights: Option<WeightsJson<'a>>,
+}
+
+/// Where a run overflowed (the summary's "overflow:" line).
+#[derive(Serialize)]
+pub struct OverflowJson {
+    /// Going backward from t = T, the first (largest) t whose gradient norm is not finite.
+    pub backward_from: Option<usize>,
+    /// The first t of the forward pass whose h_t (or c_t) is not finite.
+    pub forward_from: Option<usize>,
 }
 
 /// The parameters under PyTorch's state_dict names.
@@ -85,6 +100,12 @@ pub fn json<'a>(p: &Params, run: &'a Run, include_weights: bool) -> RunJson<'a> 
         init: p.init.name(),
         inputs: include_weights.then_some(Rows(&d.inputs)),
         loss: b.loss,
+        overflow: (b.overflow_from.is_some() || b.forward_overflow_from.is_some()).then_some(
+            OverflowJson {
+                backward_from: b.overflow_from,
+                forward_from: b.forward_overflow_from,
+            },
+        ),
         param_grad_norm: b.param_grad_norm,
         rho: p.rho,
         seed: p.seed,
@@ -154,23 +175,30 @@ pub fn summary(p: &Params, run: &Run) -> String {
     if let Some(fp) = &run.bptt.forget_product {
         sampled(&mut out, "max_j prod f_k[j]", fp, &ts);
     }
-    let first = run.bptt.grad_h.first().copied().unwrap_or(f64::NAN);
-    let last = run.bptt.grad_h.last().copied().unwrap_or(f64::NAN);
-    let ratio = first / last;
-    let trend = if !ratio.is_finite() {
-        "is not finite (it overflowed)"
-    } else if ratio > 1.0 {
-        "grows going back in time (exploding)"
-    } else if ratio < 1.0 {
-        "shrinks going back in time (vanishing)"
-    } else {
-        "keeps its size"
-    };
+    let ratio = gradient_ratio(&run.bptt.grad_h);
     let _ = writeln!(
         out,
-        "|dl/dh_0| / |dl/dh_T| = {}: the gradient {trend}",
-        format_number(ratio)
+        "|dl/dh_0| / |dl/dh_T| = {}: the gradient {}",
+        format_number(ratio),
+        Verdict::of(ratio).phrase()
     );
+    if p.cell == CellKind::Rnn {
+        let why = match (p.activation, p.init) {
+            (Activation::Identity, Init::Orthogonal) => {
+                "exact here: W_hh is rho times an orthogonal matrix and phi is the identity"
+            }
+            (Activation::Identity, Init::Gaussian) => {
+                "a Gaussian W_hh follows it only after a transient (its eigenvectors are not orthogonal), so short runs can differ by a large factor"
+            }
+            _ => "it leaves out phi', which scales every step back",
+        };
+        let _ = writeln!(
+            out,
+            "linear theory rho^T = {}, which alone would say {}; {why}",
+            rho_power_text(p.rho, p.steps),
+            Verdict::of_log10(rho_power_log10(p.rho, p.steps)).word()
+        );
+    }
     let clip = match p.clip {
         Clip::None => "no clipping".to_string(),
         clip => format!(
@@ -280,6 +308,7 @@ mod tests {
             "hidden",
             "init",
             "loss",
+            "overflow",
             "param_grad_norm",
             "rho",
             "seed",
@@ -371,6 +400,16 @@ mod tests {
         assert_eq!(step.len(), 2000);
         assert!(step.iter().any(Value::is_null));
         assert!(j["grad_h"][2000].is_number());
+        assert_eq!(
+            j["overflow"]["forward_from"],
+            r.bptt
+                .forward_overflow_from
+                .expect("the forward pass overflows")
+        );
+        assert_eq!(
+            j["overflow"]["backward_from"],
+            r.bptt.overflow_from.expect("the backward pass overflows")
+        );
         let text = serde_json::to_string(&j).expect("serialises");
         assert!(text.contains("null") && !text.contains("NaN") && !text.contains("inf"));
     }
@@ -418,6 +457,46 @@ mod tests {
             s.contains("|dl/dc_t|") && s.contains("max_j prod f_k[j]"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn verdicts_use_a_band_and_show_the_linear_theory() {
+        // The three runs of issue 9 point 10: ratios 1, 0.448 and 1.209, all within 10x.
+        let cases = [
+            Params {
+                activation: Activation::Identity,
+                init: Init::Orthogonal,
+                ..Params::default()
+            },
+            Params {
+                activation: Activation::Identity,
+                rho: 1.02,
+                ..Params::default()
+            },
+            Params {
+                cell: CellKind::Lstm,
+                forget_bias: 1e300,
+                ..Params::default()
+            },
+        ];
+        for p in cases {
+            let r = run(&p);
+            let ratio = gradient_ratio(&r.bptt.grad_h);
+            assert!((0.1..=10.0).contains(&ratio), "{ratio} for {p:?}");
+            let s = summary(&p, &r);
+            assert!(s.contains("roughly preserved"), "{s}");
+            assert!(!s.contains("vanishing") && !s.contains("exploding"), "{s}");
+            if p.cell == CellKind::Rnn {
+                let theory = crate::rnn::model::rho_power_text(p.rho, p.steps);
+                assert!(s.contains(&format!("rho^T = {theory}")), "{s}");
+            }
+        }
+        assert_eq!(Verdict::of(10.5), Verdict::Exploding);
+        assert_eq!(Verdict::of(10.0), Verdict::Preserved);
+        assert_eq!(Verdict::of(0.1), Verdict::Preserved);
+        assert_eq!(Verdict::of(0.099), Verdict::Vanishing);
+        assert_eq!(Verdict::of(f64::NAN), Verdict::Overflowed);
+        assert_eq!(Verdict::of(f64::INFINITY), Verdict::Overflowed);
     }
 
     #[test]

@@ -33,6 +33,25 @@ pub struct Bptt {
     pub overflow_from: Option<usize>,
     /// The first t of the forward pass at which h_t (or c_t) has a non-finite entry.
     pub forward_overflow_from: Option<usize>,
+    /// RNN with ReLU only: the share of the units h_t[j], t = 1 … T, that are active (> 0)
+    /// and so pass the gradient back; the others block it.
+    pub active_fraction: Option<f64>,
+    /// LSTM only: ∂ℓ/∂c_t split into the pure cell path and the rest.
+    pub cell_split: Option<CellSplit>,
+}
+
+/// The LSTM's ∂ℓ/∂c_t = p_t + r_t, as norms for t = 0 … T.
+///
+/// p_t = (∏_{k=t+1}^{T} f_k) ⊙ ∂ℓ/∂c_T is the pure cell path: the gradient ∂ℓ/∂c_t would have
+/// if h were detached in the recurrence (c_t reaching the loss only along c_{t+1}, …, c_T).
+/// r_t is the rest, which reaches c_t through h_t, W_hh and the gates of later steps (the
+/// homework's "other terms").
+#[derive(Debug, Clone)]
+pub struct CellSplit {
+    /// ‖p_t‖.
+    pub cell_path: Vec<f64>,
+    /// ‖r_t‖ = ‖∂ℓ/∂c_t − p_t‖.
+    pub through_w_hh: Vec<f64>,
 }
 
 /// y ← A x, or y ← y + A x with `Accum::Add` (faer's SIMD kernels, one thread).
@@ -141,6 +160,8 @@ pub(super) fn bptt_checked(
     let h_last =
         |hs: &[f64]| -> f64 { v.iter().zip(&hs[steps * hsize..]).map(|(a, b)| a * b).sum() };
 
+    let mut active_fraction = None;
+    let mut cell_split = None;
     let (loss, grad_c, forget_product) = match cell {
         CellKind::Rnn => {
             for t in 1..=steps {
@@ -156,6 +177,10 @@ pub(super) fn bptt_checked(
                 }
             }
             let loss = h_last(&hs);
+            if activation == Activation::Relu {
+                let active = hs[hsize..].iter().filter(|&&h| h > 0.0).count();
+                active_fraction = Some(active as f64 / (steps * hsize) as f64);
+            }
             for t in (1..=steps).rev() {
                 // z's row t−1 is overwritten with ∂ℓ/∂z_t, which the weight gradients use.
                 let dz = &mut z[(t - 1) * gsize..t * gsize];
@@ -207,6 +232,13 @@ pub(super) fn bptt_checked(
             let mut dc_carry = vec![0.0; hsize];
             let mut dc_t = vec![0.0; hsize];
             let mut running_forget = vec![1.0; hsize];
+            // The cell path alone: ∂ℓ/∂c_T carried back by the forget gates only (h detached in
+            // the recurrence); the rest of ∂ℓ/∂c_t came through W_hh into the gates.
+            let mut dc_top = vec![0.0; hsize];
+            let mut cell_path = vec![0.0; steps + 1];
+            let mut through_w_hh = vec![0.0; steps + 1];
+            let mut pure = vec![0.0; hsize];
+            let mut rest = vec![0.0; hsize];
             for t in (1..=steps).rev() {
                 // The gate row is read and then overwritten with ∂ℓ/∂z_t.
                 let gates = &mut z[(t - 1) * gsize..t * gsize];
@@ -221,6 +253,11 @@ pub(super) fn bptt_checked(
                     );
                     let dc = dc_carry[j] + dh[j] * o * (1.0 - tc[j] * tc[j]);
                     dc_t[j] = dc;
+                    if t == steps {
+                        dc_top[j] = dc;
+                    }
+                    pure[j] = running_forget[j] * dc_top[j];
+                    rest[j] = dc - pure[j];
                     gates[j] = dc * g * i * (1.0 - i);
                     gates[hsize + j] = dc * cprev[j] * f * (1.0 - f);
                     gates[2 * hsize + j] = dc * i * (1.0 - g * g);
@@ -229,6 +266,8 @@ pub(super) fn bptt_checked(
                     running_forget[j] *= f;
                 }
                 grad_c[t] = l2_norm(&dc_t);
+                cell_path[t] = l2_norm(&pure);
+                through_w_hh[t] = l2_norm(&rest);
                 forget_product[t - 1] = nan_max(running_forget.iter().copied());
                 let dz = &z[(t - 1) * gsize..t * gsize];
                 grad_w_step[t - 1] = l2_norm(dz) * h_norm[t - 1];
@@ -237,6 +276,16 @@ pub(super) fn bptt_checked(
                 std::mem::swap(&mut dh, &mut dh_prev);
             }
             grad_c[0] = l2_norm(&dc_carry);
+            for j in 0..hsize {
+                pure[j] = running_forget[j] * dc_top[j];
+                rest[j] = dc_carry[j] - pure[j];
+            }
+            cell_path[0] = l2_norm(&pure);
+            through_w_hh[0] = l2_norm(&rest);
+            cell_split = Some(CellSplit {
+                cell_path,
+                through_w_hh,
+            });
             (loss, Some(grad_c), Some(forget_product))
         }
     };
@@ -297,6 +346,8 @@ pub(super) fn bptt_checked(
         param_grad_norm,
         overflow_from,
         forward_overflow_from,
+        active_fraction,
+        cell_split,
     }
 }
 

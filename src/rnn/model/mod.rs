@@ -45,7 +45,7 @@ pub mod elementwise;
 mod params;
 mod theory;
 
-pub use bptt::{Bptt, ShapeError, bptt, clip_gradient};
+pub use bptt::{Bptt, CellSplit, ShapeError, bptt, clip_gradient};
 pub use draw::{
     Draws, EigenvalueError, Weights, draw, eigenvalues_of, orthogonal_from, spectral_radius,
 };
@@ -54,7 +54,7 @@ pub use params::{
     Activation, CellKind, Init, MAX_HIDDEN, MAX_INPUT_SIZE, MAX_RHO, MAX_STEPS, ParamError, Params,
     UnknownChoice,
 };
-pub use theory::linear_theory;
+pub use theory::{BAND, Verdict, gradient_ratio, linear_theory, rho_power_log10, rho_power_text};
 
 pub use crate::grad::{Clip, l2_norm};
 

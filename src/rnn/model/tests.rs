@@ -24,6 +24,11 @@ struct Reference {
     loss: f64,
     /// f_t[j] for t = 1 … T (index t−1), LSTM only.
     forget: Vec<Vec<f64>>,
+    /// o_t[j] and c_t[j] for t = 1 … T (index t−1), LSTM only.
+    out_gate: Vec<Vec<f64>>,
+    cell: Vec<Vec<f64>>,
+    /// h_t for t = 1 … T (index t−1).
+    hidden: Vec<Vec<f64>>,
 }
 
 /// Independent forward pass with plain loops, straight from the equations.
@@ -57,6 +62,9 @@ fn reference(
     apply_h(&mut h, 0);
     apply_c(&mut c, 0);
     let mut forget = Vec::new();
+    let mut out_gate = Vec::new();
+    let mut cells = Vec::new();
+    let mut hidden = Vec::new();
     for t in 1..=steps {
         let rows = w.w_hh.nrows();
         let mut z = vec![0.0; rows];
@@ -101,16 +109,26 @@ fn reference(
                 }
                 // c_t is nudged before h_t = o ⊙ tanh(c_t) reads it: the total derivative.
                 apply_c(&mut c, t);
+                let o_t: Vec<f64> = (0..hs).map(|j| sig(z[3 * hs + j])).collect();
                 for j in 0..hs {
-                    h[j] = sig(z[3 * hs + j]) * c[j].tanh();
+                    h[j] = o_t[j] * c[j].tanh();
                 }
                 forget.push(f_t);
+                out_gate.push(o_t);
+                cells.push(c.clone());
             }
         }
+        hidden.push(h.clone());
         apply_h(&mut h, t);
     }
     let loss = (0..hs).map(|j| v[j] * h[j]).sum();
-    Reference { loss, forget }
+    Reference {
+        loss,
+        forget,
+        out_gate,
+        cell: cells,
+        hidden,
+    }
 }
 
 fn small(cell: CellKind, act: Activation, rho: f64, seed: u64) -> Params {
@@ -708,4 +726,158 @@ fn zero_rho_and_zero_inputs_give_exact_zeros() {
     });
     assert_eq!(r.bptt.loss, 0.0);
     assert_eq!(r.bptt.grad_w_step.iter().sum::<f64>(), 0.0);
+}
+
+/// The vector ∂ℓ/∂h_t or ∂ℓ/∂c_t by central differences through the reference.
+fn fd_state(p: &Params, r: &Run, t: usize, on_cell: bool) -> Vec<f64> {
+    (0..p.hidden)
+        .map(|j| {
+            central_difference(p, r, |d| {
+                if on_cell {
+                    Nudge {
+                        c: Some((t, j, d)),
+                        ..Nudge::default()
+                    }
+                } else {
+                    Nudge {
+                        h: Some((t, j, d)),
+                        ..Nudge::default()
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn lstm_cell_gradient_splits_into_the_cell_path_and_the_rest() {
+    let p = Params {
+        cell: CellKind::Lstm,
+        hidden: 4,
+        steps: 9,
+        input_size: 3,
+        forget_bias: 1.0,
+        seed: 6,
+        ..Params::default()
+    };
+    let r = run(&p);
+    let split = r.bptt.cell_split.as_ref().expect("an LSTM splits ∂ℓ/∂c_t");
+    let refr = reference(
+        p.cell,
+        p.activation,
+        &r.draws.weights,
+        &r.draws.inputs,
+        &r.draws.v,
+        Nudge::default(),
+    );
+    let (h, steps) = (p.hidden, p.steps);
+    // ∂ℓ/∂c_T, then the pure path: the direct product of the forget gates applied to it.
+    let top = fd_state(&p, &r, steps, true);
+    let mut rest = vec![0.0; h];
+    for t in (0..=steps).rev() {
+        let pure: Vec<f64> = (0..h)
+            .map(|j| {
+                (t + 1..=steps)
+                    .map(|k| refr.forget[k - 1][j])
+                    .product::<f64>()
+                    * top[j]
+            })
+            .collect();
+        // The rest by its own recursion: r_T = 0, r_t = f_{t+1} ⊙ r_{t+1} + ∂ℓ/∂h_t ⊙ o_t ⊙
+        // (1 − tanh² c_t) for 1 ≤ t < T, and r_0 = f_1 ⊙ r_1 (h_0 is not made from c_0).
+        if t < steps {
+            let dh = fd_state(&p, &r, t, false);
+            for j in 0..h {
+                let mut next = refr.forget[t][j] * rest[j];
+                if t >= 1 {
+                    let (o, c) = (refr.out_gate[t - 1][j], refr.cell[t - 1][j]);
+                    next += dh[j] * o * (1.0 - c.tanh().powi(2));
+                }
+                rest[j] = next;
+            }
+        }
+        let full = fd_state(&p, &r, t, true);
+        let sum: Vec<f64> = (0..h).map(|j| pure[j] + rest[j]).collect();
+        let scale = l2_norm(&full);
+        assert!(
+            rel_err(&sum, &full) < 1e-6,
+            "t={t}: the split does not add up"
+        );
+        assert!(
+            (split.cell_path[t] - l2_norm(&pure)).abs() <= 1e-6 * scale,
+            "t={t}"
+        );
+        assert!(
+            (split.through_w_hh[t] - l2_norm(&rest)).abs() <= 1e-6 * scale,
+            "t={t}"
+        );
+    }
+    assert_eq!(split.through_w_hh[steps], 0.0);
+    assert!(
+        run(&Params {
+            cell: CellKind::Rnn,
+            ..p
+        })
+        .bptt
+        .cell_split
+        .is_none()
+    );
+}
+
+#[test]
+fn relu_active_fraction_counts_the_positive_units() {
+    let p = Params {
+        activation: Activation::Relu,
+        hidden: 16,
+        steps: 30,
+        seed: 3,
+        ..Params::default()
+    };
+    let r = run(&p);
+    let refr = reference(
+        p.cell,
+        p.activation,
+        &r.draws.weights,
+        &r.draws.inputs,
+        &r.draws.v,
+        Nudge::default(),
+    );
+    let active = refr.hidden.iter().flatten().filter(|&&h| h > 0.0).count();
+    let want = active as f64 / (16 * 30) as f64;
+    assert_eq!(r.bptt.active_fraction, Some(want));
+    // About half the units are off, as the homework's argument for ReLU needs.
+    assert!((0.3..0.7).contains(&want), "{want}");
+    assert!(
+        run(&Params {
+            activation: Activation::Tanh,
+            ..p
+        })
+        .bptt
+        .active_fraction
+        .is_none()
+    );
+}
+
+#[test]
+fn clipping_changes_no_plotted_curve_and_only_shrinks() {
+    let p = Params {
+        hidden: 8,
+        steps: 30,
+        rho: 1.5,
+        ..Params::default()
+    };
+    let plain = run(&p);
+    for clip in [Clip::Norm(0.01), Clip::Norm(1e9), Clip::Value(1e-3)] {
+        let clipped = run(&Params { clip, ..p });
+        // The back-propagated norms come before any clipping.
+        assert_eq!(clipped.bptt.grad_h, plain.bptt.grad_h);
+        assert_eq!(clipped.bptt.grad_w_step, plain.bptt.grad_w_step);
+        assert!(clipped.clipped_param_grad_norm <= plain.bptt.param_grad_norm);
+        let coef = clip.norm_coefficient(plain.bptt.param_grad_norm);
+        assert!(coef <= 1.0);
+        if let Clip::Norm(c) = clip {
+            let want = (c / (plain.bptt.param_grad_norm + 1e-6)).min(1.0);
+            assert_eq!(coef, want);
+        }
+    }
 }

@@ -700,6 +700,11 @@ impl Tab for RnnTab {
             Act::ToggleInit => self.set_and_recompute(|p| p.init = p.init.next()),
             Act::NextClip => {
                 let c = self.clip_threshold;
+                // The readout holds the clipped norms: show it where only one panel fits.
+                if self.side == SidePanel::Eigenvalues {
+                    self.side = SidePanel::Readout;
+                    self.scroll = 0;
+                }
                 self.set_and_recompute(|p| p.clip = p.clip.next(c))
             }
             Act::NextSeed => self.set_and_recompute(|p| p.seed = p.seed.wrapping_add(1)),

@@ -12,7 +12,7 @@ use super::notes::{self, NOTE_COUNT};
 use super::{Control, Curve, HitAreas, RnnTab, SidePanel};
 use crate::controls::Cycle;
 use crate::numfmt;
-use crate::rnn::model::{CellKind, Clip, Run};
+use crate::rnn::model::{CellKind, CellSplit, Clip, Run, Verdict, gradient_ratio, rho_power_text};
 use crate::text::spelled;
 use crate::theme::Ui;
 use crate::widgets::dots::{DotCanvas, Viewport};
@@ -22,6 +22,45 @@ use crate::widgets::{lines, panel, readout, scroll};
 
 fn num(x: f64) -> String {
     numfmt::general(x, 3)
+}
+
+/// A speed multiple as a short fraction: 1/8, 1/2, 1, 4.
+fn speed_text(speed: f64) -> String {
+    if speed >= 1.0 {
+        format!("{speed:.0}")
+    } else {
+        format!("1/{:.0}", 1.0 / speed)
+    }
+}
+
+/// Legend rows for `series`: "mark label" items separated by "; ", packed
+/// into rows of `width` columns; an item wider than a row is shortened with an ellipsis.
+fn legend_lines<'a>(series: &[Series], width: usize, ui: &Ui) -> Vec<Line<'a>> {
+    let sep = "; ";
+    let mut rows: Vec<Line> = Vec::new();
+    let mut row: Vec<Span> = Vec::new();
+    let mut used = 0;
+    for s in series.iter().filter(|s| !s.label.is_empty()) {
+        let marks = &ui.glyphs.series_marks;
+        let mark = marks[s.index % marks.len()];
+        let item = crate::text::fit(&format!("{mark} {}", s.label), width, ui.glyphs.unicode);
+        let w = crate::text::width(&item);
+        let style = ui.theme.series[s.index % ui.theme.series.len()];
+        if !row.is_empty() && used + sep.len() + w > width {
+            rows.push(Line::from(std::mem::take(&mut row)));
+            used = 0;
+        }
+        if !row.is_empty() {
+            row.push(Span::styled(sep, ui.theme.dim));
+            used += sep.len();
+        }
+        row.push(Span::styled(item, style));
+        used += w;
+    }
+    if !row.is_empty() {
+        rows.push(Line::from(row));
+    }
+    rows
 }
 
 /// A panel whose title is shortened with an ellipsis rather than cut.
@@ -61,8 +100,12 @@ impl RnnTab {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(charts);
-        self.render_chart(left, buf, ui, CellKind::Rnn);
-        self.render_chart(right, buf, ui, CellKind::Lstm);
+        // Inside the panels' borders.
+        let legend_rows = self
+            .legend_rows(CellKind::Rnn, left.width.saturating_sub(2), ui)
+            .max(self.legend_rows(CellKind::Lstm, right.width.saturating_sub(2), ui));
+        self.render_chart(left, buf, ui, CellKind::Rnn, legend_rows);
+        self.render_chart(right, buf, ui, CellKind::Lstm, legend_rows);
         let mut hits = HitAreas::default();
         if wide {
             let [controls, eigen, readout_area, notes] = Layout::horizontal([
@@ -92,7 +135,66 @@ impl RnnTab {
         self.hits.set(hits);
     }
 
-    fn render_chart(&self, area: Rect, buf: &mut Buffer, ui: &Ui, cell: CellKind) {
+    /// The series a chart shows: (label, curve, colour index, drawn whole rather than up to
+    /// the backward pass's position).
+    fn shown<'a>(
+        &self,
+        result: &'a super::Computed,
+        cell: CellKind,
+        u: bool,
+    ) -> Vec<(Cow<'static, str>, &'a Curve, usize, bool)> {
+        let c = &result.curves;
+        let h_label = spelled("‖∂ℓ/∂h_t‖", u);
+        let step_label = spelled("‖term t of ∂ℓ/∂W_hh‖", u);
+        let mut shown = Vec::new();
+        match cell {
+            CellKind::Rnn => {
+                shown.push((h_label, &c.rnn_h, 0, false));
+                if self.show_steps {
+                    shown.push((step_label, &c.rnn_step, 2, false));
+                }
+                if result.rnn.linear_theory.is_some() {
+                    // The reference line is drawn whole: it is what the curve should follow.
+                    shown.push((spelled("ρ^(T−t)", u), &c.theory, 3, true));
+                }
+            }
+            CellKind::Lstm => {
+                shown.push((h_label, &c.lstm_h, 0, false));
+                shown.push((spelled("‖∂ℓ/∂c_t‖ (total)", u), &c.lstm_c, 1, false));
+                if self.show_steps {
+                    shown.push((step_label, &c.lstm_step, 2, false));
+                }
+                shown.push((spelled("max ∏ f", u), &c.forget, 3, false));
+            }
+        }
+        shown
+    }
+
+    /// The rows the legend of `cell`'s chart needs in a chart `width` columns wide.
+    fn legend_rows(&self, cell: CellKind, width: u16, ui: &Ui) -> u16 {
+        let Some(result) = &self.result else {
+            return 0;
+        };
+        let shown = self.shown(result, cell, ui.glyphs.unicode);
+        let series: Vec<Series> = shown
+            .iter()
+            .map(|(label, _, index, _)| Series {
+                label,
+                points: &[],
+                index: *index,
+            })
+            .collect();
+        legend_lines(&series, width as usize, ui).len() as u16
+    }
+
+    fn render_chart(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        ui: &Ui,
+        cell: CellKind,
+        legend_rows: u16,
+    ) {
         let busy = if self.worker.busy() {
             format!(" computing{}", ui.glyphs.ellipsis)
         } else {
@@ -125,47 +227,43 @@ impl RnnTab {
         if inner.height < 2 {
             return;
         }
-        let chart_area = Rect::new(inner.x, inner.y, inner.width, inner.height - 1);
-        let readout_row = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
         let c = &result.curves;
         let t = self.cursor();
         let u = ui.glyphs.unicode;
-        let h_label = spelled("‖∂ℓ/∂h‖", u);
-        let step_label = spelled("‖ΔW_hh‖", u);
-        let mut shown: Vec<(Cow<str>, &Curve, usize)> = Vec::new();
-        match cell {
-            CellKind::Rnn => {
-                shown.push((h_label, &c.rnn_h, 0));
-                if self.show_steps {
-                    shown.push((step_label, &c.rnn_step, 2));
-                }
-            }
-            CellKind::Lstm => {
-                shown.push((h_label, &c.lstm_h, 0));
-                shown.push((spelled("‖∂ℓ/∂c‖", u), &c.lstm_c, 1));
-                if self.show_steps {
-                    shown.push((step_label, &c.lstm_step, 2));
-                }
-                shown.push((spelled("max ∏ f", u), &c.forget, 3));
-            }
-        }
-        let mut series: Vec<Series> = shown
+        let shown = self.shown(result, cell, u);
+        let series: Vec<Series> = shown
             .iter()
-            .map(|(label, curve, index)| Series {
+            .map(|(label, curve, index, whole)| Series {
                 label,
-                points: curve.reached(t),
+                points: if *whole {
+                    &curve.points
+                } else {
+                    curve.reached(t)
+                },
                 index: *index,
             })
             .collect();
-        let theory_label = spelled("ρ^(T−t)", u);
-        if cell == CellKind::Rnn && result.rnn.linear_theory.is_some() {
-            // The reference line is drawn whole: it is what the curve should follow.
-            series.push(Series {
-                label: &theory_label,
-                points: &c.theory.points,
-                index: 3,
-            });
-        }
+        // The legend on rows of its own above the chart, items separated so that the marks
+        // cannot read as arithmetic, never cut (an item too wide for a row gets an ellipsis).
+        let legend = if inner.height >= 7 {
+            legend_lines(&series, inner.width as usize, ui)
+        } else {
+            Vec::new()
+        };
+        // Both charts give their legends the same rows, so their axes stay level.
+        let legend_h = legend_rows.min(inner.height.saturating_sub(5));
+        lines(
+            Rect::new(inner.x, inner.y, inner.width, legend_h),
+            buf,
+            &legend,
+        );
+        let chart_area = Rect::new(
+            inner.x,
+            inner.y + legend_h,
+            inner.width,
+            inner.height - 1 - legend_h,
+        );
+        let readout_row = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
         let steps = result.params.steps as f64;
         LogChart::new(series)
             .x_bounds(0.0, steps)
@@ -173,7 +271,7 @@ impl RnnTab {
             .cursor_ticks(t as f64)
             .x_name("t")
             .overflow_from_right(true)
-            .legend(chart_area.height >= 6)
+            .legend(false)
             .render(chart_area, buf, ui);
 
         let run = match cell {
@@ -191,9 +289,9 @@ impl RnnTab {
                 ]);
             }
         };
-        item("‖∂ℓ/∂h‖", at(&run.bptt.grad_h, t), 0);
+        item("‖∂ℓ/∂h_t‖", at(&run.bptt.grad_h, t), 0);
         item(
-            "‖∂ℓ/∂c‖",
+            "‖∂ℓ/∂c_t‖",
             run.bptt.grad_c.as_deref().and_then(|g| at(g, t)),
             1,
         );
@@ -202,6 +300,13 @@ impl RnnTab {
             run.linear_theory.as_deref().and_then(|g| at(g, t)),
             3,
         );
+        if cell == CellKind::Rnn {
+            let times = if u { "×" } else { "x" };
+            items.push(vec![Span::styled(
+                format!("speed {times}{}", speed_text(self.speed())),
+                ui.theme.dim,
+            )]);
+        }
         let mut spans: Vec<Span> = Vec::new();
         let mut used = 0;
         for item in items {
@@ -326,7 +431,8 @@ impl RnnTab {
         }
         if inner.height > grid_h + 1 {
             let row = Rect::new(inner.x, inner.y + grid_h + 1, inner.width, 1);
-            let keys = "a act i init c clip n seed w dW . step";
+            let keys = "a act i init c clip w term , . step < >";
+            let keys = crate::text::fit(keys, row.width as usize, ui.glyphs.unicode);
             lines(row, buf, &[Line::styled(keys, t.dim)]);
         }
         let grid = Rect::new(inner.x, inner.y, column_w.saturating_mul(2), grid_h);
@@ -410,31 +516,34 @@ impl RnnTab {
         };
         let t = self.cursor();
         let th = &ui.theme;
-        let w = 12usize;
+        let u = ui.glyphs.unicode;
+        let w = 13usize;
         let row = |label: &str, a: Option<f64>, b: Option<f64>| -> Line<'static> {
-            let cell =
-                |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| numfmt::general(x, 3));
+            let cell = |v: Option<f64>| v.map_or_else(|| "-".to_string(), num);
             Line::from(vec![
-                Span::styled(format!("{label:<w$}"), th.hint),
+                Span::styled(format!("{:<w$}", spelled(label, u)), th.hint),
                 Span::styled(format!("{:<11}", cell(a)), th.number),
                 Span::styled(cell(b), th.number),
             ])
         };
-        let ratio = |run: &Run| -> Option<f64> {
-            let first = *run.bptt.grad_h.first()?;
-            let last = *run.bptt.grad_h.last()?;
-            Some(first / last)
+        let words = |label: &str, a: String, b: String, style| -> Line<'static> {
+            Line::from(vec![
+                Span::styled(format!("{label:<w$}"), th.hint),
+                Span::styled(format!("{a:<11}"), style),
+                Span::styled(b, style),
+            ])
         };
+        let ratio = |run: &Run| gradient_ratio(&run.bptt.grad_h);
         let overflow = |run: &Run| -> String {
             match run.bptt.overflow_from {
                 Some(t) => format!("t={t}"),
                 None => "none".into(),
             }
         };
-        let clip = match r.params.clip {
-            Clip::None => "no clipping".to_string(),
-            c => format!("clip {c}"),
+        let split = |f: fn(&CellSplit) -> &Vec<f64>| {
+            r.lstm.bptt.cell_split.as_ref().and_then(|s| at(f(s), t))
         };
+        // The clipping rows come first so that they show in the smallest panel.
         let mut out = vec![
             Line::from(vec![
                 Span::styled(format!("{:<w$}", format!("t = {t}")), th.cursor),
@@ -442,47 +551,71 @@ impl RnnTab {
                 Span::styled("LSTM", th.title),
             ]),
             row(
-                &spelled("‖∂ℓ/∂h_t‖", ui.glyphs.unicode),
+                "‖∂ℓ/∂h_t‖",
                 at(&r.rnn.bptt.grad_h, t),
                 at(&r.lstm.bptt.grad_h, t),
             ),
             row(
-                &spelled("‖∂ℓ/∂c_t‖", ui.glyphs.unicode),
+                "‖∂ℓ/∂c_t‖",
                 None,
                 r.lstm.bptt.grad_c.as_deref().and_then(|g| at(g, t)),
             ),
             row(
-                &spelled("max ∏ f", ui.glyphs.unicode),
-                None,
-                r.lstm.bptt.forget_product.as_deref().and_then(|g| at(g, t)),
-            ),
-            row(
-                &spelled("ρ^(T−t)", ui.glyphs.unicode),
-                r.rnn.linear_theory.as_deref().and_then(|g| at(g, t)),
-                None,
-            ),
-            row("ratio 0/T", ratio(&r.rnn), ratio(&r.lstm)),
-            row(
-                &spelled("‖∇θ ℓ‖", ui.glyphs.unicode),
+                "‖∇θ ℓ‖",
                 Some(r.rnn.bptt.param_grad_norm),
                 Some(r.lstm.bptt.param_grad_norm),
             ),
-            row(
-                "clipped",
-                Some(r.rnn.clipped_param_grad_norm),
-                Some(r.lstm.clipped_param_grad_norm),
-            ),
-            Line::from(vec![
-                Span::styled(format!("{:<w$}", "overflow"), th.hint),
-                Span::styled(format!("{:<11}", overflow(&r.rnn)), th.bad),
-                Span::styled(overflow(&r.lstm), th.bad),
-            ]),
-            Line::styled(clip, th.dim),
         ];
-        if !r.rnn.draws.warnings.is_empty() || !r.lstm.draws.warnings.is_empty() {
-            for w in r.rnn.draws.warnings.iter().chain(&r.lstm.draws.warnings) {
-                out.push(Line::styled(w.clone(), th.warn));
+        match r.params.clip {
+            Clip::None => out.push(Line::styled("clipping off (c: on)", th.dim)),
+            clip => {
+                out.push(row(
+                    &format!("clipped {}", clip.name()),
+                    Some(r.rnn.clipped_param_grad_norm),
+                    Some(r.lstm.clipped_param_grad_norm),
+                ));
+                if let Clip::Norm(_) = clip {
+                    out.push(row(
+                        "torch coef",
+                        Some(clip.norm_coefficient(r.rnn.bptt.param_grad_norm)),
+                        Some(clip.norm_coefficient(r.lstm.bptt.param_grad_norm)),
+                    ));
+                }
             }
+        }
+        out.push(words(
+            "overflow",
+            overflow(&r.rnn),
+            overflow(&r.lstm),
+            th.bad,
+        ));
+        out.push(row("ratio 0/T", Some(ratio(&r.rnn)), Some(ratio(&r.lstm))));
+        out.push(words(
+            "verdict",
+            Verdict::of(ratio(&r.rnn)).word().to_string(),
+            Verdict::of(ratio(&r.lstm)).word().to_string(),
+            th.number,
+        ));
+        out.push(words(
+            &spelled("ρ^T (linear)", u),
+            rho_power_text(r.params.rho, r.params.steps),
+            "-".into(),
+            th.number,
+        ));
+        out.push(row(
+            "ρ^(T−t)",
+            r.rnn.linear_theory.as_deref().and_then(|g| at(g, t)),
+            None,
+        ));
+        out.push(row("cell path", None, split(|s| &s.cell_path)));
+        out.push(row("via W_hh", None, split(|s| &s.through_w_hh)));
+        out.push(row(
+            "max ∏ f",
+            None,
+            r.lstm.bptt.forget_product.as_deref().and_then(|g| at(g, t)),
+        ));
+        for w in r.rnn.draws.warnings.iter().chain(&r.lstm.draws.warnings) {
+            out.push(Line::styled(w.clone(), th.warn));
         }
         scroll::render(inner, buf, ui, &out, self.scroll);
     }
@@ -503,7 +636,7 @@ impl RnnTab {
         let mut out: Vec<Line> = Vec::new();
         // One column is kept free for the scroll marks, three for the tag.
         let width = inner.width.saturating_sub(4) as usize;
-        for (tag, text) in notes::notes(result, ui.glyphs.unicode)
+        for (tag, text) in notes::notes(result, self.clip_threshold, ui.glyphs.unicode)
             .into_iter()
             .skip(which.start)
             .take(which.len())

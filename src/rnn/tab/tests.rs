@@ -6,6 +6,8 @@ use ratatui::layout::Rect;
 use super::*;
 use crate::rnn::model::{Activation, Init};
 
+use super::notes;
+
 fn tab() -> RnnTab {
     RnnTab::with_params(
         &Waker::headless(),
@@ -312,4 +314,127 @@ fn clicks_focus_controls() {
     let (grid, per_column, _) = t.hits.get().controls;
     assert!(t.click(grid.x + grid.width / 2 + 1, grid.y + 1));
     assert_eq!(t.focus(), Control::ALL[per_column + 1]);
+}
+
+fn note(t: &RnnTab, tag: &str) -> String {
+    let r = t.result().expect("computed");
+    notes::notes(r, t.clip_threshold, true)
+        .into_iter()
+        .find(|(k, _)| *k == tag)
+        .map(|(_, text)| text)
+        .expect("a note")
+}
+
+fn screen_text(t: &RnnTab, w: u16, h: u16, ui: &Ui) -> String {
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    t.render(area, &mut buf, ui);
+    crate::snapshot::buffer_text(&buf)
+}
+
+#[test]
+fn relu_note_states_this_runs_active_share() {
+    let mut t = tab();
+    t.act(Act::NextActivation); // tanh -> relu
+    let r = t.result().expect("computed");
+    let active = r
+        .rnn
+        .bptt
+        .active_fraction
+        .expect("relu counts its active units");
+    let text = note(&t, "6b");
+    assert!(
+        text.contains(&format!("{}%", numfmt::general(100.0 * active, 2))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&numfmt::general(r.rnn.bptt.grad_h[0], 3)),
+        "{text}"
+    );
+    let rho_t = model::rho_power_text(r.params.rho, r.params.steps);
+    assert!(text.contains(&format!("ρ^T = {rho_t}")), "{text}");
+    assert!(text.contains("ρ alone does not decide"));
+}
+
+#[test]
+fn cell_note_states_the_split_of_the_gradient() {
+    let t = tab();
+    let r = t.result().expect("computed");
+    let split = r.lstm.bptt.cell_split.as_ref().expect("lstm split");
+    let (full, pure, rest) = (
+        r.lstm.bptt.grad_c.as_ref().expect("lstm")[0],
+        split.cell_path[0],
+        split.through_w_hh[0],
+    );
+    let text = note(&t, "6d");
+    for x in [full, pure, rest, model::sigmoid(1.0)] {
+        assert!(text.contains(&numfmt::general(x, 3)), "{x} not in {text}");
+    }
+    let through = text.contains("comes through W_hh");
+    assert_eq!(through, rest > pure, "{text}");
+    assert!(text.contains("Training lab (tab 5)"));
+    assert!(!text.contains("near 1"));
+}
+
+#[test]
+fn clipping_note_and_readout_state_pytorchs_coefficient() {
+    let mut t = tab();
+    t.act(Act::NextClip); // none -> norm:1
+    assert_eq!(t.params().clip, Clip::Norm(1.0));
+    assert_eq!(
+        t.side_panel(),
+        SidePanel::Readout,
+        "c shows the clipped norms"
+    );
+    let r = t.result().expect("computed");
+    let text = note(&t, "6c");
+    for g in [r.rnn.bptt.param_grad_norm, r.lstm.bptt.param_grad_norm] {
+        let coef = Clip::Norm(1.0).norm_coefficient(g);
+        let shown = if coef == 1.0 {
+            "1 (unchanged)".to_string()
+        } else {
+            numfmt::general(coef, 3)
+        };
+        assert!(text.contains(&format!("coefficient {shown}")), "{text}");
+    }
+    assert!(text.contains("PyTorch") && text.contains("Training lab (tab 5)"));
+    // The clipped row is on screen at 80×24 and 120×40 (the body without tab bar and footer).
+    for (w, h) in [(80, 22), (118, 38)] {
+        let s = screen_text(&t, w, h, &Ui::standard());
+        assert!(
+            s.contains("clipped norm") && s.contains("torch coef"),
+            "{w}x{h}:\n{s}"
+        );
+    }
+}
+
+#[test]
+fn legends_keep_their_first_item_and_titles_are_whole() {
+    let mut t = tab();
+    t.act(Act::ToggleStepSeries);
+    for ui in [
+        Ui::standard(),
+        Ui::new(crate::theme::ColorDepth::Ansi16, false),
+    ] {
+        for (w, h) in [(80, 22), (64, 18)] {
+            let s = screen_text(&t, w, h, &ui);
+            let first = spelled_label(&ui, "‖∂ℓ/∂h_t‖");
+            // Both charts' legends start with the first series.
+            assert_eq!(
+                s.matches(&format!("{} {first}", ui.glyphs.series_marks[0]))
+                    .count(),
+                2,
+                "{w}x{h}:\n{s}"
+            );
+            assert!(
+                s.contains("RNN (tanh)") && s.contains("LSTM (forget bias 1.0)"),
+                "{s}"
+            );
+            assert!(!s.contains("ΔW") && !s.contains("|dW_hh|"), "{s}");
+        }
+    }
+}
+
+fn spelled_label(ui: &Ui, label: &'static str) -> String {
+    crate::text::spelled(label, ui.glyphs.unicode).into_owned()
 }
