@@ -251,7 +251,24 @@ impl RnnTab {
             Vec::new()
         };
         // Both charts give their legends the same rows, so their axes stay level.
-        let legend_h = legend_rows.min(inner.height.saturating_sub(5));
+        // The chart keeps at least 3 rows, the readout row 1.
+        let legend_h = legend_rows.min(inner.height.saturating_sub(4));
+        let mut legend = legend;
+        if legend.len() > legend_h as usize && legend_h > 0 {
+            // Items left out: say so at the end of the last row shown.
+            legend.truncate(legend_h as usize);
+            if let Some(last) = legend.last_mut() {
+                let room = (inner.width as usize).saturating_sub(last.width());
+                let more = if ui.glyphs.unicode { " …" } else { " ..." };
+                if room >= crate::text::width(more) {
+                    last.spans.push(Span::styled(more, ui.theme.dim));
+                } else if let Some(end) = last.spans.last_mut() {
+                    // No room after it: the last item itself ends in an ellipsis.
+                    let keep = crate::text::width(&end.content).saturating_sub(1).max(1);
+                    end.content = crate::text::fit(&end.content, keep, ui.glyphs.unicode).into();
+                }
+            }
+        }
         lines(
             Rect::new(inner.x, inner.y, inner.width, legend_h),
             buf,
@@ -271,6 +288,7 @@ impl RnnTab {
             .cursor_ticks(t as f64)
             .x_name("t")
             .overflow_from_right(true)
+            .even_decade_ticks(true)
             .legend(false)
             .render(chart_area, buf, ui);
 
@@ -403,10 +421,13 @@ impl RnnTab {
                 .max()
                 .unwrap_or(0);
             let text = format!("{:<pad$}", c.label());
+            // One column kept free before the next column; a value too long gets an ellipsis.
+            let room = (column_w as usize).saturating_sub(pad + 2);
+            let value = crate::text::fit(&self.value_text(c), room, ui.glyphs.unicode);
             let line = Line::from(vec![
                 Span::styled(text, style),
                 Span::raw(" "),
-                Span::styled(self.value_text(c), t.number),
+                Span::styled(value, t.number),
             ]);
             lines(
                 Rect::new(x, inner.y + row as u16, column_w, 1),
