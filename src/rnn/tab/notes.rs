@@ -23,7 +23,7 @@ fn rho_power(r: &Computed) -> String {
 fn note_6a(r: &Computed) -> String {
     let ratio = gradient_ratio(&r.rnn.bptt.grad_h);
     format!(
-        "Each step back multiplies the gradient by W_hhᵀ and φ′. With φ = identity its size follows ρ^(T−t): exactly for an orthogonal W_hh, after a transient for a Gaussian one. Here ρ = {}: the RNN's ‖∂ℓ/∂h_0‖/‖∂ℓ/∂h_T‖ = {}, so the gradient {}; ρ^T = {}.",
+        "Each step back multiplies the gradient by W_hhᵀ and φ'. With φ = identity its size follows ρ^(T−t): exactly for an orthogonal W_hh, after a transient for a Gaussian one. Here ρ = {}: the RNN's ‖∂ℓ/∂h_0‖/‖∂ℓ/∂h_T‖ = {}, so the gradient {}; ρ^T = {}.",
         numfmt::general(r.params.rho, 3),
         n(ratio),
         Verdict::of(ratio).phrase(),
@@ -33,7 +33,7 @@ fn note_6a(r: &Computed) -> String {
 
 /// 6b: with ReLU, how many units pass the gradient and what that does to ρ's prediction.
 fn note_6b(r: &Computed) -> String {
-    let saturating = "tanh and sigmoid have φ′ ≤ 1 (sigmoid ≤ 1/4), near 0 when saturated: each step back scales the gradient's entries by at most that, on top of W_hhᵀ.";
+    let saturating = "tanh and sigmoid have φ' ≤ 1 (sigmoid ≤ 1/4), near 0 when saturated: each step back scales the gradient's entries by at most that, on top of W_hhᵀ.";
     match (r.params.activation, r.rnn.bptt.active_fraction) {
         (Activation::Relu, Some(active)) => format!(
             "ReLU passes the gradient only through active units (h > 0) and blocks the rest: in this run {}% of the units are active over the pass, so ρ alone does not decide. ‖∂ℓ/∂h_0‖ = {} while ρ^T = {}.",
@@ -73,7 +73,7 @@ fn note_6c(r: &Computed, threshold: f64) -> String {
 fn note_6d(r: &Computed) -> String {
     let b = r.params.forget_bias;
     let head = format!(
-        "The forget gate's bias gives σ({}) = {}; each f_t also depends on x_t and h_(t−1).",
+        "The forget gate's bias b = {} gives sigmoid(b) = {}; each f_t also depends on x_t and h_(t−1).",
         numfmt::general(b, 3),
         numfmt::general(sigmoid(b), 3),
     );

@@ -421,8 +421,8 @@ impl RnnTab {
                 .max()
                 .unwrap_or(0);
             let text = format!("{:<pad$}", c.label());
-            // One column kept free before the next column; a value too long gets an ellipsis.
-            let room = (column_w as usize).saturating_sub(pad + 2);
+            // A value too long for its column gets an ellipsis.
+            let room = (column_w as usize).saturating_sub(pad + 1);
             let value = crate::text::fit(&self.value_text(c), room, ui.glyphs.unicode);
             let line = Line::from(vec![
                 Span::styled(text, style),
