@@ -1441,12 +1441,14 @@ fn rnn_json_has_exactly_the_documented_keys() {
         "init",
         "seed",
         "loss",
+        "overflow",
         "grad_h",
         "grad_w_step",
         "param_grad_norm",
         "clipped_param_grad_norm",
     ];
     let v = json(&cmd("rnn --cell rnn --hidden 5 --steps 12 --json"));
+    assert!(v["overflow"].is_null(), "nothing overflowed");
     assert_eq!(keys(&v), sorted(&base));
     assert_eq!(v["cell"], "rnn");
     assert_eq!(v["hidden"], 5);
@@ -1665,6 +1667,19 @@ fn rnn_overflow_writes_null_and_exits_0() {
     let v: Value = serde_json::from_str(&text).expect("valid JSON");
     assert!(v["loss"].is_null());
     assert!(v["param_grad_norm"].is_null());
+    // The overflow field says where, as the summary does: the ρ = 3 relu run overflows
+    // forward somewhere inside the sequence, and backward at once: step T's term of
+    // ∂ℓ/∂W_hh is ‖∂ℓ/∂z_T‖·‖h_(T−1)‖ with h_(T−1) already infinite.
+    let forward = num(&v["overflow"]["forward_from"]);
+    assert!((1.0..2000.0).contains(&forward), "{forward}");
+    assert_eq!(num(&v["overflow"]["backward_from"]), 2000.0);
+    let summary = stdout_of(&cmd(
+        "rnn --cell rnn --rho 3 --steps 2000 --activation relu",
+    ));
+    assert!(
+        summary.contains(&format!("forward pass non-finite from t = {forward}")),
+        "{summary}"
+    );
     let grad_h = array(&v["grad_h"]);
     assert_eq!(grad_h.len(), 2001);
     assert_eq!(array(&v["grad_w_step"]).len(), 2000);
@@ -1676,6 +1691,46 @@ fn rnn_overflow_writes_null_and_exits_0() {
             .iter()
             .all(|g| g.is_null() || g.is_number())
     );
+}
+
+#[test]
+fn rnn_verdicts_use_a_band_of_ten() {
+    // Ratios 1, 0.448 and 1.209: each within a factor of 10, so "roughly preserved", with the
+    // linear theory beside the measurement for the RNN.
+    for (line, theory) in [
+        (
+            "rnn --cell rnn --activation identity --init orthogonal",
+            Some("1.00"),
+        ),
+        (
+            "rnn --cell rnn --activation identity --rho 1.02",
+            Some("7.24"),
+        ),
+        ("rnn --cell lstm --forget-bias 1e300", None),
+    ] {
+        let out = stdout_of(&cmd(line));
+        let ratio_line = out
+            .lines()
+            .find(|l| l.starts_with("|dl/dh_0| / |dl/dh_T| = "))
+            .unwrap_or_else(|| panic!("{line}: no ratio line in {out}"));
+        let ratio: f64 = ratio_line["|dl/dh_0| / |dl/dh_T| = ".len()..]
+            .split(':')
+            .next()
+            .and_then(|x| x.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{ratio_line}"));
+        assert!((0.1..=10.0).contains(&ratio), "{line}: {ratio}");
+        assert!(
+            ratio_line.contains("roughly preserved"),
+            "{line}: {ratio_line}"
+        );
+        assert!(
+            !out.contains("(vanishing)") && !out.contains("(exploding)"),
+            "{out}"
+        );
+        if let Some(theory) = theory {
+            assert!(out.contains(&format!("rho^T = {theory}")), "{line}: {out}");
+        }
+    }
 }
 
 #[test]

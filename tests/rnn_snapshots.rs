@@ -1,27 +1,33 @@
-//! Whole-screen snapshots of the RNN vs LSTM tab, driven by keys as a user would.
+//! Whole-screen snapshots of the RNN vs LSTM tab (the body, without the tab bar), driven by keys
+//! as a user would.
 
 #![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
 
+mod common;
+
+use common::{assert_colours, body_text, screen};
 use dlscope::app::render_to_buffer;
 use dlscope::keymap::{Key, parse_keys};
-use dlscope::snapshot::buffer_text;
-use dlscope::snapshot::{capture, settled_app};
+use dlscope::snapshot::{Moment, buffer_text, capture_at, settled_app};
 use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};
-use ratatui::buffer::Buffer;
-
-fn screen(width: u16, height: u16, keys: &str, ui: Ui) -> Buffer {
-    let keys = parse_keys(keys).expect("key names");
-    capture("rnn", width, height, &keys, ui, &Options::default()).expect("rnn tab")
-}
 
 fn text(width: u16, height: u16, keys: &str) -> String {
-    buffer_text(&screen(width, height, keys, Ui::standard()))
+    body_text(&screen(
+        "rnn",
+        width,
+        height,
+        keys,
+        Ui::standard(),
+        &Options::default(),
+    ))
 }
 
 #[test]
 fn default_80x24() {
-    insta::assert_snapshot!(text(80, 24, ""));
+    let buf = screen("rnn", 80, 24, "", Ui::standard(), &Options::default());
+    assert_colours(&buf, true);
+    insta::assert_snapshot!(body_text(&buf));
 }
 
 #[test]
@@ -30,24 +36,23 @@ fn default_160x48() {
 }
 
 #[test]
-fn default_80x24_styled() {
-    insta::assert_debug_snapshot!(screen(80, 24, "", Ui::standard()));
-}
-
-#[test]
 fn no_color_80x24() {
-    insta::assert_snapshot!(buffer_text(&screen(
+    let buf = screen(
+        "rnn",
         80,
         24,
         "",
-        Ui::new(ColorDepth::None, true)
-    )));
+        Ui::new(ColorDepth::None, true),
+        &Options::default(),
+    );
+    assert_colours(&buf, false);
+    insta::assert_snapshot!(body_text(&buf));
 }
 
 #[test]
 fn ascii_80x24_is_ascii_everywhere() {
     let ui = || Ui::new(ColorDepth::Ansi16, false);
-    let first = buffer_text(&screen(80, 24, "", ui()));
+    let first = body_text(&screen("rnn", 80, 24, "", ui(), &Options::default()));
     insta::assert_snapshot!(first);
     // Every side panel, the step series and both layouts, in ASCII.
     let mut app = settled_app("rnn", ui(), &Options::default()).expect("rnn tab");
@@ -90,22 +95,56 @@ fn mid_animation_shows_part_of_the_pass() {
     let mut app = settled_app("rnn", Ui::standard(), &Options::default()).expect("rnn tab");
     app.handle_key(Key::ch('r'));
     assert!(app.animating());
-    // T = 100 in at most 90 frames: 2 steps of t a frame.
+    // One t per step: T = 100 -> 70.
     for _ in 0..30 {
         app.handle_key(Key::ch('.'));
     }
     assert!(!app.animating(), "stepping pauses the animation");
-    let t = buffer_text(&render_to_buffer(&app, 80, 24));
-    assert!(t.contains("t=40 "), "{t}");
+    app.handle_key(Key::ch(','));
+    let t = body_text(&render_to_buffer(&app, 80, 24));
+    assert!(t.contains("t=71 "), "{t}");
     insta::assert_snapshot!(t);
-    // Ticks run it to t = 0 and then stop.
+    // Ticks run it to t = 0 and then stop: 71 of the 100 steps at the normal pace of 180
+    // ticks for the whole pass.
     app.handle_key(Key::ch(' '));
     let mut frames = 0;
     while app.animating() {
         app.tick();
         frames += 1;
     }
-    assert_eq!(frames, 20);
+    assert!((frames as f64 - 0.71 * 180.0).abs() <= 2.0, "{frames}");
+}
+
+/// The t a frame shows in the RNN chart's readout row ("t=37 ").
+fn shown_t(text: &str) -> usize {
+    let at = text.find("t=").expect("a t= readout") + 2;
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().expect("a number after t=")
+}
+
+#[test]
+fn snapshot_frames_take_the_pass_mid_way() {
+    // At the normal pace the whole pass (T = 100) takes 180 frames: 90 frames is half-way.
+    let frame = |frames| {
+        let buf = capture_at(
+            "rnn",
+            80,
+            24,
+            &[],
+            Ui::standard(),
+            &Options::default(),
+            Moment::AfterFrames(frames),
+        )
+        .expect("rnn tab");
+        shown_t(&body_text(&buf))
+    };
+    let half = frame(90);
+    assert!((49..=51).contains(&half), "{half}");
+    assert_eq!(frame(0), 100);
+    assert_eq!(frame(1000), 0);
 }
 
 #[test]

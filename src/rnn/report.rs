@@ -1,70 +1,123 @@
 //! Headless output of a run: a readable summary and JSON, both built from `model::run`.
 
-use crate::cli::CommandError;
 use std::fmt::Write as _;
 
 use ndarray::{Array1, Array2};
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::model::{CellKind, Clip, Params, Run};
+use super::model::{
+    Activation, CellKind, Clip, Init, Params, Run, Verdict, gradient_ratio, rho_power_log10,
+    rho_power_text,
+};
+use crate::cli::CommandError;
 use crate::numfmt;
 
-/// Rows of a matrix as nested JSON arrays (non-finite entries become null).
-fn matrix(a: &Array2<f64>) -> Value {
-    Value::Array(a.rows().into_iter().map(|r| json!(r.to_vec())).collect())
-}
-
-fn vector(a: &Array1<f64>) -> Value {
-    json!(a.to_vec())
-}
-
-/// The run as JSON with the keys `cell`, `hidden`, `steps`, `rho`, `activation`, `init`,
-/// `seed`, `loss`, `grad_h` (T+1 numbers, index t), `grad_c` and `forget_product` (LSTM only,
-/// T+1 numbers), `grad_w_step` (T numbers for t = 1 … T), `param_grad_norm` and
-/// `clipped_param_grad_norm`. With `include_weights` also `weights` under PyTorch's
-/// state_dict names (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`), `inputs`
-/// (T×I) and `v`. Non-finite numbers are written as null.
+/// The run as JSON (`dlscope rnn --json`). Keys are written in this order (alphabetical, as
+/// before the types existed); non-finite numbers are written as null.
 ///
-/// `p` is the parameter set `run` was made from.
-pub fn json(p: &Params, run: &Run, include_weights: bool) -> Value {
-    let mut out = json!({
-        "cell": p.cell.name(),
-        "hidden": p.hidden,
-        "steps": p.steps,
-        "rho": p.rho,
-        "activation": p.activation.name(),
-        "init": p.init.name(),
-        "seed": p.seed,
-        "loss": run.loss,
-        "grad_h": run.grad_h,
-        "grad_w_step": run.grad_w_step,
-        "param_grad_norm": run.param_grad_norm,
-        "clipped_param_grad_norm": run.clipped_param_grad_norm,
-    });
-    // json! always builds an object from a map literal.
-    if let Value::Object(map) = &mut out {
-        if let Some(grad_c) = &run.grad_c {
-            map.insert("grad_c".into(), json!(grad_c));
-        }
-        if let Some(forget_product) = &run.forget_product {
-            map.insert("forget_product".into(), json!(forget_product));
-        }
-        if include_weights {
-            let w = &run.weights;
-            map.insert(
-                "weights".into(),
-                json!({
-                    "weight_ih_l0": matrix(&w.w_ih),
-                    "weight_hh_l0": matrix(&w.w_hh),
-                    "bias_ih_l0": vector(&w.b_ih),
-                    "bias_hh_l0": vector(&w.b_hh),
-                }),
-            );
-            map.insert("inputs".into(), matrix(&run.inputs));
-            map.insert("v".into(), vector(&run.v));
-        }
+/// `grad_h` has T+1 numbers (index t); `grad_c` and `forget_product` (LSTM only) T+1 numbers;
+/// `grad_w_step` T numbers for t = 1 … T; `overflow` null unless some value overflowed. With `--include-weights` also `weights` under
+/// PyTorch's state_dict names, `inputs` (T×I) and `v`.
+#[derive(Serialize)]
+pub struct RunJson<'a> {
+    pub activation: &'static str,
+    pub cell: &'static str,
+    pub clipped_param_grad_norm: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forget_product: Option<&'a [f64]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad_c: Option<&'a [f64]>,
+    pub grad_h: &'a [f64],
+    pub grad_w_step: &'a [f64],
+    pub hidden: usize,
+    pub init: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Rows<'a>>,
+    pub loss: f64,
+    /// Where values stopped being finite: null when nothing overflowed, else
+    /// `{"backward_from": t or null, "forward_from": t or null}` (see [`OverflowJson`]).
+    pub overflow: Option<OverflowJson>,
+    pub param_grad_norm: f64,
+    pub rho: f64,
+    pub seed: u64,
+    pub steps: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub v: Option<Vector<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<WeightsJson<'a>>,
+}
+
+/// Where a run overflowed (the summary's "overflow:" line).
+#[derive(Serialize)]
+pub struct OverflowJson {
+    /// Going backward from t = T, the first (largest) t whose gradient norm is not finite.
+    pub backward_from: Option<usize>,
+    /// The first t of the forward pass whose h_t (or c_t) is not finite.
+    pub forward_from: Option<usize>,
+}
+
+/// The parameters under PyTorch's state_dict names.
+#[derive(Serialize)]
+pub struct WeightsJson<'a> {
+    pub bias_hh_l0: Vector<'a>,
+    pub bias_ih_l0: Vector<'a>,
+    pub weight_hh_l0: Rows<'a>,
+    pub weight_ih_l0: Rows<'a>,
+}
+
+/// A matrix written as an array of its rows.
+pub struct Rows<'a>(pub &'a Array2<f64>);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.rows().into_iter().map(|r| r.to_vec()))
     }
-    out
+}
+
+/// A vector written as an array.
+pub struct Vector<'a>(pub &'a Array1<f64>);
+
+impl Serialize for Vector<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter())
+    }
+}
+
+/// The JSON of a run (see [`RunJson`]); `p` is the parameter set `run` was made from.
+pub fn json<'a>(p: &Params, run: &'a Run, include_weights: bool) -> RunJson<'a> {
+    let b = &run.bptt;
+    let d = &run.draws;
+    let w = &d.weights;
+    RunJson {
+        activation: p.activation.name(),
+        cell: p.cell.name(),
+        clipped_param_grad_norm: run.clipped_param_grad_norm,
+        forget_product: b.forget_product.as_deref(),
+        grad_c: b.grad_c.as_deref(),
+        grad_h: &b.grad_h,
+        grad_w_step: &b.grad_w_step,
+        hidden: p.hidden,
+        init: p.init.name(),
+        inputs: include_weights.then_some(Rows(&d.inputs)),
+        loss: b.loss,
+        overflow: (b.overflow_from.is_some() || b.forward_overflow_from.is_some()).then_some(
+            OverflowJson {
+                backward_from: b.overflow_from,
+                forward_from: b.forward_overflow_from,
+            },
+        ),
+        param_grad_norm: b.param_grad_norm,
+        rho: p.rho,
+        seed: p.seed,
+        steps: p.steps,
+        v: include_weights.then_some(Vector(&d.v)),
+        weights: include_weights.then_some(WeightsJson {
+            bias_hh_l0: Vector(&w.b_hh),
+            bias_ih_l0: Vector(&w.b_ih),
+            weight_hh_l0: Rows(&w.w_hh),
+            weight_ih_l0: Rows(&w.w_ih),
+        }),
+    }
 }
 
 /// A number for people, as the whole app writes them (`numfmt::general`, 4 digits).
@@ -110,35 +163,42 @@ pub fn summary(p: &Params, run: &Run) -> String {
         format_number(p.input_scale),
         p.seed
     );
-    let _ = writeln!(out, "loss v.h_T = {}", format_number(run.loss));
+    let _ = writeln!(out, "loss v.h_T = {}", format_number(run.bptt.loss));
     let ts = sample_steps(p.steps);
-    sampled(&mut out, "|dl/dh_t|", &run.grad_h, &ts);
+    sampled(&mut out, "|dl/dh_t|", &run.bptt.grad_h, &ts);
     if let Some(theory) = &run.linear_theory {
         sampled(&mut out, "rho^(T-t) (linear)", theory, &ts);
     }
-    if let Some(grad_c) = &run.grad_c {
+    if let Some(grad_c) = &run.bptt.grad_c {
         sampled(&mut out, "|dl/dc_t|", grad_c, &ts);
     }
-    if let Some(fp) = &run.forget_product {
+    if let Some(fp) = &run.bptt.forget_product {
         sampled(&mut out, "max_j prod f_k[j]", fp, &ts);
     }
-    let first = run.grad_h.first().copied().unwrap_or(f64::NAN);
-    let last = run.grad_h.last().copied().unwrap_or(f64::NAN);
-    let ratio = first / last;
-    let trend = if !ratio.is_finite() {
-        "is not finite (it overflowed)"
-    } else if ratio > 1.0 {
-        "grows going back in time (exploding)"
-    } else if ratio < 1.0 {
-        "shrinks going back in time (vanishing)"
-    } else {
-        "keeps its size"
-    };
+    let ratio = gradient_ratio(&run.bptt.grad_h);
     let _ = writeln!(
         out,
-        "|dl/dh_0| / |dl/dh_T| = {}: the gradient {trend}",
-        format_number(ratio)
+        "|dl/dh_0| / |dl/dh_T| = {}: the gradient {}",
+        format_number(ratio),
+        Verdict::of(ratio).phrase()
     );
+    if p.cell == CellKind::Rnn {
+        let why = match (p.activation, p.init) {
+            (Activation::Identity, Init::Orthogonal) => {
+                "exact here: W_hh is rho times an orthogonal matrix and phi is the identity"
+            }
+            (Activation::Identity, Init::Gaussian) => {
+                "a Gaussian W_hh follows it only after a transient (its eigenvectors are not orthogonal), so short runs can differ by a large factor"
+            }
+            _ => "it leaves out phi', which scales every step back",
+        };
+        let _ = writeln!(
+            out,
+            "linear theory rho^T = {}, which alone would say {}; {why}",
+            rho_power_text(p.rho, p.steps),
+            Verdict::of_log10(rho_power_log10(p.rho, p.steps)).word()
+        );
+    }
     let clip = match p.clip {
         Clip::None => "no clipping".to_string(),
         clip => format!(
@@ -149,9 +209,9 @@ pub fn summary(p: &Params, run: &Run) -> String {
     let _ = writeln!(
         out,
         "parameter gradient norm {} ({clip})",
-        format_number(run.param_grad_norm)
+        format_number(run.bptt.param_grad_norm)
     );
-    match (run.forward_overflow_from, run.overflow_from) {
+    match (run.bptt.forward_overflow_from, run.bptt.overflow_from) {
         (None, None) => {
             let _ = writeln!(out, "overflow: none");
         }
@@ -166,7 +226,7 @@ pub fn summary(p: &Params, run: &Run) -> String {
             let _ = writeln!(out, "overflow: {}", parts.join("; "));
         }
     }
-    for w in &run.warnings {
+    for w in &run.draws.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
     out
@@ -211,6 +271,11 @@ pub fn command(args: &crate::cli::RnnArgs, unicode: bool) -> Result<String, Comm
 mod tests {
     use super::*;
     use crate::rnn::model::{Activation, Weights, bptt, run};
+    use serde_json::Value;
+
+    fn value(p: &Params, r: &Run, include_weights: bool) -> Value {
+        serde_json::to_value(json(p, r, include_weights)).expect("serialises")
+    }
 
     fn keys(v: &Value) -> Vec<String> {
         let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
@@ -243,6 +308,7 @@ mod tests {
             "hidden",
             "init",
             "loss",
+            "overflow",
             "param_grad_norm",
             "rho",
             "seed",
@@ -254,9 +320,9 @@ mod tests {
             ..Params::default()
         };
         let r = run(&p);
-        let j = json(&p, &r, false);
+        let j = value(&p, &r, false);
         assert_eq!(keys(&j), base.map(String::from).to_vec());
-        assert_eq!(numbers(&j["grad_h"]), r.grad_h);
+        assert_eq!(numbers(&j["grad_h"]), r.bptt.grad_h);
         assert_eq!(numbers(&j["grad_w_step"]).len(), 9);
         assert_eq!(j["cell"], "rnn");
 
@@ -265,7 +331,7 @@ mod tests {
             ..p
         };
         let r = run(&p);
-        let j = json(&p, &r, true);
+        let j = value(&p, &r, true);
         let mut want: Vec<String> = base.map(String::from).to_vec();
         want.extend(["forget_product", "grad_c", "inputs", "v", "weights"].map(String::from));
         want.sort();
@@ -273,7 +339,7 @@ mod tests {
         assert_eq!(numbers(&j["grad_c"]).len(), 10);
         assert_eq!(
             numbers(&j["forget_product"]),
-            r.forget_product.clone().expect("lstm")
+            r.bptt.forget_product.clone().expect("lstm")
         );
         assert_eq!(
             keys(&j["weights"]),
@@ -294,7 +360,7 @@ mod tests {
                 ..Params::default()
             };
             let r = run(&p);
-            let j = json(&p, &r, true);
+            let j = value(&p, &r, true);
             let w = Weights {
                 w_ih: matrix_from(&j["weights"]["weight_ih_l0"]),
                 w_hh: matrix_from(&j["weights"]["weight_hh_l0"]),
@@ -307,11 +373,13 @@ mod tests {
             assert_eq!(inputs.dim(), (12, 3));
             let v = Array1::from(numbers(&j["v"]));
             let again = bptt(cell, p.activation, &w, &inputs, &v).expect("shapes agree");
-            assert_eq!(again.loss, r.loss);
-            assert_eq!(again.grad_h, r.grad_h);
+            assert_eq!(again.loss, r.bptt.loss);
+            assert_eq!(again.grad_h, r.bptt.grad_h);
             let mut wrong = w.clone();
             wrong.b_hh = Array1::zeros(3);
-            let e = bptt(cell, p.activation, &wrong, &inputs, &v).expect_err("bad bias");
+            let e = bptt(cell, p.activation, &wrong, &inputs, &v)
+                .expect_err("bad bias")
+                .to_string();
             assert!(e.starts_with("bias_hh_l0 has shape (3, 1)"), "{e}");
         }
     }
@@ -325,13 +393,23 @@ mod tests {
             ..Params::default()
         };
         let r = run(&p);
-        let j = json(&p, &r, false);
+        let j = value(&p, &r, false);
         assert!(j["loss"].is_null());
         assert!(j["param_grad_norm"].is_null());
         let step = j["grad_w_step"].as_array().expect("array");
         assert_eq!(step.len(), 2000);
         assert!(step.iter().any(Value::is_null));
         assert!(j["grad_h"][2000].is_number());
+        assert_eq!(
+            j["overflow"]["forward_from"],
+            r.bptt
+                .forward_overflow_from
+                .expect("the forward pass overflows")
+        );
+        assert_eq!(
+            j["overflow"]["backward_from"],
+            r.bptt.overflow_from.expect("the backward pass overflows")
+        );
         let text = serde_json::to_string(&j).expect("serialises");
         assert!(text.contains("null") && !text.contains("NaN") && !text.contains("inf"));
     }
@@ -347,7 +425,7 @@ mod tests {
         };
         let r = run(&p);
         let s = summary(&p, &r);
-        let ratio = r.grad_h[0] / r.grad_h[40];
+        let ratio = r.bptt.grad_h[0] / r.bptt.grad_h[40];
         assert!(s.contains(&format_number(ratio)), "{s}");
         assert!(s.contains("vanishing"));
         assert!(s.contains("after clip norm:0.01"));
@@ -362,7 +440,7 @@ mod tests {
         };
         let r = run(&p);
         let s = summary(&p, &r);
-        let t = r.forward_overflow_from.expect("overflows");
+        let t = r.bptt.forward_overflow_from.expect("overflows");
         assert!(
             s.contains(&format!("forward pass non-finite from t = {t}")),
             "{s}"
@@ -379,6 +457,46 @@ mod tests {
             s.contains("|dl/dc_t|") && s.contains("max_j prod f_k[j]"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn verdicts_use_a_band_and_show_the_linear_theory() {
+        // The three runs of issue 9 point 10: ratios 1, 0.448 and 1.209, all within 10x.
+        let cases = [
+            Params {
+                activation: Activation::Identity,
+                init: Init::Orthogonal,
+                ..Params::default()
+            },
+            Params {
+                activation: Activation::Identity,
+                rho: 1.02,
+                ..Params::default()
+            },
+            Params {
+                cell: CellKind::Lstm,
+                forget_bias: 1e300,
+                ..Params::default()
+            },
+        ];
+        for p in cases {
+            let r = run(&p);
+            let ratio = gradient_ratio(&r.bptt.grad_h);
+            assert!((0.1..=10.0).contains(&ratio), "{ratio} for {p:?}");
+            let s = summary(&p, &r);
+            assert!(s.contains("roughly preserved"), "{s}");
+            assert!(!s.contains("vanishing") && !s.contains("exploding"), "{s}");
+            if p.cell == CellKind::Rnn {
+                let theory = crate::rnn::model::rho_power_text(p.rho, p.steps);
+                assert!(s.contains(&format!("rho^T = {theory}")), "{s}");
+            }
+        }
+        assert_eq!(Verdict::of(10.5), Verdict::Exploding);
+        assert_eq!(Verdict::of(10.0), Verdict::Preserved);
+        assert_eq!(Verdict::of(0.1), Verdict::Preserved);
+        assert_eq!(Verdict::of(0.099), Verdict::Vanishing);
+        assert_eq!(Verdict::of(f64::NAN), Verdict::Overflowed);
+        assert_eq!(Verdict::of(f64::INFINITY), Verdict::Overflowed);
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub struct LogChart<'a> {
     ref_lines: Vec<RefLine<'a>>,
     x_name: &'a str,
     legend: bool,
+    overflow_from_right: bool,
+    even_decades: bool,
 }
 
 impl<'a> LogChart<'a> {
@@ -70,6 +72,8 @@ impl<'a> LogChart<'a> {
             ref_lines: Vec::new(),
             x_name: "x",
             legend: true,
+            overflow_from_right: false,
+            even_decades: false,
         }
     }
     pub fn x_scale(mut self, s: Scale) -> Self {
@@ -112,6 +116,18 @@ impl<'a> LogChart<'a> {
     }
     pub fn legend(mut self, show: bool) -> Self {
         self.legend = show;
+        self
+    }
+    /// On a log10 y axis, put the decade ticks on whole rows an equal number apart (the axis
+    /// then reaches up to the decade step that makes them even; see `even_decades`).
+    pub fn even_decade_ticks(mut self, even: bool) -> Self {
+        self.even_decades = even;
+        self
+    }
+    /// Mark the largest overflowing x instead of the smallest: for a curve computed from the
+    /// right (a backward pass from t = T), where the overflow begins.
+    pub fn overflow_from_right(mut self, from_right: bool) -> Self {
+        self.overflow_from_right = from_right;
         self
     }
 
@@ -162,12 +178,21 @@ impl<'a> LogChart<'a> {
             return;
         }
         let ((x0, x1), (y0, y1)) = self.bounds();
-        let y_ticks = ticks(
-            y0,
-            y1,
-            self.y_scale,
-            (area.height as usize - 1).div_ceil(2).max(2),
-        );
+        // The plot is area.height − 1 rows tall: its rows are that many minus one apart.
+        let row_gaps = (area.height as usize).saturating_sub(2);
+        let (y0, y1, y_ticks) = match self.y_scale {
+            Scale::Log10 if self.even_decades => even_decades(y0, y1, row_gaps),
+            _ => (
+                y0,
+                y1,
+                ticks(
+                    y0,
+                    y1,
+                    self.y_scale,
+                    (area.height as usize - 1).div_ceil(2).max(2),
+                ),
+            ),
+        };
         let label_w = y_ticks
             .iter()
             .map(|(_, s)| s.chars().count())
@@ -349,7 +374,12 @@ impl<'a> LogChart<'a> {
             };
             let my = if y.is_nan() || y == f64::INFINITY {
                 // Overflow: pin to the top and remember where it began.
-                if overflow_at.is_none_or(|at| x < at) {
+                let first = if self.overflow_from_right {
+                    overflow_at.is_none_or(|at| x > at)
+                } else {
+                    overflow_at.is_none_or(|at| x < at)
+                };
+                if first {
                     *overflow_at = Some(x);
                 }
                 Some(view.y.1)
@@ -430,6 +460,58 @@ fn widen((lo, hi): (f64, f64), scale: Scale) -> (f64, f64) {
             (lo - pad, hi + pad)
         }
     }
+}
+
+/// Decades steps a log axis may tick at.
+const DECADE_STEPS: [f64; 14] = [
+    1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0, 200.0, 250.0, 500.0, 1000.0, 2000.0,
+];
+
+/// A log10 axis over at least [lo, hi] (plotted units, i.e. decades) with its ticks on whole
+/// rows an equal number apart: `row_gaps` is the number of row intervals of the plot (its
+/// height minus one). The axis starts at the decade below `lo` and covers `row_gaps · s / k`
+/// decades, with a tick every s decades, k rows apart (k ≥ 2 when there is room, so labels
+/// never touch). Of the choices that cover [lo, hi] the cheapest wins: the share of the axis
+/// the data fills, plus a little for every row the ticks are spaced away from 3 (so two
+/// ticks far apart do not beat several that waste a decade). Returns the axis's (bottom,
+/// top) and its ticks.
+fn even_decades(lo: f64, hi: f64, row_gaps: usize) -> (f64, f64, Vec<(f64, String)>) {
+    let bottom = (lo + 1e-9).floor();
+    let need = (hi - bottom - 1e-9).ceil().max(1.0);
+    let rows = row_gaps.max(1);
+    let min_gap = if rows >= 2 { 2 } else { 1 };
+    // (cost, rows per tick, decades per tick, decades covered)
+    let mut best: Option<(f64, usize, f64, f64)> = None;
+    for &s in &DECADE_STEPS {
+        for k in min_gap..=rows {
+            let span = rows as f64 * s / k as f64;
+            if span + 1e-9 < need {
+                break; // a larger k only shortens the span
+            }
+            let cost = span / need + 0.05 * (k as f64 - 3.0).abs();
+            let better = best.is_none_or(|(b_cost, b_k, _, _)| {
+                cost < b_cost - 1e-9 || ((cost - b_cost).abs() <= 1e-9 && k < b_k)
+            });
+            if better {
+                best = Some((cost, k, s, span));
+            }
+        }
+    }
+    // A range too wide for any step: one tick at the bottom, the top where the data ends.
+    let Some((_, k, s, span)) = best else {
+        return (
+            bottom,
+            bottom.max(hi),
+            vec![(bottom, format!("1e{}", bottom as i64))],
+        );
+    };
+    let ticks = (0..=rows / k)
+        .map(|i| {
+            let d = bottom + i as f64 * s;
+            (d, format!("1e{}", d as i64))
+        })
+        .collect();
+    (bottom, bottom + span, ticks)
 }
 
 /// Tick positions (in plotted units) and labels, at most `max` of them.
@@ -526,6 +608,83 @@ mod tests {
         assert!(s.contains("1e2"), "{s}");
         assert!(s.contains("overflow from t = 15"), "{s}");
         assert!(!s.contains("inf") && !s.contains("NaN"), "{s}");
+    }
+
+    #[test]
+    fn decade_ticks_sit_on_evenly_spaced_rows() {
+        for (lo, hi) in [
+            (-25.0, 1.0),
+            (-7.0, -1.0),
+            (-300.0, 300.0),
+            (0.0, 1.0),
+            (-3.0, 2.0),
+        ] {
+            let pts = [(0.0, 10f64.powf(lo)), (1.0, 10f64.powf(hi))];
+            for height in [5u16, 8, 9, 11, 13, 17, 24, 40] {
+                let chart = LogChart::new(vec![Series {
+                    label: "",
+                    points: &pts,
+                    index: 0,
+                }])
+                .y_bounds(10f64.powf(lo), 10f64.powf(hi))
+                .even_decade_ticks(true)
+                .legend(false);
+                let area = Rect::new(0, 0, 40, height);
+                let mut buf = Buffer::empty(area);
+                chart.render(area, &mut buf, &Ui::standard());
+                let s = text(&buf);
+                let ticks: Vec<(usize, i64)> = s
+                    .lines()
+                    .enumerate()
+                    .filter_map(|(row, line)| {
+                        let at = line.find("1e")?;
+                        let exp: String = line[at + 2..]
+                            .chars()
+                            .take_while(|c| *c == '-' || c.is_ascii_digit())
+                            .collect();
+                        Some((row, exp.parse().ok()?))
+                    })
+                    .filter(|&(row, _)| row + 1 < height as usize)
+                    .collect();
+                assert!(!ticks.is_empty(), "{lo}..{hi} at {height}:\n{s}");
+                let rows: Vec<usize> = ticks.windows(2).map(|w| w[1].0 - w[0].0).collect();
+                let decades: Vec<i64> = ticks.windows(2).map(|w| w[0].1 - w[1].1).collect();
+                assert!(rows.windows(2).all(|w| w[0] == w[1]), "rows {rows:?}:\n{s}");
+                assert!(
+                    decades.windows(2).all(|w| w[0] == w[1]),
+                    "{decades:?}:\n{s}"
+                );
+                assert!(rows.iter().all(|&r| r >= 2 || height < 5), "{rows:?}:\n{s}");
+                // The lowest tick is the bottom decade, and the axis covers the data.
+                assert_eq!(ticks.last().map(|t| t.1), Some(lo as i64), "{s}");
+                let (_, top, _) = even_decades(lo, hi, height as usize - 2);
+                assert!(top >= hi - 1e-9, "{top} < {hi}");
+            }
+        }
+    }
+
+    #[test]
+    fn overflow_can_be_marked_from_the_right() {
+        // Finite, overflowing from x = 3 to 6, finite again: from the right it begins at 6.
+        let pts: Vec<(f64, f64)> = (0..=9)
+            .map(|x| (x as f64, if (3..=6).contains(&x) { f64::NAN } else { 1.0 }))
+            .collect();
+        let series = || {
+            vec![Series {
+                label: "",
+                points: &pts,
+                index: 0,
+            }]
+        };
+        let area = Rect::new(0, 0, 40, 8);
+        let draw = |chart: LogChart| {
+            let mut buf = Buffer::empty(area);
+            chart.x_name("t").render(area, &mut buf, &Ui::standard());
+            text(&buf)
+        };
+        assert!(draw(LogChart::new(series())).contains("overflow from t = 3"));
+        let right = draw(LogChart::new(series()).overflow_from_right(true));
+        assert!(right.contains("overflow from t = 6"), "{right}");
     }
 
     #[test]

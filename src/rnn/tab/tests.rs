@@ -1,0 +1,440 @@
+//! The tab's state and keys, and that its screen renders for any size.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::*;
+use crate::rnn::model::{Activation, Init};
+
+use super::notes;
+
+fn tab() -> RnnTab {
+    RnnTab::with_params(
+        &Waker::headless(),
+        Params {
+            hidden: 8,
+            steps: 20,
+            ..Params::default()
+        },
+    )
+}
+
+#[test]
+fn animation_plays_backward_and_stops_at_zero() {
+    let mut t = tab();
+    assert_eq!(t.cursor(), 20);
+    assert!(t.animating());
+    let mut frames = 0;
+    while t.animating() {
+        t.tick();
+        frames += 1;
+        assert!(frames <= 400);
+    }
+    assert_eq!(t.cursor(), 0);
+    assert!(!t.animating() && !t.playing());
+    // About six seconds at 30 frames a second at the normal pace (the last of the 20 steps
+    // ends as soon as t = 0 is reached, so a little less).
+    assert!((160..=182).contains(&frames), "{frames}");
+    // Space at the end starts again from t = T.
+    t.act(Act::PlayPause);
+    assert_eq!(t.cursor(), 20);
+    assert!(t.playing());
+    t.act(Act::PlayPause);
+    assert!(!t.playing() && !t.animating());
+    t.act(Act::StepForward);
+    assert_eq!(t.cursor(), 19);
+    t.act(Act::StepBack);
+    t.act(Act::StepBack);
+    assert_eq!(t.cursor(), 20, "stepping back stops at t = T");
+    t.act(Act::ToEnd);
+    assert_eq!(t.cursor(), 0);
+    t.act(Act::Rewind);
+    assert_eq!(t.cursor(), 20);
+    assert!(t.playing());
+}
+
+#[test]
+fn speed_changes_the_pace_of_the_pass() {
+    let frames = |keys: &[Act]| {
+        let mut t = tab();
+        for &k in keys {
+            t.act(k);
+        }
+        t.act(Act::Rewind);
+        let mut n = 0;
+        while t.animating() {
+            t.tick();
+            n += 1;
+        }
+        n
+    };
+    let normal = frames(&[]);
+    assert!(frames(&[Act::Faster]) * 2 <= normal + 1);
+    assert!(frames(&[Act::Slower]) >= 2 * normal - 5);
+    let mut t = tab();
+    for _ in 0..10 {
+        t.act(Act::Slower);
+    }
+    assert_eq!(t.speed(), 0.125);
+    assert!(!t.act(Act::Slower), "already at the slowest");
+}
+
+#[test]
+fn long_sequences_animate_in_bounded_frames() {
+    let mut t = RnnTab::with_params(
+        &Waker::headless(),
+        Params {
+            hidden: 4,
+            steps: 2000,
+            ..Params::default()
+        },
+    );
+    let mut frames = 0;
+    while t.animating() {
+        t.tick();
+        frames += 1;
+    }
+    assert!(
+        (frames as f64 - crate::controls::NORMAL_TICKS).abs() <= 2.0,
+        "{frames}"
+    );
+    assert_eq!(t.cursor(), 0);
+}
+
+#[test]
+fn controls_change_the_parameters_and_recompute() {
+    let mut t = tab();
+    assert_eq!(t.focus(), Control::Rho);
+    t.act(Act::Increase);
+    assert!((t.params().rho - 1.05).abs() < 1e-12);
+    let r = t.result().expect("computed");
+    assert!((r.params.rho - 1.05).abs() < 1e-12);
+    assert!((r.spectral_radius - 1.05).abs() < 1e-9);
+    assert_eq!(t.cursor(), 20, "a recompute restarts the animation");
+    t.act(Act::FocusNext);
+    assert_eq!(t.focus(), Control::Activation);
+    t.act(Act::Increase);
+    assert_eq!(t.params().activation, Activation::Relu);
+    t.act(Act::FocusNext);
+    t.act(Act::Decrease);
+    assert_eq!(t.params().hidden, 4);
+    t.act(Act::FocusNext);
+    t.act(Act::Increase);
+    assert_eq!(t.params().steps, 50);
+    assert_eq!(t.result().expect("computed").rnn.bptt.grad_h.len(), 51);
+    t.act(Act::FocusNext);
+    t.act(Act::Decrease);
+    assert_eq!(t.params().forget_bias, 0.5);
+    t.act(Act::FocusNext);
+    t.act(Act::Increase);
+    assert_eq!(t.params().clip, Clip::Norm(1.0));
+    t.act(Act::FocusNext);
+    t.act(Act::Decrease);
+    assert_eq!(t.params().clip, Clip::Norm(0.5));
+    let r = t.result().expect("computed");
+    let norm = r.rnn.bptt.param_grad_norm;
+    let want = norm * (0.5 / (norm + 1e-6)).min(1.0);
+    assert!((r.rnn.clipped_param_grad_norm - want).abs() < 1e-12);
+    t.act(Act::FocusNext);
+    t.act(Act::Increase);
+    assert_eq!(t.params().input_scale, 1.25);
+    t.act(Act::FocusNext);
+    t.act(Act::Increase);
+    assert_eq!(t.params().init, Init::Orthogonal);
+    t.act(Act::FocusNext);
+    t.act(Act::Increase);
+    assert_eq!(t.params().seed, 1);
+    t.act(Act::FocusNext);
+    assert_eq!(t.focus(), Control::Rho, "focus wraps around");
+    t.act(Act::FocusPrev);
+    assert_eq!(t.focus(), Control::Seed);
+}
+
+#[test]
+fn controls_stop_at_their_ends() {
+    let mut t = tab();
+    for _ in 0..100 {
+        t.act(Act::RhoUp);
+    }
+    assert_eq!(t.params().rho, RHO_MAX);
+    for _ in 0..100 {
+        t.act(Act::RhoDown);
+    }
+    assert_eq!(t.params().rho, 0.0);
+    t.act(Act::RhoUpCoarse);
+    assert_eq!(t.params().rho, 0.5);
+    for _ in 0..10 {
+        t.act(Act::RhoUpCoarse);
+    }
+    assert_eq!(t.params().rho, RHO_MAX);
+    t.act(Act::RhoDownCoarse);
+    assert_eq!(t.params().rho, 2.5);
+    // (The top end, 512, is covered by `choices_step_from_the_nearest`: computing it is slow.)
+    t.focus = Control::Hidden;
+    for _ in 0..20 {
+        t.act(Act::Decrease);
+    }
+    assert_eq!(t.params().hidden, 2);
+    t.focus = Control::Seed;
+    t.act(Act::Decrease);
+    assert_eq!(t.params().seed, 0);
+}
+
+#[test]
+fn clipping_keeps_its_threshold_while_off() {
+    let mut t = tab();
+    t.focus = Control::ClipThreshold;
+    t.act(Act::Increase);
+    assert_eq!(t.params().clip, Clip::None);
+    t.act(Act::NextClip);
+    assert_eq!(t.params().clip, Clip::Norm(2.0));
+    t.act(Act::NextClip);
+    assert_eq!(t.params().clip, Clip::Value(2.0));
+    t.act(Act::NextClip);
+    assert_eq!(t.params().clip, Clip::None);
+}
+
+#[test]
+fn letter_keys_do_what_the_help_says() {
+    let mut t = tab();
+    t.act(Act::NextActivation);
+    assert_eq!(t.params().activation, Activation::Relu);
+    t.act(Act::ToggleInit);
+    assert_eq!(t.params().init, Init::Orthogonal);
+    t.act(Act::NextSeed);
+    assert_eq!(t.params().seed, 1);
+    assert_eq!(t.side_panel(), SidePanel::Eigenvalues);
+    t.act(Act::SwitchPanel);
+    assert_eq!(t.side_panel(), SidePanel::Readout);
+    for i in 0..NOTE_COUNT {
+        t.act(Act::SwitchPanel);
+        assert_eq!(t.side_panel(), SidePanel::Note(i));
+    }
+    t.act(Act::SwitchPanel);
+    assert_eq!(t.side_panel(), SidePanel::Eigenvalues);
+    assert!(!t.show_steps);
+    t.act(Act::ToggleStepSeries);
+    assert!(t.show_steps);
+}
+
+#[test]
+fn curves_keep_every_point_and_cut_at_the_cursor() {
+    let values = [1.0, f64::NAN, f64::INFINITY, 5.0, 2.0];
+    let c = Curve::new(&values, 0);
+    assert_eq!(c.points.len(), 5);
+    assert_eq!(c.reached(3), &[(3.0, 5.0), (4.0, 2.0)]);
+    assert!(c.reached(1)[0].1.is_nan());
+    assert_eq!(Curve::new(&values, 1).points[0].0, 1.0);
+}
+
+#[test]
+fn overflowing_run_renders_with_a_mark() {
+    let t = RnnTab::with_params(
+        &Waker::headless(),
+        Params {
+            rho: 3.0,
+            steps: 2000,
+            activation: Activation::Relu,
+            ..Params::default()
+        },
+    );
+    let mut t = t;
+    t.settle();
+    let area = Rect::new(0, 0, 160, 46);
+    let mut buf = Buffer::empty(area);
+    t.render(area, &mut buf, &Ui::standard());
+    let text = crate::snapshot::buffer_text(&buf);
+    assert!(text.contains("overflow from t = 1999"), "{text}");
+}
+
+#[test]
+fn ladders_step_from_the_nearest() {
+    assert_eq!(HIDDEN.step(64, true), 128);
+    assert_eq!(HIDDEN.step(64, false), 32);
+    assert_eq!(HIDDEN.step(100, true), 128);
+    assert_eq!(HIDDEN.step(100, false), 64);
+    assert_eq!(HIDDEN.step(512, true), 512);
+    assert_eq!(HIDDEN.step(2, false), 2);
+    assert_eq!(CLIP_THRESHOLDS.step(1.0, true), 2.0);
+    assert_eq!(CLIP_THRESHOLDS.step(0.3, false), 0.2);
+}
+
+#[test]
+fn reset_restores_the_defaults() {
+    let mut t = tab();
+    t.act(Act::NextActivation);
+    t.act(Act::RhoUp);
+    t.act(Act::Reset);
+    assert_eq!(*t.params(), Params::default());
+    assert_eq!(t.focus(), Control::Rho);
+}
+
+#[test]
+fn a_failed_computation_is_shown_as_an_error() {
+    let mut t = tab();
+    t.take_result(Err(crate::jobs::JobError::Panicked("boom".into())));
+    assert_eq!(t.error(), Some("the computation failed: boom"));
+    let area = Rect::new(0, 0, 80, 22);
+    let mut buf = Buffer::empty(area);
+    t.render(area, &mut buf, &Ui::standard());
+    let text = crate::snapshot::buffer_text(&buf);
+    assert!(text.contains("the computation failed: boom"), "{text}");
+}
+
+#[test]
+fn render_is_total() {
+    let t = tab();
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (2, 50),
+        (4, 3),
+        (30, 8),
+        (64, 18),
+        (80, 22),
+        (300, 100),
+    ] {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        for ui in [
+            Ui::standard(),
+            Ui::new(crate::theme::ColorDepth::None, false),
+        ] {
+            t.render(area, &mut buf, &ui);
+        }
+    }
+}
+
+#[test]
+fn clicks_focus_controls() {
+    let mut t = tab();
+    let area = Rect::new(0, 0, 80, 22);
+    let mut buf = Buffer::empty(area);
+    t.render(area, &mut buf, &Ui::standard());
+    let (grid, per_column, _) = t.hits.get().controls;
+    assert!(t.click(grid.x + grid.width / 2 + 1, grid.y + 1));
+    assert_eq!(t.focus(), Control::ALL[per_column + 1]);
+}
+
+fn note(t: &RnnTab, tag: &str) -> String {
+    let r = t.result().expect("computed");
+    notes::notes(r, t.clip_threshold, true)
+        .into_iter()
+        .find(|(k, _)| *k == tag)
+        .map(|(_, text)| text)
+        .expect("a note")
+}
+
+fn screen_text(t: &RnnTab, w: u16, h: u16, ui: &Ui) -> String {
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    t.render(area, &mut buf, ui);
+    crate::snapshot::buffer_text(&buf)
+}
+
+#[test]
+fn relu_note_states_this_runs_active_share() {
+    let mut t = tab();
+    t.act(Act::NextActivation); // tanh -> relu
+    let r = t.result().expect("computed");
+    let active = r
+        .rnn
+        .bptt
+        .active_fraction
+        .expect("relu counts its active units");
+    let text = note(&t, "6b");
+    assert!(
+        text.contains(&format!("{}%", numfmt::general(100.0 * active, 2))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&numfmt::general(r.rnn.bptt.grad_h[0], 3)),
+        "{text}"
+    );
+    let rho_t = model::rho_power_text(r.params.rho, r.params.steps);
+    assert!(text.contains(&format!("ρ^T = {rho_t}")), "{text}");
+    assert!(text.contains("ρ alone does not decide"));
+}
+
+#[test]
+fn cell_note_states_the_split_of_the_gradient() {
+    let t = tab();
+    let r = t.result().expect("computed");
+    let split = r.lstm.bptt.cell_split.as_ref().expect("lstm split");
+    let (full, pure, rest) = (
+        r.lstm.bptt.grad_c.as_ref().expect("lstm")[0],
+        split.cell_path[0],
+        split.through_w_hh[0],
+    );
+    let text = note(&t, "6d");
+    for x in [full, pure, rest, model::sigmoid(1.0)] {
+        assert!(text.contains(&numfmt::general(x, 3)), "{x} not in {text}");
+    }
+    let through = text.contains("comes through W_hh");
+    assert_eq!(through, rest > pure, "{text}");
+    assert!(text.contains("Training lab (tab 5)"));
+    assert!(!text.contains("near 1"));
+}
+
+#[test]
+fn clipping_note_and_readout_state_pytorchs_coefficient() {
+    let mut t = tab();
+    t.act(Act::NextClip); // none -> norm:1
+    assert_eq!(t.params().clip, Clip::Norm(1.0));
+    assert_eq!(
+        t.side_panel(),
+        SidePanel::Readout,
+        "c shows the clipped norms"
+    );
+    let r = t.result().expect("computed");
+    let text = note(&t, "6c");
+    for g in [r.rnn.bptt.param_grad_norm, r.lstm.bptt.param_grad_norm] {
+        let coef = Clip::Norm(1.0).norm_coefficient(g);
+        let shown = if coef == 1.0 {
+            "1 (unchanged)".to_string()
+        } else {
+            numfmt::general(coef, 3)
+        };
+        assert!(text.contains(&format!("coefficient {shown}")), "{text}");
+    }
+    assert!(text.contains("PyTorch") && text.contains("Training lab (tab 5)"));
+    // The clipped row is on screen at 80×24 and 120×40 (the body without tab bar and footer).
+    for (w, h) in [(80, 22), (118, 38)] {
+        let s = screen_text(&t, w, h, &Ui::standard());
+        assert!(
+            s.contains("clipped norm") && s.contains("torch coef"),
+            "{w}x{h}:\n{s}"
+        );
+    }
+}
+
+#[test]
+fn legends_keep_their_first_item_and_titles_are_whole() {
+    let mut t = tab();
+    t.act(Act::ToggleStepSeries);
+    for ui in [
+        Ui::standard(),
+        Ui::new(crate::theme::ColorDepth::Ansi16, false),
+    ] {
+        for (w, h) in [(80, 22), (64, 18)] {
+            let s = screen_text(&t, w, h, &ui);
+            let first = spelled_label(&ui, "‖∂ℓ/∂h_t‖");
+            // Both charts' legends start with the first series.
+            assert_eq!(
+                s.matches(&format!("{} {first}", ui.glyphs.series_marks[0]))
+                    .count(),
+                2,
+                "{w}x{h}:\n{s}"
+            );
+            assert!(
+                s.contains("RNN (tanh)") && s.contains("LSTM (forget bias 1.0)"),
+                "{s}"
+            );
+            assert!(!s.contains("ΔW") && !s.contains("|dW_hh|"), "{s}");
+        }
+    }
+}
+
+fn spelled_label(ui: &Ui, label: &'static str) -> String {
+    crate::text::spelled(label, ui.glyphs.unicode).into_owned()
+}
