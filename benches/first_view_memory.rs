@@ -1,6 +1,6 @@
 //! Peak resident size of the first view and of the full SVD (issue 12, goal 4).
 //!
-//! `cargo bench --bench first_view_memory -- <side> <partial|full>` builds the side×side
+//! `cargo bench --bench first_view_memory -- <side> <partial|partial-seq|full>` builds the side×side
 //! photo-like input of benches/first_view.rs and prints VmHWM (peak RSS) from /proc/self/status
 //! after building the input and after the computation. One process per measurement, so the
 //! peaks do not mix.
@@ -48,13 +48,16 @@ fn main() {
             std::hint::black_box(&svd);
         }
         _ => {
-            let result = leading(
-                x.view(),
-                &Options::for_rank(10),
-                &Cancel::never(),
-                &mut |_| {},
-            )
-            .unwrap();
+            // "partial-seq": the products on one thread (Par::Seq) instead of the default pool.
+            let options = if mode == "partial-seq" {
+                Options {
+                    par: faer::Par::Seq,
+                    ..Options::for_rank(10)
+                }
+            } else {
+                Options::for_rank(10)
+            };
+            let result = leading(x.view(), &options, &Cancel::never(), &mut |_| {}).unwrap();
             std::hint::black_box(&result);
         }
     }
