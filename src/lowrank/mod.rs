@@ -9,5 +9,6 @@
 
 pub mod input;
 pub mod model;
+pub mod partial;
 pub mod report;
 pub mod tab;
