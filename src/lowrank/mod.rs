@@ -9,6 +9,5 @@
 
 pub mod input;
 pub mod model;
-pub mod partial;
 pub mod report;
 pub mod tab;

@@ -8,6 +8,7 @@
 
 pub mod descent;
 pub mod landscape;
+pub mod partial;
 pub mod symmetry;
 
 use std::fmt;
