@@ -38,6 +38,10 @@ pub const TABS: &[TabSpec] = &[
         name: "rnn",
         build: |waker, _| Ok(boxed(crate::rnn::tab::RnnTab::new(waker))),
     },
+    TabSpec {
+        name: "train",
+        build: |waker, _| Ok(boxed(crate::train::tab::TrainTab::new(waker))),
+    },
 ];
 
 /// The names `--tab` accepts, in tab order.
