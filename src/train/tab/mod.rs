@@ -447,7 +447,7 @@ impl TrainTab {
             Control::Batch => lab.batch.to_string(),
             Control::Optimizer => match lab.optimizer {
                 Optimizer::Adam => "adam".into(),
-                Optimizer::Sgd { momentum } => format!("sgd mu={momentum}"),
+                Optimizer::Sgd { momentum } => format!("sgd m={momentum}"),
             },
             Control::Lr => lab.lr.to_string(),
             Control::Clip => lab.clip.name().into(),

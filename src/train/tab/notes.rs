@@ -109,7 +109,7 @@ pub fn note(lab: &Lab, runs: &[&History]) -> Vec<String> {
         .filter_map(|(i, r)| r.map(|r| format!("{} {}", name(i), percent(r))))
         .collect();
     out.push(format!(
-        "{progress}: {} of the baseline.",
+        "{progress}, as a share of the baseline: {}.",
         ratios.join("; ")
     ));
     for (i, h) in runs.iter().enumerate() {
@@ -131,7 +131,7 @@ pub fn note(lab: &Lab, runs: &[&History]) -> Vec<String> {
             .collect();
         if !peaks.is_empty() {
             out.push(format!(
-                "After the first 5% of iterations the loss peaked at {} the baseline.",
+                "Largest loss after the first 5% of iterations, in baselines: {}.",
                 peaks.join("; ")
             ));
         }

@@ -332,19 +332,18 @@ fn render_controls(tab: &TrainTab, area: Rect, buf: &mut Buffer, ui: &Ui) {
     if rows == 0 {
         return;
     }
-    let per_col = Control::ALL
-        .len()
-        .div_ceil(2)
-        .max(rows.min(Control::ALL.len()).max(1));
-    let per_col = per_col
-        .min(rows)
-        .max(Control::ALL.len().div_ceil(2).min(rows));
+    // Two columns; when even they do not fit, the rows around the chosen control.
+    let per_col = Control::ALL.len().div_ceil(2);
+    let first = (tab.selected.index() % per_col)
+        .saturating_sub(rows - 1)
+        .min(per_col.saturating_sub(rows));
     let col_w = inner.width / 2;
     for (k, &control) in Control::ALL.iter().enumerate() {
         let (col, row) = (k / per_col, k % per_col);
-        if col > 1 || row >= rows {
+        if row < first || row - first >= rows {
             continue;
         }
+        let row = row - first;
         let x = inner.x + col as u16 * col_w;
         let y = inner.y + 1 + row as u16;
         let label = format!("{:<10}", control.label());
