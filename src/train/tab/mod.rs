@@ -462,8 +462,9 @@ impl TrainTab {
 impl Tab for TrainTab {
     type Act = Act;
 
+    /// Short: five tabs must fit in the tab bar at 80 columns.
     fn title(&self) -> &'static str {
-        "Training lab"
+        "Train"
     }
 
     fn keys(&self) -> &'static [Binding<Act>] {
@@ -573,17 +574,9 @@ impl Tab for TrainTab {
         self.runs.iter().any(Run::in_flight)
     }
 
+    /// Short, so it fits beside five tabs at 100 columns; the status lines give the counts.
     fn busy_label(&self) -> Option<String> {
-        let done: Vec<String> = self
-            .runs
-            .iter()
-            .map(|r| r.history.len().to_string())
-            .collect();
-        Some(format!(
-            "training {} of {}",
-            done.join(" and "),
-            self.lab.iterations
-        ))
+        Some("training".to_string())
     }
 
     /// Headless: every chunk asked for is finished, and a started run trains to its end.
