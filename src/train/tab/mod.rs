@@ -440,7 +440,7 @@ impl TrainTab {
         match control {
             Control::Task => match lab.task {
                 Task::Adding => "adding".into(),
-                Task::Recall { classes } => format!("recall K={classes}"),
+                Task::Recall { classes } => format!("recall:{classes}"),
             },
             Control::Steps => lab.steps.to_string(),
             Control::Hidden => lab.hidden.to_string(),
