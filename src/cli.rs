@@ -14,8 +14,8 @@ pub struct Cli {
     #[command(flatten)]
     pub display: Display,
 
-    /// The tab the app opens on: resnet, lowrank, scale or rnn (default: resnet, or the
-    /// config file's `tab`).
+    /// The tab the app opens on: resnet, lowrank, scale, rnn or train (default: resnet, or
+    /// the config file's `tab`).
     #[arg(long, value_parser = tab_name)]
     pub tab: Option<String>,
 
@@ -66,6 +66,9 @@ pub enum Command {
     Scale(ScaleArgs),
     /// Problem 6: gradient norms through time in an RNN or an LSTM.
     Rnn(RnnArgs),
+    /// Problem 6, trained: an RNN and an LSTM learning a task that needs memory, with and
+    /// without clipping.
+    Train(TrainArgs),
     /// Print the effective settings and where each came from (default, config file, flag).
     Config,
     /// Render one tab headlessly after some keys and print the frame (text, ANSI, SVG or HTML).
@@ -74,7 +77,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
-    /// The tab to render: resnet, lowrank, scale or rnn.
+    /// The tab to render: resnet, lowrank, scale, rnn or train.
     #[arg(long, value_parser = tab_name)]
     pub tab: String,
     /// Frame width in columns.
@@ -259,6 +262,67 @@ pub struct RnnArgs {
     #[arg(long)]
     pub json: bool,
     /// With --json: also the weights (PyTorch state_dict names), inputs and v.
+    #[arg(long, requires = "json")]
+    pub include_weights: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// long-memory (an RNN and an LSTM, same settings) or exploding (one RNN without and with
+    /// clipping); other flags change the preset's settings. Without it: one run.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// adding (regression, baseline 1/6) or recall (classify the first symbol, baseline ln K).
+    #[arg(long)]
+    pub task: Option<String>,
+    /// Number of symbols K of the recall task (2 to 64; default 8).
+    #[arg(long)]
+    pub classes: Option<usize>,
+    /// rnn or lstm (one run, or the cell of the exploding preset; default lstm).
+    #[arg(long)]
+    pub cell: Option<String>,
+    /// The RNN's nonlinearity: tanh or relu.
+    #[arg(long)]
+    pub activation: Option<String>,
+    /// Sequence length T (1 to 1000; adding needs 2).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Hidden size H (1 to 256).
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Sequences per batch B (1 to 1024).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Number of updates N (1 to 100000).
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// sgd or adam.
+    #[arg(long)]
+    pub optimizer: Option<String>,
+    /// Learning rate η.
+    #[arg(long, allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// SGD's momentum μ (0 to below 1; default 0.9).
+    #[arg(long, allow_negative_numbers = true)]
+    pub momentum: Option<f64>,
+    /// Gradient clipping: none, norm:C or value:C (as torch.nn.utils.clip_grad_norm_ and
+    /// clip_grad_value_).
+    #[arg(long)]
+    pub clip: Option<String>,
+    /// Rescale each H×H block of W_hh to this spectral radius after the draw.
+    #[arg(long, allow_negative_numbers = true)]
+    pub rho: Option<f64>,
+    /// The LSTM's forget slice of bias_ih (bias_hh's set to 0).
+    #[arg(long, allow_negative_numbers = true)]
+    pub forget_bias: Option<f64>,
+    /// Seed of the weights and of the batches.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// With --json: each run's initial_state (PyTorch state_dict names) and its first
+    /// min(N, 20) batches, to replay the run in PyTorch.
     #[arg(long, requires = "json")]
     pub include_weights: bool,
 }

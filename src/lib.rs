@@ -23,4 +23,5 @@ pub mod tab;
 pub mod tabs;
 pub mod text;
 pub mod theme;
+pub mod train;
 pub mod widgets;

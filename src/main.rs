@@ -10,7 +10,7 @@ use dlscope::cli::{Cli, Command, CommandError, Display};
 use dlscope::config::{self, Config, Setting, Source};
 use dlscope::tab::Options;
 use dlscope::theme::{ColorChoice, ColorDepth, Glyphs, Ui};
-use dlscope::{keymap, lowrank, resnet, rnn, runtime, scale, snapshot};
+use dlscope::{keymap, lowrank, resnet, rnn, runtime, scale, snapshot, train};
 
 /// Exit status for bad flags, bad files and other usage errors.
 const USAGE: u8 = 2;
@@ -206,6 +206,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Lowrank(args)) => lowrank::report::command(&args, unicode)?,
         Some(Command::Scale(args)) => scale::report::command(&args, unicode)?,
         Some(Command::Rnn(args)) => rnn::report::command(&args, unicode)?,
+        Some(Command::Train(args)) => train::report::command(&args, unicode)?,
     };
     Ok(write_out(&output))
 }

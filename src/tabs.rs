@@ -62,6 +62,11 @@ pub const TABS: &[TabSpec] = &[
         build: |waker, _| Ok(boxed(crate::rnn::tab::RnnTab::new(waker))),
         keys: || bindings(crate::rnn::tab::KEYS),
     },
+    TabSpec {
+        name: "train",
+        build: |waker, _| Ok(boxed(crate::train::tab::TrainTab::new(waker))),
+        keys: || bindings(crate::train::tab::KEYS),
+    },
 ];
 
 /// The names `--tab` accepts, in tab order.

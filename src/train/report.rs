@@ -1,0 +1,383 @@
+//! `dlscope train`: a preset's two runs or one run, trained headless, as a summary or as JSON
+//! (`#[derive(Serialize)]` types below are the schema).
+
+use serde::Serialize;
+
+use super::model::{
+    Activation, Batch, Cell, Compare, History, Lab, Optimizer, Preset, RunConfig, Targets, Task,
+    Trainer,
+};
+use super::tab::notes;
+use crate::cli::{CommandError, TrainArgs, emit_json, emit_text};
+use crate::grad::Clip;
+use crate::numfmt;
+
+/// The whole output of `dlscope train --json`.
+#[derive(Serialize)]
+pub struct Report {
+    pub task: &'static str,
+    pub steps: usize,
+    pub baseline_loss: f64,
+    pub runs: Vec<RunReport>,
+}
+
+/// One run.
+#[derive(Serialize)]
+pub struct RunReport {
+    pub cell: &'static str,
+    /// The RNN's nonlinearity; null for the LSTM.
+    pub activation: Option<&'static str>,
+    pub hidden: usize,
+    pub batch: usize,
+    pub optimizer: &'static str,
+    pub lr: f64,
+    /// SGD's momentum; null for Adam.
+    pub momentum: Option<f64>,
+    pub clip: String,
+    /// The batch loss before each iteration's update.
+    pub loss: Vec<f64>,
+    /// ‖g‖ over all parameters before clipping.
+    pub grad_norm: Vec<f64>,
+    /// One per iteration for recall; null for adding.
+    pub accuracy: Option<Vec<Option<f64>>>,
+    /// Mean loss over the last 10% of iterations.
+    pub final_loss: Option<f64>,
+    pub diverged: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_state: Option<InitialState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batches: Option<Vec<BatchReport>>,
+}
+
+/// The parameters before training, under PyTorch's state_dict names (matrices as rows).
+#[derive(Serialize)]
+pub struct InitialState {
+    #[serde(rename = "rnn.weight_ih_l0")]
+    pub weight_ih: Vec<Vec<f64>>,
+    #[serde(rename = "rnn.weight_hh_l0")]
+    pub weight_hh: Vec<Vec<f64>>,
+    #[serde(rename = "rnn.bias_ih_l0")]
+    pub bias_ih: Vec<f64>,
+    #[serde(rename = "rnn.bias_hh_l0")]
+    pub bias_hh: Vec<f64>,
+    #[serde(rename = "head.weight")]
+    pub head_weight: Vec<Vec<f64>>,
+    #[serde(rename = "head.bias")]
+    pub head_bias: Vec<f64>,
+}
+
+/// One batch: inputs `[B][T][I]`, targets floats (adding) or class indices (recall).
+#[derive(Serialize)]
+pub struct BatchReport {
+    pub inputs: Vec<Vec<Vec<f64>>>,
+    pub targets: BatchTargets,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum BatchTargets {
+    Values(Vec<f64>),
+    Classes(Vec<usize>),
+}
+
+/// How many batches `--include-weights` writes at most.
+pub const REPLAY_BATCHES: usize = 20;
+
+fn initial_state(trainer: &Trainer) -> InitialState {
+    let p = trainer.params();
+    let [w_ih, w_hh, b_ih, b_hh, hw, hb] = trainer.shape().parts();
+    let rows = |part: &super::model::Part| -> Vec<Vec<f64>> {
+        p[part.range()]
+            .chunks_exact(part.cols.max(1))
+            .map(<[f64]>::to_vec)
+            .collect()
+    };
+    InitialState {
+        weight_ih: rows(&w_ih),
+        weight_hh: rows(&w_hh),
+        bias_ih: p[b_ih.range()].to_vec(),
+        bias_hh: p[b_hh.range()].to_vec(),
+        head_weight: rows(&hw),
+        head_bias: p[hb.range()].to_vec(),
+    }
+}
+
+fn batch_report(b: &Batch) -> BatchReport {
+    BatchReport {
+        inputs: b
+            .inputs
+            .chunks_exact(b.steps * b.input)
+            .map(|seq| seq.chunks_exact(b.input).map(<[f64]>::to_vec).collect())
+            .collect(),
+        targets: match &b.targets {
+            Targets::Values(v) => BatchTargets::Values(v.clone()),
+            Targets::Classes(c) => BatchTargets::Classes(c.clone()),
+        },
+    }
+}
+
+/// A run trained to the end, with what `--include-weights` needs taken before training.
+pub struct Trained {
+    pub config: RunConfig,
+    pub history: History,
+    pub initial_state: Option<InitialState>,
+    pub batches: Option<Vec<BatchReport>>,
+}
+
+/// Trains every run of `lab`, each on its own thread (the numbers do not depend on it).
+pub fn train_all(lab: &Lab, include_weights: bool) -> Result<Vec<Trained>, CommandError> {
+    let mut trainers = Vec::new();
+    for config in lab.runs() {
+        trainers.push(Trainer::new(config).map_err(CommandError::of)?);
+    }
+    let out = std::thread::scope(|s| {
+        let handles: Vec<_> = trainers
+            .into_iter()
+            .map(|mut t| {
+                s.spawn(move || {
+                    let (initial_state, batches) = if include_weights {
+                        let n = t.config().iterations.min(REPLAY_BATCHES);
+                        (
+                            Some(initial_state(&t)),
+                            Some(t.peek_batches(n).iter().map(batch_report).collect()),
+                        )
+                    } else {
+                        (None, None)
+                    };
+                    let mut history = History::default();
+                    for r in t.run(usize::MAX, &|| false, None) {
+                        history.push(r);
+                    }
+                    Trained {
+                        config: t.config().clone(),
+                        history,
+                        initial_state,
+                        batches,
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join())
+            .collect::<Result<Vec<_>, _>>()
+    });
+    out.map_err(|_| CommandError("training failed".to_string()))
+}
+
+fn run_report(t: Trained) -> RunReport {
+    let c = &t.config;
+    RunReport {
+        cell: c.cell.name(),
+        activation: (c.cell == Cell::Rnn).then(|| c.activation.name()),
+        hidden: c.hidden,
+        batch: c.batch,
+        optimizer: c.optimizer.name(),
+        lr: c.lr,
+        momentum: c.optimizer.momentum(),
+        clip: c.clip.to_string(),
+        final_loss: t.history.final_loss(),
+        diverged: t.history.diverged,
+        accuracy: matches!(c.task, Task::Recall { .. }).then(|| t.history.accuracy.clone()),
+        loss: t.history.loss,
+        grad_norm: t.history.grad_norm,
+        initial_state: t.initial_state,
+        batches: t.batches,
+    }
+}
+
+/// The lab the flags describe: the preset's (or a single run's) settings, changed by the
+/// flags given.
+pub fn lab_of(args: &TrainArgs) -> Result<(Lab, Option<Preset>), CommandError> {
+    let preset = args
+        .preset
+        .as_deref()
+        .map(Preset::parse)
+        .transpose()
+        .map_err(|e| CommandError::flag("--preset", e))?;
+    let mut lab = match preset {
+        Some(p) => p.lab(),
+        None => Lab {
+            compare: Compare::Single,
+            ..Preset::LongMemory.lab()
+        },
+    };
+    if let Some(t) = &args.task {
+        lab.task = match t.as_str() {
+            "adding" => Task::Adding,
+            "recall" => Task::Recall { classes: 8 },
+            other => {
+                return Err(CommandError::flag(
+                    "--task",
+                    format!("unknown task {other:?}; the tasks are adding, recall"),
+                ));
+            }
+        };
+    }
+    if let Some(k) = args.classes {
+        match lab.task {
+            Task::Recall { .. } => lab.task = Task::Recall { classes: k },
+            Task::Adding => {
+                return Err(CommandError::flag(
+                    "--classes",
+                    "only the recall task has classes",
+                ));
+            }
+        }
+    }
+    if let Some(c) = &args.cell {
+        if lab.compare == Compare::Cells {
+            return Err(CommandError::flag(
+                "--cell",
+                "the long-memory preset compares rnn and lstm; it takes no --cell",
+            ));
+        }
+        lab.cell = match c.as_str() {
+            "rnn" => Cell::Rnn,
+            "lstm" => Cell::Lstm,
+            other => {
+                return Err(CommandError::flag(
+                    "--cell",
+                    format!("unknown cell {other:?}; the cells are rnn, lstm"),
+                ));
+            }
+        };
+    }
+    if let Some(a) = &args.activation {
+        lab.activation = match a.as_str() {
+            "tanh" => Activation::Tanh,
+            "relu" => Activation::Relu,
+            other => {
+                return Err(CommandError::flag(
+                    "--activation",
+                    format!("unknown activation {other:?}; the activations are tanh, relu"),
+                ));
+            }
+        };
+    }
+    lab.steps = args.steps.unwrap_or(lab.steps);
+    lab.hidden = args.hidden.unwrap_or(lab.hidden);
+    lab.batch = args.batch.unwrap_or(lab.batch);
+    lab.iterations = args.iterations.unwrap_or(lab.iterations);
+    if let Some(o) = &args.optimizer {
+        lab.optimizer = match o.as_str() {
+            "sgd" => Optimizer::Sgd {
+                momentum: lab.optimizer.momentum().unwrap_or(0.9),
+            },
+            "adam" => Optimizer::Adam,
+            other => {
+                return Err(CommandError::flag(
+                    "--optimizer",
+                    format!("unknown optimizer {other:?}; the optimizers are sgd, adam"),
+                ));
+            }
+        };
+    }
+    if let Some(m) = args.momentum {
+        match lab.optimizer {
+            Optimizer::Sgd { .. } => lab.optimizer = Optimizer::Sgd { momentum: m },
+            Optimizer::Adam => {
+                return Err(CommandError::flag("--momentum", "only sgd has a momentum"));
+            }
+        }
+    }
+    lab.lr = args.lr.unwrap_or(lab.lr);
+    if let Some(c) = &args.clip {
+        lab.clip = c
+            .parse::<Clip>()
+            .map_err(|e| CommandError::flag("--clip", e))?;
+    }
+    if args.rho.is_some() {
+        lab.rho = args.rho;
+    }
+    if args.forget_bias.is_some() {
+        lab.forget_bias = args.forget_bias;
+    }
+    lab.seed = args.seed.unwrap_or(lab.seed);
+    lab.validate().map_err(CommandError::of)?;
+    Ok((lab, preset))
+}
+
+/// The readable summary.
+pub fn summary(lab: &Lab, preset: Option<Preset>, runs: &[Trained]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let task = match lab.task {
+        Task::Adding => "adding (mean squared error)".to_string(),
+        Task::Recall { classes } => format!("recall of 1 of {classes} symbols (cross-entropy)"),
+    };
+    let _ = writeln!(
+        s,
+        "Training lab{}: {task}, T = {} steps, seed {}",
+        preset
+            .map(|p| format!(", preset {}", p.name()))
+            .unwrap_or_default(),
+        lab.steps,
+        lab.seed
+    );
+    let _ = writeln!(
+        s,
+        "baseline loss {} (the best prediction that ignores the input)",
+        numfmt::general(lab.task.baseline_loss(), 4)
+    );
+    for (i, t) in runs.iter().enumerate() {
+        let c = &t.config;
+        let h = &t.history;
+        let opt = match c.optimizer {
+            Optimizer::Sgd { momentum } => format!("sgd (momentum {momentum})"),
+            Optimizer::Adam => "adam".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "run {}: {}, H = {}, batch {}, {opt} at lr {}, clip {}{}{}",
+            i + 1,
+            c.label(),
+            c.hidden,
+            c.batch,
+            c.lr,
+            c.clip,
+            c.rho.map(|r| format!(", rho {r}")).unwrap_or_default(),
+            match (c.cell, c.forget_bias) {
+                (Cell::Lstm, Some(b)) => format!(", forget bias {b}"),
+                _ => String::new(),
+            }
+        );
+        let peak = h
+            .grad_norm
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let _ = writeln!(
+            s,
+            "  {} iterations{}: loss {} -> final {}, largest gradient norm {}",
+            h.len(),
+            if h.diverged { " (diverged)" } else { "" },
+            h.loss
+                .first()
+                .map_or("-".into(), |l| numfmt::general(*l, 4)),
+            h.final_loss().map_or("-".into(), |l| numfmt::general(l, 4)),
+            numfmt::general(peak, 3),
+        );
+    }
+    let histories: Vec<&History> = runs.iter().map(|t| &t.history).collect();
+    for line in notes::note(lab, &histories) {
+        let _ = writeln!(s, "{line}");
+    }
+    s
+}
+
+/// `dlscope train`.
+pub fn command(args: &TrainArgs, unicode: bool) -> Result<String, CommandError> {
+    let (lab, preset) = lab_of(args)?;
+    let runs = train_all(&lab, args.include_weights)?;
+    if args.json {
+        let report = Report {
+            task: lab.task.name(),
+            steps: lab.steps,
+            baseline_loss: lab.task.baseline_loss(),
+            runs: runs.into_iter().map(run_report).collect(),
+        };
+        return emit_json(&report);
+    }
+    Ok(emit_text(&summary(&lab, preset, &runs), unicode))
+}

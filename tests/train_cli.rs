@@ -1,0 +1,171 @@
+//! `dlscope train` as a user runs it: the JSON schema of the issue, presets with both runs,
+//! --include-weights with PyTorch's names, the same numbers on every run, bad values on one
+//! line with status 2.
+
+#![allow(clippy::unwrap_used)] // tests may fail loudly
+
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn dlscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dlscope"))
+        .args(args)
+        .env("LC_ALL", "C.UTF-8")
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run dlscope")
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = dlscope(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?} failed: {err}");
+    assert!(err.is_empty(), "{args:?}: {err}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(line: &str) -> Value {
+    let args: Vec<&str> = line.split_whitespace().collect();
+    serde_json::from_str(&stdout_of(&args)).unwrap()
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+#[test]
+fn json_has_the_issues_schema() {
+    let v = json("train --preset exploding --iterations 30 --json");
+    assert_eq!(keys(&v), ["baseline_loss", "runs", "steps", "task"]);
+    assert_eq!(v["task"], "adding");
+    assert_eq!(v["steps"], 20);
+    assert!((v["baseline_loss"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-15);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "a preset returns both runs");
+    for run in runs {
+        assert_eq!(
+            keys(run),
+            [
+                "accuracy",
+                "activation",
+                "batch",
+                "cell",
+                "clip",
+                "diverged",
+                "final_loss",
+                "grad_norm",
+                "hidden",
+                "loss",
+                "lr",
+                "momentum",
+                "optimizer",
+            ]
+        );
+        assert_eq!(run["loss"].as_array().unwrap().len(), 30);
+        assert_eq!(run["grad_norm"].as_array().unwrap().len(), 30);
+        assert!(run["accuracy"].is_null());
+        assert_eq!(run["momentum"], 0.9);
+        // final_loss is the mean of the last 10%: 3 of 30.
+        let loss: Vec<f64> = run["loss"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let tail = loss[27..].iter().sum::<f64>() / 3.0;
+        assert!((run["final_loss"].as_f64().unwrap() - tail).abs() < 1e-15);
+    }
+    assert_eq!(runs[0]["clip"], "none");
+    assert_eq!(runs[1]["clip"], "norm:1");
+    // Both runs start from the same weights and batches: the first loss is the same.
+    assert_eq!(runs[0]["loss"][0], runs[1]["loss"][0]);
+}
+
+#[test]
+fn recall_reports_accuracy_per_iteration_and_lstm_has_no_activation() {
+    let v = json("train --task recall --classes 4 --cell lstm --iterations 5 --steps 6 --json");
+    assert!((v["baseline_loss"].as_f64().unwrap() - 4f64.ln()).abs() < 1e-15);
+    let run = &v["runs"][0];
+    assert_eq!(run["accuracy"].as_array().unwrap().len(), 5);
+    assert!(run["activation"].is_null());
+    assert!(run["momentum"].is_null(), "adam has no momentum");
+}
+
+#[test]
+fn include_weights_gives_state_dict_names_and_the_first_batches() {
+    let v = json(
+        "train --task recall --classes 3 --cell lstm --hidden 4 --steps 5 --batch 2 --iterations 25 --json --include-weights",
+    );
+    let run = &v["runs"][0];
+    let state = &run["initial_state"];
+    assert_eq!(
+        keys(state),
+        [
+            "head.bias",
+            "head.weight",
+            "rnn.bias_hh_l0",
+            "rnn.bias_ih_l0",
+            "rnn.weight_hh_l0",
+            "rnn.weight_ih_l0",
+        ]
+    );
+    // LSTM: 4H rows; I = K + 1 input channels; the head K×H.
+    assert_eq!(state["rnn.weight_ih_l0"].as_array().unwrap().len(), 16);
+    assert_eq!(state["rnn.weight_ih_l0"][0].as_array().unwrap().len(), 4);
+    assert_eq!(state["rnn.weight_hh_l0"][0].as_array().unwrap().len(), 4);
+    assert_eq!(state["head.weight"].as_array().unwrap().len(), 3);
+    let batches = run["batches"].as_array().unwrap();
+    assert_eq!(batches.len(), 20, "min(N, 20)");
+    let b = &batches[0];
+    assert_eq!(b["inputs"].as_array().unwrap().len(), 2);
+    assert_eq!(b["inputs"][0].as_array().unwrap().len(), 5);
+    assert_eq!(b["inputs"][0][0].as_array().unwrap().len(), 4);
+    // Class indices, and the one-hot symbol at t = 0 is the target.
+    let target = b["targets"][0].as_u64().unwrap() as usize;
+    assert_eq!(b["inputs"][0][0][target], 1.0);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_json() {
+    let line = "train --preset long-memory --iterations 8 --steps 10 --seed 3 --json";
+    assert_eq!(json(line), json(line));
+    let other = json("train --preset long-memory --iterations 8 --steps 10 --seed 4 --json");
+    assert_ne!(json(line)["runs"][0]["loss"], other["runs"][0]["loss"]);
+}
+
+#[test]
+fn the_summary_states_the_final_losses() {
+    let text = stdout_of(&["train", "--preset", "exploding", "--iterations", "40"]);
+    assert!(text.contains("preset exploding"), "{text}");
+    assert!(text.contains("baseline loss 0.1667"), "{text}");
+    assert!(text.contains("without clipping"), "{text}");
+}
+
+#[test]
+fn bad_values_get_one_line_and_status_2() {
+    for (line, needle) in [
+        ("train --preset nope", "--preset"),
+        ("train --task nope", "--task"),
+        ("train --steps 1", "--steps"),
+        ("train --hidden 0", "--hidden"),
+        ("train --lr -1", "--lr"),
+        ("train --clip norm:0", "--clip"),
+        ("train --rho 20", "--rho"),
+        ("train --preset long-memory --cell rnn", "--cell"),
+        ("train --optimizer adam --momentum 0.5", "--momentum"),
+        ("train --classes 4", "--classes"),
+        ("train --include-weights", "--json"),
+    ] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let out = dlscope(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{line}: {err}");
+        assert_eq!(err.lines().count(), 1, "{line}: {err:?}");
+        assert!(err.contains(needle), "{line}: {err:?}");
+        assert!(out.stdout.is_empty(), "{line}");
+    }
+}
