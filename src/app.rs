@@ -292,22 +292,73 @@ impl App {
         out
     }
 
+    /// The tab bar: the app's name, every tab's number and title, and what background work
+    /// runs. When the titles and the busy label do not all fit, the other tabs show only their
+    /// numbers; the current title and the busy label are fitted with an ellipsis, never cut.
     fn render_tab_bar(&self, area: Rect, buf: &mut Buffer) {
         let t = &self.ui.theme;
+        let unicode = self.ui.glyphs.unicode;
         let sep = format!(" {} ", self.ui.glyphs.v_line);
+        let lead = 8 + crate::text::width(&sep);
+        let width = area.width as usize;
+        let busy = self.busy().then(|| {
+            let what = self
+                .tabs
+                .iter()
+                .find(|(_, t)| t.busy())
+                .and_then(|(_, t)| t.busy_label())
+                .unwrap_or_else(|| "computing".to_string());
+            crate::text::spelled(&format!("{what}{}", self.ui.glyphs.ellipsis), unicode)
+                .into_owned()
+        });
+        let n = self.tabs.len();
+        // Labels are padded by a space on each side, but the last needs no right padding, and
+        // one space separates labels.
+        let label = |i: usize, full: bool| {
+            let title = self.tabs[i].1.title();
+            let pad = if i + 1 == n { "" } else { " " };
+            if full {
+                format!(" {} {title}{pad}", i + 1)
+            } else {
+                format!(" {}{pad}", i + 1)
+            }
+        };
+        let labels_width = |from: usize, full_all: bool| -> usize {
+            (from..n)
+                .map(|i| crate::text::width(&label(i, full_all || i == self.current)))
+                .sum::<usize>()
+                + (n - from).saturating_sub(1)
+        };
+        // The busy label wants at least "computing…" worth of room beside the bar.
+        let busy_min = busy
+            .as_ref()
+            .map_or(0, |b| crate::text::width(b).min(12) + 1);
+        let compact = lead + labels_width(0, true) + busy_min > width;
         let mut spans = vec![
             Span::styled(" dlscope", t.title),
             Span::styled(sep.clone(), t.dim),
         ];
-        let mut x = area.x + 8 + sep.chars().count() as u16;
+        let mut x = area.x + lead as u16;
+        let mut used = lead;
         let mut hits = [(0u16, 0u16); 9];
-        for (i, (_, tab)) in self.tabs.iter().enumerate() {
-            let text = format!(" {} {} ", i + 1, tab.title());
-            let w = text.chars().count() as u16;
+        for i in 0..n {
+            let mut text = label(i, !compact || i == self.current);
+            if i == self.current {
+                // What the labels after this one still need, with their separating spaces.
+                let rest = if i + 1 < n {
+                    labels_width(i + 1, !compact) + 1
+                } else {
+                    0
+                };
+                let room = width.saturating_sub(used + rest);
+                text = crate::text::fit(&text, room, unicode);
+            }
+            let w = crate::text::width(&text) as u16;
             if i < hits.len() {
                 hits[i] = (x, x + w);
             }
             x += w + 1;
+            used += w as usize + 1;
             let style = if i == self.current {
                 t.tab_active
             } else {
@@ -318,16 +369,11 @@ impl App {
         }
         self.tab_spans.set(hits);
         buf.set_line(area.x, area.y, &Line::from(spans), area.width);
-        if self.busy() {
-            let what = self
-                .tabs
-                .iter()
-                .find(|(_, t)| t.busy())
-                .and_then(|(_, t)| t.busy_label())
-                .unwrap_or_else(|| "computing".to_string());
-            let text = format!("{what}{} ", self.ui.glyphs.ellipsis);
-            let w = text.chars().count() as u16;
-            if area.width > x.saturating_sub(area.x) + w {
+        if let Some(busy) = busy {
+            let room = width.saturating_sub(used + 1);
+            if room >= 4 {
+                let text = format!("{} ", crate::text::fit(&busy, room - 1, unicode));
+                let w = crate::text::width(&text) as u16;
                 buf.set_string(
                     area.x + area.width - w,
                     area.y,
@@ -543,6 +589,58 @@ pub(crate) mod tests {
         let mut a = app();
         a.handle_key(Key::ctrl('c'));
         assert!(a.should_quit());
+    }
+
+    /// A tab that is always busy, with a long label.
+    struct BusyTab;
+
+    impl Tab for BusyTab {
+        type Act = CounterAct;
+        fn title(&self) -> &'static str {
+            "A rather long title"
+        }
+        fn keys(&self) -> &'static [Binding<CounterAct>] {
+            COUNTER_KEYS
+        }
+        fn act(&mut self, _: CounterAct) -> bool {
+            false
+        }
+        fn render(&self, _: Rect, _: &mut Buffer, _: &Ui) {}
+        fn busy(&self) -> bool {
+            true
+        }
+        fn busy_label(&self) -> Option<String> {
+            Some("first view of camera: power iteration 3 (40 %)".into())
+        }
+    }
+
+    #[test]
+    fn a_crowded_tab_bar_keeps_the_current_title_and_the_busy_label() {
+        let mut tabs: Vec<(&'static str, Box<dyn AnyTab>)> = Vec::new();
+        for name in ["a", "b", "c", "d", "e", "f"] {
+            tabs.push((name, crate::tab::boxed(BusyTab)));
+        }
+        let mut a = App::with_tabs(Ui::standard(), tabs);
+        a.handle_key(Key::ch('3'));
+        for w in [64u16, 80, 120, 300] {
+            let text = buffer_text(&render_to_buffer(&a, w, 24));
+            let bar = text.lines().next().unwrap_or("");
+            assert!(bar.contains("3 A rather long title"), "{w}: {bar}");
+            assert!(bar.contains(" 1 ") && bar.contains(" 6 "), "{w}: {bar}");
+            assert!(bar.contains(" first"), "{w}: {bar}");
+            // The label is whole or ends in an ellipsis, never cut mid-word silently.
+            assert!(bar.trim_end().ends_with('…'), "{w}: {bar}");
+        }
+        // Wide enough: every title in full.
+        let text = buffer_text(&render_to_buffer(&a, 300, 24));
+        assert_eq!(
+            text.lines()
+                .next()
+                .unwrap_or("")
+                .matches("A rather long title")
+                .count(),
+            6
+        );
     }
 
     #[test]
