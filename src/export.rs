@@ -68,29 +68,36 @@ const ANSI16: [(u8, u8, u8); 16] = [
     (0xff, 0xff, 0xff),
 ];
 
+/// The index (0–15) of a named ANSI colour; `None` for the default, indexed and RGB colours.
+fn named_index(color: Color) -> Option<u8> {
+    Some(match color {
+        Color::Black => 0,
+        Color::Red => 1,
+        Color::Green => 2,
+        Color::Yellow => 3,
+        Color::Blue => 4,
+        Color::Magenta => 5,
+        Color::Cyan => 6,
+        Color::Gray => 7,
+        Color::DarkGray => 8,
+        Color::LightRed => 9,
+        Color::LightGreen => 10,
+        Color::LightYellow => 11,
+        Color::LightBlue => 12,
+        Color::LightMagenta => 13,
+        Color::LightCyan => 14,
+        Color::White => 15,
+        Color::Reset | Color::Indexed(_) | Color::Rgb(..) => return None,
+    })
+}
+
 /// The RGB value of a colour, `None` for the terminal's default.
 pub fn rgb(color: Color) -> Option<(u8, u8, u8)> {
-    let named = |i: usize| Some(ANSI16[i]);
     match color {
         Color::Reset => None,
-        Color::Black => named(0),
-        Color::Red => named(1),
-        Color::Green => named(2),
-        Color::Yellow => named(3),
-        Color::Blue => named(4),
-        Color::Magenta => named(5),
-        Color::Cyan => named(6),
-        Color::Gray => named(7),
-        Color::DarkGray => named(8),
-        Color::LightRed => named(9),
-        Color::LightGreen => named(10),
-        Color::LightYellow => named(11),
-        Color::LightBlue => named(12),
-        Color::LightMagenta => named(13),
-        Color::LightCyan => named(14),
-        Color::White => named(15),
         Color::Rgb(r, g, b) => Some((r, g, b)),
         Color::Indexed(i) => Some(indexed(i)),
+        named => named_index(named).map(|i| ANSI16[i as usize]),
     }
 }
 
@@ -144,33 +151,17 @@ fn sgr(cell: &Cell) -> String {
         }
     }
     let colour = |c: Color, base: u8| -> Option<String> {
-        let named = |i: u8| {
-            Some(if i < 8 {
-                format!("{}", base + i)
-            } else {
-                format!("{}", base + 60 + i - 8)
-            })
-        };
         match c {
             Color::Reset => None,
-            Color::Black => named(0),
-            Color::Red => named(1),
-            Color::Green => named(2),
-            Color::Yellow => named(3),
-            Color::Blue => named(4),
-            Color::Magenta => named(5),
-            Color::Cyan => named(6),
-            Color::Gray => named(7),
-            Color::DarkGray => named(8),
-            Color::LightRed => named(9),
-            Color::LightGreen => named(10),
-            Color::LightYellow => named(11),
-            Color::LightBlue => named(12),
-            Color::LightMagenta => named(13),
-            Color::LightCyan => named(14),
-            Color::White => named(15),
             Color::Indexed(i) => Some(format!("{};5;{i}", base + 8)),
             Color::Rgb(r, g, b) => Some(format!("{};2;{r};{g};{b}", base + 8)),
+            named => named_index(named).map(|i| {
+                if i < 8 {
+                    format!("{}", base + i)
+                } else {
+                    format!("{}", base + 60 + i - 8)
+                }
+            }),
         }
     };
     codes.extend(colour(cell.fg, 30));
