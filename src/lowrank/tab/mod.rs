@@ -1426,6 +1426,26 @@ mod tests {
     }
 
     #[test]
+    fn a_rank_beyond_the_known_triplets_asks_for_more() {
+        let (ready, _) = first_view_of("camera", DEFAULT_RANK);
+        let mut tab = tab();
+        tab.act(Act::NextInput);
+        tab.settle();
+        tab.ready = Some(ready);
+        assert!(tab.is_partial());
+        assert_eq!(tab.ready.as_ref().unwrap().known_rank(), 20);
+        tab.act(Act::RankPageUp);
+        assert_eq!(tab.rank(), Some(20));
+        // Headless the extension is computed at once: more triplets, the rank asked for.
+        tab.act(Act::RankPageUp);
+        let ready = tab.ready.as_ref().unwrap();
+        assert!(ready.known_rank() >= 30, "{}", ready.known_rank());
+        assert_eq!(tab.rank(), Some(30));
+        assert!(tab.is_partial());
+        assert!(tab.wanted_rank.is_none());
+    }
+
+    #[test]
     fn a_new_input_gets_its_first_view_while_a_stale_completion_runs() {
         use std::time::{Duration, Instant};
         let options = Options {
