@@ -4,8 +4,14 @@
 //! gradient descent trained in the background against the Eckart–Young optimum.
 //!
 //! This module holds the state, the keys and the background jobs; `render` draws from the
-//! results and `notes` holds the prose. The SVD, the symmetry products and the descent run on
-//! workers (see "Background jobs" below), and rendering reads what they produced.
+//! results and `notes` holds the prose. The decomposition, the symmetry products and the
+//! descent run on workers (`jobs`), and rendering reads what they produced.
+//!
+//! An input is decomposed in three steps, each shown as soon as it arrives: the first view
+//! (the leading triplets for the current rank and ‖X‖²_F, cancellable, its progress shared with
+//! the tab bar), then every singular value, then every vector. The last two run on a worker of
+//! their own, abandoned by a new input: faer's SVD cannot stop mid-call, so a stale one finishes
+//! on its one core while the new input's first view runs on the other.
 
 mod jobs;
 mod notes;
@@ -511,7 +517,11 @@ impl LowrankTab {
         }
         let known = ready.known_rank();
         ready.set_rank(next);
-        if next > known {
+        if next > known && 2 * next > max {
+            // Most of the spectrum: more leading triplets would cost as much as the full SVD,
+            // so the completion brings this rank; the last known rank is shown until then.
+            self.wanted_rank = Some(next);
+        } else if next > known {
             // Beyond the triplets known: show the last known rank until more arrive.
             self.extend_first_view(next);
         } else if self.wanted_rank.take().is_some() {
@@ -1443,6 +1453,13 @@ mod tests {
         assert_eq!(tab.rank(), Some(30));
         assert!(tab.is_partial());
         assert!(tab.wanted_rank.is_none());
+        // Most of the spectrum is left to the completion rather than to more leading triplets.
+        tab.act(Act::RankFull);
+        assert_eq!(tab.wanted_rank, Some(512));
+        assert_eq!(tab.rank(), tab.ready.as_ref().map(Ready::known_rank));
+        tab.act(Act::RankZero);
+        assert_eq!(tab.wanted_rank, None);
+        assert_eq!(tab.rank(), Some(0));
     }
 
     #[test]
