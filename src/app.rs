@@ -325,7 +325,14 @@ impl App {
                 .find(|(_, t)| t.busy())
                 .and_then(|(_, t)| t.busy_label())
                 .unwrap_or_else(|| "computing".to_string());
-            let text = format!("{what}{} ", self.ui.glyphs.ellipsis);
+            // A long label is shortened, never dropped: the bar must say that work runs.
+            let room = area.width.saturating_sub(x.saturating_sub(area.x)) as usize;
+            let label = crate::text::fit(
+                &format!("{what}{}", self.ui.glyphs.ellipsis),
+                room.saturating_sub(2),
+                self.ui.glyphs.unicode,
+            );
+            let text = format!("{label} ");
             let w = text.chars().count() as u16;
             if area.width > x.saturating_sub(area.x) + w {
                 buf.set_string(

@@ -258,6 +258,10 @@ pub struct LowrankTab {
     first_view_progress: Arc<Mutex<Option<Progress>>>,
     /// The progress last drawn, so a wake with new progress redraws.
     progress_seen: Option<Progress>,
+    /// From a first view's request until it is taken: busy even between the worker finishing
+    /// and the tab taking its result (and submitting the completion), so the tab bar never
+    /// looks settled in that gap.
+    first_view_pending: bool,
     /// Every singular value, then the full SVD, of the input shown: a worker of its own, so a
     /// stale completion (one uncancellable faer call on one core) never delays a first view.
     completion_worker: Worker<CompletionJob, Result<(u64, Completed), PartialError>>,
@@ -339,6 +343,7 @@ impl LowrankTab {
             first_view_worker,
             first_view_progress,
             progress_seen: None,
+            first_view_pending: false,
             completion_worker: Worker::cancellable(waker, |job: CompletionJob, cancel| {
                 complete(&job, cancel)
             }),
@@ -400,6 +405,7 @@ impl LowrankTab {
             *slot = None;
         }
         self.progress_seen = None;
+        self.first_view_pending = true;
         self.first_view_worker.submit(FirstViewJob {
             generation: self.generation,
             input,
@@ -526,7 +532,7 @@ impl LowrankTab {
             self.extend_first_view(next);
         } else if self.wanted_rank.take().is_some() {
             // Back within the known triplets: the extension is no longer needed.
-            self.first_view_worker.abandon();
+            self.abandon_first_view();
         }
         self.request_symmetry();
         true
@@ -665,7 +671,14 @@ impl LowrankTab {
         }
     }
 
+    fn abandon_first_view(&mut self) {
+        self.first_view_worker.abandon();
+        self.first_view_pending = false;
+    }
+
     fn accept_svd(&mut self, result: Result<Result<FirstView, Failure>, JobError>) {
+        // `take` answers only the latest request: nothing is pending after it.
+        self.first_view_pending = false;
         if let Ok(mut slot) = self.first_view_progress.lock() {
             *slot = None;
         }
@@ -758,7 +771,7 @@ impl LowrankTab {
                     Some(decomposition) => {
                         self.ready = Some(Ready::new(&meta, Arc::new(decomposition), None, rank));
                         if self.wanted_rank.take().is_some() {
-                            self.first_view_worker.abandon();
+                            self.abandon_first_view();
                         }
                     }
                     None => {
@@ -954,14 +967,14 @@ impl Tab for LowrankTab {
     }
 
     fn busy(&self) -> bool {
-        self.first_view_worker.busy()
-            || self.completion_worker.busy()
+        self.first_view_pending
+            || self.completing.is_some()
             || self.symmetry_worker.busy()
             || self.training
     }
 
     fn busy_label(&self) -> Option<String> {
-        self.busy_text(self.first_view_worker.busy(), self.completion_worker.busy())
+        self.busy_text(self.first_view_pending, self.completing.is_some())
     }
 
     fn settle(&mut self) {
