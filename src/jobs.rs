@@ -219,6 +219,16 @@ impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
         tx
     }
 
+    /// Marks the running request (if any) stale without asking for a new one: its [`Cancel`]
+    /// says so, its result is dropped, and the worker is no longer busy. A computation that
+    /// cannot stop mid-call still runs to its end on the worker's thread.
+    pub fn abandon(&mut self) {
+        let generation = self.latest.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Ok(mut f) = self.finished.lock() {
+            *f = (*f).max(generation);
+        }
+    }
+
     fn latest(&self) -> u64 {
         self.latest.load(Ordering::SeqCst)
     }
@@ -320,6 +330,28 @@ mod tests {
         w.submit(7);
         assert_eq!(w.wait(), Some(Ok(7)));
         assert!(!Cancel::never().is_cancelled());
+    }
+
+    #[test]
+    fn abandoned_work_sees_its_cancel_and_leaves_the_worker_idle() {
+        let (started_tx, started_rx) = mpsc::channel();
+        let mut w = Worker::cancellable(&Waker::new(|| {}), move |x: u64, cancel: &Cancel| {
+            if x == 0 {
+                let _ = started_tx.send(());
+                while !cancel.is_cancelled() {
+                    thread::yield_now();
+                }
+                return u64::MAX;
+            }
+            x
+        });
+        w.submit(0);
+        started_rx.recv().expect("the first job starts");
+        w.abandon();
+        assert!(!w.busy());
+        w.submit(5);
+        assert_eq!(w.wait(), Some(Ok(5)));
+        assert_eq!(w.take(), None);
     }
 
     #[test]

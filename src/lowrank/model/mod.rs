@@ -154,8 +154,13 @@ pub struct Decomposition {
     pub frobenius_sq: f64,
     /// `captured[r]` = Σ_{i≤r} σᵢ² for r = 0..=k.
     captured: Vec<f64>,
-    /// `tail[r]` = Σ_{i>r} σᵢ² for r = 0..=k, summed from the smallest term up.
+    /// `tail[r]` = Σ_{i>r} σᵢ² for r = 0..=k, summed from the smallest term up (while only the
+    /// leading values are known: ‖X‖²_F − Σ_{i≤r} σᵢ², by subtraction).
     tail: Vec<f64>,
+    /// Σᵢ σᵢ² over all values (‖X‖²_F while only the leading values are known).
+    total: f64,
+    /// The singular values known: all of them, or the leading ones of a first view.
+    values: Vec<f64>,
 }
 
 impl Decomposition {
@@ -189,11 +194,84 @@ impl Decomposition {
         let frobenius_sq = matrix.iter().map(|x| x * x).sum();
         Some(Self {
             matrix,
+            values: svd.singular_values.clone(),
             svd,
             frobenius_sq,
             captured,
             tail,
+            total: running,
         })
+    }
+
+    /// Build from the leading k ≤ min(m, n) triplets (the first view, see [`partial`]) and
+    /// ‖X‖²_F, with every singular value if they are known already. Without them, the energy
+    /// left out at rank r ≤ k is ‖X‖²_F − Σ_{i≤r} σᵢ² (by subtraction) and the total is ‖X‖²_F.
+    /// `None` if the shapes do not belong together or fewer values than triplets are given.
+    pub fn from_leading(
+        matrix: Arc<Array2<f64>>,
+        svd: Svd,
+        frobenius_sq: f64,
+        all_values: Option<&[f64]>,
+    ) -> Option<Self> {
+        let (m, n) = matrix.dim();
+        let k = svd.singular_values.len();
+        if k > m.min(n) || svd.u.dim() != (m, k) || svd.v.dim() != (n, k) {
+            return None;
+        }
+        if all_values.is_some_and(|all| all.len() != m.min(n)) {
+            return None;
+        }
+        let values = all_values.unwrap_or(&svd.singular_values).to_vec();
+        let squares: Vec<f64> = values.iter().map(|s| s * s).collect();
+        let mut captured = Vec::with_capacity(squares.len() + 1);
+        captured.push(0.0);
+        let mut running = 0.0;
+        for sq in &squares {
+            running += sq;
+            captured.push(running);
+        }
+        let (tail, total) = if all_values.is_some() {
+            let mut tail = vec![0.0; squares.len() + 1];
+            for r in (0..squares.len()).rev() {
+                tail[r] = tail[r + 1] + squares[r];
+            }
+            (tail, running)
+        } else {
+            let tail = captured
+                .iter()
+                .map(|c| (frobenius_sq - c).max(0.0))
+                .collect();
+            (tail, frobenius_sq)
+        };
+        Some(Self {
+            matrix,
+            svd,
+            frobenius_sq,
+            captured,
+            tail,
+            total,
+            values,
+        })
+    }
+
+    /// The singular values known, descending: all min(m, n) once the spectrum is complete.
+    pub fn singular_values_known(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// How many singular values are known: min(m, n) once the spectrum is complete.
+    pub fn values_known(&self) -> usize {
+        self.captured.len() - 1
+    }
+
+    /// True once every singular value is known.
+    pub fn spectrum_complete(&self) -> bool {
+        self.values_known() == self.matrix.nrows().min(self.matrix.ncols())
+    }
+
+    /// True once every singular triplet is known (the full thin SVD).
+    pub fn is_complete(&self) -> bool {
+        self.max_rank() == self.matrix.nrows().min(self.matrix.ncols())
     }
 
     /// (m, n).
@@ -201,14 +279,14 @@ impl Decomposition {
         self.matrix.dim()
     }
 
-    /// k = min(m, n), the largest rank the slider can reach.
+    /// The triplets known: k = min(m, n) once complete, the largest rank that can be shown.
     pub fn max_rank(&self) -> usize {
         self.svd.singular_values.len()
     }
 
     /// Σᵢ σᵢ², equal to ‖X‖²_F up to rounding.
     pub fn total_energy(&self) -> f64 {
-        self.captured.last().copied().unwrap_or(0.0)
+        self.total
     }
 
     /// Σ_{i>r} σᵢ²: the Eckart–Young minimum of ‖X − AB‖²_F at rank r (0 beyond k).
@@ -222,7 +300,7 @@ impl Decomposition {
         if total <= 0.0 {
             return 1.0;
         }
-        let captured = self.captured[r.min(self.max_rank())];
+        let captured = self.captured[r.min(self.values_known())];
         captured / total
     }
 
@@ -236,7 +314,7 @@ impl Decomposition {
         self.captured
             .iter()
             .position(|&c| c >= needed)
-            .unwrap_or(self.max_rank())
+            .unwrap_or(self.values_known())
     }
 }
 
@@ -370,7 +448,8 @@ impl Reconstruction {
         let decomposition = Arc::clone(&self.decomposition);
         let svd = &decomposition.svd;
         let k = svd.terms();
-        let (from, to, accum, sign) = if r <= k - r {
+        // Only the full SVD sums to X: from a partial one, build up from zero.
+        let (from, to, accum, sign) = if r <= k - r || !decomposition.is_complete() {
             self.approximation.fill(0.0);
             (0, r, Accum::Add, 1.0)
         } else {

@@ -60,7 +60,7 @@
 //! # Completing the spectrum in the background
 //!
 //! After the first view the tab needs every σ (the spectrum plot, the error "both ways"), then
-//! every vector (ranks beyond k). Plan, with what is model-level implemented here:
+//! every vector (ranks beyond k). The Low-rank tab (`tab/jobs.rs`) does this as follows:
 //!
 //! * A rank above the k computed triplets: run [`leading`] again with `rank` raised (cheap,
 //!   cancellable; k grows by half the rank).

@@ -1,6 +1,7 @@
 //! Background jobs of the Low-rank tab: what each worker is asked, the function it runs, and
-//! what it answers. The SVD is computed in one place, [`prepare`] (through
-//! `Decomposition::compute`); the workers themselves live in the tab's state (`super`).
+//! what it answers. An input's first view comes from its leading triplets ([`first_view`]),
+//! then [`complete`] finds every singular value and then every vector on a worker of its own;
+//! the workers themselves live in the tab's state (`super`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,12 +11,13 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::{DESCENT_CHUNK_MULTIPLY_ADDS, LANDSCAPE_HALF_WIDTH, LANDSCAPE_SAMPLES, Transform};
-use crate::jobs::JobError;
+use crate::jobs::{Cancel, JobError};
 use crate::lowrank::input::{self, InputError, Loaded, Source};
 use crate::lowrank::model::descent::{self, GradientDescent, PredictedRate, Standing};
 use crate::lowrank::model::landscape::{self, ConvexityCounterexample, Saddle, Window};
+use crate::lowrank::model::partial::{self, Leading, PartialError, Progress};
 use crate::lowrank::model::symmetry::{self, SymmetryReadout};
-use crate::lowrank::model::{Decomposition, Factors, Readouts, Reconstruction, SvdError};
+use crate::lowrank::model::{Decomposition, Factors, Readouts, Reconstruction, Svd, SvdError};
 
 /// Why the tab has nothing to show where a result should be.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +26,8 @@ pub enum Failure {
     Input(InputError),
     /// The input loaded but its SVD failed.
     Svd { input: String, error: SvdError },
+    /// The input loaded but its leading triplets (or their completion) failed.
+    Partial { input: String, error: PartialError },
     /// A background computation panicked.
     Job { what: &'static str, error: JobError },
 }
@@ -33,6 +37,7 @@ impl fmt::Display for Failure {
         match self {
             Failure::Input(error) => write!(f, "{error}"),
             Failure::Svd { input, error } => write!(f, "{input}: {error}"),
+            Failure::Partial { input, error } => write!(f, "{input}: {error}"),
             Failure::Job { what, error } => write!(f, "{what}: {error}"),
         }
     }
@@ -40,7 +45,18 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// An input, its SVD and everything shown at the current rank.
+/// What is known of an input besides its matrix.
+#[derive(Debug, Clone)]
+pub(super) struct Meta {
+    pub(super) name: String,
+    pub(super) downscaled_from: Option<(usize, usize)>,
+    pub(super) is_image: bool,
+    /// The grey range the original and the approximation are drawn in.
+    pub(super) value_range: (f64, f64),
+}
+
+/// An input, its (first-view or complete) decomposition and everything shown at the current
+/// rank.
 pub(super) struct Ready {
     pub(super) name: String,
     pub(super) shape: (usize, usize),
@@ -49,18 +65,73 @@ pub(super) struct Ready {
     /// The grey range the original and the approximation are drawn in.
     pub(super) value_range: (f64, f64),
     pub(super) decomposition: Arc<Decomposition>,
+    /// The leading triplets' accuracy figures (without their vectors) until the full SVD is
+    /// known: the bound on the error by subtraction comes from here.
+    pub(super) leading: Option<Leading>,
     pub(super) reconstruction: Reconstruction,
     pub(super) readouts: Readouts,
     pub(super) residual: Array2<f64>,
     pub(super) residual_max: f64,
-    /// (i, σᵢ) for i = 1..k.
+    /// (i, σᵢ) for the values known (all once the spectrum is complete).
     pub(super) spectrum: Vec<(f64, f64)>,
     /// (r, fraction of the energy left out at r) = (r, Σ_{i>r} σᵢ² / Σ σᵢ²) for r = 0..k.
     pub(super) left_out: Vec<(f64, f64)>,
 }
 
 impl Ready {
+    /// Everything shown at `rank` (clamped to the triplets known) from a decomposition.
+    pub(super) fn new(
+        meta: &Meta,
+        decomposition: Arc<Decomposition>,
+        leading: Option<Leading>,
+        rank: usize,
+    ) -> Self {
+        let mut reconstruction = Reconstruction::new(Arc::clone(&decomposition));
+        reconstruction.set_rank(rank);
+        let spectrum = decomposition
+            .singular_values_known()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((i + 1) as f64, *s))
+            .collect();
+        let left_out = (0..=decomposition.values_known())
+            .map(|r| (r as f64, 1.0 - decomposition.energy_captured(r)))
+            .collect();
+        let mut ready = Ready {
+            name: meta.name.clone(),
+            shape: decomposition.shape(),
+            downscaled_from: meta.downscaled_from,
+            is_image: meta.is_image,
+            value_range: meta.value_range,
+            readouts: Readouts::compute(&reconstruction),
+            reconstruction,
+            decomposition,
+            leading,
+            residual: Array2::zeros((0, 0)),
+            residual_max: 0.0,
+            spectrum,
+            left_out,
+        };
+        ready.refresh();
+        ready
+    }
+
+    pub(super) fn meta(&self) -> Meta {
+        Meta {
+            name: self.name.clone(),
+            downscaled_from: self.downscaled_from,
+            is_image: self.is_image,
+            value_range: self.value_range,
+        }
+    }
+
+    /// The largest rank the slider reaches: min(m, n), whether or not its triplets are known.
     pub(super) fn max_rank(&self) -> usize {
+        self.shape.0.min(self.shape.1)
+    }
+
+    /// The triplets known (all once complete).
+    pub(super) fn known_rank(&self) -> usize {
         self.decomposition.max_rank()
     }
 
@@ -68,7 +139,8 @@ impl Ready {
         self.reconstruction.rank()
     }
 
-    /// Move to rank `r` and recompute the readouts and the residual.
+    /// Move to rank `r` (clamped to the triplets known) and recompute the readouts and the
+    /// residual.
     pub(super) fn set_rank(&mut self, r: usize) {
         self.reconstruction.set_rank(r);
         self.refresh();
@@ -81,8 +153,9 @@ impl Ready {
     }
 }
 
-/// What the SVD worker is asked for.
-pub(super) struct SvdJob {
+/// What the first-view worker is asked for.
+pub(super) struct FirstViewJob {
+    pub(super) generation: u64,
     pub(super) input: JobInput,
     pub(super) max_side: usize,
     pub(super) rank: usize,
@@ -91,58 +164,139 @@ pub(super) struct SvdJob {
 pub(super) enum JobInput {
     Source(Source),
     Loaded(Loaded),
+    /// An input already shown, for more leading triplets (a rank beyond those known).
+    Shown {
+        meta: Meta,
+        matrix: Arc<Array2<f64>>,
+    },
 }
 
-/// Load (if needed), decompose, and prepare everything shown at `rank`.
-pub(super) fn prepare(job: SvdJob) -> Result<Ready, Failure> {
-    let loaded = match job.input {
-        JobInput::Source(source) => input::load(&source, job.max_side).map_err(Failure::Input)?,
-        JobInput::Loaded(loaded) => loaded,
+/// The leading triplets of an input, for its first view.
+pub(super) struct FirstView {
+    pub(super) generation: u64,
+    pub(super) meta: Meta,
+    pub(super) matrix: Arc<Array2<f64>>,
+    pub(super) leading: Leading,
+    pub(super) rank: usize,
+}
+
+/// Load (if needed) and compute the leading triplets for `rank` ([`partial::leading`]),
+/// reporting progress after every block. Stops early (`Cancelled`) when stale.
+pub(super) fn first_view(
+    job: FirstViewJob,
+    cancel: &Cancel,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<FirstView, Failure> {
+    let (meta, matrix) = match job.input {
+        JobInput::Shown { meta, matrix } => (meta, matrix),
+        JobInput::Source(source) => {
+            let loaded = input::load(&source, job.max_side).map_err(Failure::Input)?;
+            split_loaded(loaded)
+        }
+        JobInput::Loaded(loaded) => split_loaded(loaded),
     };
+    let options = partial::Options::for_rank(job.rank.max(1));
+    let leading = partial::leading(matrix.view(), &options, cancel, progress).map_err(|error| {
+        Failure::Partial {
+            input: meta.name.clone(),
+            error,
+        }
+    })?;
+    Ok(FirstView {
+        generation: job.generation,
+        meta,
+        matrix,
+        leading,
+        rank: job.rank,
+    })
+}
+
+fn split_loaded(loaded: Loaded) -> (Meta, Arc<Array2<f64>>) {
     let Loaded {
         name,
         matrix,
         downscaled_from,
         is_image,
     } = loaded;
-    let shape = matrix.dim();
     let value_range = if is_image {
         (0.0, 1.0)
     } else {
         percentile_range(&matrix)
     };
-    let decomposition = match Decomposition::compute(matrix) {
-        Ok(decomposition) => Arc::new(decomposition),
-        Err(error) => return Err(Failure::Svd { input: name, error }),
-    };
-    let mut reconstruction = Reconstruction::new(Arc::clone(&decomposition));
-    reconstruction.set_rank(job.rank);
-    let spectrum = decomposition
-        .svd
-        .singular_values
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ((i + 1) as f64, *s))
-        .collect();
-    let left_out = (0..=decomposition.max_rank())
-        .map(|r| (r as f64, 1.0 - decomposition.energy_captured(r)))
-        .collect();
-    let mut ready = Ready {
+    let meta = Meta {
         name,
-        shape,
         downscaled_from,
         is_image,
         value_range,
-        readouts: Readouts::compute(&reconstruction),
-        reconstruction,
-        decomposition,
-        residual: Array2::zeros((0, 0)),
-        residual_max: 0.0,
-        spectrum,
-        left_out,
     };
-    ready.refresh();
-    Ok(ready)
+    (meta, Arc::new(matrix))
+}
+
+impl FirstView {
+    /// The decomposition of the first view (with every singular value if `all_values` are
+    /// known already) and the leading triplets' figures without their vectors.
+    pub(super) fn decomposition(
+        self,
+        all_values: Option<&[f64]>,
+    ) -> Result<(Meta, Arc<Decomposition>, Leading), Failure> {
+        let FirstView {
+            meta,
+            matrix,
+            mut leading,
+            ..
+        } = self;
+        let svd = Svd {
+            u: std::mem::take(&mut leading.u),
+            singular_values: leading.singular_values.clone(),
+            v: std::mem::take(&mut leading.v),
+        };
+        let (m, n) = matrix.dim();
+        let decomposition =
+            Decomposition::from_leading(matrix, svd, leading.frobenius_sq, all_values).ok_or(
+                Failure::Svd {
+                    input: meta.name.clone(),
+                    error: SvdError::ShapeMismatch { rows: m, cols: n },
+                },
+            )?;
+        Ok((meta, Arc::new(decomposition), leading))
+    }
+}
+
+/// The two stages of completing a decomposition in the background.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CompletionStage {
+    /// Every singular value, without vectors.
+    Values,
+    /// The full thin SVD.
+    Vectors,
+}
+
+pub(super) struct CompletionJob {
+    pub(super) generation: u64,
+    pub(super) stage: CompletionStage,
+    pub(super) matrix: Arc<Array2<f64>>,
+}
+
+pub(super) enum Completed {
+    Values(Vec<f64>),
+    Vectors(Svd),
+}
+
+/// One stage of the completion ([`partial::complete_values`], [`partial::complete`]): faer on
+/// one thread, uncancellable once started, so a stale one holds one core at most.
+pub(super) fn complete(
+    job: &CompletionJob,
+    cancel: &Cancel,
+) -> Result<(u64, Completed), PartialError> {
+    let completed = match job.stage {
+        CompletionStage::Values => {
+            Completed::Values(partial::complete_values(job.matrix.view(), cancel)?)
+        }
+        CompletionStage::Vectors => {
+            Completed::Vectors(partial::complete(job.matrix.view(), cancel)?)
+        }
+    };
+    Ok((job.generation, completed))
 }
 
 /// The 1st and 99th percentiles of a matrix's entries: the grey range a plain matrix is drawn

@@ -4,22 +4,29 @@
 //! gradient descent trained in the background against the Eckart–Young optimum.
 //!
 //! This module holds the state, the keys and the background jobs; `render` draws from the
-//! results and `notes` holds the prose. The SVD, the symmetry products and the descent run on
-//! workers (see "Background jobs" below), and rendering reads what they produced.
+//! results and `notes` holds the prose. The decomposition, the symmetry products and the
+//! descent run on workers (`jobs`), and rendering reads what they produced.
+//!
+//! An input is decomposed in three steps, each shown as soon as it arrives: the first view
+//! (the leading triplets for the current rank and ‖X‖²_F, cancellable, its progress shared with
+//! the tab bar), then every singular value, then every vector. The last two run on a worker of
+//! their own, abandoned by a new input: faer's SVD cannot stop mid-call, so a stale one finishes
+//! on its one core while the new input's first view runs on the other.
 
 mod jobs;
 mod notes;
 mod render;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crossterm::event::KeyCode;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use super::input::{self, Builtin, InputError, Loaded, Source};
-use super::model::Readouts;
 use super::model::descent::{self, GradientDescent, Standing};
+use super::model::partial::{PartialError, Progress};
+use super::model::{Decomposition, Readouts};
 use crate::controls::Cycle;
 use crate::jobs::{JobError, Waker, Worker};
 use crate::keymap::{Binding, Key, Nav};
@@ -27,8 +34,9 @@ use crate::tab::{Options, Tab};
 use crate::theme::Ui;
 pub use jobs::Failure;
 use jobs::{
-    DescentJob, DescentStatus, JobInput, LandscapeView, Ready, SvdJob, SymmetryJob, SymmetryView,
-    landscape_view, prepare, status_of, symmetry_view, train_chunk,
+    Completed, CompletionJob, CompletionStage, DescentJob, DescentStatus, FirstView, FirstViewJob,
+    JobInput, LandscapeView, Ready, SymmetryJob, SymmetryView, complete, first_view,
+    landscape_view, status_of, symmetry_view, train_chunk,
 };
 
 /// The rank shown first (clamped to min(m, n)).
@@ -244,7 +252,26 @@ pub struct LowrankTab {
     inputs: Vec<Source>,
     input_index: usize,
     max_side: usize,
-    svd_worker: Worker<SvdJob, Result<Ready, Failure>>,
+    /// The leading triplets of a new input, or more of them for a rank beyond those known.
+    first_view_worker: Worker<FirstViewJob, Result<FirstView, Failure>>,
+    /// How far the first view has got, written by its worker between blocks.
+    first_view_progress: Arc<Mutex<Option<Progress>>>,
+    /// The progress last drawn, so a wake with new progress redraws.
+    progress_seen: Option<Progress>,
+    /// From a first view's request until it is taken: busy even between the worker finishing
+    /// and the tab taking its result (and submitting the completion), so the tab bar never
+    /// looks settled in that gap.
+    first_view_pending: bool,
+    /// Every singular value, then the full SVD, of the input shown: a worker of its own, so a
+    /// stale completion (one uncancellable faer call on one core) never delays a first view.
+    completion_worker: Worker<CompletionJob, Result<(u64, Completed), PartialError>>,
+    /// The completion stage running for the input shown.
+    completing: Option<CompletionStage>,
+    /// Every singular value of the input shown, once known (kept for a first view with more
+    /// triplets that arrives after them).
+    all_values: Option<Arc<Vec<f64>>>,
+    /// The rank asked for while more leading triplets are computed.
+    wanted_rank: Option<usize>,
     ready: Option<Ready>,
     /// The input being decomposed, while the worker runs.
     loading: Option<String>,
@@ -297,11 +324,32 @@ impl LowrankTab {
             }
             None => (0, None),
         };
+        let first_view_progress = Arc::new(Mutex::new(None));
+        let progress = Arc::clone(&first_view_progress);
+        let wake = waker.clone();
+        let first_view_worker = Worker::cancellable(waker, move |job, cancel| {
+            let mut report = |p: Progress| {
+                if let Ok(mut slot) = progress.lock() {
+                    *slot = Some(p);
+                }
+                wake.wake();
+            };
+            first_view(job, cancel, &mut report)
+        });
         let mut tab = LowrankTab {
             inputs,
             input_index,
             max_side,
-            svd_worker: Worker::new(waker, prepare),
+            first_view_worker,
+            first_view_progress,
+            progress_seen: None,
+            first_view_pending: false,
+            completion_worker: Worker::cancellable(waker, |job: CompletionJob, cancel| {
+                complete(&job, cancel)
+            }),
+            completing: None,
+            all_values: None,
+            wanted_rank: None,
             ready: None,
             loading: None,
             error: None,
@@ -338,16 +386,65 @@ impl LowrankTab {
         self.symmetry = None;
         self.symmetry_error = None;
         self.stop_descent();
+        // The old input's completion is stale: it stops before its next stage, and its one
+        // uncancellable call (one core) runs beside the new first view, never before it.
+        self.completion_worker.abandon();
+        self.completing = None;
+        self.all_values = None;
+        self.wanted_rank = None;
         let input = match loaded {
             Some(loaded) => JobInput::Loaded(loaded),
             None => JobInput::Source(source),
         };
-        self.svd_worker.submit(SvdJob {
+        self.submit_first_view(input, DEFAULT_RANK);
+        self.poll();
+    }
+
+    fn submit_first_view(&mut self, input: JobInput, rank: usize) {
+        if let Ok(mut slot) = self.first_view_progress.lock() {
+            *slot = None;
+        }
+        self.progress_seen = None;
+        self.first_view_pending = true;
+        self.first_view_worker.submit(FirstViewJob {
+            generation: self.generation,
             input,
             max_side: self.max_side,
-            rank: DEFAULT_RANK,
+            rank,
         });
+    }
+
+    /// More leading triplets for a rank beyond those known (the completion goes on).
+    fn extend_first_view(&mut self, rank: usize) {
+        let Some(ready) = self.ready.as_ref() else {
+            return;
+        };
+        let input = JobInput::Shown {
+            meta: ready.meta(),
+            matrix: Arc::clone(&ready.decomposition.matrix),
+        };
+        self.wanted_rank = Some(rank);
+        self.submit_first_view(input, rank);
         self.poll();
+    }
+
+    fn submit_completion(&mut self, stage: CompletionStage) {
+        let Some(ready) = self.ready.as_ref() else {
+            return;
+        };
+        self.completing = Some(stage);
+        self.completion_worker.submit(CompletionJob {
+            generation: self.generation,
+            stage,
+            matrix: Arc::clone(&ready.decomposition.matrix),
+        });
+    }
+
+    /// True while the input shown has only its leading triplets (or all values, no vectors).
+    pub fn is_partial(&self) -> bool {
+        self.ready
+            .as_ref()
+            .is_some_and(|r| !r.decomposition.is_complete())
     }
 
     fn stop_descent(&mut self) {
@@ -424,7 +521,19 @@ impl LowrankTab {
         if next == now {
             return false;
         }
+        let known = ready.known_rank();
         ready.set_rank(next);
+        if next > known && 2 * next > max {
+            // Most of the spectrum: more leading triplets would cost as much as the full SVD,
+            // so the completion brings this rank; the last known rank is shown until then.
+            self.wanted_rank = Some(next);
+        } else if next > known {
+            // Beyond the triplets known: show the last known rank until more arrive.
+            self.extend_first_view(next);
+        } else if self.wanted_rank.take().is_some() {
+            // Back within the known triplets: the extension is no longer needed.
+            self.abandon_first_view();
+        }
         self.request_symmetry();
         true
     }
@@ -534,14 +643,80 @@ impl LowrankTab {
         });
     }
 
-    fn accept_svd(&mut self, result: Result<Result<Ready, Failure>, JobError>) {
-        self.loading = None;
+    /// What runs and how far, given which workers are busy (the tab bar's label).
+    fn busy_text(&self, first_view_busy: bool, completion_busy: bool) -> Option<String> {
+        let name = self.input_name();
+        if first_view_busy {
+            let what = if self.loading.is_some() {
+                "first view"
+            } else {
+                "more singular triplets"
+            };
+            let progress = self.first_view_progress.lock().ok().and_then(|p| *p);
+            Some(match progress {
+                Some(progress) => format!("{what} of {name}: {progress}"),
+                None => format!("{what} of {name}"),
+            })
+        } else if completion_busy && self.completing.is_some() {
+            Some(match self.completing {
+                Some(CompletionStage::Values) => format!("all singular values of {name}"),
+                _ => format!("singular vectors of {name}"),
+            })
+        } else if self.training {
+            Some("training".to_string())
+        } else if self.symmetry_worker.busy() {
+            Some("symmetry".to_string())
+        } else {
+            None
+        }
+    }
+
+    fn abandon_first_view(&mut self) {
+        self.first_view_worker.abandon();
+        self.first_view_pending = false;
+    }
+
+    fn accept_svd(&mut self, result: Result<Result<FirstView, Failure>, JobError>) {
+        // `take` answers only the latest request: nothing is pending after it.
+        self.first_view_pending = false;
+        if let Ok(mut slot) = self.first_view_progress.lock() {
+            *slot = None;
+        }
+        self.progress_seen = None;
         let result = result.unwrap_or_else(|error| Err(Failure::Job { what: "SVD", error }));
-        match result {
+        let view = match result {
+            Ok(view) if view.generation != self.generation => return,
+            Ok(view) => view,
+            Err(failure) => {
+                self.loading = None;
+                self.wanted_rank = None;
+                self.ready = None;
+                self.error = Some(failure);
+                return;
+            }
+        };
+        let extending = self.loading.is_none();
+        self.loading = None;
+        // An extension arriving after the full SVD has nothing to add.
+        if extending && !self.is_partial() {
+            self.wanted_rank = None;
+            return;
+        }
+        let rank = self.wanted_rank.take().unwrap_or(view.rank);
+        let all_values = self.all_values.clone();
+        let built = view
+            .decomposition(all_values.as_deref().map(Vec::as_slice))
+            .map(|(meta, decomposition, leading)| {
+                Ready::new(&meta, decomposition, Some(leading), rank)
+            });
+        match built {
             Ok(ready) => {
                 self.ready = Some(ready);
                 self.error = None;
                 self.symmetry = None;
+                if !extending {
+                    self.submit_completion(CompletionStage::Values);
+                }
                 self.request_symmetry();
             }
             Err(failure) => {
@@ -549,6 +724,70 @@ impl LowrankTab {
                 self.error = Some(failure);
             }
         }
+    }
+
+    fn accept_completion(
+        &mut self,
+        result: Result<Result<(u64, Completed), PartialError>, JobError>,
+    ) {
+        self.completing = None;
+        let name = self.input_name();
+        let completed = match result {
+            Ok(Ok((generation, completed))) if generation == self.generation => completed,
+            Ok(Ok(_)) | Ok(Err(PartialError::Cancelled)) => return,
+            Ok(Err(error)) => {
+                self.error = Some(Failure::Partial { input: name, error });
+                return;
+            }
+            Err(error) => {
+                self.error = Some(Failure::Job { what: "SVD", error });
+                return;
+            }
+        };
+        let Some(ready) = self.ready.as_ref() else {
+            return;
+        };
+        let meta = ready.meta();
+        let rank = self.wanted_rank.unwrap_or(ready.rank());
+        let matrix = Arc::clone(&ready.decomposition.matrix);
+        match completed {
+            Completed::Values(values) => {
+                let decomposition = Decomposition::from_leading(
+                    matrix,
+                    ready.decomposition.svd.clone(),
+                    ready.decomposition.frobenius_sq,
+                    Some(&values),
+                );
+                self.all_values = Some(Arc::new(values));
+                if let Some(decomposition) = decomposition {
+                    let leading = ready.leading.clone();
+                    self.ready = Some(Ready::new(&meta, Arc::new(decomposition), leading, rank));
+                }
+                self.submit_completion(CompletionStage::Vectors);
+            }
+            Completed::Vectors(svd) => {
+                let (m, n) = matrix.dim();
+                match Decomposition::from_parts(matrix, svd) {
+                    Some(decomposition) => {
+                        self.ready = Some(Ready::new(&meta, Arc::new(decomposition), None, rank));
+                        if self.wanted_rank.take().is_some() {
+                            self.abandon_first_view();
+                        }
+                    }
+                    None => {
+                        self.error = Some(Failure::Svd {
+                            input: name,
+                            error: crate::lowrank::model::SvdError::ShapeMismatch {
+                                rows: m,
+                                cols: n,
+                            },
+                        });
+                    }
+                }
+            }
+        }
+        self.symmetry = None;
+        self.request_symmetry();
     }
 
     fn accept_symmetry(&mut self, result: Result<SymmetryView, JobError>) {
@@ -702,8 +941,18 @@ impl Tab for LowrankTab {
 
     fn poll(&mut self) -> bool {
         let mut changed = false;
-        if let Some(result) = self.svd_worker.take() {
+        if let Some(result) = self.first_view_worker.take() {
             self.accept_svd(result);
+            changed = true;
+        }
+        // Headless, accepting one stage computes the next at once.
+        while let Some(result) = self.completion_worker.take() {
+            self.accept_completion(result);
+            changed = true;
+        }
+        let progress = self.first_view_progress.lock().ok().and_then(|p| *p);
+        if progress != self.progress_seen && self.first_view_worker.busy() {
+            self.progress_seen = progress;
             changed = true;
         }
         if let Some(result) = self.symmetry_worker.take() {
@@ -718,20 +967,14 @@ impl Tab for LowrankTab {
     }
 
     fn busy(&self) -> bool {
-        self.svd_worker.busy() || self.symmetry_worker.busy() || self.training
+        self.first_view_pending
+            || self.completing.is_some()
+            || self.symmetry_worker.busy()
+            || self.training
     }
 
     fn busy_label(&self) -> Option<String> {
-        if self.svd_worker.busy() {
-            let name = self.loading.as_deref().unwrap_or("the input");
-            Some(format!("SVD of {name}"))
-        } else if self.training {
-            Some("training".to_string())
-        } else if self.symmetry_worker.busy() {
-            Some("symmetry".to_string())
-        } else {
-            None
-        }
+        self.busy_text(self.first_view_pending, self.completing.is_some())
     }
 
     fn settle(&mut self) {
@@ -742,10 +985,16 @@ impl Tab for LowrankTab {
             if self.poll() {
                 continue;
             }
-            if self.svd_worker.busy()
-                && let Some(result) = self.svd_worker.wait()
+            if self.first_view_worker.busy()
+                && let Some(result) = self.first_view_worker.wait()
             {
                 self.accept_svd(result);
+                continue;
+            }
+            if self.completion_worker.busy()
+                && let Some(result) = self.completion_worker.wait()
+            {
+                self.accept_completion(result);
                 continue;
             }
             if self.symmetry_worker.busy()
@@ -1024,7 +1273,10 @@ mod tests {
         tab.ready = None;
         tab.loading = Some("camera".into());
         let screen = text(&tab, 80, 22, &Ui::standard());
-        assert!(screen.contains("computing the SVD of camera…"), "{screen}");
+        assert!(
+            screen.contains("computing the first view of camera…"),
+            "{screen}"
+        );
         tab.loading = None;
         tab.error = Some(Failure::Job {
             what: "SVD",
@@ -1076,6 +1328,190 @@ mod tests {
         tab.act(Act::RankPageUp);
         tab.act(Act::Train);
         assert_eq!(tab.busy_label().as_deref(), Some("training"));
+    }
+
+    #[test]
+    fn busy_label_says_what_the_decomposition_is_doing() {
+        use crate::lowrank::model::partial::Stage;
+        let mut tab = tab();
+        tab.act(Act::NextInput);
+        tab.settle();
+        assert_eq!(tab.busy_text(false, false), None);
+        tab.loading = Some("camera".into());
+        if let Ok(mut slot) = tab.first_view_progress.lock() {
+            *slot = None;
+        }
+        assert_eq!(
+            tab.busy_text(true, false).as_deref(),
+            Some("first view of camera")
+        );
+        if let Ok(mut slot) = tab.first_view_progress.lock() {
+            *slot = Some(Progress {
+                stage: Stage::PowerIteration { iteration: 3 },
+                blocks_done: 12,
+                blocks_planned: 30,
+            });
+        }
+        assert_eq!(
+            tab.busy_text(true, false).as_deref(),
+            Some("first view of camera: power iteration 3 (40 %)")
+        );
+        tab.loading = None;
+        assert_eq!(
+            tab.busy_text(true, false).as_deref(),
+            Some("more singular triplets of camera: power iteration 3 (40 %)")
+        );
+        tab.completing = Some(CompletionStage::Values);
+        assert_eq!(
+            tab.busy_text(false, true).as_deref(),
+            Some("all singular values of camera")
+        );
+        tab.completing = Some(CompletionStage::Vectors);
+        assert_eq!(
+            tab.busy_text(false, true).as_deref(),
+            Some("singular vectors of camera")
+        );
+    }
+
+    #[test]
+    fn headless_the_tab_ends_with_the_complete_decomposition() {
+        let mut tab = tab();
+        assert!(!tab.is_partial());
+        let ready = tab.ready.as_ref().unwrap();
+        assert!(ready.decomposition.is_complete());
+        assert!(ready.leading.is_none());
+        assert_eq!(ready.spectrum.len(), ready.max_rank());
+        let screen = text(&tab, 160, 46, &Ui::standard());
+        assert!(!screen.contains("partial"), "{screen}");
+        tab.act(Act::NextInput);
+        tab.settle();
+        assert!(!tab.is_partial());
+    }
+
+    /// The first view of an input, as the tab shows it before the completion arrives.
+    fn first_view_of(name: &str, rank: usize) -> (Ready, Arc<Decomposition>) {
+        let job = FirstViewJob {
+            generation: 0,
+            input: JobInput::Source(Source::from_arg(std::path::Path::new(name))),
+            max_side: input::DEFAULT_MAX_SIDE,
+            rank,
+        };
+        let view = first_view(job, &crate::jobs::Cancel::never(), &mut |_| {}).unwrap();
+        let complete = Arc::new(Decomposition::compute(view.matrix.as_ref().clone()).unwrap());
+        let (meta, decomposition, leading) = view.decomposition(None).unwrap();
+        (
+            Ready::new(&meta, decomposition, Some(leading), rank),
+            complete,
+        )
+    }
+
+    #[test]
+    fn the_first_view_error_is_the_complete_error_within_its_stated_bound() {
+        for (name, rank) in [("synthetic", DEFAULT_RANK), ("camera", DEFAULT_RANK)] {
+            let (ready, complete) = first_view_of(name, rank);
+            let leading = ready.leading.as_ref().unwrap();
+            assert!(!ready.decomposition.spectrum_complete());
+            let by_subtraction = ready.readouts.error_sq_tail;
+            let bound = leading.subtraction_bound(rank);
+            assert!(bound <= 1e-11 * leading.frobenius_sq, "{name}: {bound}");
+            // The error of the reconstruction shown, summed entry by entry.
+            let direct = ready.reconstruction.error_sq();
+            assert!(
+                (by_subtraction - direct).abs() <= bound,
+                "{name}: {by_subtraction} {direct} {bound}"
+            );
+            // The complete decomposition's error at that rank, Σ_{i>r} σᵢ², is the Eckart–Young
+            // minimum: the first view's reconstruction is never better (its σ̃ are lower bounds)
+            // and, with the first view's few power iterations, within a millionth or so of
+            // ‖X‖²_F above it (the stated bound is the subtraction's rounding, not this gap).
+            let optimum = complete.tail_energy(rank);
+            assert!(
+                by_subtraction >= optimum - bound,
+                "{name}: {by_subtraction} {optimum}"
+            );
+            let gap = (by_subtraction - optimum) / leading.frobenius_sq;
+            assert!(gap <= 1e-5, "{name}: {gap:e}");
+            let screen = text_of(&ready, name);
+            assert!(screen.contains("partial (20 of"), "{screen}");
+        }
+    }
+
+    fn text_of(ready: &Ready, name: &str) -> String {
+        let mut tab = tab();
+        tab.ready = Some(Ready::new(
+            &ready.meta(),
+            Arc::clone(&ready.decomposition),
+            ready.leading.clone(),
+            ready.rank(),
+        ));
+        assert_eq!(tab.ready.as_ref().unwrap().name, name);
+        text(&tab, 160, 46, &Ui::standard())
+    }
+
+    #[test]
+    fn a_rank_beyond_the_known_triplets_asks_for_more() {
+        let (ready, _) = first_view_of("camera", DEFAULT_RANK);
+        let mut tab = tab();
+        tab.act(Act::NextInput);
+        tab.settle();
+        tab.ready = Some(ready);
+        assert!(tab.is_partial());
+        assert_eq!(tab.ready.as_ref().unwrap().known_rank(), 20);
+        tab.act(Act::RankPageUp);
+        assert_eq!(tab.rank(), Some(20));
+        // Headless the extension is computed at once: more triplets, the rank asked for.
+        tab.act(Act::RankPageUp);
+        let ready = tab.ready.as_ref().unwrap();
+        assert!(ready.known_rank() >= 30, "{}", ready.known_rank());
+        assert_eq!(tab.rank(), Some(30));
+        assert!(tab.is_partial());
+        assert!(tab.wanted_rank.is_none());
+        // Most of the spectrum is left to the completion rather than to more leading triplets.
+        tab.act(Act::RankFull);
+        assert_eq!(tab.wanted_rank, Some(512));
+        assert_eq!(tab.rank(), tab.ready.as_ref().map(Ready::known_rank));
+        tab.act(Act::RankZero);
+        assert_eq!(tab.wanted_rank, None);
+        assert_eq!(tab.rank(), Some(0));
+    }
+
+    #[test]
+    fn a_new_input_gets_its_first_view_while_a_stale_completion_runs() {
+        use std::time::{Duration, Instant};
+        let options = Options {
+            lowrank_input: Some("camera".into()),
+            max_side: None,
+        };
+        let mut tab = LowrankTab::new(&Waker::new(|| {}), &options).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let wait_for = |tab: &mut LowrankTab, what: &str, done: &dyn Fn(&LowrankTab) -> bool| {
+            while !done(tab) {
+                assert!(Instant::now() < deadline, "no {what} within 60 s");
+                tab.poll();
+                std::thread::yield_now();
+            }
+        };
+        // The camera's first view arrives, then its completion starts.
+        wait_for(&mut tab, "first view of camera", &|t| {
+            t.ready.as_ref().is_some_and(|r| r.name == "camera")
+        });
+        wait_for(&mut tab, "completion of camera", &|t| {
+            t.completing.is_some()
+        });
+        // A new input while the camera's completion runs: its first view still arrives.
+        tab.act(Act::NextInput);
+        assert_eq!(tab.input_name(), "astronaut");
+        assert!(tab.ready.is_none());
+        wait_for(&mut tab, "first view of astronaut", &|t| {
+            t.ready.as_ref().is_some_and(|r| r.name == "astronaut")
+        });
+        assert_eq!(tab.rank(), Some(DEFAULT_RANK));
+        // And it completes; nothing of the camera's completion is taken for it.
+        tab.settle();
+        let ready = tab.ready.as_ref().unwrap();
+        assert_eq!(ready.name, "astronaut");
+        assert!(ready.decomposition.is_complete());
+        assert!(ready.readouts.identity_gap.abs() < 1e-9 * ready.decomposition.frobenius_sq);
     }
 
     #[test]

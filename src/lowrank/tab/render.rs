@@ -140,10 +140,14 @@ impl LowrankTab {
         }
         let (text, style) = match (&self.error, &self.loading) {
             (Some(error), _) => (error.to_string(), ui.theme.bad),
-            (None, Some(name)) => (
-                format!("computing the SVD of {name}{}", ui.glyphs.ellipsis),
-                ui.theme.warn,
-            ),
+            (None, Some(name)) => {
+                let progress = self.first_view_progress.lock().ok().and_then(|p| *p);
+                let text = match progress {
+                    Some(progress) => format!("computing the first view of {name}: {progress}"),
+                    None => format!("computing the first view of {name}{}", ui.glyphs.ellipsis),
+                };
+                (text, ui.theme.warn)
+            }
             (None, None) => (String::new(), ui.theme.dim),
         };
         let text = spelled(&text, ui.glyphs.unicode);
@@ -234,17 +238,26 @@ impl LowrankTab {
         };
         let number = |text: String| Span::styled(text, ui.theme.number);
         let dim = |text: String| Span::styled(text, ui.theme.dim);
+        let known = ready.decomposition.values_known();
+        let spectrum_complete = ready.decomposition.spectrum_complete();
         let ranks = r
             .ranks_for_energy
             .iter()
-            .map(|(_, rank)| rank.to_string())
+            .map(|&(fraction, rank)| {
+                // Beyond the leading values known, the rank needed is not known yet.
+                if !spectrum_complete && ready.decomposition.energy_captured(rank) < fraction {
+                    format!(">{known}")
+                } else {
+                    rank.to_string()
+                }
+            })
             .collect::<Vec<_>>()
             .join("/");
         let mut input = format!("{} {}", ready.name, shape_text(ui, ready.shape));
         if let Some(from) = ready.downscaled_from {
             input.push_str(&format!(" from {}", shape_text(ui, from)));
         }
-        let mut lines = vec![
+        let both_ways = vec![
             Line::from(vec![
                 label(formula("‖X−A*B*‖²_F", "|X-A*B*|^2")),
                 number(numfmt::general(r.error_sq, 8)),
@@ -258,6 +271,38 @@ impl LowrankTab {
                     rounding_bound(r.identity_gap)
                 )),
             ]),
+        ];
+        let first_view = ready.leading.as_ref().filter(|_| !spectrum_complete);
+        let error_lines = match first_view {
+            // Only the leading values are known: the error by subtraction and how exact it is.
+            Some(leading) => {
+                let bound = leading.subtraction_bound(r.rank);
+                let relative = if leading.frobenius_sq > 0.0 {
+                    bound / leading.frobenius_sq
+                } else {
+                    0.0
+                };
+                vec![
+                    Line::from(vec![
+                        label(formula("‖X‖²−Σσᵢ²", "|X|^2-sum s^2")),
+                        number(numfmt::general(r.error_sq_tail, 8)),
+                        dim(format!(
+                            " {}{}{}",
+                            formula("±", "+-"),
+                            numfmt::sci(relative, 1),
+                            formula("‖X‖²", "|X|^2")
+                        )),
+                    ]),
+                    Line::from(vec![
+                        label(formula("σᵢ known", "s_i known")),
+                        dim(format!("partial ({known} of {})", ready.max_rank())),
+                    ]),
+                ]
+            }
+            None => both_ways,
+        };
+        let mut lines = error_lines;
+        lines.extend([
             Line::from(vec![
                 label("rel. error"),
                 number(numfmt::percent(r.relative_error, 2)),
@@ -277,7 +322,7 @@ impl LowrankTab {
                 number(ranks),
             ]),
             Line::from(vec![label("input (i)"), number(input)]),
-        ];
+        ]);
         if wide {
             let top = ready
                 .spectrum
@@ -321,7 +366,15 @@ impl LowrankTab {
     }
 
     pub(super) fn render_spectrum(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let inner = titled(area, buf, ui, "singular values σᵢ", false);
+        let title = match &self.ready {
+            Some(ready) if !ready.decomposition.spectrum_complete() => format!(
+                "singular values σᵢ, partial ({} of {})",
+                ready.decomposition.values_known(),
+                ready.max_rank()
+            ),
+            _ => "singular values σᵢ".to_string(),
+        };
+        let inner = titled(area, buf, ui, &title, false);
         let Some(ready) = &self.ready else {
             self.render_waiting(inner, buf, ui);
             return;
