@@ -1,5 +1,7 @@
-//! Back-propagation through time at H = 128, T = 200: forward, backward, every reported norm
-//! and the clipped gradient (the weights are drawn once, outside the timed loop).
+//! Back-propagation through time at H = 128, T = 200, and the LSTM at the tab's largest
+//! setting (H = 512, T = 2000): forward, backward, every reported norm and the clipped
+//! gradient (the weights are drawn once, outside the timed loop). The floor of the large one
+//! is its 4,000 matrix–vector products with the 2048×512 W_hh (`benches/README.md`).
 //! Compare with `benches/rnn_numpy.py`, which times the same computation in numpy.
 
 #![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
@@ -13,11 +15,11 @@ use dlscope::snapshot::settled_app;
 use dlscope::tab::Options;
 use dlscope::theme::Ui;
 
-fn bench_cell(c: &mut Criterion, name: &str, cell: CellKind) {
+fn bench_cell(c: &mut Criterion, name: &str, cell: CellKind, hidden: usize, steps: usize) {
     let p = Params {
         cell,
-        hidden: 128,
-        steps: 200,
+        hidden,
+        steps,
         clip: Clip::Norm(1.0),
         ..Params::default()
     };
@@ -39,8 +41,13 @@ fn bench_cell(c: &mut Criterion, name: &str, cell: CellKind) {
 }
 
 fn bptt_benches(c: &mut Criterion) {
-    bench_cell(c, "bptt_rnn_h128_t200", CellKind::Rnn);
-    bench_cell(c, "bptt_lstm_h128_t200", CellKind::Lstm);
+    bench_cell(c, "bptt_rnn_h128_t200", CellKind::Rnn, 128, 200);
+    bench_cell(c, "bptt_lstm_h128_t200", CellKind::Lstm, 128, 200);
+}
+
+/// The LSTM at the tab's largest setting, about half a second an iteration.
+fn large_bench(c: &mut Criterion) {
+    bench_cell(c, "bptt_lstm_h512_t2000", CellKind::Lstm, 512, 2000);
 }
 
 /// One frame of the tab at 160×48 with default parameters (results already computed).
@@ -52,4 +59,10 @@ fn render_bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bptt_benches, render_bench);
-criterion_main!(benches);
+criterion_group! {
+    name = large;
+    // Ten samples are enough to see a change of a few percent at this size.
+    config = Criterion::default().sample_size(10);
+    targets = large_bench
+}
+criterion_main!(benches, large);

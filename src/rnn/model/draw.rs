@@ -134,41 +134,245 @@ pub fn spectral_radius(eigenvalues: &[(f64, f64)]) -> f64 {
     nan_max(eigenvalues.iter().map(|&(re, im)| re.hypot(im))).max(0.0)
 }
 
-/// Rescales `block` in place so that its spectral radius becomes ρ; returns the rescaled
-/// eigenvalues (λ·ρ/r), or an error when the solver fails (then the block is scaled by
-/// ρ/‖block‖₂, the spectral norm, which bounds the radius from above).
-fn rescale_to_radius(
-    block: &mut Array2<f64>,
-    rho: f64,
-) -> Result<Vec<(f64, f64)>, EigenvalueError> {
-    match eigenvalues_of(block.view()) {
-        Ok(ev) => {
-            let r = spectral_radius(&ev);
-            // A nilpotent block (r = 0) has no radius to rescale; ρ = 0 zeroes it either way.
-            let factor = if r > 0.0 && r.is_finite() {
-                rho / r
-            } else if rho == 0.0 {
-                0.0
-            } else {
-                1.0
-            };
-            block.mapv_inplace(|w| w * factor);
-            Ok(ev
-                .into_iter()
-                .map(|(re, im)| (re * factor, im * factor))
-                .collect())
+/// How one recurrent block is brought to spectral radius ρ: its eigenvalues at the drawn
+/// scale, or, when the solver failed, its spectral norm ‖block‖₂ (which bounds the radius
+/// from above).
+#[derive(Debug, Clone)]
+enum Spectrum {
+    Eigenvalues(Vec<(f64, f64)>),
+    Failed { error: EigenvalueError, norm2: f64 },
+}
+
+impl Spectrum {
+    fn of(block: &Array2<f64>) -> Spectrum {
+        match eigenvalues_of(block.view()) {
+            Ok(ev) => Spectrum::Eigenvalues(ev),
+            Err(error) => {
+                let n = block.nrows();
+                let m = faer::Mat::from_fn(n, n, |i, j| block[[i, j]]);
+                let norm2 = m
+                    .singular_values()
+                    .ok()
+                    .and_then(|s| s.first().copied())
+                    .unwrap_or(0.0);
+                Spectrum::Failed { error, norm2 }
+            }
         }
-        Err(e) => {
-            let n = block.nrows();
-            let m = faer::Mat::from_fn(n, n, |i, j| block[[i, j]]);
-            let norm2 = m
-                .singular_values()
-                .ok()
-                .and_then(|s| s.first().copied())
-                .unwrap_or(0.0);
-            let factor = if norm2 > 0.0 { rho / norm2 } else { 0.0 };
-            block.mapv_inplace(|w| w * factor);
-            Err(e)
+    }
+
+    /// The factor c that gives the block spectral radius ρ. Since the eigenvalues of cW are
+    /// exactly c times those of W, the rescaled block's eigenvalues are λ·c with no new solve.
+    fn factor(&self, rho: f64) -> f64 {
+        match self {
+            Spectrum::Eigenvalues(ev) => {
+                let r = spectral_radius(ev);
+                // A nilpotent block (r = 0) has no radius to rescale; ρ = 0 zeroes it either way.
+                if r > 0.0 && r.is_finite() {
+                    rho / r
+                } else if rho == 0.0 {
+                    0.0
+                } else {
+                    1.0
+                }
+            }
+            Spectrum::Failed { norm2, .. } => {
+                if *norm2 > 0.0 {
+                    rho / norm2
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+/// A recurrent block ready to be rescaled: orthogonalised when the init asks for it, with
+/// its spectrum.
+#[derive(Debug, Clone)]
+struct ReadyBlock {
+    matrix: Array2<f64>,
+    spectrum: Spectrum,
+}
+
+/// The index of the LSTM's candidate block g, the one the RNN uses.
+const G_BLOCK: usize = 2;
+
+/// The blocks `cell` uses, in gate order (the RNN's W_hh is the LSTM's g block).
+fn used_blocks(cell: CellKind) -> &'static [usize] {
+    match cell {
+        CellKind::Rnn => &[G_BLOCK],
+        CellKind::Lstm => &[0, 1, 2, 3],
+    }
+}
+
+/// What a [`BaseDraw`] depends on: the parameters that change the recurrent blocks before
+/// their rescaling, or W_ih.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DrawKey {
+    pub hidden: usize,
+    pub input_size: usize,
+    pub seed: u64,
+    pub init: Init,
+}
+
+impl DrawKey {
+    /// The key of `p` (after `Params::sanitized`).
+    pub fn of(p: &Params) -> DrawKey {
+        let p = p.sanitized();
+        DrawKey {
+            hidden: p.hidden,
+            input_size: p.input_size,
+            seed: p.seed,
+            init: p.init,
+        }
+    }
+}
+
+/// The part of a draw that ρ, T, φ, the input scale, the forget bias, clipping and the cell
+/// leave unchanged: the four H×H blocks at their drawn scale with their eigenvalues (solved
+/// once per block, when a cell first needs it), W_ih, and the random stream where the inputs
+/// begin. `draws` builds the weights for any such parameters from it, with the operations
+/// and draws of a fresh draw, so the result is the same bit for bit.
+#[derive(Debug, Clone)]
+pub struct BaseDraw {
+    key: DrawKey,
+    /// The standard-normal blocks not yet made ready (taken when they are).
+    drawn: [Option<Array2<f64>>; 4],
+    ready: [Option<ReadyBlock>; 4],
+    /// The 4H×I standard-normal W_ih scaled by 1/√I, in gate order i, f, g, o.
+    w_ih_all: Array2<f64>,
+    /// The random stream after the weights: the inputs and then v are drawn from a copy.
+    after_weights: StdRng,
+}
+
+impl BaseDraw {
+    /// Draws the blocks and W_ih for `p`'s key (steps 1 and 2 of the draw order); no
+    /// eigenvalue is solved yet.
+    pub fn new(p: &Params) -> BaseDraw {
+        let key = DrawKey::of(p);
+        let h = key.hidden;
+        let mut rng = StdRng::seed_from_u64(key.seed);
+        let drawn = std::array::from_fn(|_| Some(gaussian_matrix(&mut rng, h, h, 1.0)));
+        let w_ih_all = gaussian_matrix(
+            &mut rng,
+            4 * h,
+            key.input_size,
+            1.0 / (key.input_size as f64).sqrt(),
+        );
+        BaseDraw {
+            key,
+            drawn,
+            ready: std::array::from_fn(|_| None),
+            w_ih_all,
+            after_weights: rng,
+        }
+    }
+
+    pub fn key(&self) -> DrawKey {
+        self.key
+    }
+
+    /// Number of the blocks `cell` uses whose eigenvalues are still to be solved.
+    pub fn pending(&self, cell: CellKind) -> usize {
+        used_blocks(cell)
+            .iter()
+            .filter(|&&b| self.ready[b].is_none())
+            .count()
+    }
+
+    /// Makes every block `cell` uses ready (orthogonalised for that init, eigenvalues
+    /// solved), calling `go_on(k, n)` before the k-th of the n solves still needed
+    /// (k = 1 … n); stops and returns false as soon as `go_on` returns false. Blocks made
+    /// ready stay so, and a later call goes on from there.
+    pub fn prepare(&mut self, cell: CellKind, mut go_on: impl FnMut(usize, usize) -> bool) -> bool {
+        let total = self.pending(cell);
+        let mut k = 0;
+        for &b in used_blocks(cell) {
+            if self.ready[b].is_some() {
+                continue;
+            }
+            k += 1;
+            if !go_on(k, total) {
+                return false;
+            }
+            if let Some(block) = self.drawn[b].take() {
+                let matrix = match self.key.init {
+                    Init::Gaussian => block,
+                    Init::Orthogonal => orthogonal_from(&block),
+                };
+                let spectrum = Spectrum::of(&matrix);
+                self.ready[b] = Some(ReadyBlock { matrix, spectrum });
+            }
+        }
+        true
+    }
+
+    /// The draws for `p` (steps 3 and 4 of the draw order, and the rescaling to ρ). A
+    /// `p` of another key first replaces this base draw by its own; blocks not ready yet are
+    /// made ready.
+    pub fn draws(&mut self, p: &Params) -> Draws {
+        let p = &p.sanitized();
+        if DrawKey::of(p) != self.key {
+            *self = BaseDraw::new(p);
+        }
+        self.prepare(p.cell, |_, _| true);
+        let h = p.hidden;
+        let mut rng = self.after_weights.clone();
+        let inputs = gaussian_matrix(&mut rng, p.steps, p.input_size, p.input_scale);
+        let mut v: Array1<f64> = (0..h)
+            .map(|_| rng.sample::<f64, _>(StandardNormal))
+            .collect();
+        let v_norm = l2_norm(&row_major(&v));
+        if v_norm > 0.0 {
+            v.mapv_inplace(|x| x / v_norm);
+        } else {
+            v[0] = 1.0;
+        }
+
+        let used = used_blocks(p.cell);
+        let g = p.cell.gate_count();
+        let mut w_hh = Array2::zeros((g * h, h));
+        let mut eigenvalues = Vec::with_capacity(h * used.len());
+        let mut warnings = Vec::new();
+        for (k, &b) in used.iter().enumerate() {
+            let Some(ready) = &self.ready[b] else {
+                continue;
+            };
+            let factor = ready.spectrum.factor(p.rho);
+            w_hh.slice_mut(s![k * h..(k + 1) * h, ..])
+                .zip_mut_with(&ready.matrix, |out, &w| *out = w * factor);
+            match &ready.spectrum {
+                Spectrum::Eigenvalues(ev) => {
+                    eigenvalues.extend(ev.iter().map(|&(re, im)| (re * factor, im * factor)))
+                }
+                Spectrum::Failed { error, .. } => warnings.push(format!(
+                    "{error}; block {b} scaled to spectral norm rho instead"
+                )),
+            }
+        }
+        let w_ih = match p.cell {
+            CellKind::Rnn => self
+                .w_ih_all
+                .slice(s![G_BLOCK * h..(G_BLOCK + 1) * h, ..])
+                .to_owned(),
+            CellKind::Lstm => self.w_ih_all.clone(),
+        };
+        let mut b_ih = Array1::zeros(g * h);
+        if p.cell == CellKind::Lstm {
+            b_ih.slice_mut(s![h..2 * h]).fill(p.forget_bias);
+        }
+        let b_hh = Array1::zeros(g * h);
+        Draws {
+            weights: Weights {
+                w_ih,
+                w_hh,
+                b_ih,
+                b_hh,
+            },
+            inputs,
+            v,
+            eigenvalues,
+            warnings,
         }
     }
 }
@@ -176,77 +380,7 @@ fn rescale_to_radius(
 /// Draws the weights, inputs and v for `p` in the order given in the module documentation
 /// (after `Params::sanitized`, so that any request gives arrays of valid sizes).
 pub fn draw(p: &Params) -> Draws {
-    let p = &p.sanitized();
-    let h = p.hidden;
-    let mut rng = StdRng::seed_from_u64(p.seed);
-    let mut blocks: Vec<Array2<f64>> = (0..4)
-        .map(|_| gaussian_matrix(&mut rng, h, h, 1.0))
-        .collect();
-    let w_ih_all = gaussian_matrix(
-        &mut rng,
-        4 * h,
-        p.input_size,
-        1.0 / (p.input_size as f64).sqrt(),
-    );
-    let inputs = gaussian_matrix(&mut rng, p.steps, p.input_size, p.input_scale);
-    let mut v: Array1<f64> = (0..h)
-        .map(|_| rng.sample::<f64, _>(StandardNormal))
-        .collect();
-    let v_norm = l2_norm(&row_major(&v));
-    if v_norm > 0.0 {
-        v.mapv_inplace(|x| x / v_norm);
-    } else {
-        v[0] = 1.0;
-    }
-
-    const G_BLOCK: usize = 2;
-    let used: Vec<usize> = match p.cell {
-        CellKind::Rnn => vec![G_BLOCK],
-        CellKind::Lstm => vec![0, 1, 2, 3],
-    };
-    let mut eigenvalues = Vec::with_capacity(h * used.len());
-    let mut warnings = Vec::new();
-    for &b in &used {
-        if p.init == Init::Orthogonal {
-            blocks[b] = orthogonal_from(&blocks[b]);
-        }
-        match rescale_to_radius(&mut blocks[b], p.rho) {
-            Ok(ev) => eigenvalues.extend(ev),
-            Err(e) => warnings.push(format!(
-                "{e}; block {b} scaled to spectral norm rho instead"
-            )),
-        }
-    }
-
-    let g = p.cell.gate_count();
-    let mut w_hh = Array2::zeros((g * h, h));
-    for (k, &b) in used.iter().enumerate() {
-        w_hh.slice_mut(s![k * h..(k + 1) * h, ..])
-            .assign(&blocks[b]);
-    }
-    let w_ih = match p.cell {
-        CellKind::Rnn => w_ih_all
-            .slice(s![G_BLOCK * h..(G_BLOCK + 1) * h, ..])
-            .to_owned(),
-        CellKind::Lstm => w_ih_all,
-    };
-    let mut b_ih = Array1::zeros(g * h);
-    if p.cell == CellKind::Lstm {
-        b_ih.slice_mut(s![h..2 * h]).fill(p.forget_bias);
-    }
-    let b_hh = Array1::zeros(g * h);
-    Draws {
-        weights: Weights {
-            w_ih,
-            w_hh,
-            b_ih,
-            b_hh,
-        },
-        inputs,
-        v,
-        eigenvalues,
-        warnings,
-    }
+    BaseDraw::new(p).draws(p)
 }
 
 /// The entries of `a` in row-major order, borrowed when `a` is already laid out that way.

@@ -47,7 +47,8 @@ mod theory;
 
 pub use bptt::{Bptt, CellSplit, ShapeError, bptt, clip_gradient};
 pub use draw::{
-    Draws, EigenvalueError, Weights, draw, eigenvalues_of, orthogonal_from, spectral_radius,
+    BaseDraw, DrawKey, Draws, EigenvalueError, Weights, draw, eigenvalues_of, orthogonal_from,
+    spectral_radius,
 };
 pub use elementwise::sigmoid;
 pub use params::{
@@ -82,8 +83,14 @@ pub struct Run {
 /// (`Params::sanitized`; the result's `params` says what was used), so callers should
 /// validate to report errors.
 pub fn run(p: &Params) -> Run {
+    run_from(&mut BaseDraw::new(p), p)
+}
+
+/// `run` on the draws `base` gives for `p`: the same result bit for bit, without solving
+/// again the eigenvalues `base` already holds (it is replaced when `p` has another key).
+pub fn run_from(base: &mut BaseDraw, p: &Params) -> Run {
     let params = p.sanitized();
-    let draws = draw(&params);
+    let draws = base.draws(&params);
     // draw() makes every shape agree, so the checks of bptt() are not needed here.
     let bptt = bptt::bptt_checked(
         params.cell,

@@ -881,3 +881,148 @@ fn clipping_changes_no_plotted_curve_and_only_shrinks() {
         }
     }
 }
+
+/// Every output of two runs, compared bit for bit (NaN equal to NaN).
+fn assert_same_run(a: &Run, b: &Run) {
+    let bits = |xs: &mut dyn Iterator<Item = f64>| xs.map(f64::to_bits).collect::<Vec<_>>();
+    assert_eq!(a.params, b.params);
+    assert_eq!(a.draws.weights, b.draws.weights);
+    assert_eq!(a.draws.inputs, b.draws.inputs);
+    assert_eq!(a.draws.v, b.draws.v);
+    assert_eq!(
+        bits(&mut a.draws.eigenvalues.iter().flat_map(|&(re, im)| [re, im])),
+        bits(&mut b.draws.eigenvalues.iter().flat_map(|&(re, im)| [re, im]))
+    );
+    assert_eq!(a.draws.warnings, b.draws.warnings);
+    assert_eq!(a.bptt.loss.to_bits(), b.bptt.loss.to_bits());
+    assert_eq!(
+        bits(&mut a.bptt.grad_h.iter().copied()),
+        bits(&mut b.bptt.grad_h.iter().copied())
+    );
+    assert_eq!(
+        bits(&mut a.bptt.grad_w_step.iter().copied()),
+        bits(&mut b.bptt.grad_w_step.iter().copied())
+    );
+    assert_eq!(
+        bits(&mut a.bptt.grad.entries().copied()),
+        bits(&mut b.bptt.grad.entries().copied())
+    );
+    assert_eq!(
+        bits(&mut a.clipped_grad.entries().copied()),
+        bits(&mut b.clipped_grad.entries().copied())
+    );
+}
+
+#[test]
+fn a_cached_base_draw_gives_a_fresh_run_bit_for_bit() {
+    for init in [Init::Gaussian, Init::Orthogonal] {
+        let first = Params {
+            cell: CellKind::Lstm,
+            init,
+            hidden: 12,
+            steps: 9,
+            input_size: 3,
+            seed: 21,
+            ..Params::default()
+        };
+        let mut base = BaseDraw::new(&first);
+        assert_same_run(&run_from(&mut base, &first), &run(&first));
+        assert_eq!(base.pending(CellKind::Lstm), 0);
+        // Everything but the key changes; the blocks' eigenvalues are not solved again.
+        for change in [
+            Params { rho: 0.3, ..first },
+            Params { steps: 40, ..first },
+            Params { steps: 2, ..first },
+            Params {
+                input_scale: 2.5,
+                ..first
+            },
+            Params {
+                forget_bias: -1.0,
+                ..first
+            },
+            Params {
+                clip: Clip::Norm(0.01),
+                ..first
+            },
+            Params {
+                cell: CellKind::Rnn,
+                activation: Activation::Relu,
+                rho: 1.9,
+                ..first
+            },
+        ] {
+            let mut solves = 0;
+            base.prepare(change.cell, |_, _| {
+                solves += 1;
+                true
+            });
+            assert_eq!(solves, 0, "{change:?}");
+            assert_same_run(&run_from(&mut base, &change), &run(&change));
+        }
+        // A new key replaces the base draw.
+        let other = Params { seed: 22, ..first };
+        assert_same_run(&run_from(&mut base, &other), &run(&other));
+        assert_eq!(base.key(), DrawKey::of(&other));
+    }
+}
+
+#[test]
+fn rescaling_scales_the_eigenvalues_exactly() {
+    let p = Params {
+        cell: CellKind::Lstm,
+        hidden: 16,
+        steps: 2,
+        rho: 1.0,
+        seed: 3,
+        ..Params::default()
+    };
+    let mut base = BaseDraw::new(&p);
+    let unit = base.draws(&p);
+    // Halving ρ halves every eigenvalue, exactly (a power of two); other factors round once.
+    let half = base.draws(&Params { rho: 0.5, ..p });
+    for (a, b) in unit.eigenvalues.iter().zip(&half.eigenvalues) {
+        assert_eq!((a.0 * 0.5, a.1 * 0.5), *b);
+    }
+    // And they are the eigenvalues of the rescaled blocks (solved again here, to rounding).
+    let q = Params { rho: 1.35, ..p };
+    let scaled = base.draws(&q);
+    let h = p.hidden;
+    for b in 0..4 {
+        let block = scaled.weights.w_hh.slice(s![b * h..(b + 1) * h, ..]);
+        let mut solved = eigenvalues_of(block).expect("eigenvalues");
+        let mut reported = scaled.eigenvalues[b * h..(b + 1) * h].to_vec();
+        let order = |x: &(f64, f64), y: &(f64, f64)| x.partial_cmp(y).expect("finite");
+        solved.sort_by(order);
+        reported.sort_by(order);
+        for (x, y) in solved.iter().zip(&reported) {
+            assert!((x.0 - y.0).hypot(x.1 - y.1) <= 1e-12 * 1.35, "{x:?} {y:?}");
+        }
+    }
+}
+
+#[test]
+fn prepare_reports_each_solve_and_stops_when_asked() {
+    let p = Params {
+        cell: CellKind::Lstm,
+        hidden: 6,
+        ..Params::default()
+    };
+    let mut base = BaseDraw::new(&p);
+    let mut seen = Vec::new();
+    // Stop before the third solve: two blocks are kept, two remain.
+    let finished = base.prepare(CellKind::Lstm, |k, n| {
+        seen.push((k, n));
+        k < 3
+    });
+    assert!(!finished);
+    assert_eq!(seen, [(1, 4), (2, 4), (3, 4)]);
+    assert_eq!(base.pending(CellKind::Lstm), 2);
+    seen.clear();
+    assert!(base.prepare(CellKind::Lstm, |k, n| {
+        seen.push((k, n));
+        true
+    }));
+    assert_eq!(seen, [(1, 2), (2, 2)]);
+    assert_same_run(&run_from(&mut base, &p), &run(&p));
+}

@@ -9,14 +9,16 @@ mod notes;
 mod render;
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crossterm::event::KeyCode;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::model::{self, CellKind, Clip, Params, Run};
+use super::model::{self, BaseDraw, CellKind, Clip, DrawKey, Params, Run};
 use crate::controls::{Cycle, Ladder, Playback};
-use crate::jobs::{Waker, Worker};
+use crate::jobs::{Cancel, JobError, Waker, Worker};
 use crate::keymap::{Binding, Key};
 use crate::numfmt;
 use crate::tab::Tab;
@@ -403,14 +405,26 @@ pub struct Computed {
 impl Computed {
     /// Runs the RNN and the LSTM on the same draws (see `model`'s draw order).
     pub fn new(params: Params) -> Computed {
-        let rnn = model::run(&Params {
-            cell: CellKind::Rnn,
-            ..params
-        });
-        let lstm = model::run(&Params {
-            cell: CellKind::Lstm,
-            ..params
-        });
+        Computed::from_base(&mut BaseDraw::new(&params), params)
+    }
+
+    /// `new` on the draws `base` gives (see `model::run_from`): the same result, without
+    /// solving again the eigenvalues `base` holds.
+    pub fn from_base(base: &mut BaseDraw, params: Params) -> Computed {
+        let rnn = model::run_from(
+            base,
+            &Params {
+                cell: CellKind::Rnn,
+                ..params
+            },
+        );
+        let lstm = model::run_from(
+            base,
+            &Params {
+                cell: CellKind::Lstm,
+                ..params
+            },
+        );
         let curves = Curves::new(&rnn, &lstm);
         let spectral_radius = model::spectral_radius(&rnn.draws.eigenvalues);
         Computed {
@@ -420,6 +434,63 @@ impl Computed {
             curves,
             spectral_radius,
         }
+    }
+}
+
+/// Which eigenproblem of a new draw the worker is solving, k of n, packed as k·2³² + n
+/// (0 while none is), so the tab bar can say how far it is.
+#[derive(Clone, Default)]
+struct EigenProgress(Arc<AtomicU64>);
+
+impl EigenProgress {
+    fn set(&self, k: usize, n: usize) {
+        self.0.store(
+            ((k as u64) << 32) | (n as u64 & 0xffff_ffff),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// (k, n) while the k-th of n eigenproblems is being solved.
+    fn get(&self) -> Option<(u64, u64)> {
+        let packed = self.0.load(Ordering::Relaxed);
+        (packed != 0).then_some((packed >> 32, packed & 0xffff_ffff))
+    }
+}
+
+/// The worker's computation: both runs from the base draw of the last request's key, kept
+/// between requests, so a change of ρ, T, φ, input scale, forget bias or clipping solves no
+/// eigenproblem again. A new draw reports its solves to `progress` and stops between them
+/// (with `None`) once stale.
+fn compute_worker(
+    waker: &Waker,
+    progress: EigenProgress,
+) -> impl Fn(Params, &Cancel) -> Option<Computed> + Send + Sync + 'static {
+    let waker = waker.clone();
+    let cache: Mutex<Option<BaseDraw>> = Mutex::new(None);
+    move |params: Params, cancel: &Cancel| {
+        let mut slot = match cache.lock() {
+            Ok(slot) => slot,
+            Err(poisoned) => {
+                // A panic mid-draw may have left blocks half made: start that draw afresh.
+                cache.clear_poison();
+                let mut slot = poisoned.into_inner();
+                *slot = None;
+                slot
+            }
+        };
+        let key = DrawKey::of(&params);
+        if slot.as_ref().is_none_or(|base| base.key() != key) {
+            *slot = Some(BaseDraw::new(&params));
+        }
+        let base = slot.as_mut()?;
+        // The LSTM uses all four blocks, the RNN's among them.
+        let finished = base.prepare(CellKind::Lstm, |k, n| {
+            progress.set(k, n);
+            waker.wake();
+            !cancel.is_cancelled()
+        });
+        progress.set(0, 0);
+        finished.then(|| Computed::from_base(base, params))
     }
 }
 
@@ -440,7 +511,9 @@ pub struct RnnTab {
     /// First row shown of the side panel's text (notes, readout), clamped when drawn.
     scroll: u16,
     show_steps: bool,
-    worker: Worker<Params, Computed>,
+    worker: Worker<Params, Option<Computed>>,
+    /// How far the worker is with the eigenvalues of a new draw.
+    progress: EigenProgress,
     result: Option<Computed>,
     /// Why the last computation gave no result (a panic in the worker), shown in the charts.
     error: Option<String>,
@@ -458,6 +531,7 @@ impl RnnTab {
     /// The tab for `params` (brought into range with `Params::sanitized`).
     pub fn with_params(waker: &Waker, params: Params) -> Self {
         let params = params.sanitized();
+        let progress = EigenProgress::default();
         let mut tab = RnnTab {
             params,
             clip_threshold: params.clip.threshold().unwrap_or(1.0),
@@ -465,7 +539,8 @@ impl RnnTab {
             side: SidePanel::Eigenvalues,
             scroll: 0,
             show_steps: false,
-            worker: Worker::new(waker, Computed::new),
+            worker: Worker::cancellable(waker, compute_worker(waker, progress.clone())),
+            progress,
             result: None,
             error: None,
             playback: Playback::reversed(params.steps + 1),
@@ -511,9 +586,11 @@ impl RnnTab {
         self.error.as_deref()
     }
 
-    fn take_result(&mut self, result: Result<Computed, crate::jobs::JobError>) {
+    fn take_result(&mut self, result: Result<Option<Computed>, JobError>) {
         match result {
-            Ok(result) => {
+            // Only a stale request stops early, and take() never returns a stale result.
+            Ok(None) => {}
+            Ok(Some(result)) => {
                 self.playback.restart_with(result.params.steps + 1);
                 self.result = Some(result);
                 self.error = None;
@@ -771,6 +848,16 @@ impl Tab for RnnTab {
 
     fn busy(&self) -> bool {
         self.worker.busy()
+    }
+
+    fn busy_label(&self) -> Option<String> {
+        if !self.worker.busy() {
+            return None;
+        }
+        Some(match self.progress.get() {
+            Some((k, n)) => format!("eigenvalues {k} of {n}"),
+            None => "forward and backward pass".to_string(),
+        })
     }
 
     fn settle(&mut self) {

@@ -438,3 +438,70 @@ fn legends_keep_their_first_item_and_titles_are_whole() {
 fn spelled_label(ui: &Ui, label: &'static str) -> String {
     crate::text::spelled(label, ui.glyphs.unicode).into_owned()
 }
+
+/// What each wake of the worker saw of the progress.
+type Seen = Arc<Mutex<Vec<Option<(u64, u64)>>>>;
+
+#[test]
+fn a_new_draw_reports_its_eigenvalues_and_later_changes_solve_none() {
+    let progress = EigenProgress::default();
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+    let waker = {
+        let (progress, seen) = (progress.clone(), Arc::clone(&seen));
+        Waker::new(move || {
+            if let Ok(mut seen) = seen.lock() {
+                seen.push(progress.get());
+            }
+        })
+    };
+    let compute = compute_worker(&waker, progress.clone());
+    let p = Params {
+        hidden: 8,
+        steps: 20,
+        seed: 4,
+        ..Params::default()
+    };
+    let taken = |seen: &Seen| std::mem::take(&mut *seen.lock().expect("not poisoned"));
+    let first = compute(p, &Cancel::never()).expect("not cancelled");
+    let labels: Vec<_> = taken(&seen)
+        .into_iter()
+        .flatten()
+        .map(|(k, n)| format!("eigenvalues {k} of {n}"))
+        .collect();
+    assert_eq!(
+        labels,
+        [1, 2, 3, 4]
+            .map(|k| format!("eigenvalues {k} of 4"))
+            .to_vec()
+    );
+    assert_eq!(progress.get(), None);
+    let fresh = Computed::new(p);
+    assert_eq!(first.lstm.bptt.grad_h, fresh.lstm.bptt.grad_h);
+    assert_eq!(first.rnn.draws.eigenvalues, fresh.rnn.draws.eigenvalues);
+    // ρ, T, φ, input scale and clipping reuse the draw: no eigenproblem, the same results.
+    let changed = Params {
+        rho: 1.4,
+        steps: 33,
+        activation: Activation::Relu,
+        input_scale: 0.5,
+        clip: Clip::Value(0.1),
+        ..p
+    };
+    let again = compute(changed, &Cancel::never()).expect("not cancelled");
+    assert!(taken(&seen).is_empty());
+    let fresh = Computed::new(changed);
+    assert_eq!(again.rnn.bptt.grad_h, fresh.rnn.bptt.grad_h);
+    assert_eq!(again.lstm.clipped_grad, fresh.lstm.clipped_grad);
+    assert_eq!(again.lstm.draws.eigenvalues, fresh.lstm.draws.eigenvalues);
+    // A new seed is a new draw.
+    compute(Params { seed: 5, ..p }, &Cancel::never()).expect("not cancelled");
+    assert_eq!(taken(&seen).len(), 4);
+}
+
+#[test]
+fn busy_label_only_while_busy() {
+    let t = tab();
+    t.progress.set(2, 4);
+    // Headless work is finished on submit, so nothing is running to label.
+    assert_eq!(t.busy_label(), None);
+}
