@@ -24,8 +24,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use dlscope::jobs::Cancel;
 use dlscope::lowrank::input::{Builtin, Source, load};
-use dlscope::lowrank::model::thin_svd;
 use dlscope::lowrank::model::partial::{Leading, Options, leading, upscaled_photo};
+use dlscope::lowrank::model::thin_svd;
 use ndarray::{Array2, s};
 
 /// The default rank of the tab.

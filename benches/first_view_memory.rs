@@ -9,8 +9,8 @@
 
 use dlscope::jobs::Cancel;
 use dlscope::lowrank::input::{Builtin, Source, load};
-use dlscope::lowrank::model::thin_svd;
 use dlscope::lowrank::model::partial::{Options, leading, upscaled_photo};
+use dlscope::lowrank::model::thin_svd;
 
 fn peak_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
