@@ -112,3 +112,33 @@ fn body_cells(buf: &Buffer) -> Buffer {
 fn resnet_80x24_styled() {
     insta::assert_debug_snapshot!(body_cells(&frame(80, 24, "j", Ui::standard())));
 }
+
+#[test]
+fn resnet_80x24_flops_columns() {
+    let screen = text(80, 24, "v");
+    assert!(screen.contains("FLOPs fwd") && screen.contains("236,027,904"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_80x24_memory_columns_batch_2_conv1_frozen() {
+    // Batch 2, conv1 frozen: the image is no longer saved (conv1 records no backward node);
+    // conv1's output still is, for bn1, which is trainable.
+    let screen = text(80, 24, "z f v v");
+    assert!(screen.contains("conv1 (frozen)"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_80x24_receptive_field_columns() {
+    let screen = text(80, 24, "v v v");
+    assert!(screen.contains("field  jump"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_120x40_collapsed_stages_rolled_up() {
+    let screen = text(120, 40, "E");
+    assert!(screen.contains("BasicBlock ×2"), "{screen}");
+    insta::assert_snapshot!(screen);
+}

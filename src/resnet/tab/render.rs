@@ -332,12 +332,15 @@ impl View<'_> {
         text
     }
 
-    /// Why-notes under the summary's numbers (Problems 1a, 1b, 1d), each wrapped to `width`.
+    /// Why-notes under the summary's numbers (Problems 1a, 1b, 1d; FLOPs and memory), each
+    /// wrapped to `width`.
     fn summary_notes(&self, width: u16) -> Vec<Vec<String>> {
         [
             notes::weight_decay_note(),
             notes::REDUNDANT_BIAS_NOTE.to_string(),
             notes::MODE_SUMMARY.to_string(),
+            notes::FLOPS_NOTE.to_string(),
+            notes::MEMORY_NOTE.to_string(),
         ]
         .iter()
         .map(|n| crate::text::wrap(&self.text(n), usize::from(width)))

@@ -215,6 +215,8 @@ fn notes_fold_to_ascii_without_placeholders() {
     for text in [
         notes::weight_decay_note(),
         notes::REDUNDANT_BIAS_NOTE.to_string(),
+        notes::FLOPS_NOTE.to_string(),
+        notes::MEMORY_NOTE.to_string(),
     ] {
         assert!(!crate::text::ascii(&text).contains('?'), "{text}");
     }
@@ -460,4 +462,25 @@ fn column_sets_show_the_costs_per_module() {
         assert!(ascii.contains("conv1"), "{ascii}");
     }
     assert_eq!(t.columns(), ColumnSet::Field);
+}
+
+#[test]
+fn collapsed_stages_roll_their_blocks_up() {
+    let mut t = tab();
+    let ui = Ui::standard();
+    assert!(t.act(Act::CollapseAll));
+    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let layer1 = screen.lines().find(|l| l.contains("layer1")).unwrap();
+    assert!(layer1.contains("BasicBlock ×2"), "{layer1}");
+    // resnet50's layer3 holds six bottlenecks; ASCII spells the times sign.
+    assert!(t.act(Act::NextArch) && t.act(Act::NextArch));
+    let ascii = buffer_text(&draw(&t, 200, 60, &Ui::new(ColorDepth::Ansi16, false)));
+    let layer3 = ascii.lines().find(|l| l.contains("layer3")).unwrap();
+    assert!(layer3.contains("Bottleneck x6"), "{layer3}");
+    // Opened, the stage is a Sequential again.
+    select(&mut t, "layer3");
+    assert!(t.act(Act::ToggleExpand));
+    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let layer3 = screen.lines().find(|l| l.contains("layer3")).unwrap();
+    assert!(layer3.contains("Sequential"), "{layer3}");
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::render::{View, fraction};
 use crate::numfmt::{compact, group_thousands, percent};
-use crate::resnet::model::Mode;
+use crate::resnet::model::{Mode, ModuleKind, SequentialRole};
 use crate::widgets::{self, panel};
 
 impl View<'_> {
@@ -152,7 +152,7 @@ impl View<'_> {
         let mut put = |col: Column, text: String| cells.0[col as usize] = text;
         use Column::*;
         put(Name, name);
-        put(Type, m.type_name().into());
+        put(Type, self.type_text(index));
         put(Shape, self.shape(&m.output_shape));
         put(Params, group_thousands(m.params));
         put(Share, percent(fraction(m.params, net.total_params()), 1));
@@ -176,6 +176,33 @@ impl View<'_> {
         put(Field, field(c.field.map(|f| f.receptive_field)));
         put(Jump, field(c.field.map(|f| f.jump)));
         cells
+    }
+}
+
+impl View<'_> {
+    /// The module's type; a collapsed stage names its blocks rolled up (`BasicBlock ×2`).
+    fn type_text(&self, index: usize) -> String {
+        let net = &self.tab.net;
+        let m = &net.modules[index];
+        let stage = matches!(m.kind, ModuleKind::Sequential(SequentialRole::Stage(_)));
+        if !stage || self.tab.expanded[index] {
+            return m.type_name().into();
+        }
+        // Runs of equal block types, in order: "Bottleneck ×3".
+        let mut runs: Vec<(&str, usize)> = Vec::new();
+        for &c in &m.children {
+            let name = net.modules[c].type_name();
+            match runs.last_mut() {
+                Some((last, n)) if *last == name => *n += 1,
+                _ => runs.push((name, 1)),
+            }
+        }
+        let times = self.g().times;
+        let parts: Vec<String> = runs
+            .iter()
+            .map(|(name, n)| format!("{name} {times}{n}"))
+            .collect();
+        parts.join(" + ")
     }
 }
 
