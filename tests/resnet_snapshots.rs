@@ -142,3 +142,10 @@ fn resnet_120x40_collapsed_stages_rolled_up() {
     assert!(screen.contains("BasicBlock ×2"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn resnet_80x24_sorted_by_backward_flops() {
+    let screen = text(80, 24, "S S S v");
+    assert!(screen.contains("by backward FLOPs"), "{screen}");
+    insta::assert_snapshot!(screen);
+}

@@ -54,6 +54,7 @@ pub enum Act {
     NextDtype,
     NextOptimizer,
     ToggleFreeze,
+    NextSort,
     ScrollDown,
     ScrollUp,
     Reset,
@@ -200,6 +201,13 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: Some("freeze"),
     },
     Binding {
+        keys: &[Key::ch('S')],
+        action: Act::NextSort,
+        help: "sort the layers, largest first, by params, MACs, backward FLOPs, saved bytes, \
+receptive field, then back to the tree",
+        hint: Some("sort"),
+    },
+    Binding {
         keys: &[Key::ch('J')],
         action: Act::ScrollDown,
         help: "scroll the focused panel's text down (its right edge marks more below)",
@@ -230,6 +238,47 @@ pub const SIDE_LADDER: Ladder<u64> = Ladder(&[
 
 /// Batch sizes the `z`/`Z` keys step through.
 pub const BATCH_LADDER: Ladder<u64> = Ladder(&[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+
+/// What the layers are sorted by (`S`); `None` in [`ResnetTab`] is tree order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Params,
+    Macs,
+    FlopsBackward,
+    Saved,
+    Field,
+}
+
+impl SortKey {
+    const ALL: [SortKey; 5] = [
+        SortKey::Params,
+        SortKey::Macs,
+        SortKey::FlopsBackward,
+        SortKey::Saved,
+        SortKey::Field,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Params => "params",
+            SortKey::Macs => "MACs",
+            SortKey::FlopsBackward => "backward FLOPs",
+            SortKey::Saved => "saved bytes",
+            SortKey::Field => "receptive field",
+        }
+    }
+
+    /// The next key after `current`; after the last, tree order (`None`).
+    fn after(current: Option<SortKey>) -> Option<SortKey> {
+        match current {
+            None => Some(SortKey::ALL[0]),
+            Some(k) => {
+                let i = SortKey::ALL.iter().position(|&x| x == k).unwrap_or(0);
+                SortKey::ALL.get(i + 1).copied()
+            }
+        }
+    }
+}
 
 /// Which panel has the focus; on narrow screens it is the one shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,6 +314,8 @@ pub struct ResnetTab {
     costs: Costs,
     /// Which columns the tree shows.
     columns: ColumnSet,
+    /// Layers sorted by this, largest first, in a flat list; `None`: the tree.
+    sort: Option<SortKey>,
     /// First visible tree row, kept across frames so the view scrolls only when it must.
     offset: Cell<usize>,
     /// First shown line of each panel's text (module, check, summary), as last drawn.
@@ -308,6 +359,7 @@ impl ResnetTab {
             cost,
             costs,
             columns: ColumnSet::Sizes,
+            sort: None,
             mode: Mode::Train,
             expanded,
             selected: 0,
@@ -348,6 +400,23 @@ impl ResnetTab {
 
     pub fn columns(&self) -> ColumnSet {
         self.columns
+    }
+
+    pub fn sort(&self) -> Option<SortKey> {
+        self.sort
+    }
+
+    /// The figure module `index` is sorted by (a global field sorts above every other).
+    fn sort_value(&self, key: SortKey, index: usize) -> u64 {
+        let m = &self.net.modules[index];
+        let c = &self.costs.modules[index];
+        match key {
+            SortKey::Params => m.params,
+            SortKey::Macs => m.macs,
+            SortKey::FlopsBackward => c.flops_backward,
+            SortKey::Saved => c.activation_bytes(),
+            SortKey::Field => c.field.map_or(u64::MAX, |f| f.receptive_field),
+        }
     }
 
     /// Recomputes the costs after the network or the run changed.
@@ -462,9 +531,17 @@ impl ResnetTab {
         }
     }
 
-    /// Module indices shown in the tree: pre-order, skipping closed subtrees.
+    /// Module indices shown in the tree: pre-order, skipping closed subtrees; while sorted,
+    /// every layer (no containers), largest first, ties in tree order.
     pub fn visible_rows(&self) -> Vec<usize> {
         let n = self.net.modules.len();
+        if let Some(key) = self.sort {
+            let mut rows: Vec<usize> = (0..n)
+                .filter(|&i| !self.net.modules[i].is_container())
+                .collect();
+            rows.sort_by_key(|&i| std::cmp::Reverse(self.sort_value(key, i)));
+            return rows;
+        }
         let mut rows = Vec::with_capacity(n);
         let mut i = 0;
         while i < n {
@@ -654,12 +731,20 @@ impl Tab for ResnetTab {
                 cost.toggle_frozen(&self.net, self.selected);
                 self.set_cost(cost)
             }
+            Act::NextSort => {
+                self.sort = SortKey::after(self.sort);
+                if self.sort.is_none() {
+                    self.reveal_selected();
+                }
+                true
+            }
             Act::ScrollDown => self.scroll_text(self.focus, true),
             Act::ScrollUp => self.scroll_text(self.focus, false),
             Act::Reset => {
                 let mode_changed = self.mode != Mode::Train;
                 self.mode = Mode::Train;
-                let rebuilt = self.set_config(Config::default());
+                let unsorted = self.sort.take().is_some();
+                let rebuilt = self.set_config(Config::default()) || unsorted;
                 let run_changed = self.set_cost(Cost::default());
                 self.refresh_costs();
                 rebuilt || mode_changed || run_changed

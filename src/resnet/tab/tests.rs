@@ -484,3 +484,44 @@ fn collapsed_stages_roll_their_blocks_up() {
     let layer3 = screen.lines().find(|l| l.contains("layer3")).unwrap();
     assert!(layer3.contains("Sequential"), "{layer3}");
 }
+
+#[test]
+fn sorting_flattens_the_tree_and_a_key_returns_to_it() {
+    let mut t = tab();
+    let tree_rows = t.visible_rows();
+    assert!(t.act(Act::NextSort));
+    assert_eq!(t.sort(), Some(SortKey::Params));
+    let rows = t.visible_rows();
+    let net = t.network();
+    // Every layer once, no containers, largest first: resnet18's biggest is layer4's 3x3 conv.
+    assert_eq!(
+        rows.len(),
+        net.modules.iter().filter(|m| !m.is_container()).count()
+    );
+    assert!(
+        rows.windows(2)
+            .all(|w| net.modules[w[0]].params >= net.modules[w[1]].params)
+    );
+    assert_eq!(net.modules[rows[0]].params, 2_359_296);
+    let screen = buffer_text(&draw(&t, 200, 60, &Ui::standard()));
+    assert!(screen.contains("by params"), "{screen}");
+    assert!(screen.contains("layer4.0.conv2"), "{screen}");
+    // The field sort puts the global pool and classifier first, then layer4's last conv.
+    for _ in 0..4 {
+        assert!(t.act(Act::NextSort));
+    }
+    assert_eq!(t.sort(), Some(SortKey::Field));
+    let rows = t.visible_rows();
+    let names: Vec<&str> = rows[..3]
+        .iter()
+        .map(|&i| t.network().modules[i].name.as_str())
+        .collect();
+    assert_eq!(names[..2], ["avgpool", "fc"]);
+    assert_eq!(
+        t.costs().modules[rows[2]].field.unwrap().receptive_field,
+        435
+    );
+    assert!(t.act(Act::NextSort));
+    assert_eq!(t.sort(), None);
+    assert_eq!(t.visible_rows(), tree_rows);
+}

@@ -37,6 +37,10 @@ impl View<'_> {
         } else {
             format!("Modules ({} shown of {})", rows.len(), net.modules.len())
         };
+        let title = match tab.sort {
+            Some(key) => format!("{title} {} by {}", self.g().bullet, key.name()),
+            None => title,
+        };
         let title = match tab.columns {
             super::ColumnSet::Sizes => title,
             other => format!("{title} {} {}", self.g().bullet, other.name()),
@@ -111,9 +115,22 @@ impl View<'_> {
 
     fn row_cells(&self, index: usize) -> RowCells {
         let net = &self.tab.net;
-        let g = self.g();
         let m = &net.modules[index];
         let mut name = String::new();
+        if self.tab.sort.is_some() {
+            // A flat list: the full dotted name says where the layer is.
+            name.push_str(&m.name);
+        } else {
+            self.tree_name(index, &mut name);
+        }
+        self.cost_cells(index, name)
+    }
+
+    /// Tree lines, the expander and the local name of module `index`.
+    fn tree_name(&self, index: usize, name: &mut String) {
+        let net = &self.tab.net;
+        let g = self.g();
+        let m = &net.modules[index];
         for a in net.ancestors(index) {
             name.push_str(if net.is_last_child(a) {
                 g.tree_space
@@ -136,7 +153,14 @@ impl View<'_> {
         });
         name.push(' ');
         name.push_str(m.local_name());
+    }
+
+    /// The row's cells, the name given.
+    fn cost_cells(&self, index: usize, mut name: String) -> RowCells {
         let tab = self.tab;
+        let net = &tab.net;
+        let g = self.g();
+        let m = &net.modules[index];
         if tab.cost.is_frozen(net, index) {
             name.push_str(" (frozen)");
         }
