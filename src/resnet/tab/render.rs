@@ -326,8 +326,8 @@ impl View<'_> {
         let frozen = cost.frozen.len();
         let mut text = format!("batch {}, {}, {}", cost.batch, cost.dtype, cost.optimizer);
         if frozen > 0 {
-            let _ =
-                std::fmt::Write::write_fmt(&mut text, format_args!(", {frozen} modules frozen"));
+            let noun = if frozen == 1 { "module" } else { "modules" };
+            text.push_str(&format!(", {frozen} {noun} frozen"));
         }
         text
     }
