@@ -159,9 +159,37 @@ pub struct ResnetArgs {
     /// Give every convolution a bias (torchvision's have none).
     #[arg(long)]
     pub conv_bias: bool,
-    /// Print JSON instead of the table.
+    /// Print JSON instead of the table (the same as `--format json`).
     #[arg(long)]
     pub json: bool,
+    /// How to print the network: table, json, csv (one row per module) or markdown.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ResnetFormat,
+    /// Images per batch, for the activation memory.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub batch: u64,
+    /// The dtype of parameters and activations: float32, float16 or bfloat16.
+    #[arg(long, default_value = "float32")]
+    pub dtype: String,
+    /// The optimizer whose state is counted: sgd or adam.
+    #[arg(long, default_value = "sgd")]
+    pub optimizer: String,
+    /// SGD's momentum μ; with μ > 0 SGD keeps one buffer per parameter.
+    #[arg(long, default_value_t = 0.0)]
+    pub momentum: f64,
+    /// Modules whose parameters are frozen (requires_grad off), comma-separated.
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub freeze: Vec<String>,
+}
+
+/// `dlscope resnet --format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResnetFormat {
+    #[default]
+    Table,
+    Json,
+    Csv,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

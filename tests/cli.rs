@@ -214,6 +214,13 @@ fn resnet_json_has_exactly_the_documented_keys() {
             "groups",
             "weight_decay",
             "modules",
+            "flops_forward",
+            "flops_backward",
+            "param_bytes",
+            "grad_bytes",
+            "optimizer_bytes",
+            "activation_bytes",
+            "training_bytes",
         ])
     );
     assert_eq!(keys(&v["groups"]), sorted(&["batchnorm", "bias", "rest"]));
@@ -236,10 +243,7 @@ fn resnet_json_has_exactly_the_documented_keys() {
     let modules = array(&v["modules"]);
     assert!(!modules.is_empty());
     for m in modules {
-        assert_eq!(
-            keys(m),
-            sorted(&["name", "type", "depth", "params", "output_shape", "macs"])
-        );
+        assert_eq!(keys(m), sorted(&RESNET_MODULE_KEYS));
         assert!(m["name"].is_string() && m["type"].is_string(), "{m}");
         int(&m["depth"]);
         int(&m["params"]);
@@ -249,6 +253,151 @@ fn resnet_json_has_exactly_the_documented_keys() {
             .iter()
             .for_each(|d| assert!(int(d) > 0, "{m}"));
     }
+}
+
+/// The per-module keys of `dlscope resnet --json`.
+const RESNET_MODULE_KEYS: [&str; 11] = [
+    "name",
+    "type",
+    "depth",
+    "params",
+    "output_shape",
+    "macs",
+    "flops_forward",
+    "flops_backward",
+    "activation_bytes",
+    "receptive_field",
+    "jump",
+];
+
+#[test]
+fn resnet_costs_meet_the_published_pytorch_figures() {
+    // FlopCounterMode, torch 2.15 / torchvision 0.29, resnet18 at 224x224, batch 1.
+    let v = json(&cmd("resnet --json"));
+    assert_eq!(int(&v["flops_forward"]), 3_628_146_688);
+    assert_eq!(int(&v["flops_backward"]), 7_020_265_472);
+    // Forward is 2 FLOPs per MAC; backward is twice forward less the stem's input gradient.
+    assert_eq!(int(&v["flops_forward"]), 2 * int(&v["total_macs"]));
+    let conv1 = &array(&v["modules"])[0];
+    assert_eq!(conv1["name"], "conv1");
+    assert_eq!(
+        int(&v["flops_backward"]),
+        2 * int(&v["flops_forward"]) - int(&conv1["flops_forward"])
+    );
+    assert_eq!(int(&v["trainable_params"]), 11_689_512);
+    assert_eq!(int(&v["param_bytes"]), 4 * 11_689_512);
+    assert_eq!(int(&v["grad_bytes"]), 4 * 11_689_512);
+    assert_eq!(int(&v["optimizer_bytes"]), 0);
+    // Saved storages, batch 2, float32, train mode.
+    let v = json(&cmd("resnet --batch 2 --dtype float32 --json"));
+    assert_eq!(int(&v["activation_bytes"]), 44_398_080);
+    let per_module: u64 = array(&v["modules"])
+        .iter()
+        .filter(|m| int(&m["depth"]) == 0)
+        .map(|m| int(&m["activation_bytes"]))
+        .sum();
+    assert_eq!(per_module, 44_398_080);
+    let v = json(&cmd("resnet --arch resnet50 --batch 2 --json"));
+    assert_eq!(int(&v["activation_bytes"]), 172_031_488);
+    // Freezing follows the graph: layer2.0's downsample reads frozen layer1.
+    let v = json(&cmd("resnet --freeze conv1,bn1,layer1 --json"));
+    assert_eq!(int(&v["flops_backward"]), 4_806_098_944);
+    let frozen: u64 = array(&v["modules"])
+        .iter()
+        .filter(|m| ["conv1", "bn1", "layer1"].contains(&m["name"].as_str().unwrap()))
+        .map(|m| int(&m["params"]))
+        .sum();
+    assert_eq!(int(&v["trainable_params"]), 11_689_512 - frozen);
+    assert_eq!(int(&v["grad_bytes"]), 4 * (11_689_512 - frozen));
+    // Receptive fields: layer4 sees 435 pixels at jump 32; the classifier is global.
+    let layer4 = array(&v["modules"])
+        .iter()
+        .find(|m| m["name"] == "layer4")
+        .unwrap();
+    assert_eq!(
+        (int(&layer4["receptive_field"]), int(&layer4["jump"])),
+        (435, 32)
+    );
+    let fc = array(&v["modules"]).last().unwrap();
+    assert!(
+        fc["receptive_field"].is_null() && fc["jump"].is_null(),
+        "{fc}"
+    );
+    let v = json(&cmd("resnet --arch resnet50 --json"));
+    let layer4 = array(&v["modules"])
+        .iter()
+        .find(|m| m["name"] == "layer4")
+        .unwrap();
+    assert_eq!(int(&layer4["receptive_field"]), 427);
+}
+
+#[test]
+fn resnet_dtype_and_optimizer_scale_the_bytes() {
+    let base = json(&cmd("resnet --json"));
+    let half = json(&cmd("resnet --dtype bfloat16 --json"));
+    assert_eq!(2 * int(&half["param_bytes"]), int(&base["param_bytes"]));
+    let p = int(&base["param_bytes"]);
+    let momentum = json(&cmd("resnet --optimizer sgd --momentum 0.9 --json"));
+    assert_eq!(int(&momentum["optimizer_bytes"]), p);
+    let adam = json(&cmd("resnet --optimizer adam --json"));
+    // exp_avg and exp_avg_sq, plus a float32 step per parameter tensor.
+    assert!(
+        int(&adam["optimizer_bytes"]) > 2 * p,
+        "{}",
+        adam["optimizer_bytes"]
+    );
+    assert_eq!(
+        int(&base["training_bytes"]),
+        ["param_bytes", "grad_bytes", "optimizer_bytes", "activation_bytes"]
+            .iter()
+            .map(|k| int(&base[*k]))
+            .sum::<u64>()
+            // buffers: running mean and var in float32, num_batches_tracked as int64
+            + 4 * int(&base["buffer_elements"])
+            - 4 * 20
+            + 8 * 20
+    );
+    // --json is --format json.
+    assert_eq!(json(&cmd("resnet --format json")), base);
+}
+
+#[test]
+fn resnet_csv_and_markdown_list_every_module() {
+    let v = json(&cmd("resnet --batch 2 --json"));
+    let modules = array(&v["modules"]);
+    let text = stdout_of(&cmd("resnet --batch 2 --format csv"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header, keys(&modules[0]));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), modules.len());
+    for (row, m) in rows.iter().zip(modules) {
+        for (key, cell) in header.iter().zip(row) {
+            let want = match &m[*key] {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                Value::Array(dims) => dims
+                    .iter()
+                    .map(|d| int(d).to_string())
+                    .collect::<Vec<_>>()
+                    .join("x"),
+                other => other.to_string(),
+            };
+            assert_eq!(*cell, want, "{key} of {}", m["name"]);
+        }
+    }
+    assert!(text.contains(",64x112x112,"), "{text}");
+    let md = stdout_of(&cmd("resnet --format markdown"));
+    assert_eq!(md.lines().count(), modules.len() + 2);
+    for line in md.lines() {
+        assert!(line.starts_with('|') && line.ends_with('|'), "{line}");
+        assert_eq!(
+            line.matches('|').count(),
+            RESNET_MODULE_KEYS.len() + 1,
+            "{line}"
+        );
+    }
+    assert!(md.lines().nth(1).unwrap().contains("---:"));
 }
 
 #[test]
@@ -1879,6 +2028,16 @@ fn resnet_bad_flags_are_one_line() {
     fails_with(&cmd("resnet --input-size 224x"), &["--input-size", "224x"]);
     fails_with(&cmd("resnet --input-size 9000"), &["--input-size"]);
     fails_with(&cmd("resnet --bogus"), &["--bogus"]);
+    fails_with(
+        &cmd("resnet --freeze conv1,layr1"),
+        &["--freeze", "layr1", "layer1"],
+    );
+    fails_with(&cmd("resnet --freeze layer2.0.conv3"), &["layer2.0.conv"]);
+    fails_with(&cmd("resnet --dtype float64"), &["--dtype", "float64"]);
+    fails_with(&cmd("resnet --optimizer rmsprop"), &["--optimizer"]);
+    fails_with(&cmd("resnet --momentum 1.5"), &["--momentum"]);
+    fails_with(&cmd("resnet --batch 0"), &["--batch"]);
+    fails_with(&cmd("resnet --format yaml"), &["--format"]);
 }
 
 #[test]

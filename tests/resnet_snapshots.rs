@@ -52,7 +52,8 @@ fn resnet_160x48_resnet50_eval_on_a_batch_norm() {
     // Two architectures deeper, eval mode, the stem's batch norm selected.
     let screen = text(160, 48, "d d t j");
     assert!(screen.contains("25,557,032"));
-    assert!(screen.contains("Eval mode"));
+    // The summary's training-step figures leave the batch-norm note below its first rows.
+    assert!(screen.contains("53 BN layers use running"));
     insta::assert_snapshot!(screen);
 }
 
@@ -110,4 +111,41 @@ fn body_cells(buf: &Buffer) -> Buffer {
 #[test]
 fn resnet_80x24_styled() {
     insta::assert_debug_snapshot!(body_cells(&frame(80, 24, "j", Ui::standard())));
+}
+
+#[test]
+fn resnet_80x24_flops_columns() {
+    let screen = text(80, 24, "v");
+    assert!(screen.contains("FLOPs fwd") && screen.contains("236,027,904"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_80x24_memory_columns_batch_2_conv1_frozen() {
+    // Batch 2, conv1 frozen: the image is no longer saved (conv1 records no backward node);
+    // conv1's output still is, for bn1, which is trainable.
+    let screen = text(80, 24, "z f v v");
+    assert!(screen.contains("conv1 (frozen)"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_80x24_receptive_field_columns() {
+    let screen = text(80, 24, "v v v");
+    assert!(screen.contains("field  jump"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_120x40_collapsed_stages_rolled_up() {
+    let screen = text(120, 40, "E");
+    assert!(screen.contains("BasicBlock ×2"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_80x24_sorted_by_backward_flops() {
+    let screen = text(80, 24, "S S S v");
+    assert!(screen.contains("by backward FLOPs"), "{screen}");
+    insta::assert_snapshot!(screen);
 }

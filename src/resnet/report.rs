@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::model::cost::{Cost, Costs, Dtype, Optimizer, costs};
 use super::model::{Config, Network, parse_input_size};
-use crate::cli::CommandError;
+use crate::cli::{CommandError, ResnetFormat};
 pub use crate::numfmt::group_thousands;
 
 /// `[512, 7, 7]`.
@@ -37,15 +38,57 @@ pub fn tree_prefix(net: &Network, index: usize, ascii: bool) -> String {
 
 /// One entry of the JSON's `modules` list. Fields in alphabetical order: the JSON has always
 /// listed its keys sorted, and these structs keep that order.
+/// `receptive_field` and `jump` are `null` for the global pool and the classifier.
 #[derive(Debug, Serialize)]
 pub struct ModuleReport {
+    pub activation_bytes: u64,
     pub depth: usize,
+    pub flops_backward: u64,
+    pub flops_forward: u64,
+    pub jump: Option<u64>,
     pub macs: u64,
     pub name: String,
     pub output_shape: Vec<u64>,
     pub params: u64,
+    pub receptive_field: Option<u64>,
     #[serde(rename = "type")]
     pub type_name: &'static str,
+}
+
+/// The per-module keys in the JSON's order: the CSV header and the markdown columns.
+pub const MODULE_KEYS: [&str; 11] = [
+    "activation_bytes",
+    "depth",
+    "flops_backward",
+    "flops_forward",
+    "jump",
+    "macs",
+    "name",
+    "output_shape",
+    "params",
+    "receptive_field",
+    "type",
+];
+
+impl ModuleReport {
+    /// The values under [`MODULE_KEYS`], as text (shapes `64x112x112`, `null` as empty).
+    pub fn cells(&self) -> [String; 11] {
+        let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let dims: Vec<String> = self.output_shape.iter().map(u64::to_string).collect();
+        [
+            self.activation_bytes.to_string(),
+            self.depth.to_string(),
+            self.flops_backward.to_string(),
+            self.flops_forward.to_string(),
+            opt(self.jump),
+            self.macs.to_string(),
+            self.name.clone(),
+            dims.join("x"),
+            self.params.to_string(),
+            opt(self.receptive_field),
+            self.type_name.to_string(),
+        ]
+    }
 }
 
 /// Problem 1(e)'s parameter groups.
@@ -65,29 +108,46 @@ pub struct WeightDecayReport {
 
 /// The JSON summary: configuration, totals, Problem 1(e) groups, the weight-decay split and
 /// every module in `named_modules()` order (containers carry subtotals).
+/// Byte figures are for the run described by the [`Cost`] (batch, dtype, optimizer, frozen
+/// modules); `trainable_params` leaves frozen parameters out.
 #[derive(Debug, Serialize)]
 pub struct Report {
+    pub activation_bytes: u64,
     pub arch: &'static str,
     pub buffer_elements: u64,
     pub conv_bias: bool,
+    pub flops_backward: u64,
+    pub flops_forward: u64,
+    pub grad_bytes: u64,
     pub groups: GroupsReport,
     pub input_size: [u64; 2],
     pub modules: Vec<ModuleReport>,
     pub num_classes: u64,
+    pub optimizer_bytes: u64,
+    pub param_bytes: u64,
     pub total_macs: u64,
     pub total_params: u64,
     pub trainable_params: u64,
+    pub training_bytes: u64,
     pub weight_decay: WeightDecayReport,
 }
 
-/// The report of `net`, built for `cfg`.
-pub fn report(cfg: &Config, net: &Network) -> Report {
+/// The report of `net`, built for `cfg` and run as `cost` says.
+pub fn report(cfg: &Config, net: &Network, cost: &Cost) -> Report {
     let groups = net.groups();
     let wd = net.weight_decay();
+    let Costs {
+        modules: module_costs,
+        totals,
+    } = costs(net, cost);
     Report {
+        activation_bytes: totals.activation_bytes(),
         arch: cfg.arch.name(),
         buffer_elements: net.buffer_elements(),
         conv_bias: cfg.conv_bias,
+        flops_backward: totals.flops_backward,
+        flops_forward: totals.flops_forward,
+        grad_bytes: totals.grad_bytes,
         groups: GroupsReport {
             batchnorm: groups.batchnorm,
             bias: groups.bias,
@@ -97,19 +157,28 @@ pub fn report(cfg: &Config, net: &Network) -> Report {
         modules: net
             .modules
             .iter()
-            .map(|m| ModuleReport {
+            .zip(&module_costs)
+            .map(|(m, c)| ModuleReport {
+                activation_bytes: c.activation_bytes(),
                 depth: m.depth,
+                flops_backward: c.flops_backward,
+                flops_forward: c.flops_forward,
+                jump: c.field.map(|f| f.jump),
                 macs: m.macs,
                 name: m.name.clone(),
                 output_shape: m.output_shape.clone(),
                 params: m.params,
+                receptive_field: c.field.map(|f| f.receptive_field),
                 type_name: m.type_name(),
             })
             .collect(),
         num_classes: cfg.num_classes,
+        optimizer_bytes: totals.optimizer_bytes,
+        param_bytes: totals.param_bytes,
         total_macs: net.total_macs(),
         total_params: net.total_params(),
-        trainable_params: net.trainable_params(),
+        trainable_params: totals.trainable_params,
+        training_bytes: totals.training_bytes(),
         weight_decay: WeightDecayReport {
             decayed: wd.decayed,
             not_decayed: wd.not_decayed,
@@ -117,9 +186,39 @@ pub fn report(cfg: &Config, net: &Network) -> Report {
     }
 }
 
+/// One CSV row per module under a header of [`MODULE_KEYS`], in the JSON's order.
+pub fn csv(report: &Report) -> Result<String, CommandError> {
+    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    writer.write_record(MODULE_KEYS).map_err(CommandError::of)?;
+    for m in &report.modules {
+        writer.write_record(m.cells()).map_err(CommandError::of)?;
+    }
+    let bytes = writer.into_inner().map_err(CommandError::of)?;
+    String::from_utf8(bytes).map_err(CommandError::of)
+}
+
+/// A GitHub-flavoured markdown table of the modules, columns as in [`csv`]; numbers align
+/// right.
+pub fn markdown(report: &Report) -> String {
+    let numeric = |key: &str| !matches!(key, "name" | "output_shape" | "type");
+    let mut out = String::new();
+    let _ = writeln!(out, "| {} |", MODULE_KEYS.join(" | "));
+    let rule: Vec<&str> = MODULE_KEYS
+        .iter()
+        .map(|k| if numeric(k) { "---:" } else { "---" })
+        .collect();
+    let _ = writeln!(out, "| {} |", rule.join(" | "));
+    for m in &report.modules {
+        // Names and types hold no `|`; escape anyway so a cell can never split the row.
+        let cells: Vec<String> = m.cells().iter().map(|c| c.replace('|', "\\|")).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out
+}
+
 /// A tree-drawn table of every module (type, output shape, parameters, MACs) followed by the
 /// totals, parameter groups, weight-decay split, redundant conv bias and buffers.
-pub fn table(cfg: &Config, net: &Network, ascii: bool) -> String {
+pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
     let (times, dot, rule) = if ascii {
         ("x", "|", '-')
     } else {
@@ -186,10 +285,32 @@ pub fn table(cfg: &Config, net: &Network, ascii: bool) -> String {
 
     let groups = net.groups();
     let wd = net.weight_decay();
-    let summary: [(&str, u64); 10] = [
+    let totals = costs(net, cost).totals;
+    let run = format!(
+        "batch {}, {}, {}, {}",
+        cost.batch,
+        cost.dtype,
+        cost.optimizer,
+        cost.mode.name()
+    );
+    let activation_label = format!("Saved activation bytes ({run})");
+    let summary: [(&str, u64); 17] = [
         ("Total params", net.total_params()),
-        ("Trainable params", net.trainable_params()),
+        ("Trainable params", totals.trainable_params),
         ("Total MACs per image (conv + fc)", net.total_macs()),
+        (
+            "FLOPs forward (2 per MAC, whole batch)",
+            totals.flops_forward,
+        ),
+        ("FLOPs backward (whole batch)", totals.flops_backward),
+        ("Parameter bytes", totals.param_bytes),
+        ("Gradient bytes", totals.grad_bytes),
+        ("Optimizer state bytes", totals.optimizer_bytes),
+        (&activation_label, totals.activation_bytes()),
+        (
+            "Training bytes (params, buffers, grads, state, saved)",
+            totals.training_bytes(),
+        ),
         ("Batch-norm params (1e)", groups.batchnorm),
         ("Bias params (1e)", groups.bias),
         ("Rest params (1e)", groups.rest),
@@ -198,7 +319,11 @@ pub fn table(cfg: &Config, net: &Network, ascii: bool) -> String {
         ("Redundant conv-bias params (1a)", net.redundant_params()),
         ("BN buffer elements (not trainable)", net.buffer_elements()),
     ];
-    let label_width = summary.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    let label_width = summary
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let values: Vec<String> = summary.iter().map(|(_, v)| group_thousands(*v)).collect();
     let value_width = values.iter().map(String::len).max().unwrap_or(0);
     for ((label, _), value) in summary.iter().zip(&values) {
@@ -217,10 +342,50 @@ pub fn command(args: &crate::cli::ResnetArgs, unicode: bool) -> Result<String, C
     };
     cfg.validate().map_err(CommandError::of)?;
     let net = super::model::build(&cfg);
-    if args.json {
-        return crate::cli::emit_json(&report(&cfg, &net));
+    let cost = cost_of(args, &net)?;
+    let format = if args.json {
+        ResnetFormat::Json
+    } else {
+        args.format
+    };
+    match format {
+        ResnetFormat::Table => Ok(crate::cli::emit_text(
+            &table(&cfg, &net, &cost, !unicode),
+            unicode,
+        )),
+        ResnetFormat::Json => crate::cli::emit_json(&report(&cfg, &net, &cost)),
+        ResnetFormat::Csv => csv(&report(&cfg, &net, &cost)),
+        ResnetFormat::Markdown => Ok(markdown(&report(&cfg, &net, &cost))),
     }
-    Ok(crate::cli::emit_text(&table(&cfg, &net, !unicode), unicode))
+}
+
+/// The run the flags describe: `--batch`, `--dtype`, `--optimizer`/`--momentum`, `--freeze`.
+fn cost_of(args: &crate::cli::ResnetArgs, net: &Network) -> Result<Cost, CommandError> {
+    let dtype: Dtype = args.dtype.parse().map_err(CommandError::of)?;
+    if !(args.momentum.is_finite() && (0.0..1.0).contains(&args.momentum)) {
+        return Err(CommandError::flag(
+            "--momentum",
+            format!("{} is not in [0, 1)", args.momentum),
+        ));
+    }
+    let optimizer = match args.optimizer.parse().map_err(CommandError::of)? {
+        Optimizer::Sgd | Optimizer::SgdMomentum => Optimizer::sgd(args.momentum),
+        Optimizer::Adam => Optimizer::Adam,
+    };
+    let mut cost = Cost {
+        batch: args.batch,
+        dtype,
+        optimizer,
+        ..Cost::default()
+    };
+    let names: Vec<&str> = args
+        .freeze
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+        .collect();
+    cost.freeze_names(net, &names).map_err(CommandError::of)?;
+    Ok(cost)
 }
 
 #[cfg(test)]
@@ -230,7 +395,7 @@ mod tests {
     use serde_json::{Value, json};
 
     fn json(cfg: &Config, net: &Network) -> Value {
-        serde_json::to_value(report(cfg, net)).unwrap()
+        serde_json::to_value(report(cfg, net, &Cost::default())).unwrap()
     }
 
     #[test]
@@ -246,16 +411,23 @@ mod tests {
         assert_eq!(
             keys(&v),
             [
+                "activation_bytes",
                 "arch",
                 "buffer_elements",
                 "conv_bias",
+                "flops_backward",
+                "flops_forward",
+                "grad_bytes",
                 "groups",
                 "input_size",
                 "modules",
                 "num_classes",
+                "optimizer_bytes",
+                "param_bytes",
                 "total_macs",
                 "total_params",
                 "trainable_params",
+                "training_bytes",
                 "weight_decay"
             ]
         );
@@ -264,10 +436,7 @@ mod tests {
         let modules = v["modules"].as_array().unwrap();
         assert_eq!(modules.len(), net.modules.len());
         for m in modules {
-            assert_eq!(
-                keys(m),
-                ["depth", "macs", "name", "output_shape", "params", "type"]
-            );
+            assert_eq!(keys(m), MODULE_KEYS);
         }
         assert_eq!(v["total_params"], 11_689_512);
         assert_eq!(v["total_macs"], 1_814_073_344u64);
@@ -285,7 +454,7 @@ mod tests {
     fn table_draws_the_tree_and_totals() {
         let cfg = Config::default();
         let net = build(&cfg);
-        let text = table(&cfg, &net, false);
+        let text = table(&cfg, &net, &Cost::default(), false);
         assert!(text.starts_with("resnet18 · 1000 classes · input 3×224×224 · conv bias off"));
         assert!(text.contains("├─ conv1"));
         assert!(text.contains("│  ├─ layer1.0"));
@@ -297,8 +466,9 @@ mod tests {
         assert!(fc_line.contains("Linear") && fc_line.contains("[1000]"));
         let numbers: Vec<&str> = fc_line.split_whitespace().rev().take(2).collect();
         assert_eq!(numbers, ["512,000", "513,000"]);
-        // One line per module, plus title, header, two rules and ten summary lines.
-        assert_eq!(text.lines().count(), net.modules.len() + 14);
+        // One line per module, plus title, header, two rules and 17 summary lines.
+        assert_eq!(text.lines().count(), net.modules.len() + 21);
+        assert!(text.contains("3,628,146,688") && text.contains("7,020,265,472"));
     }
 
     #[test]
@@ -307,13 +477,15 @@ mod tests {
             num_classes: 1,
             ..Config::default()
         };
-        let text = table(&cfg, &build(&cfg), false);
+        let text = table(&cfg, &build(&cfg), &Cost::default(), false);
         assert!(text.starts_with("resnet18 · 1 class · input"), "{text}");
         let cfg = Config {
             num_classes: 2,
             ..Config::default()
         };
-        assert!(table(&cfg, &build(&cfg), false).starts_with("resnet18 · 2 classes"));
+        assert!(
+            table(&cfg, &build(&cfg), &Cost::default(), false).starts_with("resnet18 · 2 classes")
+        );
     }
 
     #[test]
@@ -324,7 +496,7 @@ mod tests {
             ..Config::default()
         };
         let net = build(&cfg);
-        let text = table(&cfg, &net, true);
+        let text = table(&cfg, &net, &Cost::default(), true);
         assert!(text.is_ascii());
         assert!(text.contains("|- conv1"));
         assert!(text.contains("`- fc"));

@@ -17,6 +17,7 @@ use std::cell::Cell;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use super::model::cost::{self as cost_model, Cost, Costs};
 use super::model::homework::{self, AssetError, CheckRow};
 use super::model::{self, Config, Mode, ModuleKind, Network, SequentialRole};
 use crate::controls::{Cycle, Ladder};
@@ -25,6 +26,7 @@ use crate::keymap::{Binding, Key, Nav};
 use crate::tab::Tab;
 use crate::theme::Ui;
 use render::View;
+pub use tree::ColumnSet;
 
 /// What the tab's keys do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +47,14 @@ pub enum Act {
     ExpandAll,
     CollapseAll,
     NextPanel,
+    NextColumns,
+    PrevColumns,
+    LargerBatch,
+    SmallerBatch,
+    NextDtype,
+    NextOptimizer,
+    ToggleFreeze,
+    NextSort,
     ScrollDown,
     ScrollUp,
     Reset,
@@ -149,6 +159,55 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: Some("panel"),
     },
     Binding {
+        keys: &[Key::ch('v')],
+        action: Act::NextColumns,
+        help: "next columns of the tree: sizes, FLOPs, memory, receptive field",
+        hint: Some("columns"),
+    },
+    Binding {
+        keys: &[Key::ch('V')],
+        action: Act::PrevColumns,
+        help: "previous columns of the tree",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('z')],
+        action: Act::LargerBatch,
+        help: "larger batch (1, 2, 4, ... 1024 images), for FLOPs and saved activations",
+        hint: Some("batch"),
+    },
+    Binding {
+        keys: &[Key::ch('Z')],
+        action: Act::SmallerBatch,
+        help: "smaller batch",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('u')],
+        action: Act::NextDtype,
+        help: "next dtype of the model (model.to): float32, float16, bfloat16",
+        hint: Some("dtype"),
+    },
+    Binding {
+        keys: &[Key::ch('w')],
+        action: Act::NextOptimizer,
+        help: "next optimizer: SGD, SGD with momentum (1 buffer), Adam (2 buffers)",
+        hint: Some("optimizer"),
+    },
+    Binding {
+        keys: &[Key::ch('f')],
+        action: Act::ToggleFreeze,
+        help: "freeze or unfreeze the selected module and everything under it",
+        hint: Some("freeze"),
+    },
+    Binding {
+        keys: &[Key::ch('S')],
+        action: Act::NextSort,
+        help: "sort the layers, largest first, by params, MACs, backward FLOPs, saved bytes, \
+receptive field, then back to the tree",
+        hint: Some("sort"),
+    },
+    Binding {
         keys: &[Key::ch('J')],
         action: Act::ScrollDown,
         help: "scroll the focused panel's text down (its right edge marks more below)",
@@ -176,6 +235,50 @@ pub const SIDE_LADDER: Ladder<u64> = Ladder(&[
     1, 2, 4, 8, 16, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 384, 448, 512, 640, 768, 1024,
     2048, 4096, 8192,
 ]);
+
+/// Batch sizes the `z`/`Z` keys step through.
+pub const BATCH_LADDER: Ladder<u64> = Ladder(&[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+
+/// What the layers are sorted by (`S`); `None` in [`ResnetTab`] is tree order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Params,
+    Macs,
+    FlopsBackward,
+    Saved,
+    Field,
+}
+
+impl SortKey {
+    const ALL: [SortKey; 5] = [
+        SortKey::Params,
+        SortKey::Macs,
+        SortKey::FlopsBackward,
+        SortKey::Saved,
+        SortKey::Field,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Params => "params",
+            SortKey::Macs => "MACs",
+            SortKey::FlopsBackward => "backward FLOPs",
+            SortKey::Saved => "saved bytes",
+            SortKey::Field => "receptive field",
+        }
+    }
+
+    /// The next key after `current`; after the last, tree order (`None`).
+    fn after(current: Option<SortKey>) -> Option<SortKey> {
+        match current {
+            None => Some(SortKey::ALL[0]),
+            Some(k) => {
+                let i = SortKey::ALL.iter().position(|&x| x == k).unwrap_or(0);
+                SortKey::ALL.get(i + 1).copied()
+            }
+        }
+    }
+}
 
 /// Which panel has the focus; on narrow screens it is the one shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,6 +308,14 @@ pub struct ResnetTab {
     selected: usize,
     focus: Focus,
     check: Result<HomeworkCheck, AssetError>,
+    /// Batch, dtype, optimizer and frozen modules; its `mode` follows `mode`.
+    cost: Cost,
+    /// [`cost_model::costs`] of `net` run as `cost` says, recomputed on every change.
+    costs: Costs,
+    /// Which columns the tree shows.
+    columns: ColumnSet,
+    /// Layers sorted by this, largest first, in a flat list; `None`: the tree.
+    sort: Option<SortKey>,
     /// First visible tree row, kept across frames so the view scrolls only when it must.
     offset: Cell<usize>,
     /// First shown line of each panel's text (module, check, summary), as last drawn.
@@ -240,9 +351,15 @@ impl ResnetTab {
                 coverage,
             })
         });
+        let cost = Cost::default();
+        let costs = cost_model::costs(&net, &cost);
         ResnetTab {
             config,
             net,
+            cost,
+            costs,
+            columns: ColumnSet::Sizes,
+            sort: None,
             mode: Mode::Train,
             expanded,
             selected: 0,
@@ -271,6 +388,53 @@ impl ResnetTab {
         self.focus
     }
 
+    /// How the network is run: batch, dtype, optimizer, mode, frozen modules.
+    pub fn cost(&self) -> &Cost {
+        &self.cost
+    }
+
+    /// The costs of the network as it is run now.
+    pub fn costs(&self) -> &Costs {
+        &self.costs
+    }
+
+    pub fn columns(&self) -> ColumnSet {
+        self.columns
+    }
+
+    pub fn sort(&self) -> Option<SortKey> {
+        self.sort
+    }
+
+    /// The figure module `index` is sorted by (a global field sorts above every other).
+    fn sort_value(&self, key: SortKey, index: usize) -> u64 {
+        let m = &self.net.modules[index];
+        let c = &self.costs.modules[index];
+        match key {
+            SortKey::Params => m.params,
+            SortKey::Macs => m.macs,
+            SortKey::FlopsBackward => c.flops_backward,
+            SortKey::Saved => c.activation_bytes(),
+            SortKey::Field => c.field.map_or(u64::MAX, |f| f.receptive_field),
+        }
+    }
+
+    /// Recomputes the costs after the network or the run changed.
+    fn refresh_costs(&mut self) {
+        self.cost.mode = self.mode;
+        self.costs = cost_model::costs(&self.net, &self.cost);
+    }
+
+    /// Changes the run (batch, dtype, optimizer) and recomputes; false if nothing changed.
+    fn set_cost(&mut self, cost: Cost) -> bool {
+        if cost == self.cost {
+            return false;
+        }
+        self.cost = cost;
+        self.refresh_costs();
+        true
+    }
+
     /// Dotted name of the selected module.
     pub fn selected_name(&self) -> &str {
         self.net
@@ -286,6 +450,16 @@ impl ResnetTab {
         }
         let old = std::mem::replace(&mut self.net, model::build(&config));
         self.config = config;
+        // Frozen modules are kept by name; indices belong to one architecture.
+        let frozen: Vec<usize> = self
+            .cost
+            .frozen
+            .iter()
+            .filter_map(|&i| old.modules.get(i))
+            .filter_map(|m| self.net.find(&m.name))
+            .collect();
+        self.cost.frozen = frozen.into_iter().collect();
+        self.refresh_costs();
         let open: std::collections::HashSet<&str> = old
             .modules
             .iter()
@@ -357,9 +531,17 @@ impl ResnetTab {
         }
     }
 
-    /// Module indices shown in the tree: pre-order, skipping closed subtrees.
+    /// Module indices shown in the tree: pre-order, skipping closed subtrees; while sorted,
+    /// every layer (no containers), largest first, ties in tree order.
     pub fn visible_rows(&self) -> Vec<usize> {
         let n = self.net.modules.len();
+        if let Some(key) = self.sort {
+            let mut rows: Vec<usize> = (0..n)
+                .filter(|&i| !self.net.modules[i].is_container())
+                .collect();
+            rows.sort_by_key(|&i| std::cmp::Reverse(self.sort_value(key, i)));
+            return rows;
+        }
         let mut rows = Vec::with_capacity(n);
         let mut i = 0;
         while i < n {
@@ -496,6 +678,7 @@ impl Tab for ResnetTab {
             }),
             Act::ToggleMode => {
                 self.mode = self.mode.next();
+                self.refresh_costs();
                 true
             }
             Act::ToggleExpand => self.toggle_expand(),
@@ -523,12 +706,48 @@ impl Tab for ResnetTab {
                 self.focus = self.focus.next();
                 true
             }
+            Act::NextColumns => {
+                self.columns = self.columns.next();
+                true
+            }
+            Act::PrevColumns => {
+                self.columns = self.columns.prev();
+                true
+            }
+            Act::LargerBatch | Act::SmallerBatch => self.set_cost(Cost {
+                batch: BATCH_LADDER.step(self.cost.batch, act == Act::LargerBatch),
+                ..self.cost.clone()
+            }),
+            Act::NextDtype => self.set_cost(Cost {
+                dtype: self.cost.dtype.next(),
+                ..self.cost.clone()
+            }),
+            Act::NextOptimizer => self.set_cost(Cost {
+                optimizer: self.cost.optimizer.next(),
+                ..self.cost.clone()
+            }),
+            Act::ToggleFreeze => {
+                let mut cost = self.cost.clone();
+                cost.toggle_frozen(&self.net, self.selected);
+                self.set_cost(cost)
+            }
+            Act::NextSort => {
+                self.sort = SortKey::after(self.sort);
+                if self.sort.is_none() {
+                    self.reveal_selected();
+                }
+                true
+            }
             Act::ScrollDown => self.scroll_text(self.focus, true),
             Act::ScrollUp => self.scroll_text(self.focus, false),
             Act::Reset => {
                 let mode_changed = self.mode != Mode::Train;
                 self.mode = Mode::Train;
-                self.set_config(Config::default()) || mode_changed
+                let unsorted = self.sort.take().is_some();
+                let rebuilt = self.set_config(Config::default()) || unsorted;
+                let run_changed = self.set_cost(Cost::default());
+                self.refresh_costs();
+                rebuilt || mode_changed || run_changed
             }
         }
     }

@@ -223,6 +223,26 @@ pub fn redundant_bias_line(numel: &str, mode: Mode) -> String {
     }
 }
 
+/// How the FLOPs columns are counted (the rules of `model::cost`).
+pub const FLOPS_NOTE: &str = "FLOPs count as PyTorch's FlopCounterMode counts them: 2 per \
+multiply-add of a convolution or the classifier, so forward FLOPs are 2 × MACs × batch; batch \
+norm, ReLU, pooling and the residual sum count 0. Backward, a conv or linear layer costs its \
+forward FLOPs once for the weight gradient, if its weight is trainable, and once for the input \
+gradient, if its input depends (through the graph, shortcuts included) on a trainable \
+parameter. The image needs no gradient, so the stem conv computes none for its input; nor \
+does a layer with only frozen layers before it (f freezes the selected module).";
+
+/// Which activations autograd keeps for the backward pass (the rules of `model::cost`).
+pub const MEMORY_NOTE: &str = "Saved activations are the tensors autograd keeps for the \
+backward pass, counted once each, at the module that allocated them, so the rows sum to the \
+total: the image (saved by conv1), every conv output (saved by its batch norm), every \
+batch-norm output that feeds a ReLU (the in-place ReLU and += share its storage; the \
+downsample's batch-norm output is not saved), the max pool's output and its int64 indices, 2 \
+values per channel of batch statistics per batch norm in train mode (none in eval mode), and \
+the classifier's input if its weight is trainable. Under torch.no_grad() nothing is saved. \
+Parameters and gradients take the dtype; SGD keeps no state, SGD with momentum one buffer per \
+parameter, Adam two (and a float32 step per tensor).";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -224,11 +224,12 @@ impl View<'_> {
             Mode::Train => format!("{bn_layers} BN layers use batch statistics"),
             Mode::Eval => format!("{bn_layers} BN layers use running averages"),
         };
+        let totals = &self.tab.costs.totals;
         vec![
             Item::pair("total params", group_thousands(total), t.number),
             Item::pair(
                 "trainable",
-                group_thousands(net.trainable_params()),
+                group_thousands(totals.trainable_params),
                 t.number,
             ),
             Item::pair(
@@ -274,15 +275,72 @@ impl View<'_> {
                 redundant_style,
             ),
             Item::pair(self.tab.mode.name(), mode_text, t.accent),
+            Item::Heading("one training step"),
+            Item::pair("run", self.run_text(), t.accent),
+            Item::pair(
+                "FLOPs forward",
+                group_thousands(totals.flops_forward),
+                t.number,
+            ),
+            Item::pair(
+                "FLOPs backward",
+                group_thousands(totals.flops_backward),
+                t.number,
+            ),
+            Item::pair(
+                "parameter bytes",
+                group_thousands(totals.param_bytes),
+                t.number,
+            ),
+            Item::pair(
+                "buffer bytes",
+                group_thousands(totals.buffer_bytes),
+                t.number,
+            ),
+            Item::pair(
+                "gradient bytes",
+                group_thousands(totals.grad_bytes),
+                t.number,
+            ),
+            Item::pair(
+                "optimizer bytes",
+                group_thousands(totals.optimizer_bytes),
+                t.number,
+            ),
+            Item::pair(
+                "saved activations",
+                group_thousands(totals.activation_bytes()),
+                t.number,
+            ),
+            Item::pair(
+                "training bytes",
+                group_thousands(totals.training_bytes()),
+                t.number,
+            ),
         ]
     }
 
-    /// Why-notes under the summary's numbers (Problems 1a, 1b, 1d), each wrapped to `width`.
+    /// `batch 2, float32, sgd, 3 frozen`.
+    fn run_text(&self) -> String {
+        let cost = &self.tab.cost;
+        let frozen = cost.frozen.len();
+        let mut text = format!("batch {}, {}, {}", cost.batch, cost.dtype, cost.optimizer);
+        if frozen > 0 {
+            let noun = if frozen == 1 { "module" } else { "modules" };
+            text.push_str(&format!(", {frozen} {noun} frozen"));
+        }
+        text
+    }
+
+    /// Why-notes under the summary's numbers (Problems 1a, 1b, 1d; FLOPs and memory), each
+    /// wrapped to `width`.
     fn summary_notes(&self, width: u16) -> Vec<Vec<String>> {
         [
             notes::weight_decay_note(),
             notes::REDUNDANT_BIAS_NOTE.to_string(),
             notes::MODE_SUMMARY.to_string(),
+            notes::FLOPS_NOTE.to_string(),
+            notes::MEMORY_NOTE.to_string(),
         ]
         .iter()
         .map(|n| crate::text::wrap(&self.text(n), usize::from(width)))

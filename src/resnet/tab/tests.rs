@@ -215,6 +215,8 @@ fn notes_fold_to_ascii_without_placeholders() {
     for text in [
         notes::weight_decay_note(),
         notes::REDUNDANT_BIAS_NOTE.to_string(),
+        notes::FLOPS_NOTE.to_string(),
+        notes::MEMORY_NOTE.to_string(),
     ] {
         assert!(!crate::text::ascii(&text).contains('?'), "{text}");
     }
@@ -276,7 +278,24 @@ fn summary_keeps_each_heading_with_its_rows() {
         let col: String = row.chars().skip(x).take(label.len()).collect();
         assert_eq!(&col, label, "row {} of the group:\n{text}", k + 1);
     }
-    let (wy, wx) = find("weight decay (1d)");
+    // Further down (the training-step figures share the panel): scroll to it.
+    let mut text = text.clone();
+    for _ in 0..20 {
+        if text.contains("weight decay (1d)") && text.contains("not decayed") {
+            break;
+        }
+        t.act(Act::ScrollDown);
+        text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let (wy, wx) = lines
+        .iter()
+        .enumerate()
+        .find_map(|(y, l)| {
+            l.find("weight decay (1d)")
+                .map(|x| (y, l[..x].chars().count()))
+        })
+        .unwrap_or_else(|| panic!("weight decay (1d) missing:\n{text}"));
     let decayed: String = lines[wy + 1].chars().skip(wx).take(7).collect();
     assert_eq!(decayed, "decayed");
 }
@@ -324,4 +343,185 @@ fn one_class_is_singular() {
     let text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
     assert!(text.contains("  1 class  "), "{text}");
     assert!(!text.contains("1 classes"));
+}
+
+/// Selects the module called `name`, opening its ancestors.
+fn select(t: &mut ResnetTab, name: &str) {
+    t.selected = t.network().find(name).unwrap();
+    t.reveal_selected();
+}
+
+#[test]
+fn freezing_from_the_keys_follows_the_graph() {
+    let mut t = tab();
+    assert_eq!(t.costs().totals.flops_backward, 7_020_265_472);
+    for name in ["conv1", "bn1", "layer1"] {
+        select(&mut t, name);
+        assert!(t.act(Act::ToggleFreeze));
+    }
+    assert_eq!(t.costs().totals.flops_backward, 4_806_098_944);
+    let mut by_name = cost_model::Cost::default();
+    by_name
+        .freeze_names(t.network(), &["conv1", "bn1", "layer1"])
+        .unwrap();
+    assert_eq!(t.cost(), &by_name);
+    // The rows say so, and the summary's totals follow.
+    let screen = buffer_text(&draw(&t, 200, 60, &Ui::standard()));
+    assert!(screen.contains("layer1 (frozen)"), "{screen}");
+    assert!(screen.contains("4,806,098,944"), "{screen}");
+    // Again: unfrozen; the architecture keeps frozen modules by name.
+    select(&mut t, "layer1");
+    assert!(t.act(Act::ToggleFreeze));
+    assert!(t.act(Act::NextArch));
+    assert!(
+        t.cost()
+            .is_frozen(t.network(), t.network().find("conv1").unwrap())
+    );
+    assert!(
+        !t.cost()
+            .is_frozen(t.network(), t.network().find("layer1").unwrap())
+    );
+    assert!(t.act(Act::Reset));
+    assert_eq!(t.cost(), &cost_model::Cost::default());
+}
+
+#[test]
+fn run_keys_change_the_costs_and_the_screen_shows_them() {
+    let mut t = tab();
+    assert!(t.act(Act::LargerBatch));
+    assert_eq!(t.cost().batch, 2);
+    assert!(!t.act(Act::SmallerBatch) || t.cost().batch == 1);
+    assert!(t.act(Act::LargerBatch));
+    assert!(t.act(Act::NextDtype));
+    assert_eq!(t.cost().dtype, cost_model::Dtype::Float16);
+    assert!(t.act(Act::NextOptimizer));
+    assert_eq!(t.cost().optimizer, cost_model::Optimizer::SgdMomentum);
+    assert!(t.act(Act::ToggleMode));
+    let want = cost_model::costs(t.network(), t.cost()).totals;
+    assert_eq!(t.costs().totals, want);
+    assert_eq!(t.cost().mode, Mode::Eval);
+    let screen = buffer_text(&draw(&t, 200, 60, &Ui::standard()));
+    for n in [
+        want.flops_forward,
+        want.flops_backward,
+        want.param_bytes,
+        want.buffer_bytes,
+        want.grad_bytes,
+        want.optimizer_bytes,
+        want.activation_bytes(),
+        want.training_bytes(),
+        want.trainable_params,
+    ] {
+        assert!(
+            screen.contains(&crate::numfmt::group_thousands(n)),
+            "{n} missing:\n{screen}"
+        );
+    }
+    assert!(
+        screen.contains("batch 2, float16, sgd+momentum"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn column_sets_show_the_costs_per_module() {
+    let mut t = tab();
+    let ui = Ui::standard();
+    let conv1 = &t.costs().modules[0];
+    let (fwd, saved) = (conv1.flops_forward, conv1.activation_bytes());
+    assert!(t.act(Act::NextColumns));
+    assert_eq!(t.columns(), ColumnSet::Flops);
+    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    assert!(
+        screen.contains("FLOPs fwd") && screen.contains("FLOPs bwd"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&crate::numfmt::group_thousands(fwd)),
+        "{screen}"
+    );
+    assert!(t.act(Act::NextColumns));
+    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    assert!(screen.contains("saved bytes"), "{screen}");
+    assert!(
+        screen.contains(&crate::numfmt::group_thousands(saved)),
+        "{screen}"
+    );
+    assert!(t.act(Act::NextColumns));
+    // resnet18's layer4: 435 pixels, jump 32; the pool and the classifier are global.
+    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let layer4 = screen.lines().find(|l| l.contains("layer4 ")).unwrap();
+    assert!(layer4.contains("435") && layer4.contains("32"), "{layer4}");
+    let fc = screen.lines().find(|l| l.contains(" fc ")).unwrap();
+    assert!(fc.contains("global"), "{fc}");
+    // Every set draws at 80 columns, ASCII too.
+    for _ in 0..4 {
+        assert!(t.act(Act::NextColumns));
+        let ascii = buffer_text(&draw(&t, 80, 22, &Ui::new(ColorDepth::Ansi16, false)));
+        assert!(ascii.is_ascii(), "{ascii}");
+        assert!(ascii.contains("conv1"), "{ascii}");
+    }
+    assert_eq!(t.columns(), ColumnSet::Field);
+}
+
+#[test]
+fn collapsed_stages_roll_their_blocks_up() {
+    let mut t = tab();
+    let ui = Ui::standard();
+    assert!(t.act(Act::CollapseAll));
+    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let layer1 = screen.lines().find(|l| l.contains("layer1")).unwrap();
+    assert!(layer1.contains("BasicBlock ×2"), "{layer1}");
+    // resnet50's layer3 holds six bottlenecks; ASCII spells the times sign.
+    assert!(t.act(Act::NextArch) && t.act(Act::NextArch));
+    let ascii = buffer_text(&draw(&t, 200, 60, &Ui::new(ColorDepth::Ansi16, false)));
+    let layer3 = ascii.lines().find(|l| l.contains("layer3")).unwrap();
+    assert!(layer3.contains("Bottleneck x6"), "{layer3}");
+    // Opened, the stage is a Sequential again.
+    select(&mut t, "layer3");
+    assert!(t.act(Act::ToggleExpand));
+    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let layer3 = screen.lines().find(|l| l.contains("layer3")).unwrap();
+    assert!(layer3.contains("Sequential"), "{layer3}");
+}
+
+#[test]
+fn sorting_flattens_the_tree_and_a_key_returns_to_it() {
+    let mut t = tab();
+    let tree_rows = t.visible_rows();
+    assert!(t.act(Act::NextSort));
+    assert_eq!(t.sort(), Some(SortKey::Params));
+    let rows = t.visible_rows();
+    let net = t.network();
+    // Every layer once, no containers, largest first: resnet18's biggest is layer4's 3x3 conv.
+    assert_eq!(
+        rows.len(),
+        net.modules.iter().filter(|m| !m.is_container()).count()
+    );
+    assert!(
+        rows.windows(2)
+            .all(|w| net.modules[w[0]].params >= net.modules[w[1]].params)
+    );
+    assert_eq!(net.modules[rows[0]].params, 2_359_296);
+    let screen = buffer_text(&draw(&t, 200, 60, &Ui::standard()));
+    assert!(screen.contains("by params"), "{screen}");
+    assert!(screen.contains("layer4.0.conv2"), "{screen}");
+    // The field sort puts the global pool and classifier first, then layer4's last conv.
+    for _ in 0..4 {
+        assert!(t.act(Act::NextSort));
+    }
+    assert_eq!(t.sort(), Some(SortKey::Field));
+    let rows = t.visible_rows();
+    let names: Vec<&str> = rows[..3]
+        .iter()
+        .map(|&i| t.network().modules[i].name.as_str())
+        .collect();
+    assert_eq!(names[..2], ["avgpool", "fc"]);
+    assert_eq!(
+        t.costs().modules[rows[2]].field.unwrap().receptive_field,
+        435
+    );
+    assert!(t.act(Act::NextSort));
+    assert_eq!(t.sort(), None);
+    assert_eq!(t.visible_rows(), tree_rows);
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::render::{View, fraction};
 use crate::numfmt::{compact, group_thousands, percent};
-use crate::resnet::model::Mode;
+use crate::resnet::model::{Mode, ModuleKind, SequentialRole};
 use crate::widgets::{self, panel};
 
 impl View<'_> {
@@ -37,6 +37,14 @@ impl View<'_> {
         } else {
             format!("Modules ({} shown of {})", rows.len(), net.modules.len())
         };
+        let title = match tab.sort {
+            Some(key) => format!("{title} {} by {}", self.g().bullet, key.name()),
+            None => title,
+        };
+        let title = match tab.columns {
+            super::ColumnSet::Sizes => title,
+            other => format!("{title} {} {}", self.g().bullet, other.name()),
+        };
         let inner = panel(area, buf, self.ui, &title, false);
         if inner.width == 0 || inner.height == 0 {
             tab.rows_area.set(Rect::default());
@@ -48,17 +56,9 @@ impl View<'_> {
             .take(data_h)
             .map(|&i| self.row_cells(i))
             .collect();
-        let columns = choose_columns(&cells, usize::from(inner.width));
+        let columns = choose_columns(tab.columns, &cells, usize::from(inner.width));
         let t = &self.ui.theme;
-        let header = RowCells {
-            name: "module".into(),
-            type_name: "type".into(),
-            shape: "output".into(),
-            params: "params".into(),
-            share: "%".into(),
-            macs_full: "MACs".into(),
-            macs_compact: "MACs".into(),
-        };
+        let header = RowCells::header();
         let header_style = t.hint.add_modifier(Modifier::BOLD);
         let line = columns.line(&header, self.g().unicode, |_| header_style);
         widgets::lines(Rect { height: 1, ..inner }, buf, &[line]);
@@ -74,6 +74,8 @@ impl View<'_> {
                 break;
             }
             let m = &net.modules[index];
+            let c = &tab.costs.modules[index];
+            let frozen = tab.cost.is_frozen(net, index);
             let selected = index == tab.selected;
             let bn_style = match tab.mode {
                 Mode::Train => t.accent,
@@ -83,15 +85,24 @@ impl View<'_> {
                 if selected {
                     return t.selected;
                 }
+                use Column::*;
                 match col {
-                    Column::Name if m.is_container() => t.base.add_modifier(Modifier::BOLD),
-                    Column::Name => t.base,
-                    Column::Type if m.kind.differs_between_train_and_eval() => bn_style,
-                    Column::Type | Column::Share => t.dim,
-                    Column::Shape => t.base,
-                    Column::Params if m.params == 0 => t.dim,
-                    Column::MacsFull | Column::MacsCompact if m.macs == 0 => t.dim,
-                    Column::Params | Column::MacsFull | Column::MacsCompact => t.number,
+                    Name if frozen => t.dim,
+                    Name if m.is_container() => t.base.add_modifier(Modifier::BOLD),
+                    Name => t.base,
+                    Type if m.kind.differs_between_train_and_eval() => bn_style,
+                    Type | Share | MacsShare | SavedShare => t.dim,
+                    ParamsBar | MacsBar | SavedBar => t.accent,
+                    Shape | Field | Jump => t.base,
+                    Params if m.params == 0 => t.dim,
+                    Trainable if c.trainable_params == 0 => t.dim,
+                    MacsFull | MacsCompact if m.macs == 0 => t.dim,
+                    FlopsForward | FlopsForwardCompact if c.flops_forward == 0 => t.dim,
+                    FlopsBackward | FlopsBackwardCompact if c.flops_backward == 0 => t.dim,
+                    SavedFull | SavedCompact if c.activation_bytes() == 0 => t.dim,
+                    Params | Trainable | MacsFull | MacsCompact | FlopsForward
+                    | FlopsForwardCompact | FlopsBackward | FlopsBackwardCompact | SavedFull
+                    | SavedCompact => t.number,
                 }
             });
             let row = Rect::new(body.x, y, body.width, 1);
@@ -104,9 +115,22 @@ impl View<'_> {
 
     fn row_cells(&self, index: usize) -> RowCells {
         let net = &self.tab.net;
-        let g = self.g();
         let m = &net.modules[index];
         let mut name = String::new();
+        if self.tab.sort.is_some() {
+            // A flat list: the full dotted name says where the layer is.
+            name.push_str(&m.name);
+        } else {
+            self.tree_name(index, &mut name);
+        }
+        self.cost_cells(index, name)
+    }
+
+    /// Tree lines, the expander and the local name of module `index`.
+    fn tree_name(&self, index: usize, name: &mut String) {
+        let net = &self.tab.net;
+        let g = self.g();
+        let m = &net.modules[index];
         for a in net.ancestors(index) {
             name.push_str(if net.is_last_child(a) {
                 g.tree_space
@@ -129,17 +153,85 @@ impl View<'_> {
         });
         name.push(' ');
         name.push_str(m.local_name());
-        RowCells {
-            name,
-            type_name: m.type_name().into(),
-            shape: self.shape(&m.output_shape),
-            params: group_thousands(m.params),
-            share: percent(fraction(m.params, net.total_params()), 1),
-            macs_full: group_thousands(m.macs),
-            macs_compact: compact(m.macs),
+    }
+
+    /// The row's cells, the name given.
+    fn cost_cells(&self, index: usize, mut name: String) -> RowCells {
+        let tab = self.tab;
+        let net = &tab.net;
+        let g = self.g();
+        let m = &net.modules[index];
+        if tab.cost.is_frozen(net, index) {
+            name.push_str(" (frozen)");
         }
+        let c = &tab.costs.modules[index];
+        let totals = &tab.costs.totals;
+        let bar = |part: u64, whole: u64| -> String {
+            let filled = (fraction(part, whole) * BAR_WIDTH as f64).round() as usize;
+            g.slider_fill.repeat(filled.min(BAR_WIDTH))
+        };
+        let field = |f: Option<u64>| f.map_or_else(|| "global".to_string(), |v| v.to_string());
+        let saved = c.activation_bytes();
+        let mut cells = RowCells::default();
+        let mut put = |col: Column, text: String| cells.0[col as usize] = text;
+        use Column::*;
+        put(Name, name);
+        put(Type, self.type_text(index));
+        put(Shape, self.shape(&m.output_shape));
+        put(Params, group_thousands(m.params));
+        put(Share, percent(fraction(m.params, net.total_params()), 1));
+        put(ParamsBar, bar(m.params, net.total_params()));
+        put(Trainable, group_thousands(c.trainable_params));
+        put(MacsFull, group_thousands(m.macs));
+        put(MacsCompact, compact(m.macs));
+        put(MacsShare, percent(fraction(m.macs, net.total_macs()), 1));
+        put(MacsBar, bar(m.macs, net.total_macs()));
+        put(FlopsForward, group_thousands(c.flops_forward));
+        put(FlopsForwardCompact, compact(c.flops_forward));
+        put(FlopsBackward, group_thousands(c.flops_backward));
+        put(FlopsBackwardCompact, compact(c.flops_backward));
+        put(SavedFull, group_thousands(saved));
+        put(SavedCompact, compact(saved));
+        put(
+            SavedShare,
+            percent(fraction(saved, totals.activation_bytes()), 1),
+        );
+        put(SavedBar, bar(saved, totals.activation_bytes()));
+        put(Field, field(c.field.map(|f| f.receptive_field)));
+        put(Jump, field(c.field.map(|f| f.jump)));
+        cells
     }
 }
+
+impl View<'_> {
+    /// The module's type; a collapsed stage names its blocks rolled up (`BasicBlock ×2`).
+    fn type_text(&self, index: usize) -> String {
+        let net = &self.tab.net;
+        let m = &net.modules[index];
+        let stage = matches!(m.kind, ModuleKind::Sequential(SequentialRole::Stage(_)));
+        if !stage || self.tab.expanded[index] {
+            return m.type_name().into();
+        }
+        // Runs of equal block types, in order: "Bottleneck ×3".
+        let mut runs: Vec<(&str, usize)> = Vec::new();
+        for &c in &m.children {
+            let name = net.modules[c].type_name();
+            match runs.last_mut() {
+                Some((last, n)) if *last == name => *n += 1,
+                _ => runs.push((name, 1)),
+            }
+        }
+        let times = self.g().times;
+        let parts: Vec<String> = runs
+            .iter()
+            .map(|(name, n)| format!("{name} {times}{n}"))
+            .collect();
+        parts.join(" + ")
+    }
+}
+
+/// Cells a share bar spans at 100 %.
+const BAR_WIDTH: usize = 10;
 
 /// Scroll position that keeps row `pos` inside a viewport of `height` rows, moving as little
 /// as possible from `previous`.
@@ -156,16 +248,21 @@ pub(super) fn scrolled_offset(previous: usize, pos: usize, height: usize, rows: 
     offset
 }
 
-/// The texts of one tree row, before the columns are chosen.
-struct RowCells {
-    name: String,
-    type_name: String,
-    shape: String,
-    params: String,
-    share: String,
-    macs_full: String,
-    macs_compact: String,
+/// The texts of one tree row, before the columns are chosen, indexed by [`Column`].
+#[derive(Default)]
+struct RowCells([String; COLUMNS]);
+
+impl RowCells {
+    fn header() -> Self {
+        let mut cells = RowCells::default();
+        for (cell, col) in cells.0.iter_mut().zip(Column::ALL) {
+            *cell = col.header().to_string();
+        }
+        cells
+    }
 }
+
+const COLUMNS: usize = 21;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Column {
@@ -174,28 +271,159 @@ enum Column {
     Shape,
     Params,
     Share,
+    ParamsBar,
+    Trainable,
     MacsFull,
     MacsCompact,
+    MacsShare,
+    MacsBar,
+    FlopsForward,
+    FlopsForwardCompact,
+    FlopsBackward,
+    FlopsBackwardCompact,
+    SavedFull,
+    SavedCompact,
+    SavedShare,
+    SavedBar,
+    Field,
+    Jump,
 }
 
 impl Column {
-    fn text(self, cells: &RowCells) -> &str {
+    const ALL: [Column; COLUMNS] = {
+        use Column::*;
+        [
+            Name,
+            Type,
+            Shape,
+            Params,
+            Share,
+            ParamsBar,
+            Trainable,
+            MacsFull,
+            MacsCompact,
+            MacsShare,
+            MacsBar,
+            FlopsForward,
+            FlopsForwardCompact,
+            FlopsBackward,
+            FlopsBackwardCompact,
+            SavedFull,
+            SavedCompact,
+            SavedShare,
+            SavedBar,
+            Field,
+            Jump,
+        ]
+    };
+
+    fn header(self) -> &'static str {
+        use Column::*;
         match self {
-            Column::Name => &cells.name,
-            Column::Type => &cells.type_name,
-            Column::Shape => &cells.shape,
-            Column::Params => &cells.params,
-            Column::Share => &cells.share,
-            Column::MacsFull => &cells.macs_full,
-            Column::MacsCompact => &cells.macs_compact,
+            Name => "module",
+            Type => "type",
+            Shape => "output",
+            Params => "params",
+            Share | MacsShare | SavedShare => "%",
+            ParamsBar | MacsBar | SavedBar => "",
+            Trainable => "trainable",
+            MacsFull | MacsCompact => "MACs",
+            FlopsForward | FlopsForwardCompact => "FLOPs fwd",
+            FlopsBackward | FlopsBackwardCompact => "FLOPs bwd",
+            SavedFull | SavedCompact => "saved bytes",
+            Field => "field",
+            Jump => "jump",
         }
     }
 
+    fn text(self, cells: &RowCells) -> &str {
+        &cells.0[self as usize]
+    }
+
     fn right_aligned(self) -> bool {
-        matches!(
-            self,
-            Column::Params | Column::Share | Column::MacsFull | Column::MacsCompact
-        )
+        use Column::*;
+        !matches!(self, Name | Type | Shape | ParamsBar | MacsBar | SavedBar)
+    }
+}
+
+/// Which group of columns the tree shows (`v`/`V`); each group narrows through its own sets
+/// as the width shrinks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnSet {
+    /// Output shapes, parameters and MACs.
+    Sizes,
+    /// FLOPs forward and backward for the batch.
+    Flops,
+    /// Bytes autograd saves, and trainable parameters.
+    Memory,
+    /// Receptive field and jump.
+    Field,
+}
+
+impl crate::controls::Cycle for ColumnSet {
+    const ALL: &'static [Self] = &[
+        ColumnSet::Sizes,
+        ColumnSet::Flops,
+        ColumnSet::Memory,
+        ColumnSet::Field,
+    ];
+}
+
+impl ColumnSet {
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnSet::Sizes => "sizes",
+            ColumnSet::Flops => "FLOPs",
+            ColumnSet::Memory => "memory",
+            ColumnSet::Field => "receptive field",
+        }
+    }
+
+    /// Richest column set first; the first that fits the width wins.
+    fn sets(self) -> &'static [&'static [Column]] {
+        use Column::*;
+        match self {
+            ColumnSet::Sizes => &[
+                &[
+                    Name, Type, Shape, Params, Share, ParamsBar, MacsFull, MacsShare, MacsBar,
+                ],
+                &[Name, Type, Shape, Params, Share, MacsFull],
+                &[Name, Type, Shape, Params, Share, MacsCompact],
+                &[Name, Type, Shape, Params, MacsCompact],
+                &[Name, Shape, Params, MacsCompact],
+                &[Name, Params, MacsCompact],
+                &[Name, Params],
+            ],
+            ColumnSet::Flops => &[
+                &[
+                    Name,
+                    Type,
+                    Shape,
+                    FlopsForward,
+                    FlopsBackward,
+                    MacsShare,
+                    MacsBar,
+                ],
+                &[Name, Type, FlopsForward, FlopsBackward, MacsShare],
+                &[Name, FlopsForward, FlopsBackward],
+                &[Name, FlopsForwardCompact, FlopsBackwardCompact, MacsShare],
+                &[Name, FlopsForwardCompact, FlopsBackwardCompact],
+            ],
+            ColumnSet::Memory => &[
+                &[
+                    Name, Type, Shape, SavedFull, SavedShare, SavedBar, Trainable,
+                ],
+                &[Name, Type, SavedFull, SavedShare, SavedBar],
+                &[Name, SavedFull, SavedShare, SavedBar],
+                &[Name, SavedCompact, SavedShare],
+                &[Name, SavedCompact],
+            ],
+            ColumnSet::Field => &[
+                &[Name, Type, Shape, Field, Jump],
+                &[Name, Type, Field, Jump],
+                &[Name, Field, Jump],
+            ],
+        }
     }
 }
 
@@ -204,26 +432,13 @@ struct Columns {
     chosen: Vec<(Column, usize)>,
 }
 
-/// Richest column set first; the first that fits the width wins, the name column shrinking
-/// last.
-fn choose_columns(rows: &[RowCells], width: usize) -> Columns {
-    use Column::*;
-    const SETS: [&[Column]; 6] = [
-        &[Name, Type, Shape, Params, Share, MacsFull],
-        &[Name, Type, Shape, Params, Share, MacsCompact],
-        &[Name, Type, Shape, Params, MacsCompact],
-        &[Name, Shape, Params, MacsCompact],
-        &[Name, Params, MacsCompact],
-        &[Name, Params],
-    ];
+/// The first set of `group` that fits the width, the name column shrinking last.
+fn choose_columns(group: ColumnSet, rows: &[RowCells], width: usize) -> Columns {
+    let sets = group.sets();
     let width_of = |col: Column| -> usize {
         let header = match col {
-            Name => 6,
-            Type => 4,
-            Shape => 6,
-            Params => 6,
-            Share => 1,
-            MacsFull | MacsCompact => 4,
+            Column::ParamsBar | Column::MacsBar | Column::SavedBar => BAR_WIDTH,
+            _ => col.header().chars().count(),
         };
         rows.iter()
             .map(|r| col.text(r).chars().count())
@@ -231,13 +446,16 @@ fn choose_columns(rows: &[RowCells], width: usize) -> Columns {
             .unwrap_or(0)
             .max(header)
     };
+    // The name column needs room for its tree and a few letters.
     let fits = |set: &[Column]| -> usize {
         set.iter().map(|&c| width_of(c)).sum::<usize>() + 2 * set.len().saturating_sub(1)
     };
-    let set = SETS
+    let set = sets
         .iter()
         .find(|s| fits(s) <= width)
-        .unwrap_or(&SETS[SETS.len() - 1]);
+        .or(sets.last())
+        .copied()
+        .unwrap_or(&[Column::Name]);
     let mut chosen: Vec<(Column, usize)> = set.iter().map(|&c| (c, width_of(c))).collect();
     // The name column takes what is left, or gives way when even the smallest set is too wide.
     let others: usize = chosen.iter().skip(1).map(|(_, w)| w + 2).sum();
