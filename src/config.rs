@@ -418,7 +418,7 @@ mod tests {
                 "already means \"show or hide this help\"",
             ),
             (
-                "[keys]\nquit = \"z\"\ncopy = \"z\"\n",
+                "[keys]\nquit = \"F5\"\ncopy = \"F5\"\n",
                 2,
                 "already given to copy",
             ),

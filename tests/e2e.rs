@@ -27,6 +27,9 @@ fn starts_draws_and_restores_the_terminal_on_q() {
         "raw mode expected while running"
     );
     s.send(b"?");
+    s.wait_for("ResNet tab");
+    // The global keys close the help: End scrolls there.
+    s.send(b"\x1b[F");
     s.wait_for("Global keys");
     s.send(b"\x1b");
     thread::sleep(Duration::from_millis(100));
