@@ -200,10 +200,6 @@ pub enum Global {
     Nav(Nav),
 }
 
-const fn code(c: KeyCode) -> Key {
-    Key::code(c)
-}
-
 /// The global keys: they work on every tab. A tab's own table is consulted first, so a tab may
 /// give the movement keys a meaning of its own, but never one of the reserved keys below.
 pub const GLOBAL: &[Binding<Global>] = &[
@@ -214,7 +210,7 @@ pub const GLOBAL: &[Binding<Global>] = &[
         hint: Some("quit"),
     },
     Binding {
-        keys: &[code(KeyCode::Esc)],
+        keys: &[Key::code(KeyCode::Esc)],
         action: Global::Back,
         help: "close the open overlay, else quit",
         hint: None,
@@ -226,13 +222,13 @@ pub const GLOBAL: &[Binding<Global>] = &[
         hint: Some("help"),
     },
     Binding {
-        keys: &[code(KeyCode::Tab)],
+        keys: &[Key::code(KeyCode::Tab)],
         action: Global::NextTab,
         help: "next tab",
         hint: Some("tab"),
     },
     Binding {
-        keys: &[code(KeyCode::BackTab)],
+        keys: &[Key::code(KeyCode::BackTab)],
         action: Global::PrevTab,
         help: "previous tab",
         hint: None,
@@ -266,49 +262,49 @@ pub const GLOBAL: &[Binding<Global>] = &[
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::Up), Key::ch('k')],
+        keys: &[Key::code(KeyCode::Up), Key::ch('k')],
         action: Global::Nav(Nav::Up),
         help: "move up",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::Down), Key::ch('j')],
+        keys: &[Key::code(KeyCode::Down), Key::ch('j')],
         action: Global::Nav(Nav::Down),
         help: "move down",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::Left), Key::ch('h')],
+        keys: &[Key::code(KeyCode::Left), Key::ch('h')],
         action: Global::Nav(Nav::Left),
         help: "move left",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::Right), Key::ch('l')],
+        keys: &[Key::code(KeyCode::Right), Key::ch('l')],
         action: Global::Nav(Nav::Right),
         help: "move right",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::PageUp)],
+        keys: &[Key::code(KeyCode::PageUp)],
         action: Global::Nav(Nav::PageUp),
         help: "page up",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::PageDown)],
+        keys: &[Key::code(KeyCode::PageDown)],
         action: Global::Nav(Nav::PageDown),
         help: "page down",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::Home)],
+        keys: &[Key::code(KeyCode::Home)],
         action: Global::Nav(Nav::Home),
         help: "to the start",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::End)],
+        keys: &[Key::code(KeyCode::End)],
         action: Global::Nav(Nav::End),
         help: "to the end",
         hint: None,

@@ -78,45 +78,41 @@ pub enum Act {
     Rewind,
 }
 
-const fn code(c: KeyCode) -> Key {
-    Key::code(c)
-}
-
 /// The tab's key table: dispatch, footer hints and help all come from here. The letters follow
 /// the convention in `keymap`: `n` a new random draw, `r` rewind, `t` train, `p` panel, `v` view.
 pub const KEYS: &[Binding<Act>] = &[
     Binding {
-        keys: &[code(KeyCode::Right), Key::ch('l')],
+        keys: &[Key::code(KeyCode::Right), Key::ch('l')],
         action: Act::RankUp,
         help: "rank + 1 (add the next rank-one term)",
         hint: Some("rank"),
     },
     Binding {
-        keys: &[code(KeyCode::Left), Key::ch('h')],
+        keys: &[Key::code(KeyCode::Left), Key::ch('h')],
         action: Act::RankDown,
         help: "rank - 1 (remove the last rank-one term)",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::PageUp)],
+        keys: &[Key::code(KeyCode::PageUp)],
         action: Act::RankPageUp,
         help: "rank + 10",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::PageDown)],
+        keys: &[Key::code(KeyCode::PageDown)],
         action: Act::RankPageDown,
         help: "rank - 10",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::Home)],
+        keys: &[Key::code(KeyCode::Home)],
         action: Act::RankZero,
         help: "rank 0",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::End)],
+        keys: &[Key::code(KeyCode::End)],
         action: Act::RankFull,
         help: "full rank min(m, n)",
         hint: None,

@@ -56,10 +56,6 @@ pub enum Act {
     ScrollDown,
 }
 
-const fn code(c: KeyCode) -> Key {
-    Key::code(c)
-}
-
 /// The tab's key table: dispatch, footer hints and the help overlay all come from here.
 pub const KEYS: &[Binding<Act>] = &[
     Binding {
@@ -93,13 +89,13 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('r'), code(KeyCode::Home)],
+        keys: &[Key::ch('r'), Key::code(KeyCode::Home)],
         action: Act::Rewind,
         help: "rewind: play the backward pass again from t = T",
         hint: Some("rewind"),
     },
     Binding {
-        keys: &[code(KeyCode::End)],
+        keys: &[Key::code(KeyCode::End)],
         action: Act::ToEnd,
         help: "jump to the end of the backward pass (t = 0)",
         hint: None,
@@ -111,25 +107,25 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::Up), Key::ch('k')],
+        keys: &[Key::code(KeyCode::Up), Key::ch('k')],
         action: Act::FocusPrev,
         help: "choose the previous control",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::Down), Key::ch('j')],
+        keys: &[Key::code(KeyCode::Down), Key::ch('j')],
         action: Act::FocusNext,
         help: "choose the next control",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::Left), Key::ch('h')],
+        keys: &[Key::code(KeyCode::Left), Key::ch('h')],
         action: Act::Decrease,
         help: "lower the chosen control (or the previous choice) and recompute",
         hint: Some("less"),
     },
     Binding {
-        keys: &[code(KeyCode::Right), Key::ch('l')],
+        keys: &[Key::code(KeyCode::Right), Key::ch('l')],
         action: Act::Increase,
         help: "raise the chosen control (or the next choice) and recompute",
         hint: Some("more"),
@@ -147,13 +143,13 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::PageDown)],
+        keys: &[Key::code(KeyCode::PageDown)],
         action: Act::RhoDownCoarse,
         help: "spectral radius rho down by 0.5",
         hint: None,
     },
     Binding {
-        keys: &[code(KeyCode::PageUp)],
+        keys: &[Key::code(KeyCode::PageUp)],
         action: Act::RhoUpCoarse,
         help: "spectral radius rho up by 0.5",
         hint: None,
