@@ -159,3 +159,17 @@ fn synthetic_spectrum_shows_the_elbow_80x24() {
 fn help_overlay_80x24() {
     insta::assert_snapshot!(screen(80, 24, "?", Ui::standard(), None));
 }
+
+#[test]
+fn j_and_k_scroll_a_long_note_with_marks() {
+    let top = screen(80, 24, "p", Ui::standard(), None);
+    let down = screen(80, 24, "p J J", Ui::standard(), None);
+    let back = screen(80, 24, "p J J K K K", Ui::standard(), None);
+    // The symmetry note is longer than its box at 80x24: J reveals its later lines, with an
+    // up mark once the first lines are hidden, and K scrolls back (stopping at the top).
+    assert!(!top.contains("Any invertible G"), "{top}");
+    assert!(down.contains("Any invertible G"), "{down}");
+    assert!(top.contains('↓') && !top.contains("unique. ↑"), "{top}");
+    assert!(down.contains('↑'), "{down}");
+    assert_eq!(back, top);
+}

@@ -76,6 +76,8 @@ pub enum Act {
     NextX,
     Train,
     Rewind,
+    NoteDown,
+    NoteUp,
 }
 
 /// The tab's key table: dispatch, footer hints and help all come from here. The letters follow
@@ -183,6 +185,18 @@ pub const KEYS: &[Binding<Act>] = &[
         help: "descent: rewind, the same run again from its random start",
         hint: None,
     },
+    Binding {
+        keys: &[Key::ch('J')],
+        action: Act::NoteDown,
+        help: "scroll the lower panel's note down (a mark shows there is more)",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('K')],
+        action: Act::NoteUp,
+        help: "scroll the lower panel's note up",
+        hint: None,
+    },
 ];
 
 /// Which image the narrow layout shows.
@@ -274,6 +288,8 @@ pub struct LowrankTab {
     error: Option<Failure>,
     view: View,
     panel: Panel,
+    /// How far the lower panel's note is scrolled (clamped when drawn).
+    note_scroll: u16,
 
     symmetry_worker: Worker<SymmetryJob, SymmetryView>,
     symmetry_kind: SymmetryKind,
@@ -351,6 +367,7 @@ impl LowrankTab {
             error: None,
             view: View::Approximation,
             panel: Panel::Spectrum,
+            note_scroll: 0,
             symmetry_worker: Worker::new(waker, symmetry_view),
             symmetry_kind: SymmetryKind::General,
             symmetry_seed: 1,
@@ -562,6 +579,7 @@ impl LowrankTab {
 
     fn set_panel(&mut self, panel: Panel) {
         self.panel = panel;
+        self.note_scroll = 0;
         self.request_symmetry();
     }
 
@@ -915,6 +933,15 @@ impl Tab for LowrankTab {
                 true
             }
             Act::Train => self.train(),
+            Act::NoteDown => {
+                self.note_scroll = self.note_scroll.saturating_add(1);
+                true
+            }
+            Act::NoteUp => {
+                let before = self.note_scroll;
+                self.note_scroll = self.note_scroll.saturating_sub(1);
+                before != self.note_scroll
+            }
             Act::Rewind => {
                 if self.ready.is_none() {
                     return false;

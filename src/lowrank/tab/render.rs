@@ -75,7 +75,7 @@ fn put_lines(area: Rect, buf: &mut Buffer, ui: &Ui, lines: Vec<Line<'static>>) -
 
 /// A note in our own words, in the dim style, wrapped to the area and scrolled with a mark when
 /// it does not fit.
-fn note(area: Rect, buf: &mut Buffer, ui: &Ui, text: &str) {
+fn note(area: Rect, buf: &mut Buffer, ui: &Ui, text: &str, offset: u16) {
     let area = area.intersection(buf.area);
     if area.width < 2 || area.height == 0 {
         return;
@@ -86,7 +86,7 @@ fn note(area: Rect, buf: &mut Buffer, ui: &Ui, text: &str) {
         // Leave the last column to the scroll marks.
         lines = scroll::wrap_lines(&text, area.width as usize - 1, ui.theme.dim);
     }
-    scroll::render(area, buf, ui, &lines, 0);
+    scroll::render(area, buf, ui, &lines, offset);
 }
 
 impl LowrankTab {
@@ -361,7 +361,7 @@ impl LowrankTab {
         let used = put_lines(body, buf, ui, lines);
         if wide {
             let rest = split_rows(body, used.saturating_add(1)).1;
-            note(rest, buf, ui, notes::ECKART_YOUNG);
+            note(rest, buf, ui, notes::ECKART_YOUNG, self.note_scroll);
         }
     }
 
@@ -525,6 +525,7 @@ impl LowrankTab {
             buf,
             ui,
             notes::SYMMETRY,
+            self.note_scroll,
         );
     }
 
@@ -641,7 +642,7 @@ impl LowrankTab {
             if self.ready.is_none() {
                 self.render_waiting(inner, buf, ui);
             } else {
-                note(inner, buf, ui, notes::DESCENT_START);
+                note(inner, buf, ui, notes::DESCENT_START, self.note_scroll);
             }
             return;
         };
@@ -746,7 +747,13 @@ impl LowrankTab {
         .legend(false);
         chart.render(chart_area, buf, ui);
         if note_area.height > 0 {
-            note(split_rows(note_area, 1).1, buf, ui, notes::DESCENT_RATE);
+            note(
+                split_rows(note_area, 1).1,
+                buf,
+                ui,
+                notes::DESCENT_RATE,
+                self.note_scroll,
+            );
         }
     }
 }
