@@ -311,13 +311,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn stale_work_sees_its_cancel() {
+    /// A threaded worker whose request 0 says it started, then spins until it is stale; other
+    /// requests return themselves.
+    fn spinning_worker() -> (Worker<u64, u64>, mpsc::Receiver<()>) {
         let (started_tx, started_rx) = mpsc::channel();
-        let mut w = Worker::cancellable(&Waker::new(|| {}), move |x: u64, cancel: &Cancel| {
+        let w = Worker::cancellable(&Waker::new(|| {}), move |x: u64, cancel: &Cancel| {
             if x == 0 {
                 let _ = started_tx.send(());
-                // Spin until the newer request marks this one stale.
                 while !cancel.is_cancelled() {
                     thread::yield_now();
                 }
@@ -325,6 +325,12 @@ mod tests {
             }
             x
         });
+        (w, started_rx)
+    }
+
+    #[test]
+    fn stale_work_sees_its_cancel() {
+        let (mut w, started_rx) = spinning_worker();
         w.submit(0);
         started_rx.recv().expect("the first job starts");
         w.submit(7);
@@ -334,17 +340,7 @@ mod tests {
 
     #[test]
     fn abandoned_work_sees_its_cancel_and_leaves_the_worker_idle() {
-        let (started_tx, started_rx) = mpsc::channel();
-        let mut w = Worker::cancellable(&Waker::new(|| {}), move |x: u64, cancel: &Cancel| {
-            if x == 0 {
-                let _ = started_tx.send(());
-                while !cancel.is_cancelled() {
-                    thread::yield_now();
-                }
-                return u64::MAX;
-            }
-            x
-        });
+        let (mut w, started_rx) = spinning_worker();
         w.submit(0);
         started_rx.recv().expect("the first job starts");
         w.abandon();

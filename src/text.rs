@@ -97,6 +97,32 @@ pub fn fit(text: &str, width: usize, unicode: bool) -> String {
     format!("{}{mark}", head.trim_end())
 }
 
+/// `text` if it fits in `width` columns, else an ellipsis and its END in `width` columns or
+/// fewer: for labels whose last words matter most (`…layer4.1.conv2 + bn2`).
+pub fn fit_start(text: &str, width: usize, unicode: bool) -> String {
+    if self::width(text) <= width {
+        return text.to_string();
+    }
+    let mark = if unicode { "…" } else { "..." };
+    let mark_w = self::width(mark);
+    if width < mark_w {
+        return ".".repeat(width);
+    }
+    let keep = width - mark_w;
+    // The longest tail that fits, by display width.
+    let mut start = text.len();
+    let mut used = 0;
+    for (i, c) in text.char_indices().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > keep {
+            break;
+        }
+        used += w;
+        start = i;
+    }
+    format!("{mark}{}", &text[start..])
+}
+
 /// The same text in plain ASCII, for terminals without UTF-8 and the C locale: mathematical
 /// symbols spelled out (`‖` as `||`, `σ` as `sigma`, `∇` as `grad`), anything unknown as `?`.
 /// A Greek letter spelled as a word and followed by a letter, digit, `(` or another Greek letter
@@ -290,6 +316,20 @@ mod tests {
         assert_eq!(fit("hello", 2, false), "..");
         assert_eq!(fit("hello", 0, true), "");
         assert_eq!(width(&fit("‖x‖ is the norm", 6, true)), 6);
+    }
+
+    #[test]
+    fn fit_start_keeps_the_end() {
+        assert_eq!(
+            fit_start("layer4.1.conv2 + bn2", 30, true),
+            "layer4.1.conv2 + bn2"
+        );
+        assert_eq!(fit_start("layer4.1.conv2 + bn2", 10, true), "…nv2 + bn2");
+        assert_eq!(fit_start("layer4.1.conv2 + bn2", 10, false), "...2 + bn2");
+        assert_eq!(fit_start("abc", 2, false), "..");
+        for w in 0..12 {
+            assert!(width(&fit_start("‖∂ℓ/∂c_t‖ 漢字 end", w, true)) <= w);
+        }
     }
 
     #[test]

@@ -537,7 +537,10 @@ impl View<'_> {
             Line::from(vec![
                 Span::styled(format!("{mark:<mark_w$} "), mark_style),
                 Span::styled(
-                    format!("{:<label_w$}", fit_start(&r.label, label_w, g.unicode)),
+                    format!(
+                        "{:<label_w$}",
+                        crate::text::fit_start(&r.label, label_w, g.unicode)
+                    ),
                     t.base,
                 ),
                 Span::styled(
@@ -658,22 +661,6 @@ impl Item {
     fn pair(label: impl Into<Cow<'static, str>>, value: String, style: Style) -> Self {
         Item::Pair(label.into(), value, style)
     }
-}
-
-/// `text` in at most `width` columns, cut at its start (`…layer4.1.conv2 + bn2`) so that its
-/// end, which says what is counted, stays visible.
-fn fit_start(text: &str, width: usize, unicode: bool) -> String {
-    if crate::text::width(text) <= width {
-        return text.to_string();
-    }
-    let mark = if unicode { "…" } else { "..." };
-    let keep = width.saturating_sub(crate::text::width(mark));
-    let chars: Vec<char> = text.chars().collect();
-    let tail: String = chars[chars.len().saturating_sub(keep)..].iter().collect();
-    if width < crate::text::width(mark) {
-        return ".".repeat(width);
-    }
-    format!("{mark}{tail}")
 }
 
 /// The summary's items in sections: a heading and the rows under it (the rows before the first
