@@ -156,6 +156,14 @@ impl App {
     }
 
     fn handle_key_inner(&mut self, key: Key) -> bool {
+        // A tab's text field takes every key but Ctrl-C.
+        if self.help.is_none()
+            && key != Key::ctrl('c')
+            && let Some((_, tab)) = self.tabs.get_mut(self.current)
+            && tab.typing().is_some()
+        {
+            return tab.type_key(key);
+        }
         // With help open only the global keys act; movement scrolls the help.
         if self.help.is_none()
             && let Some((_, tab)) = self.tabs.get_mut(self.current)
@@ -396,12 +404,23 @@ impl App {
             buf.set_string(area.x, area.y, text, t.warn);
             return;
         }
-        let global = hints_of(&self.global, unicode);
-        let tab = self
+        let typing = self
             .tabs
             .get(self.current)
-            .map(|(_, tab)| tab.hints(unicode))
-            .unwrap_or_default();
+            .and_then(|(_, tab)| tab.typing());
+        // While a tab takes text, only its typing keys work: the global hints would mislead.
+        let global = match typing {
+            Some(_) => Vec::new(),
+            None => hints_of(&self.global, unicode),
+        };
+        let tab = match (typing, self.tabs.get(self.current)) {
+            (Some(keys), _) => keys
+                .iter()
+                .map(|&(k, label)| (crate::text::spelled(k, unicode).into_owned(), label))
+                .collect(),
+            (None, Some((_, tab))) => tab.hints(unicode),
+            (None, None) => Vec::new(),
+        };
         let fmt = |hints: &[(String, &'static str)]| -> Vec<Span<'static>> {
             hints
                 .iter()

@@ -55,6 +55,16 @@ pub trait Tab {
     fn settle(&mut self) {
         self.poll();
     }
+    /// While the tab takes typed text (a search field), the footer's hints for it; the app then
+    /// sends every key to [`Tab::type_key`] (`q`, `?`, digits and Tab are text there), except
+    /// Ctrl-C, which still quits.
+    fn typing(&self) -> Option<&'static [(&'static str, &'static str)]> {
+        None
+    }
+    /// A key while [`Tab::typing`] is on; returns true when the screen must be redrawn.
+    fn type_key(&mut self, _key: Key) -> bool {
+        false
+    }
     /// The text the copy key puts on the clipboard: the tab's readout (or its state as JSON).
     /// `None` copies the visible screen's text instead.
     fn readout(&self) -> Option<String> {
@@ -77,6 +87,8 @@ pub trait AnyTab {
     fn busy_label(&self) -> Option<String>;
     fn settle(&mut self);
     fn readout(&self) -> Option<String>;
+    fn typing(&self) -> Option<&'static [(&'static str, &'static str)]>;
+    fn type_key(&mut self, key: Key) -> bool;
     fn help_section(&self, unicode: bool) -> Section;
     fn hints(&self, unicode: bool) -> Vec<(String, &'static str)>;
     /// What is wrong with the tab's key table (see `keymap::table_problems`).
@@ -121,6 +133,12 @@ impl<T: Tab> AnyTab for T {
     }
     fn readout(&self) -> Option<String> {
         Tab::readout(self)
+    }
+    fn typing(&self) -> Option<&'static [(&'static str, &'static str)]> {
+        Tab::typing(self)
+    }
+    fn type_key(&mut self, key: Key) -> bool {
+        Tab::type_key(self, key)
     }
     fn help_section(&self, unicode: bool) -> Section {
         Section::from_table(

@@ -68,6 +68,8 @@ pub struct Theme {
     pub warn: Style,
     pub number: Style,
     pub cursor: Style,
+    /// The part of a name a filter matched.
+    pub matched: Style,
     /// Line styles for chart series, in order; distinct in colour and, without colour, in glyph.
     pub series: [Style; 4],
 }
@@ -102,6 +104,9 @@ impl Theme {
             warn: Style::default().fg(Color::Yellow),
             number: Style::default().fg(Color::White),
             cursor: Style::default().fg(Color::Yellow),
+            matched: Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
             series: [
                 Style::default().fg(Color::Cyan),
                 Style::default().fg(Color::Magenta),
@@ -132,6 +137,7 @@ impl Theme {
             warn: bold,
             number: plain,
             cursor: bold,
+            matched: bold.add_modifier(Modifier::UNDERLINED),
             series: [plain, plain, plain, plain],
         }
     }

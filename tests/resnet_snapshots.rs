@@ -149,3 +149,17 @@ fn resnet_80x24_sorted_by_backward_flops() {
     assert!(screen.contains("by backward FLOPs"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn resnet_80x24_filtered_by_downsample_while_typing() {
+    let screen = text(80, 24, "/ d o w n");
+    assert!(screen.contains("9 of 67 modules match"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_120x40_filter_kept_and_sorted() {
+    let screen = text(120, 40, "/ b n 2 Enter S v");
+    assert!(screen.contains("8 layers match"), "{screen}");
+    insta::assert_snapshot!(screen);
+}

@@ -171,3 +171,44 @@ fn too_small_snapshot() {
     let app = snapshot::settled_app("resnet", Ui::standard(), &Options::default()).expect("app");
     insta::assert_snapshot!(buffer_text(&app::render_to_buffer(&app, 50, 12)));
 }
+
+#[test]
+fn while_the_filter_takes_text_global_keys_are_letters() {
+    let mut app = snapshot::settled_app(
+        "resnet",
+        Ui::new(ColorDepth::None, true),
+        &Options::default(),
+    )
+    .expect("app");
+    for key in parse_keys("/ q ? 2 Tab s m").expect("key names") {
+        app.handle_key(key);
+    }
+    assert!(!app.should_quit());
+    assert!(!app.help_open());
+    assert_eq!(app.current_tab(), Some("resnet"));
+    assert!(
+        app.take_effect().is_none(),
+        "s and m are text, not save and copy"
+    );
+    let screen = buffer_text(&render_to_buffer(&app, 80, 24));
+    assert!(screen.contains("/q?2sm"), "{screen}");
+    assert!(screen.contains("no module matches"), "{screen}");
+    // The footer names the typing keys, not the global ones that do not work now.
+    let footer = screen.lines().last().unwrap_or_default();
+    assert!(footer.contains("Enter keep filter"), "{footer}");
+    assert!(!footer.contains("? help"), "{footer}");
+    // Esc clears the filter and gives the keys back: q quits again.
+    app.handle_key(Key::code(crossterm::event::KeyCode::Esc));
+    assert!(!app.should_quit());
+    app.handle_key(Key::ch('q'));
+    assert!(app.should_quit());
+}
+
+#[test]
+fn ctrl_c_quits_even_while_typing() {
+    let mut app =
+        snapshot::settled_app("resnet", Ui::standard(), &Options::default()).expect("app");
+    app.handle_key(Key::ch('/'));
+    app.handle_key(Key::ctrl('c'));
+    assert!(app.should_quit());
+}

@@ -55,6 +55,7 @@ pub enum Act {
     NextOptimizer,
     ToggleFreeze,
     NextSort,
+    Filter,
     ScrollDown,
     ScrollUp,
     Reset,
@@ -208,6 +209,13 @@ receptive field, then back to the tree",
         hint: Some("sort"),
     },
     Binding {
+        keys: &[Key::ch('/')],
+        action: Act::Filter,
+        help: "filter the modules by name or type, matches highlighted (while typing every key \
+is text: Enter keeps the filter, Esc clears it, arrows move; / again edits it)",
+        hint: Some("filter"),
+    },
+    Binding {
         keys: &[Key::ch('J')],
         action: Act::ScrollDown,
         help: "scroll the focused panel's text down (its right edge marks more below)",
@@ -226,6 +234,29 @@ receptive field, then back to the tree",
         hint: None,
     },
 ];
+
+/// The footer while the filter takes text.
+const TYPING_HINTS: &[(&str, &str)] = &[
+    ("Enter", "keep filter"),
+    ("Esc", "clear"),
+    ("↑↓", "move"),
+    ("Ctrl-U", "erase"),
+    ("Ctrl-C", "quit"),
+];
+
+/// The longest filter kept (module names are far shorter).
+const FILTER_MAX: usize = 64;
+
+/// Where `needle` first occurs in `haystack`, ignoring ASCII case, as a byte range of
+/// `haystack`; `Some(0..0)` for an empty needle.
+pub fn filter_match(haystack: &str, needle: &str) -> Option<std::ops::Range<usize>> {
+    if needle.is_empty() {
+        return Some(0..0);
+    }
+    let h = haystack.to_ascii_lowercase();
+    let n = needle.to_ascii_lowercase();
+    h.find(&n).map(|start| start..start + n.len())
+}
 
 /// Class counts the `o`/`O` keys step through (21843: ImageNet-21k).
 pub const CLASS_LADDER: Ladder<u64> =
@@ -320,6 +351,10 @@ pub struct ResnetTab {
     offset: Cell<usize>,
     /// First shown line of each panel's text (module, check, summary), as last drawn.
     text_offsets: Cell<[u16; 3]>,
+    /// The kept `/` filter (empty: none): modules whose name or type contains it.
+    filter: String,
+    /// True while the filter takes typed keys.
+    typing: bool,
     /// Rows of the tree's last viewport, for paging.
     page: Cell<usize>,
     /// Where the tree's rows were drawn last, for mouse clicks.
@@ -360,6 +395,8 @@ impl ResnetTab {
             costs,
             columns: ColumnSet::Sizes,
             sort: None,
+            filter: String::new(),
+            typing: false,
             mode: Mode::Train,
             expanded,
             selected: 0,
@@ -404,6 +441,50 @@ impl ResnetTab {
 
     pub fn sort(&self) -> Option<SortKey> {
         self.sort
+    }
+
+    /// The `/` filter as typed (empty: none).
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    /// True while the filter takes typed keys.
+    pub fn is_typing(&self) -> bool {
+        self.typing
+    }
+
+    /// Does module `index` match the filter: its dotted name or its type contains the text,
+    /// ignoring case? Everything matches an empty filter.
+    pub fn matches_filter(&self, index: usize) -> bool {
+        let Some(m) = self.net.modules.get(index) else {
+            return false;
+        };
+        filter_match(&m.name, &self.filter).is_some()
+            || filter_match(m.type_name(), &self.filter).is_some()
+    }
+
+    /// Applies a new filter text: the selection moves to the first match when it is not one.
+    fn set_filter(&mut self, text: String) -> bool {
+        if text == self.filter {
+            return false;
+        }
+        self.filter = text;
+        if self.filter.is_empty() {
+            self.reveal_selected();
+        } else if !self.matches_filter(self.selected) {
+            let first = (0..self.net.modules.len()).find(|&i| self.visible(i));
+            if let Some(first) = first {
+                self.selected = first;
+                self.selection_changed();
+            }
+        }
+        true
+    }
+
+    /// Is module `index` one of the rows while sorted or filtered (a flat list)?
+    fn visible(&self, index: usize) -> bool {
+        let layer_or_unsorted = self.sort.is_none() || !self.net.modules[index].is_container();
+        layer_or_unsorted && self.matches_filter(index)
     }
 
     /// The figure module `index` is sorted by (a global field sorts above every other).
@@ -531,15 +612,16 @@ impl ResnetTab {
         }
     }
 
-    /// Module indices shown in the tree: pre-order, skipping closed subtrees; while sorted,
-    /// every layer (no containers), largest first, ties in tree order.
+    /// Module indices shown in the tree: pre-order, skipping closed subtrees. While sorted,
+    /// every layer (no containers), largest first, ties in tree order; while filtered, the
+    /// matching modules in that order (a flat list: closed subtrees do not hide matches).
     pub fn visible_rows(&self) -> Vec<usize> {
         let n = self.net.modules.len();
-        if let Some(key) = self.sort {
-            let mut rows: Vec<usize> = (0..n)
-                .filter(|&i| !self.net.modules[i].is_container())
-                .collect();
-            rows.sort_by_key(|&i| std::cmp::Reverse(self.sort_value(key, i)));
+        if self.sort.is_some() || !self.filter.is_empty() {
+            let mut rows: Vec<usize> = (0..n).filter(|&i| self.visible(i)).collect();
+            if let Some(key) = self.sort {
+                rows.sort_by_key(|&i| std::cmp::Reverse(self.sort_value(key, i)));
+            }
             return rows;
         }
         let mut rows = Vec::with_capacity(n);
@@ -738,17 +820,63 @@ impl Tab for ResnetTab {
                 }
                 true
             }
+            Act::Filter => {
+                self.typing = true;
+                true
+            }
             Act::ScrollDown => self.scroll_text(self.focus, true),
             Act::ScrollUp => self.scroll_text(self.focus, false),
             Act::Reset => {
                 let mode_changed = self.mode != Mode::Train;
                 self.mode = Mode::Train;
-                let unsorted = self.sort.take().is_some();
+                let unsorted = self.sort.take().is_some() | self.set_filter(String::new());
                 let rebuilt = self.set_config(Config::default()) || unsorted;
                 let run_changed = self.set_cost(Cost::default());
                 self.refresh_costs();
                 rebuilt || mode_changed || run_changed
             }
+        }
+    }
+
+    fn typing(&self) -> Option<&'static [(&'static str, &'static str)]> {
+        self.typing.then_some(TYPING_HINTS)
+    }
+
+    fn type_key(&mut self, key: Key) -> bool {
+        use crossterm::event::KeyCode;
+        if key.ctrl {
+            // Ctrl-U empties the field, as in a shell.
+            return key.code == KeyCode::Char('u') && self.set_filter(String::new());
+        }
+        match key.code {
+            KeyCode::Enter => {
+                self.typing = false;
+                true
+            }
+            KeyCode::Esc => {
+                self.typing = false;
+                self.set_filter(String::new());
+                true
+            }
+            KeyCode::Backspace => {
+                let mut text = self.filter.clone();
+                text.pop();
+                self.set_filter(text)
+            }
+            KeyCode::Char(c) if !c.is_control() => {
+                let mut text = self.filter.clone();
+                if text.chars().count() < FILTER_MAX {
+                    text.push(c);
+                }
+                self.set_filter(text)
+            }
+            KeyCode::Up => Tab::nav(self, Nav::Up),
+            KeyCode::Down => Tab::nav(self, Nav::Down),
+            KeyCode::PageUp => Tab::nav(self, Nav::PageUp),
+            KeyCode::PageDown => Tab::nav(self, Nav::PageDown),
+            KeyCode::Home => Tab::nav(self, Nav::Home),
+            KeyCode::End => Tab::nav(self, Nav::End),
+            _ => false,
         }
     }
 

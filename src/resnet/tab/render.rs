@@ -478,8 +478,9 @@ impl View<'_> {
                 0 => prose("Same computation in train and eval mode.", t.dim),
                 n => prose(
                     &format!(
-                        "Holds {n} batch-norm layer{} that switch with the mode ({}).",
+                        "Holds {n} batch-norm layer{} that {} with the mode ({}).",
                         if n == 1 { "" } else { "s" },
+                        if n == 1 { "switches" } else { "switch" },
                         self.tab.mode.name()
                     ),
                     t.accent,

@@ -3,6 +3,7 @@ use super::*;
 use crate::resnet::model::Arch;
 use crate::snapshot::buffer_text;
 use crate::theme::ColorDepth;
+use ratatui::style::Modifier;
 
 fn tab() -> ResnetTab {
     ResnetTab::new(&Waker::headless(), Config::default())
@@ -524,4 +525,155 @@ fn sorting_flattens_the_tree_and_a_key_returns_to_it() {
     assert!(t.act(Act::NextSort));
     assert_eq!(t.sort(), None);
     assert_eq!(t.visible_rows(), tree_rows);
+}
+
+/// Types `text` into the tab's filter as the app would deliver it.
+fn type_in(t: &mut ResnetTab, text: &str) {
+    for c in text.chars() {
+        t.type_key(Key::ch(c));
+    }
+}
+
+#[test]
+fn the_filter_matches_names_and_types_ignoring_case() {
+    let mut t = tab();
+    assert!(t.act(Act::Filter));
+    assert!(t.typing().is_some());
+    type_in(&mut t, "conv");
+    let rows = t.visible_rows();
+    // Every Conv2d of resnet18 (the stem, two per BasicBlock, three downsample convolutions:
+    // torchvision's 20) matches, by name or by type, and nothing else does.
+    let convs: Vec<usize> = (0..t.network().modules.len())
+        .filter(|&i| matches!(t.network().modules[i].kind, ModuleKind::Conv2d(_)))
+        .collect();
+    assert_eq!(convs.len(), 20);
+    assert_eq!(rows, convs);
+    // "bn" is in the names of the 17 numbered batch norms, not in the downsample's `.1`.
+    t.type_key(Key::ctrl('u'));
+    type_in(&mut t, "bn");
+    assert_eq!(t.visible_rows().len(), 1 + 8 * 2);
+    t.type_key(Key::ctrl('u'));
+    type_in(&mut t, "BATCHNORM");
+    let names: Vec<&str> = t
+        .visible_rows()
+        .iter()
+        .map(|&i| t.network().modules[i].name.as_str())
+        .collect();
+    assert_eq!(names.len(), 20, "{names:?}");
+    assert!(names.contains(&"layer2.0.downsample.1"), "{names:?}");
+    // Matches inside closed subtrees are listed too (stages start closed but layer1's).
+    assert!(names.contains(&"layer4.1.bn2"), "{names:?}");
+}
+
+#[test]
+fn typing_moves_the_selection_to_a_match_and_esc_clears() {
+    let mut t = tab();
+    assert_eq!(t.selected_name(), "conv1");
+    t.act(Act::Filter);
+    type_in(&mut t, "fc");
+    assert_eq!(t.selected_name(), "fc");
+    assert_eq!(t.visible_rows().len(), 1);
+    // Keys the app treats as global are text here.
+    type_in(&mut t, "q?1");
+    assert_eq!(t.filter(), "fcq?1");
+    assert!(t.visible_rows().is_empty());
+    for _ in 0..3 {
+        t.type_key(Key::code(crossterm::event::KeyCode::Backspace));
+    }
+    assert_eq!(t.filter(), "fc");
+    // Enter keeps the filter and gives the keys back.
+    t.type_key(Key::code(crossterm::event::KeyCode::Enter));
+    assert!(t.typing().is_none());
+    assert_eq!(t.filter(), "fc");
+    assert_eq!(t.visible_rows().len(), 1);
+    // `/` edits it again; Esc clears it and the tree returns with the selection revealed.
+    t.act(Act::Filter);
+    t.type_key(Key::code(crossterm::event::KeyCode::Esc));
+    assert!(t.typing().is_none());
+    assert_eq!(t.filter(), "");
+    assert_eq!(t.selected_name(), "fc");
+    assert!(t.visible_rows().contains(&t.selected));
+}
+
+#[test]
+fn arrows_move_among_the_matches_while_typing() {
+    let mut t = tab();
+    t.act(Act::Filter);
+    type_in(&mut t, "downsample.0");
+    assert_eq!(t.selected_name(), "layer2.0.downsample.0");
+    t.type_key(Key::code(crossterm::event::KeyCode::Down));
+    assert_eq!(t.selected_name(), "layer3.0.downsample.0");
+    t.type_key(Key::code(crossterm::event::KeyCode::End));
+    assert_eq!(t.selected_name(), "layer4.0.downsample.0");
+    assert_eq!(t.filter(), "downsample.0");
+}
+
+#[test]
+fn the_filter_and_the_sort_combine() {
+    let mut t = tab();
+    t.act(Act::NextSort); // by params
+    t.act(Act::Filter);
+    type_in(&mut t, "layer4");
+    t.type_key(Key::code(crossterm::event::KeyCode::Enter));
+    let rows = t.visible_rows();
+    // Layers only (no containers), all in layer4, largest first.
+    assert!(!rows.is_empty());
+    let net = t.network();
+    assert!(rows.iter().all(|&i| !net.modules[i].is_container()));
+    assert!(
+        rows.iter()
+            .all(|&i| net.modules[i].name.starts_with("layer4"))
+    );
+    let params: Vec<u64> = rows.iter().map(|&i| net.modules[i].params).collect();
+    assert!(params.windows(2).all(|w| w[0] >= w[1]), "{params:?}");
+    // 3x3 512->512 convolutions: 512 * 512 * 9 parameters each.
+    assert_eq!(params[0], 512 * 512 * 9);
+    // R resets the filter with everything else.
+    assert!(t.act(Act::Reset));
+    assert_eq!(t.filter(), "");
+}
+
+#[test]
+fn matches_are_highlighted_where_they_are_drawn() {
+    let mut t = tab();
+    t.act(Act::Filter);
+    type_in(&mut t, "relu");
+    let ui = Ui::new(ColorDepth::None, true);
+    let buf = draw(&t, 80, 24, &ui);
+    let text = buffer_text(&buf);
+    assert!(text.contains("/relu"), "{text}");
+    assert!(text.contains("9 of 67 modules match"), "{text}");
+    // In every listed row, the four letters of "relu" / "ReLU" are underlined, in the name
+    // column and in the type column, and the rest of the name is not.
+    let mut rows = 0;
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if line.starts_with('╰') {
+            break; // the end of the tree's panel
+        }
+        let Some(start) = line.find("ReLU") else {
+            continue;
+        };
+        rows += 1;
+        let x = line[..start].chars().count() as u16;
+        for dx in 0..4 {
+            assert!(
+                buf[(x + dx, y)].modifier.contains(Modifier::UNDERLINED),
+                "row {y}: {line}"
+            );
+        }
+        assert!(
+            !buf[(x + 4, y)].modifier.contains(Modifier::UNDERLINED),
+            "row {y}: {line}"
+        );
+        let name = line.find("relu").expect("the name column shows the match");
+        let nx = line[..name].chars().count() as u16;
+        assert!(buf[(nx, y)].modifier.contains(Modifier::UNDERLINED));
+        if nx > 1 {
+            assert!(!buf[(nx - 1, y)].modifier.contains(Modifier::UNDERLINED));
+        }
+    }
+    assert!(rows >= 5, "{text}");
 }

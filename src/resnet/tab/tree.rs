@@ -17,8 +17,10 @@ impl View<'_> {
         let net = &tab.net;
         let rows = tab.visible_rows();
         let outer = area.intersection(buf.area);
-        // The title needs the viewport, which needs the inner area: compute it as panel will.
-        let data_h = usize::from(outer.height.saturating_sub(3));
+        let filtering = !tab.filter.is_empty() || tab.typing;
+        // The title needs the viewport, which needs the inner area: compute it as panel will
+        // (borders, the header, and the filter's line while there is one).
+        let data_h = usize::from(outer.height.saturating_sub(3 + u16::from(filtering)));
         let offset = scrolled_offset(
             tab.offset.get(),
             rows.iter().position(|&r| r == tab.selected).unwrap_or(0),
@@ -58,9 +60,16 @@ impl View<'_> {
             .collect();
         let columns = choose_columns(tab.columns, &cells, usize::from(inner.width));
         let t = &self.ui.theme;
+        let inner = if filtering {
+            let (line, rest) = widgets::split_v(inner, 1);
+            self.filter_line(line, buf, rows.len());
+            rest
+        } else {
+            inner
+        };
         let header = RowCells::header();
         let header_style = t.hint.add_modifier(Modifier::BOLD);
-        let line = columns.line(&header, self.g().unicode, |_| header_style);
+        let line = columns.line(&header, self.g().unicode, |_| header_style, None);
         widgets::lines(Rect { height: 1, ..inner }, buf, &[line]);
         let body = Rect {
             y: inner.y.saturating_add(1),
@@ -81,7 +90,13 @@ impl View<'_> {
                 Mode::Train => t.accent,
                 Mode::Eval => t.accent.add_modifier(Modifier::ITALIC),
             };
-            let line = columns.line(cells, self.g().unicode, |col| {
+            let matched = if selected {
+                t.selected.add_modifier(Modifier::UNDERLINED)
+            } else {
+                t.matched
+            };
+            let highlight = (!tab.filter.is_empty()).then_some((tab.filter.as_str(), matched));
+            let style = |col| {
                 if selected {
                     return t.selected;
                 }
@@ -104,7 +119,8 @@ impl View<'_> {
                     | FlopsForwardCompact | FlopsBackward | FlopsBackwardCompact | SavedFull
                     | SavedCompact => t.number,
                 }
-            });
+            };
+            let line = columns.line(cells, self.g().unicode, style, highlight);
             let row = Rect::new(body.x, y, body.width, 1);
             if selected {
                 buf.set_style(row, t.selected);
@@ -117,7 +133,7 @@ impl View<'_> {
         let net = &self.tab.net;
         let m = &net.modules[index];
         let mut name = String::new();
-        if self.tab.sort.is_some() {
+        if self.tab.sort.is_some() || !self.tab.filter.is_empty() {
             // A flat list: the full dotted name says where the layer is.
             name.push_str(&m.name);
         } else {
@@ -204,12 +220,53 @@ impl View<'_> {
 }
 
 impl View<'_> {
+    /// The filter's line above the rows: the text (with a cursor while typing) and how many
+    /// modules match it.
+    fn filter_line(&self, area: Rect, buf: &mut Buffer, shown: usize) {
+        let tab = self.tab;
+        let t = &self.ui.theme;
+        let unicode = self.g().unicode;
+        let total = tab.net.modules.len();
+        let count = if tab.filter.is_empty() {
+            "type a name or a type".to_string()
+        } else if shown == 0 {
+            "no module matches".to_string()
+        } else if tab.sort.is_some() {
+            format!("{shown} layers match")
+        } else if shown == 1 {
+            format!("1 of {total} modules matches")
+        } else {
+            format!("{shown} of {total} modules match")
+        };
+        let width = usize::from(area.width);
+        let count_w = crate::text::width(&count) + 2;
+        // The text keeps its end in view (where typing happens); the count gives way first.
+        let room = width.saturating_sub(if width >= 24 + count_w { count_w } else { 0 });
+        let cursor = usize::from(tab.typing);
+        let text = crate::text::fit_start(
+            &crate::text::spelled(&tab.filter, unicode),
+            room.saturating_sub(1 + cursor),
+            unicode,
+        );
+        let mut spans = vec![Span::styled("/", t.key), Span::styled(text, t.matched)];
+        if tab.typing {
+            spans.push(Span::styled(" ", t.cursor.add_modifier(Modifier::REVERSED)));
+        }
+        let used: usize = spans.iter().map(|s| s.width()).sum();
+        if width >= used + count_w {
+            spans.push(Span::raw(" ".repeat(width - used - count_w + 2)));
+            spans.push(Span::styled(count, t.hint));
+        }
+        widgets::lines(area, buf, &[Line::from(spans)]);
+    }
+
     /// The module's type; a collapsed stage names its blocks rolled up (`BasicBlock ×2`).
     fn type_text(&self, index: usize) -> String {
         let net = &self.tab.net;
         let m = &net.modules[index];
         let stage = matches!(m.kind, ModuleKind::Sequential(SequentialRole::Stage(_)));
-        if !stage || self.tab.expanded[index] {
+        // Filtered rows are a flat list: the type itself, which is what the filter matched.
+        if !stage || self.tab.expanded[index] || !self.tab.filter.is_empty() {
             return m.type_name().into();
         }
         // Runs of equal block types, in order: "Bottleneck ×3".
@@ -466,11 +523,14 @@ fn choose_columns(group: ColumnSet, rows: &[RowCells], width: usize) -> Columns 
 }
 
 impl Columns {
+    /// One row; with `highlight` (a filter and its style), the first match in the name and type
+    /// cells, as drawn, takes that style.
     fn line(
         &self,
         cells: &RowCells,
         unicode: bool,
         style: impl Fn(Column) -> Style,
+        highlight: Option<(&str, Style)>,
     ) -> Line<'static> {
         let mut spans = Vec::with_capacity(self.chosen.len() * 2);
         for (k, &(col, w)) in self.chosen.iter().enumerate() {
@@ -483,7 +543,22 @@ impl Columns {
             } else {
                 format!("{text:<w$}")
             };
-            spans.push(Span::styled(text, style(col)));
+            let found = match highlight {
+                Some((needle, _)) if matches!(col, Column::Name | Column::Type) => {
+                    super::filter_match(&text, needle)
+                }
+                _ => None,
+            };
+            match (found, highlight) {
+                (Some(range), Some((_, matched))) if !range.is_empty() => {
+                    let (before, rest) = text.split_at(range.start);
+                    let (hit, after) = rest.split_at(range.len());
+                    spans.push(Span::styled(before.to_string(), style(col)));
+                    spans.push(Span::styled(hit.to_string(), matched));
+                    spans.push(Span::styled(after.to_string(), style(col)));
+                }
+                _ => spans.push(Span::styled(text, style(col))),
+            }
         }
         Line::from(spans)
     }
