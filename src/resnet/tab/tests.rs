@@ -95,7 +95,12 @@ fn bias_mode_panel_and_reset_keys() {
     assert_eq!(t.focus(), Focus::Check);
     assert!(t.act(Act::NextPanel));
     assert!(t.act(Act::NextPanel));
+    assert_eq!(t.focus(), Focus::BatchNorm);
+    assert!(t.act(Act::NextPanel));
     assert_eq!(t.focus(), Focus::Module);
+    assert!(t.act(Act::PrevPanel));
+    assert_eq!(t.focus(), Focus::BatchNorm);
+    assert!(t.act(Act::NextPanel));
     t.act(Act::NextArch);
     assert!(t.act(Act::Reset));
     assert_eq!(*t.config(), Config::default());
@@ -172,7 +177,7 @@ fn render_is_total_and_ascii_without_unicode() {
     t.act(Act::ExpandAll);
     let ascii = Ui::new(ColorDepth::Ansi16, false);
     let standard = Ui::standard();
-    for focus in 0..3 {
+    for focus in 0..Focus::ALL.len() {
         for (w, h) in [
             (0, 0),
             (1, 1),
