@@ -76,9 +76,43 @@ fn resnet_80x24_ascii() {
     insta::assert_snapshot!(body_text(&buf));
 }
 
+/// The batch-norm panel (`P`, the last of the `p` cycle) in the tree's place.
+#[test]
+fn resnet_80x24_batch_norm_panel() {
+    let screen = text(80, 24, "P");
+    assert!(screen.contains("Batch norm, live"), "{screen}");
+    assert!(screen.contains("num_batches_tracked 9 → 10"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_120x40_batch_norm_panel_conv_bias_one_more_batch() {
+    let screen = text(120, 40, "P b .");
+    assert!(screen.contains("batches fed 11"), "{screen}");
+    assert!(screen.contains("conv bias on"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_80x24_batch_norm_one_value_per_channel() {
+    let screen = text(80, 24, "P Z Z Z Z");
+    assert!(
+        screen.contains("ValueError: Expected more than 1 value per channel when training"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn resnet_batch_norm_panel_without_colour() {
+    for keys in ["P", "P t b", "P Z Z Z Z"] {
+        assert_colours(&frame(80, 24, keys, Ui::new(ColorDepth::None, true)), false);
+    }
+}
+
 #[test]
 fn resnet_160x48_ascii_every_panel() {
-    for keys in ["", "p", "p p", "e b t"] {
+    for keys in ["", "p", "p p", "e b t", "P", "P t b .", "P Z Z Z Z"] {
         for (w, h) in [(80, 24), (160, 48), (200, 60)] {
             let buf = frame(w, h, keys, Ui::new(ColorDepth::Ansi16, false));
             let screen = buffer_text(&buf);

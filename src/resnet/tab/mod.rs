@@ -6,6 +6,7 @@
 //! The tab holds view state (selection, expansion, scrolling, panel focus) and the model's
 //! results; every number comes from [`Network`] or the homework check.
 
+mod bn_live;
 mod notes;
 mod render;
 #[cfg(test)]
@@ -47,6 +48,10 @@ pub enum Act {
     ExpandAll,
     CollapseAll,
     NextPanel,
+    PrevPanel,
+    FeedBatch,
+    BackOneBatch,
+    Rewind,
     NextColumns,
     PrevColumns,
     LargerBatch,
@@ -156,8 +161,32 @@ pub const KEYS: &[Binding<Act>] = &[
     Binding {
         keys: &[Key::ch('p')],
         action: Act::NextPanel,
-        help: "next panel: module note, homework check, summary (narrow screens show one)",
+        help: "next panel: module note, check, summary, batch norm (narrow screens show one)",
         hint: Some("panel"),
+    },
+    Binding {
+        keys: &[Key::ch('P')],
+        action: Act::PrevPanel,
+        help: "previous panel",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('.')],
+        action: Act::FeedBatch,
+        help: "(batch-norm panel) next batch: one train step (train mode only)",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch(',')],
+        action: Act::BackOneBatch,
+        help: "(batch-norm panel) back one batch",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ch('r')],
+        action: Act::Rewind,
+        help: "(batch-norm panel) rewind: fresh running statistics, then batch 1",
+        hint: None,
     },
     Binding {
         keys: &[Key::ch('v')],
@@ -180,7 +209,7 @@ pub const KEYS: &[Binding<Act>] = &[
     Binding {
         keys: &[Key::ch('Z')],
         action: Act::SmallerBatch,
-        help: "smaller batch",
+        help: "smaller batch; in the batch-norm panel, z/Z step its patches (1x1, 1 ... 64)",
         hint: None,
     },
     Binding {
@@ -317,10 +346,17 @@ pub enum Focus {
     Module,
     Check,
     Summary,
+    /// Batch norm, live: it takes the tree's place while it has the focus.
+    BatchNorm,
 }
 
 impl Cycle for Focus {
-    const ALL: &'static [Self] = &[Focus::Module, Focus::Check, Focus::Summary];
+    const ALL: &'static [Self] = &[
+        Focus::Module,
+        Focus::Check,
+        Focus::Summary,
+        Focus::BatchNorm,
+    ];
 }
 
 /// The homework check, computed once for the homework's own configuration.
@@ -349,8 +385,8 @@ pub struct ResnetTab {
     sort: Option<SortKey>,
     /// First visible tree row, kept across frames so the view scrolls only when it must.
     offset: Cell<usize>,
-    /// First shown line of each panel's text (module, check, summary), as last drawn.
-    text_offsets: Cell<[u16; 3]>,
+    /// First shown line of each panel's text (module, check, summary, batch norm), as last drawn.
+    text_offsets: Cell<[u16; 4]>,
     /// The kept `/` filter (empty: none): modules whose name or type contains it.
     filter: String,
     /// True while the filter takes typed keys.
@@ -359,11 +395,13 @@ pub struct ResnetTab {
     page: Cell<usize>,
     /// Where the tree's rows were drawn last, for mouse clicks.
     rows_area: Cell<Rect>,
+    /// The batch-norm panel's knobs and figures.
+    batch_norm: bn_live::BatchNormLive,
 }
 
 impl ResnetTab {
     /// The tab for `config` (validated by the caller; an invalid one falls back to defaults).
-    pub fn new(_waker: &Waker, config: Config) -> Self {
+    pub fn new(waker: &Waker, config: Config) -> Self {
         let config = if config.validate().is_ok() {
             config
         } else {
@@ -405,7 +443,8 @@ impl ResnetTab {
             offset: Cell::new(0),
             page: Cell::new(10),
             rows_area: Cell::new(Rect::default()),
-            text_offsets: Cell::new([0; 3]),
+            text_offsets: Cell::new([0; 4]),
+            batch_norm: bn_live::BatchNormLive::new(waker),
         }
     }
 
@@ -713,7 +752,7 @@ impl Tab for ResnetTab {
     fn act(&mut self, act: Act) -> bool {
         let c = self.config;
         let (h, w) = c.input_hw;
-        match act {
+        let changed = match act {
             Act::NextArch => self.set_config(Config {
                 arch: c.arch.next(),
                 ..c
@@ -788,6 +827,11 @@ impl Tab for ResnetTab {
                 self.focus = self.focus.next();
                 true
             }
+            Act::PrevPanel => {
+                self.focus = self.focus.prev();
+                true
+            }
+            Act::FeedBatch | Act::BackOneBatch | Act::Rewind => self.batch_norm_act(act),
             Act::NextColumns => {
                 self.columns = self.columns.next();
                 true
@@ -795,6 +839,9 @@ impl Tab for ResnetTab {
             Act::PrevColumns => {
                 self.columns = self.columns.prev();
                 true
+            }
+            Act::LargerBatch | Act::SmallerBatch if self.focus == Focus::BatchNorm => {
+                self.batch_norm_act(act)
             }
             Act::LargerBatch | Act::SmallerBatch => self.set_cost(Cost {
                 batch: BATCH_LADDER.step(self.cost.batch, act == Act::LargerBatch),
@@ -821,6 +868,10 @@ impl Tab for ResnetTab {
                 true
             }
             Act::Filter => {
+                // The filter works on the tree, which the batch-norm panel covers.
+                if self.focus == Focus::BatchNorm {
+                    self.focus = Focus::Module;
+                }
                 self.typing = true;
                 true
             }
@@ -833,9 +884,14 @@ impl Tab for ResnetTab {
                 let rebuilt = self.set_config(Config::default()) || unsorted;
                 let run_changed = self.set_cost(Cost::default());
                 self.refresh_costs();
-                rebuilt || mode_changed || run_changed
+                let panel_changed = self.batch_norm.reset();
+                rebuilt || mode_changed || run_changed || panel_changed
             }
-        }
+        };
+        // The batch-norm panel recomputes only when shown and its settings changed.
+        self.batch_norm
+            .sync(self.focus == Focus::BatchNorm, self.config.conv_bias);
+        changed
     }
 
     fn typing(&self) -> Option<&'static [(&'static str, &'static str)]> {
@@ -881,6 +937,9 @@ impl Tab for ResnetTab {
     }
 
     fn nav(&mut self, nav: Nav) -> bool {
+        if self.focus == Focus::BatchNorm {
+            return self.batch_norm_nav(nav);
+        }
         let before = self.selected;
         let page = isize::try_from(self.page.get().max(1)).unwrap_or(1);
         let changed = match nav {
@@ -915,6 +974,18 @@ impl Tab for ResnetTab {
             }
             None => false,
         }
+    }
+
+    fn poll(&mut self) -> bool {
+        self.batch_norm.poll()
+    }
+
+    fn busy(&self) -> bool {
+        self.batch_norm.busy()
+    }
+
+    fn busy_label(&self) -> Option<String> {
+        self.batch_norm.busy().then(|| "batch norm".to_string())
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {

@@ -4,6 +4,7 @@
 //! written from the network, so it is true of the module it is shown for.
 
 use crate::resnet::model::batchnorm::{self, BnFeeds};
+use crate::resnet::model::bn_live;
 use crate::resnet::model::{ConvRole, Mode, ModuleKind, Network, SequentialRole};
 
 /// What module `index` does and why it is where it is.
@@ -242,6 +243,67 @@ values per channel of batch statistics per batch norm in train mode (none in eva
 the classifier's input if its weight is trainable. Under torch.no_grad() nothing is saved. \
 Parameters and gradients take the dtype; SGD keeps no state, SGD with momentum one buffer per \
 parameter, Adam two (and a float32 step per tensor).";
+
+/// The batch-norm panel: which statistics normalise in `mode`; `marker` is the glyph beside
+/// the rows it names.
+pub fn bn_live_normalises(mode: Mode, marker: &str) -> String {
+    match mode {
+        Mode::Train => format!(
+            "{marker} Train mode normalises each channel with this batch's own μ_B and biased σ²_B, \
+             then updates the running statistics."
+        ),
+        Mode::Eval => format!(
+            "{marker} Eval mode normalises with running_mean and running_var; the batch's own \
+             statistics are not used."
+        ),
+    }
+}
+
+/// The batch-norm panel: the running-statistics update for `count` = N·H·W values per channel.
+pub fn bn_live_update(count: usize) -> String {
+    let m = bn_live::MOMENTUM;
+    format!(
+        "Update, momentum {m}: after = {keep}·before + {m}·batch; running_var takes the \
+         unbiased σ²_B·n/(n−1), here n/(n−1) = {count}/{less}.",
+        keep = 1.0 - m,
+        less = count.saturating_sub(1)
+    )
+}
+
+/// The batch-norm panel in eval mode: why `.` feeds no batch.
+pub const BN_LIVE_EVAL_FEEDS: &str = "In eval mode a batch leaves running_mean, running_var and \
+     num_batches_tracked as they are: batches are fed in train mode (t).";
+
+/// The batch-norm panel: what the spread table shows (`largest`: its largest batch size).
+pub fn bn_live_spread(batches: usize, largest: usize) -> String {
+    format!(
+        "Each row: the standard deviation, over {batches} batches of N fresh patches, of one \
+         channel's μ_B or σ²_B. Small batches give noisy statistics: here the spread of μ_B \
+         falls at every larger N, and both spreads are smallest at N = {largest}. One 1×1 patch \
+         (Z to the end) leaves one value per channel."
+    )
+}
+
+/// The batch-norm panel: the conv bias in train and eval mode.
+pub const BN_LIVE_BIAS: &str = "Train mode: b moves every value and μ_B alike, so it cancels; \
+     the largest difference is rounding. Eval mode: running_mean does not move with b, so the \
+     output moves by b·γ/√(running_var+ε) per channel (γ = 1: BN's initial scale).";
+
+/// The batch-norm panel: where the conv bias b of the bias rows comes from.
+pub fn bn_live_bias_source(conv_bias: bool) -> &'static str {
+    if conv_bias {
+        "b is on: this is the conv's own bias; \"without\" is the same layer with it removed."
+    } else {
+        "b is off: the conv has no bias; this b is the seeded one b on would give it, added \
+         as a what-if to the same layer."
+    }
+}
+
+/// The batch-norm panel when PyTorch refuses the batch (one value per channel).
+pub const BN_LIVE_REFUSED: &str = "A variance needs two values, and train mode has one per \
+     channel: PyTorch raises before touching the running statistics, so nothing is updated. \
+     Eval mode needs no batch statistics and runs the same batch; with the fresh layer's \
+     running statistics (mean 0, var 1) its BN output per channel is:";
 
 #[cfg(test)]
 mod tests {

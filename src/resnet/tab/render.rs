@@ -43,7 +43,7 @@ impl View<'_> {
             let tree_w = area.width - SIDE_WIDTH - CHECK_WIDTH;
             let (tree, rest) = split_h(area, tree_w);
             let (side, check) = split_h(rest, SIDE_WIDTH);
-            self.tree(tree, buf);
+            self.tree_or_batch_norm(tree, buf);
             let controls_h = self.controls_height();
             let (controls, below) = split_v(side, controls_h);
             self.controls(controls, buf);
@@ -56,7 +56,7 @@ impl View<'_> {
             self.check(check, buf, focus == Focus::Check);
         } else if area.width >= MEDIUM {
             let (tree, side) = split_h(area, area.width - CHECK_WIDTH);
-            self.tree(tree, buf);
+            self.tree_or_batch_norm(tree, buf);
             let (controls, below) = split_v(side, self.controls_height());
             self.controls(controls, buf);
             // The homework check wants every row it can get; the module note needs fewer.
@@ -76,6 +76,11 @@ impl View<'_> {
         } else {
             let (header, body) = split_v(area, 1);
             self.header_line(header, buf);
+            if focus == Focus::BatchNorm {
+                // The batch-norm panel needs the rows more than the tree does.
+                self.tree_or_batch_norm(body, buf);
+                return;
+            }
             let panel_h = if body.height >= 16 {
                 // The summary keeps its numbers whole; the other panels scroll in 9 rows.
                 let numbers = match focus {
@@ -94,6 +99,7 @@ impl View<'_> {
                 Focus::Module => self.module(bottom, buf, true),
                 Focus::Check => self.check(bottom, buf, true),
                 Focus::Summary => self.summary(bottom, buf, true),
+                Focus::BatchNorm => {} // drawn in the whole body above
             }
         }
     }
@@ -103,7 +109,7 @@ impl View<'_> {
     }
 
     /// Text for this glyph set: Unicode as written, or folded to ASCII.
-    fn text<'s>(&self, s: &'s str) -> Cow<'s, str> {
+    pub(super) fn text<'s>(&self, s: &'s str) -> Cow<'s, str> {
         crate::text::spelled(s, self.g().unicode)
     }
 
@@ -622,7 +628,7 @@ pub(super) fn fraction(part: u64, whole: u64) -> f64 {
 }
 
 /// Packs short facts into as few lines as the width allows, separated by ` • `.
-fn pack_facts(
+pub(super) fn pack_facts(
     facts: Vec<Vec<Span<'static>>>,
     width: usize,
     bullet: &str,

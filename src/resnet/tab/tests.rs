@@ -96,7 +96,12 @@ fn bias_mode_panel_and_reset_keys() {
     assert_eq!(t.focus(), Focus::Check);
     assert!(t.act(Act::NextPanel));
     assert!(t.act(Act::NextPanel));
+    assert_eq!(t.focus(), Focus::BatchNorm);
+    assert!(t.act(Act::NextPanel));
     assert_eq!(t.focus(), Focus::Module);
+    assert!(t.act(Act::PrevPanel));
+    assert_eq!(t.focus(), Focus::BatchNorm);
+    assert!(t.act(Act::NextPanel));
     t.act(Act::NextArch);
     assert!(t.act(Act::Reset));
     assert_eq!(*t.config(), Config::default());
@@ -173,7 +178,7 @@ fn render_is_total_and_ascii_without_unicode() {
     t.act(Act::ExpandAll);
     let ascii = Ui::new(ColorDepth::Ansi16, false);
     let standard = Ui::standard();
-    for focus in 0..3 {
+    for focus in 0..Focus::ALL.len() {
         for (w, h) in [
             (0, 0),
             (1, 1),
@@ -676,4 +681,16 @@ fn matches_are_highlighted_where_they_are_drawn() {
         }
     }
     assert!(rows >= 5, "{text}");
+}
+
+#[test]
+fn the_filter_brings_the_tree_back_from_the_batch_norm_panel() {
+    let mut t = tab();
+    t.act(Act::PrevPanel);
+    assert_eq!(t.focus(), Focus::BatchNorm);
+    t.act(Act::Filter);
+    assert_eq!(t.focus(), Focus::Module);
+    type_in(&mut t, "fc");
+    let text = buffer_text(&draw(&t, 80, 24, &Ui::standard()));
+    assert!(text.contains("/fc"), "{text}");
 }

@@ -1,0 +1,484 @@
+// Index loops on purpose: each channel c is read from several rows at once.
+#![allow(clippy::needless_range_loop)]
+
+//! The batch-norm panel: every sentence on it is a claim, and these tests read the drawn panel
+//! and check each claim against the model.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::*;
+use crate::jobs::Waker;
+use crate::resnet::model::Config;
+use crate::resnet::model::bn_live::{EPS, MOMENTUM};
+use crate::snapshot::buffer_text;
+use crate::tab::Tab;
+use crate::theme::{ColorDepth, Ui};
+
+/// The ResNet tab with the batch-norm panel focused.
+fn tab() -> ResnetTab {
+    let mut t = ResnetTab::new(&Waker::headless(), Config::default());
+    assert!(t.act(Act::PrevPanel));
+    assert_eq!(t.focus, Focus::BatchNorm);
+    t
+}
+
+fn draw(t: &ResnetTab, w: u16, h: u16, ui: &Ui) -> String {
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    t.render(area, &mut buf, ui);
+    buffer_text(&buf)
+}
+
+/// The whole panel, tall enough that nothing scrolls.
+fn screen(t: &ResnetTab) -> String {
+    draw(t, 80, 90, &Ui::standard())
+}
+
+/// The numbers on the row labelled `label` (after the label; border and scroll glyphs dropped).
+fn row(screen: &str, label: &str) -> Vec<f64> {
+    let line = screen
+        .lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no row {label:?}:\n{screen}"));
+    let after = &line[line.find(label).unwrap_or(0) + label.len()..];
+    after
+        .replace(['│', '┃', '↑', '↓', '|'], " ")
+        .split_whitespace()
+        .map(|s| {
+            s.parse::<f64>()
+                .unwrap_or_else(|_| panic!("{s:?} in {line:?}"))
+        })
+        .collect()
+}
+
+/// The panel's text as one line (wrapped sentences joined).
+fn prose(screen: &str) -> String {
+    screen
+        .replace(['│', '┃', '╭', '╮', '╰', '╯', '↑', '↓'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A shown number agrees with an exact one to the digits shown (4 significant: a relative
+/// error of at most 5e-4).
+fn close(shown: f64, exact: f64) -> bool {
+    (shown - exact).abs() <= 5e-4 * exact.abs().max(1e-12)
+}
+
+/// `a·x + b·y` computed from shown (rounded) numbers is within the rounding of its parts.
+fn combines(shown: f64, (a, x): (f64, f64), (b, y): (f64, f64)) -> bool {
+    let want = a * x + b * y;
+    (shown - want).abs() <= 5e-4 * (shown.abs() + (a * x).abs() + (b * y).abs())
+}
+
+fn figures(t: &ResnetTab) -> &Figures {
+    t.batch_norm.figures().expect("the model ran")
+}
+
+#[test]
+fn the_running_update_on_screen_is_the_momentum_rule() {
+    let mut t = tab();
+    for _ in 0..3 {
+        let s = screen(&t);
+        let mean = row(&s, "μ_B batch mean");
+        let var = row(&s, "σ²_B biased var");
+        let unbiased = row(&s, "unbiased ·n/(n−1)");
+        let (mb, ma) = (
+            row(&s, "running_mean before"),
+            row(&s, "running_mean after"),
+        );
+        let (vb, va) = (row(&s, "running_var before"), row(&s, "running_var after"));
+        let f = figures(&t);
+        let n = f.live.last.count as f64;
+        for c in 0..CHANNELS {
+            // The rule, on the numbers as shown...
+            let keep = 1.0 - MOMENTUM;
+            assert!(
+                combines(ma[c], (keep, mb[c]), (MOMENTUM, mean[c])),
+                "ch {c}"
+            );
+            assert!(
+                combines(va[c], (keep, vb[c]), (MOMENTUM, unbiased[c])),
+                "ch {c}"
+            );
+            assert!(
+                combines(unbiased[c], (n / (n - 1.0), var[c]), (0.0, 0.0)),
+                "ch {c}"
+            );
+            // ...and each shown number is the model's.
+            assert!(close(mean[c], f.live.last.mean[c]));
+            assert!(close(ma[c], f.live.model.running_mean[c]));
+            assert!(close(va[c], f.live.model.running_var[c]));
+            let exact = (1.0 - MOMENTUM) * f.before_mean[c] + MOMENTUM * f.live.last.mean[c];
+            assert!((f.live.model.running_mean[c] - exact).abs() < 1e-12);
+        }
+        let k = f.live.model.num_batches_tracked;
+        assert!(
+            s.contains(&format!("num_batches_tracked {} → {k}", k - 1)),
+            "{s}"
+        );
+        assert!(s.contains(&format!("batches fed {k}")), "{s}");
+        assert!(
+            prose(&s).contains(&format!("n/(n−1) = {n}/{}", n - 1.0)),
+            "{s}"
+        );
+        // One key press, one train step: the old "after" is the new "before".
+        assert!(t.act(Act::FeedBatch));
+        let next = screen(&t);
+        assert_eq!(row(&next, "running_mean before"), ma);
+        assert_eq!(row(&next, "running_var before"), va);
+        assert_eq!(figures(&t).live.model.num_batches_tracked, k + 1);
+    }
+}
+
+#[test]
+fn back_and_rewind_replay_the_same_run() {
+    let mut t = tab();
+    let ten = screen(&t);
+    assert!(t.act(Act::FeedBatch));
+    assert!(t.act(Act::BackOneBatch));
+    assert_eq!(
+        screen(&t),
+        ten,
+        "back one batch is the state one step earlier"
+    );
+    assert!(t.act(Act::Rewind));
+    assert_eq!(t.batch_norm.steps(), 1);
+    let s = screen(&t);
+    // Before the first batch: the fresh layer's running statistics.
+    assert_eq!(row(&s, "running_mean before"), vec![0.0; CHANNELS]);
+    assert_eq!(row(&s, "running_var before"), vec![1.0; CHANNELS]);
+    assert!(s.contains("num_batches_tracked 0 → 1"), "{s}");
+    assert!(
+        !t.act(Act::Rewind) && !t.act(Act::BackOneBatch),
+        "nothing before batch 1"
+    );
+    // Keys that do nothing are not offered.
+    assert!(!s.contains(", back") && !s.contains("r rewind"), "{s}");
+    assert!(s.contains(". next batch"), "{s}");
+    // Fed up to the limit, `.` stops.
+    for _ in 1..MAX_STEPS {
+        t.batch_norm.steps += 1;
+    }
+    assert!(!t.act(Act::FeedBatch));
+    assert_eq!(t.batch_norm.steps(), MAX_STEPS);
+}
+
+#[test]
+fn eval_mode_moves_the_marker_and_feeds_nothing() {
+    let mut t = tab();
+    let train = screen(&t);
+    for label in [
+        "▸ μ_B batch mean",
+        "▸ σ²_B biased var",
+        "▸ train: output mean",
+    ] {
+        assert!(train.contains(label), "{label}:\n{train}");
+    }
+    assert!(!train.contains("▸ running_mean after"));
+    // Train mode: the BN output of the batch has mean β = 0 and variance about 1 per channel.
+    let f = figures(&t);
+    let stats = f.train_output.as_ref().expect("train output statistics");
+    for (c, &v) in row(&train, "train: output var").iter().enumerate() {
+        assert!(close(v, stats.var[c]) && (v - 1.0).abs() < 0.01, "ch {c}");
+    }
+    for v in row(&train, "train: output mean") {
+        assert!(v.abs() < 1e-12, "{v}");
+    }
+    assert!(t.act(Act::ToggleMode));
+    let eval = screen(&t);
+    for label in [
+        "▸ running_mean after",
+        "▸ running_var after",
+        "▸ eval: output mean",
+    ] {
+        assert!(eval.contains(label), "{label}:\n{eval}");
+    }
+    assert!(!eval.contains("▸ μ_B batch mean"));
+    assert!(prose(&eval).contains("Eval mode normalises with running_mean and running_var"));
+    // Eval mode updates nothing, so `.` feeds no batch, and the key is not offered.
+    let steps = t.batch_norm.steps();
+    assert!(!t.act(Act::FeedBatch));
+    assert_eq!(t.batch_norm.steps(), steps);
+    assert!(!eval.contains(". next batch"), "{eval}");
+    assert!(prose(&eval).contains("batches are fed in train mode (t)"));
+    // Eval output: normalised with the running statistics, so its mean per channel is
+    // (μ_B − running_mean)/√(running_var + ε), not 0.
+    let f = figures(&t);
+    let shown = row(&eval, "eval: output mean");
+    for c in 0..CHANNELS {
+        let m = &f.live.model;
+        let want = (f.live.last.mean[c] - m.running_mean[c]) / (m.running_var[c] + EPS).sqrt();
+        assert!(close(shown[c], want), "ch {c}: {} vs {want}", shown[c]);
+    }
+}
+
+#[test]
+fn the_conv_bias_cancels_in_train_mode_and_shifts_eval_mode() {
+    let mut t = tab();
+    for conv_bias in [false, true] {
+        assert_eq!(t.config().conv_bias, conv_bias);
+        let s = screen(&t);
+        let f = figures(&t);
+        assert_eq!(f.live.model.bias.iter().any(|&b| b != 0.0), conv_bias);
+        let b = row(&s, "  b  ");
+        let train = row(&s, "train: max |Δ|");
+        assert_eq!(train.len(), 1);
+        assert!(train[0] <= 1e-12, "{}", train[0]);
+        let measured = row(&s, "eval: Δ, measured");
+        let predicted = row(&s, "eval: b·γ/√(var+ε)");
+        let m = &f.live.model;
+        for c in 0..CHANNELS {
+            assert!(close(b[c], f.live.bias.bias[c]));
+            let want = f.live.bias.bias[c] * m.gamma[c] / (m.running_var[c] + EPS).sqrt();
+            assert!(
+                close(measured[c], want),
+                "ch {c}: {} vs {want}",
+                measured[c]
+            );
+            assert!(close(predicted[c], want), "ch {c}");
+            assert!(want.abs() > 1e-3, "the shift is visible");
+            // "γ = 1: BN's initial scale."
+            assert_eq!(m.gamma[c], 1.0);
+        }
+        assert!(row(&s, "eval: largest miss")[0] <= 1e-12);
+        let text = prose(&s);
+        assert!(text.contains("(γ = 1: BN's initial scale)"), "{text}");
+        assert!(
+            text.contains(notes::bn_live_bias_source(conv_bias)),
+            "{text}"
+        );
+        // "the conv's own bias" / "the seeded one b on would give it"
+        let own = ConvBnRelu::new(SEED, true).bias;
+        assert_eq!(f.live.bias.bias, own);
+        if conv_bias {
+            assert_eq!(f.live.model.bias, own);
+        }
+        assert!(text.contains("largest miss: the largest |Δ − b·γ/√(running_var+ε)|"));
+        assert!(t.act(Act::ToggleConvBias));
+    }
+}
+
+#[test]
+fn the_spread_is_noisier_at_small_batches_as_the_panel_says() {
+    let mut t = tab();
+    for _ in 0..2 {
+        let s = screen(&t);
+        let text = prose(&s);
+        assert!(
+            text.contains("spread of μ_B falls at every larger N"),
+            "{text}"
+        );
+        assert!(
+            text.contains("both spreads are smallest at N = 32"),
+            "{text}"
+        );
+        let means: Vec<Vec<f64>> = SPREAD_BATCHES
+            .iter()
+            .map(|n| row(&s, &format!("N = {n}: std of μ_B")))
+            .collect();
+        let vars: Vec<Vec<f64>> = SPREAD_BATCHES
+            .iter()
+            .map(|n| row(&s, &format!("N = {n}: std of σ²_B")))
+            .collect();
+        for c in 0..CHANNELS {
+            assert!(means.windows(2).all(|w| w[0][c] > w[1][c]), "ch {c}");
+            let last = vars.len() - 1;
+            assert!(vars[..last].iter().all(|v| v[c] > vars[last][c]), "ch {c}");
+        }
+        let f = figures(&t);
+        for (shown, spread) in means.iter().zip(&f.live.spread) {
+            for c in 0..CHANNELS {
+                assert!(close(shown[c], spread.mean_std[c]));
+            }
+        }
+        // The panel's own batch size is marked.
+        assert!(s.contains("▸ N = 8: std of μ_B"), "{s}");
+        assert!(!s.contains("▸ N = 2: std of μ_B"));
+        t.act(Act::ToggleConvBias);
+    }
+}
+
+#[test]
+fn one_value_per_channel_is_pytorchs_error_on_screen() {
+    let mut t = tab();
+    while t.act(Act::SmallerBatch) {}
+    let cfg = t.batch_norm.config(false);
+    assert_eq!((cfg.batch, cfg.side), (1, 1));
+    let s = screen(&t);
+    let text = prose(&s);
+    assert!(text.contains("batch 1 camera patch of 1×1"), "{text}");
+    assert!(text.contains("n = N·H·W = 1 value per channel"), "{text}");
+    assert!(
+        text.contains(
+            "ValueError: Expected more than 1 value per channel when training, got input size \
+             torch.Size([1, 4, 1, 1])"
+        ),
+        "{text}"
+    );
+    // The model says so, and nothing was trained.
+    assert!(matches!(
+        t.batch_norm.outcome(),
+        Some((
+            _,
+            Outcome::Refused {
+                error: BnError::OneValuePerChannel { .. },
+                ..
+            }
+        ))
+    ));
+    assert!(!t.act(Act::FeedBatch) && !t.act(Act::BackOneBatch) && !t.act(Act::Rewind));
+    assert!(
+        !text.contains("next batch") && !text.contains("rewind"),
+        "{text}"
+    );
+    // "Eval mode ... runs the same batch": the fresh layer's eval output, shown per channel.
+    let image = bn_live::camera().expect("built in");
+    let x = bn_live::patches(image.view(), 1, 1, SEED).expect("a 1x1 patch");
+    let eval = ConvBnRelu::new(SEED, false)
+        .eval_forward(x.view())
+        .normalized;
+    let shown = row(&s, "BN output  ");
+    assert_eq!(shown.len(), CHANNELS);
+    for (c, v) in eval.iter().enumerate() {
+        assert!(close(shown[c], *v), "ch {c}");
+    }
+    // One step up, a batch of one 8×8 patch trains again (64 values per channel).
+    assert!(t.act(Act::LargerBatch));
+    assert!(t.batch_norm.figures().is_some());
+    assert!(screen(&t).contains("n = N·H·W = 64 values per channel"));
+}
+
+#[test]
+fn z_steps_the_panels_batch_only_while_it_has_the_focus() {
+    let mut t = tab();
+    let cost_batch = t.cost().batch;
+    assert!(t.act(Act::LargerBatch));
+    assert_eq!(t.batch_norm.config(false).batch, 16);
+    assert_eq!(t.cost().batch, cost_batch, "the tree's batch is left alone");
+    assert!(screen(&t).contains("batch 16 camera patches of 8×8"));
+    while t.act(Act::LargerBatch) {}
+    assert_eq!(t.batch_norm.config(false).batch, SHAPES[SHAPES.len() - 1].0);
+    // Another panel: z is the tree's batch again.
+    assert!(t.act(Act::NextPanel));
+    assert!(t.act(Act::LargerBatch));
+    assert_eq!(t.cost().batch, cost_batch * 2);
+    assert!(
+        !t.act(Act::FeedBatch),
+        "the panel's keys do nothing elsewhere"
+    );
+    // R resets the panel too.
+    assert!(t.act(Act::Reset));
+    assert_eq!(t.batch_norm.config(false), LiveConfig::default());
+}
+
+#[test]
+fn movement_keys_scroll_the_panel_not_the_hidden_tree() {
+    let mut t = tab();
+    let ui = Ui::standard();
+    let selected = t.selected;
+    let first = draw(&t, 80, 22, &ui);
+    assert!(
+        first.contains("J/K scroll") && first.contains('↓'),
+        "{first}"
+    );
+    assert!(t.nav(Nav::Down));
+    assert_eq!(t.selected, selected);
+    assert_eq!(t.scroll_offset(Focus::BatchNorm), 1);
+    assert!(t.nav(Nav::End));
+    let last = draw(&t, 80, 22, &ui);
+    assert!(
+        last.contains('↑') && last.contains("BN's initial scale"),
+        "{last}"
+    );
+    assert!(t.nav(Nav::Home));
+    assert_eq!(draw(&t, 80, 22, &ui), first);
+    assert!(!t.nav(Nav::Left));
+    // The tree is not on screen, so a click selects nothing.
+    assert!(!t.click(3, 5));
+    // Everything fits at 200x60: no scroll key offered.
+    let wide = draw(&t, 200, 60, &ui);
+    assert!(!wide.contains("J/K scroll"), "{wide}");
+}
+
+#[test]
+fn the_panel_draws_at_every_size_in_ascii_and_without_colour() {
+    let mut t = tab();
+    let ascii = Ui::new(ColorDepth::Ansi16, false);
+    let plain = Ui::new(ColorDepth::None, true);
+    for keys in [
+        vec![],
+        vec![Act::ToggleMode, Act::ToggleConvBias],
+        vec![Act::SmallerBatch; 4],
+    ] {
+        for act in keys {
+            t.act(act);
+        }
+        for (w, h) in [
+            (0, 0),
+            (1, 1),
+            (2, 50),
+            (50, 2),
+            (20, 10),
+            (64, 20),
+            (80, 22),
+        ] {
+            draw(&t, w, h, &plain);
+            let text = draw(&t, w, h, &ascii);
+            assert!(text.is_ascii(), "{w}x{h}:\n{text}");
+            assert!(
+                !text.contains('?'),
+                "an unspelled glyph at {w}x{h}:\n{text}"
+            );
+        }
+        for w in (0..=220).step_by(11) {
+            for h in (0..=70).step_by(7) {
+                draw(&t, w, h, &Ui::standard());
+            }
+        }
+    }
+}
+
+#[test]
+fn numbers_shrink_but_are_never_cut() {
+    let t = tab();
+    let f = figures(&t);
+    // The narrowest panel the app draws (64 columns), and one narrower still: fewer digits.
+    for w in [64, 50] {
+        let s = draw(&t, w, 90, &Ui::standard());
+        let shown = row(&s, "μ_B batch mean");
+        assert_eq!(shown.len(), CHANNELS, "{s}");
+        for c in 0..CHANNELS {
+            let exact = f.live.last.mean[c];
+            assert!(
+                (shown[c] - exact).abs() <= 5e-3 * exact.abs(),
+                "{w}: {}",
+                shown[c]
+            );
+        }
+    }
+    assert!(Grid::new(15).is_none());
+    let narrow = draw(&t, 20, 30, &Ui::standard());
+    assert!(narrow.contains("(too narrow"), "{narrow}");
+}
+
+#[test]
+fn notes_fold_to_ascii() {
+    let texts = [
+        notes::bn_live_normalises(Mode::Train, ">"),
+        notes::bn_live_normalises(Mode::Eval, ">"),
+        notes::bn_live_update(512),
+        notes::bn_live_spread(20, 32),
+        notes::BN_LIVE_EVAL_FEEDS.to_string(),
+        notes::BN_LIVE_BIAS.to_string(),
+        notes::BN_LIVE_REFUSED.to_string(),
+        notes::bn_live_bias_source(true).to_string(),
+        notes::bn_live_bias_source(false).to_string(),
+    ];
+    for text in texts {
+        let folded = crate::text::ascii(&text);
+        assert!(!folded.contains('?'), "{folded}");
+    }
+}
