@@ -169,7 +169,8 @@ fn percent(part: f64, whole: usize) -> f64 {
 }
 
 fn main() {
-    let mut pty = Pty::start(&["--tab", "rnn"]);
+    // No image query: vt100 never answers it, and its second of silence would look settled.
+    let mut pty = Pty::start(&["--tab", "rnn", "--graphics", "blocks"]);
 
     // The opening screen: the first frame, then the opening animation, until the app idles.
     let opened = pty.settle(0);

@@ -47,6 +47,8 @@ pub struct App {
     pub ui: Ui,
     // Where the tab bar put each title, for mouse clicks: (x start, x end) per tab.
     tab_spans: Cell<[(u16, u16); 9]>,
+    // How pictures are drawn and why, for the help overlay (set by the terminal loop).
+    images_reason: Option<String>,
 }
 
 impl App {
@@ -73,6 +75,7 @@ impl App {
             quit: false,
             ui,
             tab_spans: Cell::new([(0, 0); 9]),
+            images_reason: None,
         }
     }
 
@@ -142,6 +145,24 @@ impl App {
     /// Shows one line in the footer until the next key (the result of an effect).
     pub fn set_message(&mut self, message: impl Into<String>) {
         self.message = Some(message.into());
+    }
+
+    /// Draws pictures as `images` says; the help overlay gives `reason`, and the footer too
+    /// when `refused` (an image protocol asked for by name could not be used).
+    pub fn set_images(&mut self, images: crate::graphics::Images, reason: String, refused: bool) {
+        self.ui.images = images;
+        if refused {
+            self.message = Some(reason.clone());
+        }
+        self.images_reason = Some(reason);
+    }
+
+    /// The terminal was cleared (a resize): pictures sent through an image protocol are sent
+    /// again.
+    pub fn screen_cleared(&mut self) {
+        if self.ui.images.protocol().is_some() {
+            self.ui.images.epoch = self.ui.images.epoch.wrapping_add(1);
+        }
     }
 
     /// The footer's message, if one is showing.
@@ -297,6 +318,15 @@ impl App {
             out.push(tab.help_section(unicode));
         }
         out.push(Section::from_table("Global keys", &self.global, unicode));
+        if let Some(reason) = &self.images_reason {
+            out.push(Section {
+                title: "Display".to_string(),
+                rows: vec![(
+                    "images".to_string(),
+                    crate::text::spelled(reason, unicode).into_owned(),
+                )],
+            });
+        }
         out
     }
 
@@ -454,6 +484,13 @@ impl App {
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
+        self.draw(area, buf, &self.ui);
+    }
+}
+
+impl App {
+    /// Draws the app; the tab draws with `ui` (the app's own, or one with cell pictures).
+    fn draw(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         let area = area.intersection(buf.area);
         if area.width == 0 || area.height == 0 {
             return;
@@ -475,7 +512,7 @@ impl Widget for &App {
         self.render_tab_bar(Rect::new(area.x, area.y, area.width, 1), buf);
         let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
         match self.tabs.get(self.current) {
-            Some((_, tab)) => tab.render(body, buf, &self.ui),
+            Some((_, tab)) => tab.render(body, buf, ui),
             None => {
                 buf.set_string(body.x + 1, body.y + 1, "No tabs.", self.ui.theme.dim);
             }
@@ -496,6 +533,15 @@ pub fn render_to_buffer(app: &App, width: u16, height: u16) -> Buffer {
     let area = Rect::new(0, 0, width, height);
     let mut buf = Buffer::empty(area);
     app.render(area, &mut buf);
+    buf
+}
+
+/// The same with pictures as cells, never protocol escapes: for the saved screen (SVG) and
+/// the screen's text on the clipboard.
+pub fn render_cells_to_buffer(app: &App, width: u16, height: u16) -> Buffer {
+    let area = Rect::new(0, 0, width, height);
+    let mut buf = Buffer::empty(area);
+    app.draw(area, &mut buf, &app.ui.cells_only());
     buf
 }
 

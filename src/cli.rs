@@ -51,9 +51,16 @@ pub struct Display {
     #[arg(long, global = true)]
     pub no_config: bool,
 
-    /// Draw only ASCII characters (the default where the locale is not UTF-8).
+    /// Draw only ASCII characters (the default where the locale is not UTF-8); pictures too,
+    /// unless --graphics says otherwise.
     #[arg(long, global = true)]
     pub ascii: bool,
+
+    /// How pictures (the low-rank images) are drawn; inside tmux a protocol needs tmux's
+    /// allow-passthrough on. Default: auto, or ascii with --ascii, or the config file's
+    /// `graphics`.
+    #[arg(long, value_enum, global = true, value_name = "HOW")]
+    pub graphics: Option<crate::graphics::Graphics>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,9 +104,26 @@ pub struct SnapshotArgs {
     /// many frames (30 a second) instead of jumping to its end.
     #[arg(long, value_name = "N")]
     pub frames: Option<u32>,
-    /// How to write the frame: text, ansi (with colour codes), svg or html.
+    /// How to write the frame: text, ansi (with colour codes), svg or html. With --graphics
+    /// kitty, sixel or iterm2, ansi carries the image escapes a terminal would get; text, svg
+    /// and html draw the pictures as half blocks (characters without 256 colours).
     #[arg(long, value_enum, default_value = "text")]
     pub format: crate::export::Format,
+    /// The pixel size of a cell that protocol images are encoded for, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "10x20", value_parser = cell_size)]
+    pub cell_size: (u16, u16),
+}
+
+/// Reads `WIDTHxHEIGHT` in pixels, each 1 to 1000.
+fn cell_size(text: &str) -> Result<(u16, u16), String> {
+    let bad = || format!("{text:?} is not WIDTHxHEIGHT in pixels (1 to 1000 each), like 10x20");
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u16 = w.trim().parse().map_err(|_| bad())?;
+    let h: u16 = h.trim().parse().map_err(|_| bad())?;
+    if !(1..=1000).contains(&w) || !(1..=1000).contains(&h) {
+        return Err(bad());
+    }
+    Ok((w, h))
 }
 
 /// Reads a tab name; the error lists the tabs there are.

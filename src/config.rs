@@ -1,7 +1,7 @@
 //! Settings that persist: a TOML file in the platform's config directory
 //! (`$XDG_CONFIG_HOME/dlscope/config.toml`, else `~/.config/dlscope/config.toml` on Linux; the
-//! platform's own place elsewhere) with defaults for colour, mouse, animation speed, the tab to
-//! open, and key remaps of the global actions. Every setting's source is kept, so
+//! platform's own place elsewhere) with defaults for colour, how pictures are drawn, mouse,
+//! animation speed, the tab to open, and key remaps of the global actions. Every setting's source is kept, so
 //! `dlscope config` can say where each came from. A bad file is one error line naming the file
 //! and the line, found before the terminal is touched.
 
@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::graphics::Graphics;
 use crate::keymap::{GLOBAL, Global, Key};
 use crate::theme::ColorChoice;
 
@@ -20,6 +21,7 @@ use crate::theme::ColorChoice;
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct File {
     color: Option<Spanned<String>>,
+    graphics: Option<Spanned<String>>,
     mouse: Option<Spanned<bool>>,
     animation_speed: Option<Spanned<f64>>,
     tab: Option<Spanned<String>>,
@@ -81,6 +83,8 @@ pub struct Config {
     /// The file that was read, if any.
     pub file: Option<PathBuf>,
     pub color: Setting<ColorChoice>,
+    /// How pictures are drawn (`--graphics`).
+    pub graphics: Setting<Graphics>,
     pub mouse: Setting<bool>,
     /// Animation speed as a multiple of the normal pace (one of `controls::SPEEDS`).
     pub animation_speed: Setting<f64>,
@@ -94,6 +98,7 @@ impl Default for Config {
         Config {
             file: None,
             color: Setting::default(ColorChoice::Auto),
+            graphics: Setting::default(Graphics::Auto),
             mouse: Setting::default(false),
             animation_speed: Setting::default(1.0),
             tab: Setting::default("resnet".to_string()),
@@ -192,6 +197,21 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         config.color = Setting {
             value,
             source: at(c.span()),
+        };
+    }
+    if let Some(g) = file.graphics {
+        let Some(value) = Graphics::parse(g.get_ref()) else {
+            return Err(err(
+                Some(g.span().start),
+                format!(
+                    "graphics is {:?}; it can be auto, kitty, sixel, iterm2, blocks or ascii",
+                    g.get_ref()
+                ),
+            ));
+        };
+        config.graphics = Setting {
+            value,
+            source: at(g.span()),
         };
     }
     if let Some(m) = file.mouse {
@@ -304,8 +324,9 @@ pub fn resolve(
 }
 
 impl Config {
-    /// The effective settings, one per line, with where each came from (`dlscope config`).
-    pub fn describe(&self) -> String {
+    /// The effective settings, one per line, with where each came from (`dlscope config`);
+    /// `images` says how pictures will be drawn, after the `graphics` line.
+    pub fn describe(&self, images: Option<&str>) -> String {
         let mut out = String::new();
         let file = match &self.file {
             Some(p) => p.display().to_string(),
@@ -321,6 +342,15 @@ impl Config {
             "{:<18}{color:<10} {}\n",
             "color", self.color.source
         ));
+        out.push_str(&format!(
+            "{:<18}{:<10} {}\n",
+            "graphics",
+            self.graphics.value.name(),
+            self.graphics.source
+        ));
+        if let Some(images) = images {
+            out.push_str(&format!("{:<18}{images}\n", "images"));
+        }
         out.push_str(&format!(
             "{:<18}{:<10} {}\n",
             "mouse", self.mouse.value, self.mouse.source
@@ -374,7 +404,7 @@ mod tests {
     #[test]
     fn a_full_file_is_read_with_its_lines() {
         let c = parse_str(
-            "# settings\ncolor = \"never\"\nmouse = true\nanimation-speed = 0.5\ntab = \"rnn\"\n\n[keys]\nsave-screen = \"F2\"\ncopy = \"C-y\"\n",
+            "# settings\ncolor = \"never\"\nmouse = true\nanimation-speed = 0.5\ntab = \"rnn\"\ngraphics = \"sixel\"\n[keys]\nsave-screen = \"F2\"\ncopy = \"C-y\"\n",
         )
         .expect("valid");
         assert_eq!(c.color.value, ColorChoice::Never);
@@ -385,6 +415,11 @@ mod tests {
         assert!(c.mouse.value);
         assert_eq!(c.animation_speed.value, 0.5);
         assert_eq!(c.tab.value, "rnn");
+        assert_eq!(c.graphics.value, Graphics::Sixel);
+        assert_eq!(
+            c.graphics.source,
+            Source::File("/home/u/.config/dlscope/config.toml".into(), 6)
+        );
         assert_eq!(c.keys.len(), 2);
         let (key, name, action) = &c.keys[0];
         assert_eq!((*name, *action), ("copy", Global::Copy));
@@ -393,19 +428,29 @@ mod tests {
             key.source,
             Source::File("/home/u/.config/dlscope/config.toml".into(), 9)
         );
-        let text = squeeze(&c.describe());
+        let text = squeeze(&c.describe(Some("sixel, as asked")));
         assert!(
             text.contains("keys.save-screen F2 /home/u/.config/dlscope/config.toml:8"),
             "{text}"
         );
         assert!(text.contains("keys.previous-tab S-Tab default"), "{text}");
         assert!(text.contains("keys.quit q / C-c default"), "{text}");
+        assert!(
+            text.contains("graphics sixel /home/u/.config/dlscope/config.toml:6\nimages sixel, as asked\nmouse"),
+            "{text}"
+        );
     }
 
     #[test]
     fn every_error_names_the_file_and_line() {
         let cases = [
             ("color = \"pink\"\n", 1, "auto, always or never"),
+            (
+                "mouse = false\ngraphics = \"png\"\n",
+                2,
+                "graphics is \"png\"; it can be auto, kitty, sixel, iterm2, blocks or ascii",
+            ),
+            ("graphics = 1\n", 1, "string"),
             ("\n\nbogus = 1\n", 3, "unknown field"),
             ("mouse = \"yes\"\n", 1, "bool"),
             ("animation-speed = 3\n", 1, "0.125"),

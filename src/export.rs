@@ -1,11 +1,13 @@
 //! Screens out of the terminal: a rendered frame (a ratatui `Buffer`) as plain text, as text
 //! with ANSI colour codes, as SVG (background rectangles and one text run per stretch of
 //! same-style cells) and as a standalone HTML page. The colours are the cells' own, so a frame
-//! rendered without colour (NO_COLOR, `--color never`) exports without colour.
+//! rendered without colour (NO_COLOR, `--color never`) exports without colour. A picture drawn
+//! through a terminal image protocol survives only in ANSI (its escapes); the other formats
+//! show its cells blank, so `dlscope snapshot` draws pictures as cells for them.
 
 use std::fmt::Write as _;
 
-use ratatui::buffer::{Buffer, Cell};
+use ratatui::buffer::{Buffer, Cell, CellDiffOption};
 use ratatui::style::{Color, Modifier};
 
 /// The formats `dlscope snapshot --format` and the export key write.
@@ -170,15 +172,26 @@ fn sgr(cell: &Cell) -> String {
 }
 
 /// The frame with ANSI SGR codes: each change of style resets and sets the new one; every
-/// line ends reset.
+/// line ends reset. A cell holding image escapes (kitty, sixel, iTerm2) sends them with the
+/// cursor saved and restored (DECSC, DECRC) and then steps over the cell; the cells the image
+/// covers are stepped over (CUF), not written, so the picture is not erased.
 pub fn ansi(buf: &Buffer) -> String {
     let a = buf.area;
     let mut out = String::new();
     for y in a.y..a.y + a.height {
         let mut current = String::new();
         let mut line = String::new();
+        let mut covered = 0u16;
         for x in a.x..a.x + a.width {
             let cell = &buf[(x, y)];
+            if cell.diff_option == CellDiffOption::Skip {
+                covered += 1;
+                continue;
+            }
+            if covered > 0 {
+                let _ = write!(line, "\x1b[{covered}C");
+                covered = 0;
+            }
             let style = sgr(cell);
             if style != current {
                 line.push_str("\x1b[0m");
@@ -187,18 +200,39 @@ pub fn ansi(buf: &Buffer) -> String {
                 }
                 current = style;
             }
-            line.push_str(cell.symbol());
+            if cell.symbol().contains('\x1b') {
+                let _ = write!(line, "\x1b7{}\x1b8\x1b[C", cell.symbol());
+            } else {
+                line.push_str(cell.symbol());
+            }
         }
         if !current.is_empty() {
             line.push_str("\x1b[0m");
         }
-        // Trailing default-styled spaces carry nothing.
-        let trimmed = line.trim_end_matches(' ');
-        let trimmed = trimmed.strip_suffix("\x1b[0m").unwrap_or(trimmed);
-        out.push_str(trimmed.trim_end_matches(' '));
+        out.push_str(trim_end(&line));
         out.push_str("\x1b[0m\n");
     }
     out
+}
+
+/// A line without what carries nothing at its end: default-styled spaces, a reset (one ends
+/// every line anyway) and steps over cells an image covers.
+fn trim_end(line: &str) -> &str {
+    let mut t = line;
+    loop {
+        let before = t.len();
+        t = t.trim_end_matches(' ');
+        t = t.strip_suffix("\x1b[0m").unwrap_or(t);
+        if let Some(head) = t.strip_suffix('C')
+            && let Some(start) = head.rfind("\x1b[")
+            && head[start + 2..].bytes().all(|b| b.is_ascii_digit())
+        {
+            t = &t[..start];
+        }
+        if t.len() == before {
+            return t;
+        }
+    }
 }
 
 fn escape_xml(text: &str, out: &mut String) {
@@ -238,15 +272,16 @@ fn runs(buf: &Buffer, y: u16) -> Vec<Run> {
         let cell = &buf[(x, y)];
         let (fg, bg) = cell_colours(cell);
         let modifier = cell.modifier - Modifier::REVERSED;
+        let symbol = crate::snapshot::visible(cell.symbol());
         match out.last_mut() {
             Some(r) if r.fg == fg && r.bg == bg && r.modifier == modifier => {
                 r.cells += 1;
-                r.text.push_str(cell.symbol());
+                r.text.push_str(symbol);
             }
             _ => out.push(Run {
                 x,
                 cells: 1,
-                text: cell.symbol().to_string(),
+                text: symbol.to_string(),
                 fg,
                 bg,
                 modifier,
@@ -410,6 +445,28 @@ mod tests {
         assert!(s.contains("fill=\"#303030\""), "grey 236 background: {s}");
         assert!(s.contains("font-weight=\"bold\""));
         assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn image_cells_are_sent_in_ansi_and_blank_elsewhere() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 6, 2));
+        buf.set_string(0, 0, "ab", Style::default());
+        buf[(2, 0)].set_symbol("\x1bPq#0~-\x1b\\");
+        for (x, y) in [(3, 0), (2, 1), (3, 1)] {
+            buf[(x, y)].set_diff_option(CellDiffOption::Skip);
+        }
+        buf.set_string(4, 0, "z", Style::default());
+        let text = ansi(&buf);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("ab\x1b7\x1bPq#0~-\x1b\\\x1b8\x1b[C\x1b[1Cz\x1b[0m")
+        );
+        // Covered cells at the end of a row are simply left.
+        assert_eq!(lines.next(), Some("\x1b[0m"));
+        assert_eq!(crate::snapshot::buffer_text(&buf), "ab  z\n\n");
+        assert!(!svg(&buf).contains('\x1b'));
+        assert!(!html(&buf).contains('\x1b'));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod controls;
 pub mod export;
 pub mod grad;
+pub mod graphics;
 pub mod jobs;
 pub mod keymap;
 pub mod lowrank;

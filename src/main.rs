@@ -8,6 +8,7 @@ use clap::Parser;
 use dlscope::app::App;
 use dlscope::cli::{Cli, Command, CommandError, Display};
 use dlscope::config::{self, Config, Setting, Source};
+use dlscope::graphics::{self, Graphics};
 use dlscope::tab::Options;
 use dlscope::theme::{ColorChoice, ColorDepth, Glyphs, Ui};
 use dlscope::{keymap, lowrank, resnet, rnn, runtime, scale, snapshot, train};
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            use clap::error::ErrorKind;
+            use clap::error::{ContextKind, ContextValue, ErrorKind};
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
                 // Under a C locale the help is spelled in ASCII, like everything else.
                 let text = e.render().to_string();
@@ -35,6 +36,12 @@ fn main() -> ExitCode {
                 .unwrap_or("invalid arguments")
                 .trim_start_matches("error: ")
                 .to_string();
+            // clap lists a flag's valid values on a later line: they join the line too.
+            if e.kind() == ErrorKind::InvalidValue
+                && let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue)
+            {
+                line = format!("{line}; it can be {}", valid.join(", "));
+            }
             if e.kind() == ErrorKind::MissingRequiredArgument {
                 let names: Vec<&str> = lines
                     .take_while(|l| l.starts_with(' '))
@@ -131,6 +138,18 @@ fn settings(cli: &Cli) -> Result<Config, Failure> {
             source: Source::Flag("--color"),
         };
     }
+    // `--ascii` means ASCII pictures too, unless `--graphics` says otherwise.
+    if let Some(graphics) = cli.display.graphics {
+        config.graphics = Setting {
+            value: graphics,
+            source: Source::Flag("--graphics"),
+        };
+    } else if cli.display.ascii {
+        config.graphics = Setting {
+            value: Graphics::Ascii,
+            source: Source::Flag("--ascii"),
+        };
+    }
     if cli.mouse {
         config.mouse = Setting {
             value: true,
@@ -174,7 +193,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 ));
             }
             let exit = runtime
-                .run(app, config.mouse.value)
+                .run(app, config.mouse.value, config.graphics.value)
                 .map_err(|e| Failure::Other(e.into()))?;
             return Ok(ExitCode::from(exit.code().clamp(0, 255) as u8));
         }
@@ -189,19 +208,30 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 Some(n) => snapshot::Moment::AfterFrames(n),
                 None => snapshot::Moment::Settled,
             };
+            let images = graphics::headless(
+                config.graphics.value,
+                args.format == dlscope::export::Format::Ansi,
+                ui.depth,
+                unicode,
+                args.cell_size,
+            );
             let buf = snapshot::capture_at(
                 &args.tab,
                 args.width,
                 args.height,
                 &keys,
-                ui,
+                ui.with_images(images),
                 &options,
                 moment,
             )
             .map_err(|e| Failure::Usage(e.to_string()))?;
             dlscope::export::render(&buf, args.format)
         }
-        Some(Command::Config) => dlscope::text::spelled(&config.describe(), unicode).into_owned(),
+        Some(Command::Config) => {
+            let env = |k: &str| std::env::var(k).ok();
+            let images = graphics::describe(config.graphics.value, ui.depth, unicode, &env);
+            dlscope::text::spelled(&config.describe(Some(&images)), unicode).into_owned()
+        }
         Some(Command::Resnet(args)) => resnet::report::command(&args, unicode)?,
         Some(Command::Lowrank(args)) => lowrank::report::command(&args, unicode)?,
         Some(Command::Scale(args)) => scale::report::command(&args, unicode)?,

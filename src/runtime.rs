@@ -20,6 +20,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
 use crate::app::{App, Effect};
+use crate::graphics::{Graphics, LateReplies};
 use crate::jobs::Waker;
 use crate::keymap::Key;
 
@@ -147,16 +148,28 @@ impl Runtime {
     }
 
     /// Runs `app` in the terminal until it quits; the terminal is restored on every way out.
-    pub fn run(self, mut app: App, mouse: bool) -> io::Result<Exit> {
+    /// How pictures are drawn is decided once the terminal is ours and before any input is
+    /// read (the terminal's answers to the image query must not become keys), in 1 s at most.
+    pub fn run(self, mut app: App, mouse: bool, graphics: Graphics) -> io::Result<Exit> {
         spawn_signals(self.tx.clone())?;
         enter(mouse)?;
-        let result = event_loop(&mut app, &self.rx, self.tx);
+        let env = |k: &str| std::env::var(k).ok();
+        let detected = crate::graphics::detect(graphics, app.ui.depth, app.ui.glyphs.unicode, &env);
+        let late = LateReplies::new(detected.unanswered);
+        let decision = detected.decision;
+        app.set_images(detected.images, decision.reason, decision.refused);
+        let result = event_loop(&mut app, &self.rx, self.tx, late);
         restore();
         result
     }
 }
 
-fn event_loop(app: &mut App, rx: &Receiver<Msg>, tx: Sender<Msg>) -> io::Result<Exit> {
+fn event_loop(
+    app: &mut App,
+    rx: &Receiver<Msg>,
+    tx: Sender<Msg>,
+    mut late: LateReplies,
+) -> io::Result<Exit> {
     let backend = CrosstermBackend::new(io::stdout());
     let mut terminal = Terminal::new(backend)?;
     // Not `terminal.clear()`: it asks the terminal for the cursor position, and a terminal that
@@ -196,6 +209,9 @@ fn event_loop(app: &mut App, rx: &Receiver<Msg>, tx: Sender<Msg>) -> io::Result<
         };
         match msg {
             Msg::Input(Event::Key(k)) => {
+                if late.drops(&k, Instant::now()) {
+                    continue;
+                }
                 if let Some(key) = Key::from_event(&k) {
                     // The end-to-end tests prove the panic path restores the terminal; only
                     // debug builds (what `cargo test` runs) have this trigger.
@@ -220,7 +236,11 @@ fn event_loop(app: &mut App, rx: &Receiver<Msg>, tx: Sender<Msg>) -> io::Result<
                 }
             }
             Msg::Input(Event::Mouse(m)) => dirty |= app.handle_mouse(m),
-            Msg::Input(Event::Resize(..)) => dirty = true,
+            Msg::Input(Event::Resize(..)) => {
+                // The next draw clears the screen for the new size: pictures go again.
+                app.screen_cleared();
+                dirty = true;
+            }
             Msg::Input(_) => {}
             Msg::Wake => dirty |= app.poll(),
             Msg::InputGone => return Ok(Exit::TerminalGone),
@@ -242,7 +262,7 @@ fn event_loop(app: &mut App, rx: &Receiver<Msg>, tx: Sender<Msg>) -> io::Result<
 fn perform(effect: Effect, app: &App, width: u16, height: u16) -> String {
     match effect {
         Effect::SaveScreen => {
-            let buf = crate::app::render_to_buffer(app, width, height);
+            let buf = crate::app::render_cells_to_buffer(app, width, height);
             let tab = app.current_tab().unwrap_or("screen");
             let path = export_path(tab, crate::export::Format::Svg);
             match std::fs::write(&path, crate::export::svg(&buf)) {
@@ -252,7 +272,7 @@ fn perform(effect: Effect, app: &App, width: u16, height: u16) -> String {
         }
         Effect::Copy(text) => {
             let text = text.unwrap_or_else(|| {
-                let buf = crate::app::render_to_buffer(app, width, height);
+                let buf = crate::app::render_cells_to_buffer(app, width, height);
                 crate::snapshot::buffer_text(&buf)
             });
             let sent = execute!(

@@ -94,10 +94,20 @@ pub fn buffer_text(buf: &Buffer) -> String {
     for y in a.y..a.y + a.height {
         let mut line = String::new();
         for x in a.x..a.x + a.width {
-            line.push_str(buf[(x, y)].symbol());
+            line.push_str(visible(buf[(x, y)].symbol()));
         }
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out
+}
+
+/// A cell's symbol as text: a blank for a cell of a picture drawn through an image protocol
+/// (escapes, or kitty's placeholder character), which text cannot show.
+pub fn visible(symbol: &str) -> &str {
+    if symbol.contains(['\x1b', '\u{10EEEE}']) {
+        " "
+    } else {
+        symbol
+    }
 }

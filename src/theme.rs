@@ -5,6 +5,8 @@
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::border;
 
+use crate::graphics::Images;
+
 /// How many colours the terminal may be sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ColorDepth {
@@ -261,12 +263,14 @@ impl Glyphs {
     }
 }
 
-/// Everything a tab needs to draw: styles, glyphs and the colour depth (for images).
+/// Everything a tab needs to draw: styles, glyphs, the colour depth and how pictures are drawn.
 #[derive(Clone, Debug)]
 pub struct Ui {
     pub theme: Theme,
     pub glyphs: Glyphs,
     pub depth: ColorDepth,
+    /// Pictures through an image protocol or as cells (`--graphics`).
+    pub images: Images,
 }
 
 impl Ui {
@@ -283,7 +287,24 @@ impl Ui {
                 Glyphs::ascii()
             },
             depth,
+            images: Images::cells(depth, unicode),
         }
+    }
+
+    /// The same, drawing pictures as `images` says.
+    pub fn with_images(mut self, images: Images) -> Self {
+        self.images = images;
+        self
+    }
+
+    /// The same with pictures as cells (for text, SVG and the clipboard): a protocol's cells
+    /// hold escapes, not text.
+    pub fn cells_only(&self) -> Ui {
+        let mut ui = self.clone();
+        if ui.images.protocol().is_some() {
+            ui.images = Images::cells(self.depth, self.glyphs.unicode);
+        }
+        ui
     }
 
     /// The theme of tests and README snapshots: 16 colours, Unicode glyphs.

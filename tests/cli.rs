@@ -2141,3 +2141,31 @@ fn error_lines_stay_short_for_huge_numbers() {
         );
     }
 }
+
+#[test]
+fn graphics_flags_are_checked_and_name_the_valid_values() {
+    fails_with(
+        &cmd("snapshot --tab lowrank --graphics png"),
+        &[
+            "--graphics",
+            "png",
+            "auto, kitty, sixel, iterm2, blocks, ascii",
+        ],
+    );
+    // A global flag: before the subcommand too, and for the app.
+    fails_with(
+        &cmd("--graphics sixels snapshot --tab lowrank"),
+        &["sixels", "iterm2"],
+    );
+    fails_with(&cmd("--graphics sixels"), &["--graphics", "sixels"]);
+    for bad in ["0x20", "10", "10x", "x20", "10x2000", "ax20"] {
+        fails_with(
+            &["snapshot", "--tab", "lowrank", "--cell-size", bad],
+            &["--cell-size", "WIDTHxHEIGHT", "10x20"],
+        );
+    }
+    let help = stdout_of(&cmd("snapshot --help"));
+    for needle in ["--graphics", "--cell-size", "kitty", "half blocks"] {
+        assert!(help.contains(needle), "snapshot --help lacks {needle:?}");
+    }
+}

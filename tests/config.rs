@@ -14,6 +14,8 @@ fn dlscope(args: &[&str], xdg: &std::path::Path) -> Output {
         .env("XDG_CONFIG_HOME", xdg)
         .env("LANG", "en_US.UTF-8")
         .env_remove("NO_COLOR")
+        // Not the tmux the tests may run in: `dlscope config` asks it about images.
+        .env_remove("TMUX")
         .output()
         .unwrap()
 }
@@ -107,4 +109,57 @@ fn the_config_chooses_the_opening_tab_and_keys_in_the_app() {
         .wait_exit(std::time::Duration::from_secs(20))
         .expect("F2 quits");
     assert!(status.success());
+}
+
+#[test]
+fn graphics_comes_from_the_file_the_flag_or_ascii() {
+    let dir = common::TempDir::new("config-graphics");
+    let path = write_config(&dir, "mouse = false\ngraphics = \"ascii\"\n");
+    let shown = path.display().to_string();
+    let text = |args: &[&str]| {
+        let out = dlscope(args, dir.path());
+        assert!(out.status.success(), "{args:?}");
+        squeeze(&String::from_utf8(out.stdout).unwrap())
+    };
+    let config = text(&["config"]);
+    assert!(
+        config.contains(&format!("graphics ascii {shown}:2")),
+        "{config}"
+    );
+    assert!(config.contains("images characters, as asked"), "{config}");
+    let config = text(&["config", "--graphics", "sixel"]);
+    assert!(
+        config.contains("graphics sixel command line (--graphics)"),
+        "{config}"
+    );
+    let config = text(&["config", "--no-config", "--ascii"]);
+    assert!(
+        config.contains("graphics ascii command line (--ascii)"),
+        "{config}"
+    );
+    // Without the file: auto, decided when the app starts.
+    let config = text(&["config", "--no-config"]);
+    assert!(config.contains("graphics auto default"), "{config}");
+    assert!(
+        config.contains("images") && config.contains("1 s at most"),
+        "{config}"
+    );
+    // The file's choice draws the pictures: the character ramp, not half blocks.
+    let snapshot = text(&["snapshot", "--tab", "lowrank", "--color", "always"]);
+    assert!(
+        !snapshot.contains('▀') && snapshot.contains("####"),
+        "{snapshot}"
+    );
+    // A bad value is one line with the file, the line and the valid values.
+    write_config(&dir, "\ngraphics = \"png\"\n");
+    let out = dlscope(&["config"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{shown}:2: graphics is \"png\"; it can be auto, kitty, sixel, iterm2, blocks or ascii"
+        )),
+        "{err}"
+    );
 }

@@ -235,3 +235,156 @@ fn s_saves_the_screen_as_svg_and_m_sends_osc_52() {
     s.send(b"q");
     s.wait_exit(Duration::from_secs(20)).expect("quit");
 }
+
+/// Waits until the app has written `needle` (or fails after 60 s).
+fn wait_raw(s: &Session, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let raw = s.raw.lock().unwrap().clone();
+        if String::from_utf8_lossy(&raw).contains(needle) {
+            return;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the app never wrote {needle:?}");
+}
+
+/// How often the app has written `needle`.
+fn raw_count(s: &Session, needle: &str) -> usize {
+    let raw = s.raw.lock().unwrap().clone();
+    String::from_utf8_lossy(&raw).matches(needle).count()
+}
+
+/// The help overlay's last section, which says how images are drawn and why.
+fn images_line(s: &mut Session) -> String {
+    s.send(b"?");
+    s.wait_for("help");
+    s.send(b"\x1b[F");
+    s.wait_for("Display");
+    let screen = s.contents();
+    let line = screen
+        .lines()
+        .find(|l| l.contains("images "))
+        .unwrap_or_default()
+        .to_string();
+    s.send(b"?");
+    s.wait_until("the help closed", |screen| !screen.contains("Display"));
+    line
+}
+
+#[test]
+fn a_terminal_that_never_answers_the_image_query_still_gets_the_app() {
+    // vt100 answers nothing, like an SSH link that drops the replies: the query (kitty,
+    // device attributes, cell size, status report) goes out, and the app draws anyway.
+    let started = Instant::now();
+    let mut s = Session::start(&["--tab", "lowrank"], &[], 100, 30);
+    wait_raw(&s, "\x1b[5n");
+    s.wait_for("Low rank");
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(30),
+        "the first screen took {waited:?}"
+    );
+    let line = images_line(&mut s);
+    assert!(
+        line.contains("half blocks: the terminal did not answer the image query within 1 s"),
+        "{line}"
+    );
+    // The answer comes after all (a slow link): it must not act as keys (the `i` of
+    // "Gi=31" is the next-input key, `3` and `1` switch tabs).
+    s.send(b"\x1b_Gi=31;OK\x1b\\\x1b_Gi=32;OK\x1b\\\x1b[?62;22c\x1b[6;20;10t\x1b[0n");
+    s.send(b"?");
+    s.wait_for("Low rank tab");
+    s.send(b"?");
+    s.wait_until("the help closed", |screen| !screen.contains("Low rank tab"));
+    assert!(s.contents().contains("camera"), "{}", s.contents());
+    // Keys work: the query reader is gone, nothing swallows them.
+    s.send(b"3");
+    s.wait_for("gradient at");
+    s.send(b"q");
+    s.wait_exit(Duration::from_secs(20)).expect("quit");
+    assert_cooked(&s.stty());
+}
+
+#[test]
+fn a_kitty_terminal_gets_kitty_images_and_its_answers_never_become_keys() {
+    let mut s = Session::start(&["--tab", "lowrank"], &[], 120, 40);
+    wait_raw(&s, "\x1b[5n");
+    // kitty's answers: graphics OK (and compression), device attributes, cell size, status.
+    s.send(b"\x1b_Gi=31;OK\x1b\\\x1b_Gi=32;OK\x1b\\\x1b[?62;22c\x1b[6;20;10t\x1b[0n");
+    s.wait_settled();
+    wait_raw(&s, "\x1b_Gq=2,i=");
+    assert!(
+        raw_count(&s, "a=T,U=1,f=32,o=z,") >= 3,
+        "three compressed transmissions"
+    );
+    let line = images_line(&mut s);
+    assert!(
+        line.contains("kitty: the terminal answered the kitty graphics query"),
+        "{line}"
+    );
+    // The `i` of "Gi=31" did not switch the input.
+    assert!(s.contents().contains("camera"), "{}", s.contents());
+    // A new rank sends the changed images again, not the original.
+    let before = raw_count(&s, "a=T,");
+    s.send(b"l");
+    s.wait_for("rank 11");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while raw_count(&s, "a=T,") < before + 2 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        raw_count(&s, "a=T,"),
+        before + 2,
+        "approximation and residual"
+    );
+    // A resize clears the screen: every image goes again, at its new size.
+    let before = raw_count(&s, "a=T,");
+    if let Some(m) = s.master.as_ref() {
+        m.resize(PtySize {
+            rows: 44,
+            cols: 140,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("resize");
+    }
+    s.screen
+        .lock()
+        .unwrap()
+        .screen_mut()
+        .set_size(nz(44), nz(140));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while raw_count(&s, "a=T,") < before + 3 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        raw_count(&s, "a=T,"),
+        before + 3,
+        "all three after a resize"
+    );
+    s.send(b"q");
+    s.wait_exit(Duration::from_secs(20)).expect("quit");
+    assert_cooked(&s.stty());
+}
+
+#[test]
+fn an_explicit_protocol_inside_tmux_without_passthrough_says_so_and_falls_back() {
+    // $TMUX names no server: tmux cannot say whether passthrough is on.
+    let mut s = Session::start(
+        &["--tab", "lowrank", "--graphics", "sixel"],
+        &[
+            ("TMUX", "/nonexistent/dlscope-tmux,1,0"),
+            ("TMUX_PANE", "%0"),
+        ],
+        100,
+        30,
+    );
+    s.wait_for("sixel asked for, but tmux did not say whether allow-passthrough is on");
+    assert_eq!(raw_count(&s, "\x1b[5n"), 0, "no query into tmux");
+    s.wait_settled();
+    assert!(s.contents().contains('▀'), "half blocks:\n{}", s.contents());
+    assert_eq!(raw_count(&s, "\x1bP9;1;0q"), 0, "no sixel");
+    s.send(b"q");
+    s.wait_exit(Duration::from_secs(20)).expect("quit");
+}

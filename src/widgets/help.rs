@@ -13,7 +13,7 @@ use crate::theme::Ui;
 /// A titled group of (keys, description) rows.
 pub struct Section {
     pub title: String,
-    pub rows: Vec<(String, &'static str)>,
+    pub rows: Vec<(String, String)>,
 }
 
 impl Section {
@@ -22,7 +22,7 @@ impl Section {
             title: title.into(),
             rows: table
                 .iter()
-                .map(|b| (key_list(b.keys, unicode), b.help))
+                .map(|b| (key_list(b.keys, unicode), b.help.to_string()))
                 .collect(),
         }
     }

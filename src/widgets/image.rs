@@ -1,11 +1,13 @@
 //! Grey images and heatmaps in a terminal: two pixel rows per cell with the upper half block,
-//! greys in truecolor or the 256-colour ramp where the terminal has them, else (16 colours or
-//! no colour) a character ramp, one cell per pixel pair.
+//! greys in truecolor or the 256-colour ramp where the terminal has them, else (16 colours, no
+//! colour, or `--graphics ascii`) a character ramp, one cell per pixel pair. The same sampling
+//! gives the pixels a terminal image protocol draws (`widgets::picture`).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 
+use crate::graphics::Drawing;
 use crate::theme::{ColorDepth, Ui};
 
 /// Dark to light, for terminals without greys.
@@ -72,6 +74,23 @@ impl GreyImage<'_> {
         }
     }
 
+    /// The image as `width`×`height` grey bytes, row by row (black 0, white 255; an undefined
+    /// value is mid-grey), each pixel the mean of the source values under it.
+    pub fn pixels(&self, width: usize, height: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(width * height);
+        if self.rows == 0 || self.cols == 0 {
+            out.resize(width * height, 128);
+            return out;
+        }
+        for py in 0..height {
+            for px in 0..width {
+                let t = self.unit(self.sample(py, px, height, width));
+                out.push((t * 255.0).round() as u8);
+            }
+        }
+        out
+    }
+
     /// Draws the image fitted and centred in `area`.
     pub fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         let area = area.intersection(buf.area);
@@ -79,6 +98,7 @@ impl GreyImage<'_> {
         if fit.width == 0 || fit.height == 0 {
             return;
         }
+        let blocks = ui.images.drawing != Drawing::Characters;
         let pw = fit.width as usize;
         let ph = fit.height as usize * 2;
         for cy in 0..fit.height as usize {
@@ -89,7 +109,7 @@ impl GreyImage<'_> {
                     continue;
                 };
                 match ui.depth {
-                    ColorDepth::TrueColor | ColorDepth::Ansi256 if ui.glyphs.unicode => {
+                    ColorDepth::TrueColor | ColorDepth::Ansi256 if ui.glyphs.unicode && blocks => {
                         cell.set_symbol("▀").set_style(
                             Style::default()
                                 .fg(grey(top, ui.depth))
@@ -179,6 +199,47 @@ mod tests {
         assert_eq!(ramp_char(0.0), ' ');
         assert_eq!(ramp_char(1.0), '@');
         assert_eq!(ramp_char(f64::NAN), '+');
+    }
+
+    #[test]
+    fn ascii_graphics_draw_the_ramp_even_with_greys() {
+        let f = |_: usize, c: usize| c as f64;
+        let img = GreyImage {
+            rows: 2,
+            cols: 10,
+            value: &f,
+            range: (0.0, 9.0),
+        };
+        let area = Rect::new(0, 0, 10, 1);
+        let ui = Ui::new(ColorDepth::TrueColor, true);
+        let mut buf = Buffer::empty(area);
+        img.render(area, &mut buf, &ui);
+        assert_eq!(buf[(0, 0)].symbol(), "▀");
+        let images = crate::graphics::Images {
+            drawing: Drawing::Characters,
+            ..ui.images
+        };
+        let ui = ui.with_images(images);
+        let mut buf = Buffer::empty(area);
+        img.render(area, &mut buf, &ui);
+        let row: String = (0..10).map(|x| buf[(x, 0)].symbol()).collect();
+        assert_eq!(row, " .:-=+*#%@");
+    }
+
+    #[test]
+    fn pixels_span_the_range_and_average() {
+        let f = |r: usize, c: usize| if r == 0 { c as f64 } else { f64::NAN };
+        let img = GreyImage {
+            rows: 2,
+            cols: 4,
+            value: &f,
+            range: (0.0, 3.0),
+        };
+        assert_eq!(img.pixels(4, 1), vec![0, 85, 170, 255]);
+        assert_eq!(img.pixels(2, 1), vec![43, 213]);
+        // The row of NaNs is mid-grey.
+        assert_eq!(img.pixels(1, 2)[1], 128);
+        assert_eq!(img.pixels(3, 5).len(), 15);
     }
 
     #[test]

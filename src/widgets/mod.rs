@@ -1,10 +1,12 @@
-//! Shared widgets: one slider, one chart, one dot canvas, one grey image, one help overlay,
-//! scrolling text, and the panel frame and area splits every tab draws its parts in.
+//! Shared widgets: one slider, one chart, one dot canvas, one grey image (as cells, or as a
+//! picture through a terminal image protocol), one help overlay, scrolling text, and the panel
+//! frame and area splits every tab draws its parts in.
 
 pub mod dots;
 pub mod help;
 pub mod image;
 pub mod log_chart;
+pub mod picture;
 pub mod scroll;
 pub mod slider;
 

@@ -53,6 +53,18 @@ impl Session {
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "en_US.UTF-8");
         cmd.env_remove("NO_COLOR");
+        // Not the tmux or terminal the tests run in: the image decision reads these.
+        for var in [
+            "TMUX",
+            "TMUX_PANE",
+            "TERM_PROGRAM",
+            "LC_TERMINAL",
+            "WEZTERM_EXECUTABLE",
+            "KONSOLE_VERSION",
+            "ITERM_SESSION_ID",
+        ] {
+            cmd.env_remove(var);
+        }
         // No config file of the person running the tests (a test may set its own).
         cmd.env("XDG_CONFIG_HOME", "/nonexistent/dlscope-tests");
         // Short reports: the panic test reads the message off one screen.

@@ -76,6 +76,15 @@ pub(super) struct Ready {
     pub(super) spectrum: Vec<(f64, f64)>,
     /// (r, fraction of the energy left out at r) = (r, Σ_{i>r} σᵢ² / Σ σᵢ²) for r = 0..k.
     pub(super) left_out: Vec<(f64, f64)>,
+    /// Changes whenever the approximation and the residual do (a new decomposition or rank),
+    /// so their encoded pictures are made again then and only then.
+    pub(super) revision: u64,
+}
+
+/// A number no earlier [`Ready::refresh`] has used.
+fn next_revision() -> u64 {
+    static REVISION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    REVISION.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Ready {
@@ -111,6 +120,7 @@ impl Ready {
             residual_max: 0.0,
             spectrum,
             left_out,
+            revision: 0,
         };
         ready.refresh();
         ready
@@ -150,6 +160,7 @@ impl Ready {
         self.readouts = Readouts::compute(&self.reconstruction);
         self.residual = self.reconstruction.residual();
         self.residual_max = self.residual.iter().fold(0.0, |m, v| f64::max(m, v.abs()));
+        self.revision = next_revision();
     }
 }
 

@@ -32,6 +32,7 @@ use crate::jobs::{JobError, Waker, Worker};
 use crate::keymap::{Binding, Key, Nav};
 use crate::tab::{Options, Tab};
 use crate::theme::Ui;
+use crate::widgets::picture::Pictures;
 pub use jobs::Failure;
 use jobs::{
     Completed, CompletionJob, CompletionStage, DescentJob, DescentStatus, FirstView, FirstViewJob,
@@ -314,6 +315,8 @@ pub struct LowrankTab {
     descent_run: u64,
     /// Numbers the inputs loaded; symmetry results for an earlier input are ignored.
     generation: u64,
+    /// The three images, encoded for a terminal image protocol when one is in use.
+    pictures: Pictures,
 }
 
 impl LowrankTab {
@@ -385,6 +388,7 @@ impl LowrankTab {
             descent_seed: 1,
             descent_run: 0,
             generation: 0,
+            pictures: Pictures::new(),
         };
         tab.start_loading(first);
         Ok(tab)

@@ -193,18 +193,19 @@ impl LowrankTab {
         let residual = |r: usize, c: usize| ready.residual.get((r, c)).copied().unwrap_or(f64::NAN);
         // A symmetric range puts zero at mid-grey; the floor keeps an exact fit drawable.
         let half = ready.residual_max.max(f64::MIN_POSITIVE);
-        let (value, range): (&dyn Fn(usize, usize) -> f64, (f64, f64)) = match view {
-            View::Original => (&original, ready.value_range),
-            View::Approximation => (&approx, ready.value_range),
-            View::Residual => (&residual, (-half, half)),
+        // The original changes only with the input; the others with the rank too.
+        let (slot, revision, value, range): (_, _, &dyn Fn(usize, usize) -> f64, _) = match view {
+            View::Original => (0, self.generation, &original, ready.value_range),
+            View::Approximation => (1, ready.revision, &approx, ready.value_range),
+            View::Residual => (2, ready.revision, &residual, (-half, half)),
         };
-        GreyImage {
+        let image = GreyImage {
             rows,
             cols,
             value,
             range,
-        }
-        .render(inner, buf, ui);
+        };
+        self.pictures.render(slot, revision, &image, inner, buf, ui);
     }
 
     pub(super) fn render_readouts(&self, area: Rect, buf: &mut Buffer, ui: &Ui, wide: bool) {
