@@ -240,8 +240,7 @@ receptive field, then back to the tree",
     Binding {
         keys: &[Key::ch('/')],
         action: Act::Filter,
-        help: "filter the modules by name or type, matches highlighted (while typing every key \
-is text: Enter keeps the filter, Esc clears it, arrows move; / again edits it)",
+        help: "filter by name or type (every key is text: Enter keeps, Esc clears)",
         hint: Some("filter"),
     },
     Binding {
