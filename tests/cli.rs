@@ -1908,11 +1908,12 @@ fn rnn_bad_flags_are_one_line() {
 // snapshot
 // ---------------------------------------------------------------------------------------------
 
-const TABS: [(&str, &str); 4] = [
+const TABS: [(&str, &str); 5] = [
     ("resnet", "ResNet tab"),
     ("lowrank", "Low rank tab"),
     ("scale", "Scale invariance tab"),
     ("rnn", "RNN vs LSTM tab"),
+    ("train", "Train tab"),
 ];
 
 fn snapshot(tab: &str, width: u16, height: u16, extra: &[&str]) -> String {
@@ -2168,4 +2169,10 @@ fn graphics_flags_are_checked_and_name_the_valid_values() {
     for needle in ["--graphics", "--cell-size", "kitty", "half blocks"] {
         assert!(help.contains(needle), "snapshot --help lacks {needle:?}");
     }
+}
+
+#[test]
+fn the_snapshot_checks_cover_every_tab() {
+    let names: Vec<&str> = TABS.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, dlscope::tabs::names());
 }
