@@ -329,8 +329,8 @@ pub(super) enum WeightProducts {
 const OVERLAP_ROWS: usize = 128;
 
 impl WeightProducts {
-    /// Overlapped when the products are large (at H = 512, T = 2000 they cost about a quarter
-    /// of the rest), after the loop otherwise.
+    /// Overlapped when the products are large (at H = 512, T = 2000, about 0.1 s of one core
+    /// against 0.45 s for the loop), after the loop otherwise.
     fn for_size(gsize: usize, hsize: usize, steps: usize) -> Self {
         if gsize.saturating_mul(hsize).saturating_mul(steps) > 1 << 24 {
             WeightProducts::Overlapped { rows: OVERLAP_ROWS }
