@@ -5,6 +5,7 @@ use ndarray::{Array1, Array2, s};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::bptt::{WeightProducts, bptt_planned};
 use super::draw::gaussian_matrix;
 use super::*;
 use crate::controls::Cycle;
@@ -1025,4 +1026,197 @@ fn prepare_reports_each_solve_and_stops_when_asked() {
     }));
     assert_eq!(seen, [(1, 2), (2, 2)]);
     assert_same_run(&run_from(&mut base, &p), &run(&p));
+}
+
+/// A tanh RNN's or an LSTM's forward and backward pass by plain loops straight from the
+/// equations, with std's exp and tanh: an implementation independent of `bptt`'s.
+struct PlainBptt {
+    loss: f64,
+    /// h_t for t = 0 … T.
+    hidden: Vec<Vec<f64>>,
+    /// ∂ℓ/∂z_t for t = 1 … T (index t − 1).
+    dz: Vec<Vec<f64>>,
+    /// ‖∂ℓ/∂h_t‖ for t = 0 … T.
+    dh_norm: Vec<f64>,
+}
+
+#[allow(clippy::needless_range_loop)] // index loops mirror the subscripts of the equations
+fn plain_bptt(cell: CellKind, w: &Weights, x: &Array2<f64>, v: &Array1<f64>) -> PlainBptt {
+    let hs = w.w_hh.ncols();
+    let rows = w.w_hh.nrows();
+    let steps = x.nrows();
+    let sig = |a: f64| 1.0 / (1.0 + (-a).exp());
+    let mut h = vec![vec![0.0; hs]];
+    let mut c = vec![vec![0.0; hs]];
+    // The LSTM's activated gates i, f, g, o of step t (index t − 1).
+    let mut gates = Vec::new();
+    for t in 1..=steps {
+        let mut z = vec![0.0; rows];
+        for r in 0..rows {
+            let mut acc = w.b_ih[r] + w.b_hh[r];
+            for k in 0..x.ncols() {
+                acc += w.w_ih[[r, k]] * x[[t - 1, k]];
+            }
+            for k in 0..hs {
+                acc += w.w_hh[[r, k]] * h[t - 1][k];
+            }
+            z[r] = acc;
+        }
+        match cell {
+            CellKind::Rnn => h.push(z.iter().map(|a| a.tanh()).collect()),
+            CellKind::Lstm => {
+                let a: Vec<f64> = (0..rows)
+                    .map(|r| {
+                        if (2 * hs..3 * hs).contains(&r) {
+                            z[r].tanh()
+                        } else {
+                            sig(z[r])
+                        }
+                    })
+                    .collect();
+                let ct: Vec<f64> = (0..hs)
+                    .map(|j| a[hs + j] * c[t - 1][j] + a[j] * a[2 * hs + j])
+                    .collect();
+                h.push((0..hs).map(|j| a[3 * hs + j] * ct[j].tanh()).collect());
+                c.push(ct);
+                gates.push(a);
+            }
+        }
+    }
+    let loss = (0..hs).map(|j| v[j] * h[steps][j]).sum();
+    let mut dh: Vec<f64> = v.to_vec();
+    let mut dc = vec![0.0; hs];
+    let mut dz_all = vec![Vec::new(); steps];
+    let mut dh_norm = vec![0.0; steps + 1];
+    dh_norm[steps] = l2_norm(&dh);
+    for t in (1..=steps).rev() {
+        let mut dz = vec![0.0; rows];
+        match cell {
+            CellKind::Rnn => {
+                for j in 0..hs {
+                    dz[j] = dh[j] * (1.0 - h[t][j] * h[t][j]);
+                }
+            }
+            CellKind::Lstm => {
+                let a = &gates[t - 1];
+                for j in 0..hs {
+                    let (i, f, g, o) = (a[j], a[hs + j], a[2 * hs + j], a[3 * hs + j]);
+                    let tc = c[t][j].tanh();
+                    let d = dc[j] + dh[j] * o * (1.0 - tc * tc);
+                    dz[j] = d * g * i * (1.0 - i);
+                    dz[hs + j] = d * c[t - 1][j] * f * (1.0 - f);
+                    dz[2 * hs + j] = d * i * (1.0 - g * g);
+                    dz[3 * hs + j] = dh[j] * tc * o * (1.0 - o);
+                    dc[j] = d * f;
+                }
+            }
+        }
+        dh = (0..hs)
+            .map(|k| (0..rows).map(|r| w.w_hh[[r, k]] * dz[r]).sum())
+            .collect();
+        dh_norm[t - 1] = l2_norm(&dh);
+        dz_all[t - 1] = dz;
+    }
+    PlainBptt {
+        loss,
+        hidden: h,
+        dz: dz_all,
+        dh_norm,
+    }
+}
+
+fn entries(a: &Array2<f64>) -> Vec<f64> {
+    a.iter().copied().collect()
+}
+
+#[test]
+fn weight_products_in_blocks_equal_the_sum_of_outer_products() {
+    for cell in [CellKind::Lstm, CellKind::Rnn] {
+        // H = 13 is not a multiple of the SIMD width, T = 23 not of the block lengths.
+        let p = Params {
+            cell,
+            activation: Activation::Tanh,
+            hidden: 13,
+            steps: 23,
+            input_size: 3,
+            seed: 5,
+            forget_bias: 0.5,
+            ..Params::default()
+        };
+        let r = run(&p);
+        let (w, x, v) = (&r.draws.weights, &r.draws.inputs, &r.draws.v);
+        let plain = plain_bptt(cell, w, x, v);
+        // Σ_t ∂ℓ/∂z_t h_{t−1}ᵀ, Σ_t ∂ℓ/∂z_t x_tᵀ and Σ_t ∂ℓ/∂z_t, entry by entry.
+        let rows = w.w_hh.nrows();
+        let mut want_hh = Array2::zeros(w.w_hh.dim());
+        let mut want_ih = Array2::zeros(w.w_ih.dim());
+        let mut want_b = Array1::zeros(rows);
+        for t in 1..=p.steps {
+            let dz = &plain.dz[t - 1];
+            for i in 0..rows {
+                for k in 0..p.hidden {
+                    want_hh[[i, k]] += dz[i] * plain.hidden[t - 1][k];
+                }
+                for k in 0..p.input_size {
+                    want_ih[[i, k]] += dz[i] * x[[t - 1, k]];
+                }
+                want_b[i] += dz[i];
+            }
+        }
+        let after = bptt_planned(cell, p.activation, w, x, v, WeightProducts::AfterLoop);
+        for rows in [1, 5, 23, 100] {
+            let plan = WeightProducts::Overlapped { rows };
+            let blocks = bptt_planned(cell, p.activation, w, x, v, plan);
+            for (name, got) in [("after the loop", &after), ("in blocks", &blocks)] {
+                let g = &got.grad;
+                let e = rel_err(&entries(&g.w_hh), &entries(&want_hh));
+                assert!(e <= 1e-12, "{cell} {name} of {rows}: W_hh rel err {e}");
+                let e = rel_err(&entries(&g.w_ih), &entries(&want_ih));
+                assert!(e <= 1e-12, "{cell} {name} of {rows}: W_ih rel err {e}");
+                let e = rel_err(&g.b_hh.to_vec(), &want_b.to_vec());
+                assert!(e <= 1e-12, "{cell} {name} of {rows}: bias rel err {e}");
+            }
+            // Nothing else depends on how the products are formed.
+            let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(blocks.loss.to_bits(), after.loss.to_bits());
+            assert_eq!(bits(&blocks.grad_h), bits(&after.grad_h));
+            assert_eq!(bits(&blocks.grad_w_step), bits(&after.grad_w_step));
+            assert_eq!(blocks.grad_c, after.grad_c);
+            assert_eq!(blocks.forget_product, after.forget_product);
+            assert_eq!(blocks.grad.b_ih, after.grad.b_ih);
+        }
+    }
+}
+
+#[test]
+fn the_loops_match_plain_loops_at_simd_widths() {
+    // H = 37 and 64: vector bodies and, for 37, tails in every element-wise and product loop.
+    for (cell, hidden, seed) in [
+        (CellKind::Lstm, 37, 8),
+        (CellKind::Lstm, 64, 9),
+        (CellKind::Rnn, 37, 10),
+    ] {
+        let p = Params {
+            cell,
+            activation: Activation::Tanh,
+            hidden,
+            steps: 30,
+            input_size: 5,
+            seed,
+            ..Params::default()
+        };
+        let r = run(&p);
+        let plain = plain_bptt(cell, &r.draws.weights, &r.draws.inputs, &r.draws.v);
+        let e = (r.bptt.loss - plain.loss).abs() / plain.loss.abs();
+        assert!(e <= 1e-12, "{cell} H={hidden}: loss rel err {e}");
+        for t in 0..=p.steps {
+            let e = (r.bptt.grad_h[t] - plain.dh_norm[t]).abs() / plain.dh_norm[t];
+            assert!(e <= 1e-12, "{cell} H={hidden}: |dl/dh_{t}| rel err {e}");
+        }
+        for t in 1..=p.steps {
+            let want = l2_norm(&plain.dz[t - 1]) * l2_norm(&plain.hidden[t - 1]);
+            let e = (r.bptt.grad_w_step[t - 1] - want).abs() / want.max(1e-300);
+            assert!(e <= 1e-12, "{cell} H={hidden}: step {t} rel err {e}");
+        }
+    }
 }
