@@ -111,8 +111,10 @@ pub fn thin_svd_with(x: ArrayView2<f64>, par: Par) -> Result<Svd, SvdError> {
         });
     }
     let input = FaerMat::new(x);
-    let mut u = Mat::<f64>::zeros(m, k);
-    let mut v = Mat::<f64>::zeros(n, k);
+    // faer writes U and V straight into the column-major arrays we return: no second copy of
+    // the vectors (at 4096² each is 128 MiB).
+    let mut u = Array2::<f64>::zeros((m, k).f());
+    let mut v = Array2::<f64>::zeros((n, k).f());
     let mut s = faer::diag::Diag::<f64>::zeros(k);
     let scratch = faer::linalg::svd::svd_scratch::<f64>(
         m,
@@ -122,24 +124,32 @@ pub fn thin_svd_with(x: ArrayView2<f64>, par: Par) -> Result<Svd, SvdError> {
         par,
         Default::default(),
     );
-    faer::linalg::svd::svd(
-        input.as_ref(),
-        s.as_mut(),
-        Some(u.as_mut()),
-        Some(v.as_mut()),
-        par,
-        MemStack::new(&mut MemBuffer::new(scratch)),
-        Default::default(),
-    )
-    .map_err(|_| SvdError::NoConvergence)?;
+    {
+        let (Some(u_slice), Some(v_slice)) =
+            (u.as_slice_memory_order_mut(), v.as_slice_memory_order_mut())
+        else {
+            // Unreachable: arrays fresh from `zeros` are contiguous.
+            return Err(SvdError::NoConvergence);
+        };
+        faer::linalg::svd::svd(
+            input.as_ref(),
+            s.as_mut(),
+            Some(faer::MatMut::from_column_major_slice_mut(u_slice, m, k)),
+            Some(faer::MatMut::from_column_major_slice_mut(v_slice, n, k)),
+            par,
+            MemStack::new(&mut MemBuffer::new(scratch)),
+            Default::default(),
+        )
+        .map_err(|_| SvdError::NoConvergence)?;
+    }
     let singular_values: Vec<f64> = s.column_vector().iter().copied().collect();
     if singular_values.iter().any(|s| !s.is_finite()) {
         return Err(SvdError::NoConvergence);
     }
     Ok(Svd {
-        u: to_ndarray_col_major(u.as_ref()),
+        u,
         singular_values,
-        v: to_ndarray_col_major(v.as_ref()),
+        v,
     })
 }
 
