@@ -153,6 +153,16 @@ mod tests {
         |r: usize, c: usize| (r + c) as f64
     }
 
+    /// An 8×8 ramp, 0 at the top left to 14 at the bottom right.
+    fn ramp_image(f: &dyn Fn(usize, usize) -> f64) -> GreyImage<'_> {
+        GreyImage {
+            rows: 8,
+            cols: 8,
+            value: f,
+            range: (0.0, 14.0),
+        }
+    }
+
     fn first_symbol(buf: &Buffer) -> String {
         buf.content
             .iter()
@@ -176,12 +186,7 @@ mod tests {
     #[test]
     fn cells_without_a_protocol() {
         let f = ramp();
-        let img = GreyImage {
-            rows: 8,
-            cols: 8,
-            value: &f,
-            range: (0.0, 14.0),
-        };
+        let img = ramp_image(&f);
         let area = Rect::new(0, 0, 16, 8);
         let ui = ui_with(Drawing::HalfBlocks);
         let mut direct = Buffer::empty(area);
@@ -194,12 +199,7 @@ mod tests {
     #[test]
     fn each_protocol_writes_its_escape() {
         let f = ramp();
-        let img = GreyImage {
-            rows: 8,
-            cols: 8,
-            value: &f,
-            range: (0.0, 14.0),
-        };
+        let img = ramp_image(&f);
         let area = Rect::new(0, 0, 16, 8);
         for (protocol, start) in [
             (Protocol::Kitty, "\x1b_G"),
@@ -221,12 +221,7 @@ mod tests {
     #[test]
     fn encoded_once_until_the_picture_area_or_screen_changes() {
         let f = ramp();
-        let img = GreyImage {
-            rows: 8,
-            cols: 8,
-            value: &f,
-            range: (0.0, 14.0),
-        };
+        let img = ramp_image(&f);
         let area = Rect::new(0, 0, 16, 8);
         let ui = ui_with(Drawing::Protocol(Protocol::Kitty));
         let pictures = Pictures::new();
