@@ -10,7 +10,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::pty::{Session, assert_cooked, nz};
+use common::pty::{Session, assert_cooked};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 #[test]
@@ -48,20 +48,7 @@ fn starts_draws_and_restores_the_terminal_on_q() {
 fn resize_redraws_and_too_small_says_so() {
     let mut s = Session::start(&[], &[], 100, 30);
     s.wait_for("dlscope");
-    if let Some(m) = s.master.as_ref() {
-        m.resize(PtySize {
-            rows: 10,
-            cols: 40,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("resize");
-    }
-    s.screen
-        .lock()
-        .unwrap()
-        .screen_mut()
-        .set_size(nz(10), nz(40));
+    s.resize(40, 10);
     s.wait_for("Too small (40");
     s.send(b"\x03");
     let status = s
@@ -238,15 +225,23 @@ fn s_saves_the_screen_as_svg_and_m_sends_osc_52() {
 
 /// Waits until the app has written `needle` (or fails after 60 s).
 fn wait_raw(s: &Session, needle: &str) {
+    assert!(
+        raw_count_reaching(s, needle, 1) >= 1,
+        "the app never wrote {needle:?}"
+    );
+}
+
+/// Waits until the app has written `needle` at least `n` times (or 60 s have passed: a
+/// condition, not a fixed time) and returns how often it has.
+fn raw_count_reaching(s: &Session, needle: &str, n: usize) -> usize {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let raw = s.raw.lock().unwrap().clone();
-        if String::from_utf8_lossy(&raw).contains(needle) {
-            return;
+    loop {
+        let count = raw_count(s, needle);
+        if count >= n || Instant::now() >= deadline {
+            return count;
         }
         thread::sleep(Duration::from_millis(10));
     }
-    panic!("the app never wrote {needle:?}");
 }
 
 /// How often the app has written `needle`.
@@ -329,37 +324,16 @@ fn a_kitty_terminal_gets_kitty_images_and_its_answers_never_become_keys() {
     let before = raw_count(&s, "a=T,");
     s.send(b"l");
     s.wait_for("rank 11");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while raw_count(&s, "a=T,") < before + 2 && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
-    }
     assert_eq!(
-        raw_count(&s, "a=T,"),
+        raw_count_reaching(&s, "a=T,", before + 2),
         before + 2,
         "approximation and residual"
     );
     // A resize clears the screen: every image goes again, at its new size.
     let before = raw_count(&s, "a=T,");
-    if let Some(m) = s.master.as_ref() {
-        m.resize(PtySize {
-            rows: 44,
-            cols: 140,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("resize");
-    }
-    s.screen
-        .lock()
-        .unwrap()
-        .screen_mut()
-        .set_size(nz(44), nz(140));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while raw_count(&s, "a=T,") < before + 3 && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
-    }
+    s.resize(140, 44);
     assert_eq!(
-        raw_count(&s, "a=T,"),
+        raw_count_reaching(&s, "a=T,", before + 3),
         before + 3,
         "all three after a resize"
     );

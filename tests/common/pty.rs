@@ -134,6 +134,25 @@ impl Session {
         });
     }
 
+    /// Resizes the terminal to `cols`×`rows`: the pty (the app gets SIGWINCH) and the screen
+    /// the test reads.
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        if let Some(m) = self.master.as_ref() {
+            m.resize(portable_pty::PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize");
+        }
+        self.screen
+            .lock()
+            .expect("screen")
+            .screen_mut()
+            .set_size(nz(rows), nz(cols));
+    }
+
     pub fn wait_exit(&mut self, within: Duration) -> Option<portable_pty::ExitStatus> {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {

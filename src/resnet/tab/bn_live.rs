@@ -166,7 +166,7 @@ impl BatchNormLive {
         let camera = Camera::default();
         BatchNormLive {
             shape: default_shape(),
-            steps: LiveConfig::default().steps.clamp(1, MAX_STEPS),
+            steps: default_steps(),
             worker: Worker::new(waker, move |config| job(&camera, config)),
             requested: None,
             shown: None,
@@ -277,10 +277,7 @@ impl BatchNormLive {
 
     /// `R`: the panel's knobs back to the model's defaults; false if they were.
     pub(super) fn reset(&mut self) -> bool {
-        let (shape, steps) = (
-            default_shape(),
-            LiveConfig::default().steps.clamp(1, MAX_STEPS),
-        );
+        let (shape, steps) = (default_shape(), default_steps());
         let changed = (self.shape, self.steps) != (shape, steps);
         self.shape = shape;
         self.steps = steps;
@@ -292,6 +289,11 @@ impl BatchNormLive {
     pub(super) fn steps(&self) -> usize {
         self.steps
     }
+}
+
+/// The model's default number of batches, within what the panel feeds.
+fn default_steps() -> usize {
+    LiveConfig::default().steps.clamp(1, MAX_STEPS)
 }
 
 /// The position of the model's default batch shape in [`SHAPES`].

@@ -312,16 +312,20 @@ struct RowCells([String; COLUMNS]);
 impl RowCells {
     fn header() -> Self {
         let mut cells = RowCells::default();
-        for (cell, col) in cells.0.iter_mut().zip(Column::ALL) {
+        for (cell, col) in cells
+            .0
+            .iter_mut()
+            .zip(<Column as strum::VariantArray>::VARIANTS)
+        {
             *cell = col.header().to_string();
         }
         cells
     }
 }
 
-const COLUMNS: usize = 21;
+const COLUMNS: usize = <Column as strum::EnumCount>::COUNT;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumCount, strum::VariantArray)]
 enum Column {
     Name,
     Type,
@@ -347,33 +351,6 @@ enum Column {
 }
 
 impl Column {
-    const ALL: [Column; COLUMNS] = {
-        use Column::*;
-        [
-            Name,
-            Type,
-            Shape,
-            Params,
-            Share,
-            ParamsBar,
-            Trainable,
-            MacsFull,
-            MacsCompact,
-            MacsShare,
-            MacsBar,
-            FlopsForward,
-            FlopsForwardCompact,
-            FlopsBackward,
-            FlopsBackwardCompact,
-            SavedFull,
-            SavedCompact,
-            SavedShare,
-            SavedBar,
-            Field,
-            Jump,
-        ]
-    };
-
     fn header(self) -> &'static str {
         use Column::*;
         match self {
