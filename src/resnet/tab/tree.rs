@@ -69,8 +69,11 @@ impl View<'_> {
         };
         let header = RowCells::header();
         let header_style = t.hint.add_modifier(Modifier::BOLD);
-        let line = columns.line(&header, self.g().unicode, |_| header_style, None);
-        widgets::lines(Rect { height: 1, ..inner }, buf, &[line]);
+        // Column headings over no rows (a filter that matches nothing) would only mislead.
+        if !rows.is_empty() {
+            let line = columns.line(&header, self.g().unicode, |_| header_style, None);
+            widgets::lines(Rect { height: 1, ..inner }, buf, &[line]);
+        }
         let body = Rect {
             y: inner.y.saturating_add(1),
             height: inner.height.saturating_sub(1),
