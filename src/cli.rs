@@ -80,6 +80,10 @@ pub enum Command {
     Config,
     /// Render one tab headlessly after some keys and print the frame (text, ANSI, SVG or HTML).
     Snapshot(SnapshotArgs),
+    /// Internal: the app's low-rank tab starts this to compute a full SVD in a process it can
+    /// stop at once (binary request on stdin, answer on stdout).
+    #[command(name = "svd-worker", hide = true)]
+    SvdWorker,
 }
 
 #[derive(Debug, Args)]

@@ -53,6 +53,9 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    if matches!(cli.command, Some(Command::SvdWorker)) {
+        return svd_worker();
+    }
     if let Err(e) = install_hooks() {
         eprintln!("dlscope: {e}");
         return ExitCode::FAILURE;
@@ -68,6 +71,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A child of the app's low-rank tab: no config, no terminal, just the computation.
+fn svd_worker() -> ExitCode {
+    ExitCode::from(lowrank::svd_worker::serve_stdio().clamp(0, 255) as u8)
 }
 
 /// Installs color-eyre with a panic hook that restores the terminal before the report. A panic
@@ -180,6 +188,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let options = Options {
                 lowrank_input: cli.input,
                 max_side: Some(cli.max_side as usize),
+                // Completions run in a child process that is killed when they go stale.
+                svd_worker: std::env::current_exe().ok(),
             };
             // Bad input is reported before the terminal is touched.
             let runtime = runtime::Runtime::new();
@@ -203,6 +213,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let options = Options {
                 lowrank_input: args.input.or(cli.input),
                 max_side: Some(cli.max_side as usize),
+                ..Options::default()
             };
             let moment = match args.frames {
                 Some(n) => snapshot::Moment::AfterFrames(n),
@@ -237,6 +248,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Scale(args)) => scale::report::command(&args, unicode)?,
         Some(Command::Rnn(args)) => rnn::report::command(&args, unicode)?,
         Some(Command::Train(args)) => train::report::command(&args, unicode)?,
+        Some(Command::SvdWorker) => return Ok(svd_worker()),
     };
     Ok(write_out(&output))
 }

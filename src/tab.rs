@@ -176,6 +176,9 @@ pub struct Options {
     pub lowrank_input: Option<std::path::PathBuf>,
     /// `--max-side`: larger inputs are downscaled (low-rank tab).
     pub max_side: Option<usize>,
+    /// This program, to start as `svd-worker` for the low-rank tab's completions (a process
+    /// that can be killed when they go stale); `None` computes them on a thread.
+    pub svd_worker: Option<std::path::PathBuf>,
 }
 
 /// Why a tab could not be built (bad input named on the command line): one line to print.

@@ -362,3 +362,85 @@ fn an_explicit_protocol_inside_tmux_without_passthrough_says_so_and_falls_back()
     s.send(b"q");
     s.wait_exit(Duration::from_secs(20)).expect("quit");
 }
+
+/// The ids and states of `pid`'s children that run `svd-worker` (Linux /proc).
+#[cfg(target_os = "linux")]
+fn svd_children_of(pid: u32) -> Vec<(u32, char)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+            let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+            let state = rest.next()?.chars().next()?;
+            let ppid: u32 = rest.next()?.parse().ok()?;
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).ok()?;
+            (ppid == pid && String::from_utf8_lossy(&cmdline).contains("svd-worker"))
+                .then_some((child, state))
+        })
+        .collect()
+}
+
+/// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
+#[cfg(target_os = "linux")]
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_none_or(|state| state == "Z" || state == "X"),
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_low_rank_completion_runs_in_a_child_that_ends_with_the_app() {
+    // A 2048×2048 input: its completion takes seconds of one core, in a child process.
+    let dir = common::TempDir::new("svd-child");
+    let side = 2048;
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(9);
+    let data: Vec<f64> = (0..side * side)
+        .map(|_| rand::Rng::random::<f64>(&mut rng))
+        .collect();
+    let path = dir.write(
+        "big.npy",
+        &common::npy_floats("<f8", false, &[side, side], &data),
+    );
+    let mut s = Session::start(
+        &[
+            "--tab",
+            "lowrank",
+            "--max-side",
+            "2048",
+            "--input",
+            path.to_str().unwrap(),
+        ],
+        &[],
+        200,
+        30,
+    );
+    let app = s.child.process_id().expect("pid");
+    s.wait_for("all singular values of big.npy (step 1 of 2");
+    let children = loop {
+        let children = svd_children_of(app);
+        if !children.is_empty() {
+            break children;
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(children.len(), 1, "{children:?}");
+    let (child, _) = children[0];
+    s.send(b"q");
+    s.wait_exit(Duration::from_secs(10)).expect("quit");
+    // With the app gone its child sees its input close and exits too.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ended(child) {
+        assert!(
+            Instant::now() < deadline,
+            "svd-worker {child} outlived the app"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+}

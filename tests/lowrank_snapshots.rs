@@ -14,6 +14,7 @@ fn options(input: Option<&str>) -> Options {
     Options {
         lowrank_input: input.map(Into::into),
         max_side: None,
+        svd_worker: None,
     }
 }
 

@@ -65,18 +65,19 @@
 //! * A rank above the k computed triplets: run [`leading`] again with `rank` raised (cheap,
 //!   cancellable; k grows by half the rank).
 //! * All singular values: [`complete_values`] (faer's SVD without vectors, about a third of the
-//!   full SVD's work), then all vectors: [`complete`] (faer's thin SVD). faer's SVD has no
-//!   cancellation hook and is one call, so both run with `Par::Seq`: a stale completion holds
-//!   exactly one of the two cores until that call ends, never both, and the new input's first
-//!   view runs on the other core. Both check the [`Cancel`] before and after the call, so a stale
-//!   completion never starts its second stage or returns a result.
-//! * Not done: an interruptible complete spectrum. Extending the Krylov basis block by block until
-//!   the tail is resolved needs k → min(m, n), at which point each pass costs as much as a full
-//!   SVD and the re-orthogonalisation O(mk²) dominates; σ from the Gram matrix XᵀX built in
-//!   cancellable panels (mn²) still ends in one uncancellable n×n eigenvalue call (faer's
-//!   tridiagonalisation, about half the SVD's bidiagonalisation) and squares the condition
-//!   number (σ below √ε·σ₁ are lost). A cancellable blocked bidiagonalisation of our own would do
-//!   it; it is left out here.
+//!   full SVD's work), then all vectors: [`complete`] (faer's thin SVD). Each is one faer call
+//!   with no cancellation hook, on one thread (`Par::Seq`), so it never holds more than one of
+//!   two cores and the new input's first view runs on the other. In the app each runs in a child
+//!   process ([`crate::lowrank::svd_worker`]) that is killed as soon as it is stale, so stale
+//!   work stops within 20 ms and its memory is freed; where no child can be started, on a thread
+//!   that checks the [`Cancel`] before and after the call (a stale completion then never starts
+//!   its second stage or returns a result, but the call itself runs to its end).
+//! * Not done: a complete spectrum in cancellable blocks within one process. Extending the
+//!   Krylov basis block by block until the tail is resolved needs k → min(m, n), at which point
+//!   each pass costs as much as a full SVD and the re-orthogonalisation O(mk²) dominates; σ from
+//!   the Gram matrix XᵀX squares the condition number (σ below √ε·σ₁ are lost); a blocked
+//!   bidiagonalisation of our own (about 60 % of faer's time at 2048²) would still end in a
+//!   bidiagonal SVD with vectors, which faer does not export.
 
 use std::fmt;
 
@@ -206,6 +207,8 @@ pub enum PartialError {
     Cancelled,
     /// A small SVD inside (or faer's full SVD in the completion) did not converge.
     NoConvergence,
+    /// The child process computing the completion gave no answer.
+    Worker(crate::lowrank::svd_worker::WorkerError),
 }
 
 impl fmt::Display for PartialError {
@@ -224,6 +227,7 @@ impl fmt::Display for PartialError {
             PartialError::NoConvergence => {
                 f.write_str("the singular value decomposition did not converge")
             }
+            PartialError::Worker(e) => write!(f, "{e}"),
         }
     }
 }
@@ -497,8 +501,8 @@ impl Tracker<'_> {
 }
 
 /// All singular values of `x`, descending: faer's SVD without vectors on one thread
-/// (uncancellable once started, so it never holds more than one core). `Cancelled` if stale
-/// before it starts or when it ends.
+/// (uncancellable once started, so it never holds more than one core; the app runs it in a
+/// child process it can kill). `Cancelled` if stale before it starts or when it ends.
 pub fn complete_values(x: ArrayView2<f64>, cancel: &Cancel) -> Result<Vec<f64>, PartialError> {
     let (m, n) = x.dim();
     if m == 0 || n == 0 {

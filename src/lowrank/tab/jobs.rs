@@ -4,6 +4,7 @@
 //! the workers themselves live in the tab's state (`super`).
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use ndarray::Array2;
@@ -18,6 +19,7 @@ use crate::lowrank::model::landscape::{self, ConvexityCounterexample, Saddle, Wi
 use crate::lowrank::model::partial::{self, Leading, PartialError, Progress};
 use crate::lowrank::model::symmetry::{self, SymmetryReadout};
 use crate::lowrank::model::{Decomposition, Factors, Readouts, Reconstruction, Svd, SvdError};
+use crate::lowrank::svd_worker;
 
 /// Why the tab has nothing to show where a result should be.
 #[derive(Debug, Clone, PartialEq)]
@@ -273,14 +275,9 @@ impl FirstView {
     }
 }
 
-/// The two stages of completing a decomposition in the background.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum CompletionStage {
-    /// Every singular value, without vectors.
-    Values,
-    /// The full thin SVD.
-    Vectors,
-}
+/// The two stages of completing a decomposition in the background (every singular value,
+/// then the full thin SVD), and their results.
+pub(super) use crate::lowrank::svd_worker::{Answer as Completed, Stage as CompletionStage};
 
 pub(super) struct CompletionJob {
     pub(super) generation: u64,
@@ -288,24 +285,26 @@ pub(super) struct CompletionJob {
     pub(super) matrix: Arc<Array2<f64>>,
 }
 
-pub(super) enum Completed {
-    Values(Vec<f64>),
-    Vectors(Svd),
-}
-
-/// One stage of the completion ([`partial::complete_values`], [`partial::complete`]): faer on
-/// one thread, uncancellable once started, so a stale one holds one core at most.
+/// One stage of the completion ([`partial::complete_values`], [`partial::complete`]), each one
+/// faer call on one core. With `worker` (this program) it runs in a child process that is killed
+/// as soon as the work is stale ([`svd_worker`]); without one, or if the child cannot be
+/// started, on this thread, where a stale call runs to its end (on one core) before its result
+/// is dropped. `heartbeat` is called every [`svd_worker::POLL`] while the child computes.
 pub(super) fn complete(
     job: &CompletionJob,
+    worker: Option<&Path>,
     cancel: &Cancel,
+    heartbeat: &mut dyn FnMut(),
 ) -> Result<(u64, Completed), PartialError> {
+    let x = job.matrix.view();
+    if let Some(exe) = worker
+        && let Ok(answer) = svd_worker::run(exe, x, job.stage, cancel, heartbeat)
+    {
+        return Ok((job.generation, answer?));
+    }
     let completed = match job.stage {
-        CompletionStage::Values => {
-            Completed::Values(partial::complete_values(job.matrix.view(), cancel)?)
-        }
-        CompletionStage::Vectors => {
-            Completed::Vectors(partial::complete(job.matrix.view(), cancel)?)
-        }
+        CompletionStage::Values => Completed::Values(partial::complete_values(x, cancel)?),
+        CompletionStage::Vectors => Completed::Vectors(partial::complete(x, cancel)?),
     };
     Ok((job.generation, completed))
 }

@@ -18,6 +18,7 @@ mod notes;
 mod render;
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crossterm::event::KeyCode;
 use ratatui::buffer::Buffer;
@@ -274,10 +275,15 @@ pub struct LowrankTab {
     /// looks settled in that gap.
     first_view_pending: bool,
     /// Every singular value, then the full SVD, of the input shown: a worker of its own, so a
-    /// stale completion (one uncancellable faer call on one core) never delays a first view.
+    /// stale completion never delays a first view. Each stage is one faer call; in the app it
+    /// runs in a child process (`svd_worker`) that is killed as soon as it is stale.
     completion_worker: Worker<CompletionJob, Result<(u64, Completed), PartialError>>,
     /// The completion stage running for the input shown.
     completing: Option<CompletionStage>,
+    /// When that stage started, and the whole seconds since then last drawn: its worker wakes
+    /// the loop every second so the tab bar's count goes on.
+    completion_since: Option<Instant>,
+    completion_seconds_seen: u64,
     /// Every singular value of the input shown, once known (kept for a first view with more
     /// triplets that arrives after them).
     all_values: Option<Arc<Vec<f64>>>,
@@ -359,10 +365,23 @@ impl LowrankTab {
             first_view_progress,
             progress_seen: None,
             first_view_pending: false,
-            completion_worker: Worker::cancellable(waker, |job: CompletionJob, cancel| {
-                complete(&job, cancel)
-            }),
+            completion_worker: {
+                let exe = options.svd_worker.clone();
+                let wake = waker.clone();
+                Worker::cancellable(waker, move |job: CompletionJob, cancel| {
+                    let mut woken = Instant::now();
+                    let mut heartbeat = || {
+                        if woken.elapsed() >= Duration::from_secs(1) {
+                            woken = Instant::now();
+                            wake.wake();
+                        }
+                    };
+                    complete(&job, exe.as_deref(), cancel, &mut heartbeat)
+                })
+            },
             completing: None,
+            completion_since: None,
+            completion_seconds_seen: 0,
             all_values: None,
             wanted_rank: None,
             ready: None,
@@ -450,6 +469,8 @@ impl LowrankTab {
             return;
         };
         self.completing = Some(stage);
+        self.completion_since = Some(Instant::now());
+        self.completion_seconds_seen = 0;
         self.completion_worker.submit(CompletionJob {
             generation: self.generation,
             stage,
@@ -676,9 +697,15 @@ impl LowrankTab {
                 None => format!("{what} of {name}"),
             })
         } else if completion_busy && self.completing.is_some() {
-            Some(match self.completing {
-                Some(CompletionStage::Values) => format!("all singular values of {name}"),
-                _ => format!("singular vectors of {name}"),
+            let (what, step) = match self.completing {
+                Some(CompletionStage::Values) => ("all singular values", 1),
+                _ => ("singular vectors", 2),
+            };
+            let seconds = self.completion_since.map_or(0, |t| t.elapsed().as_secs());
+            Some(if seconds == 0 {
+                format!("{what} of {name} (step {step} of 2)")
+            } else {
+                format!("{what} of {name} (step {step} of 2, {seconds} s)")
             })
         } else if self.training {
             Some("training".to_string())
@@ -977,6 +1004,13 @@ impl Tab for LowrankTab {
             self.accept_completion(result);
             changed = true;
         }
+        if self.completing.is_some()
+            && let Some(since) = self.completion_since
+            && since.elapsed().as_secs() != self.completion_seconds_seen
+        {
+            self.completion_seconds_seen = since.elapsed().as_secs();
+            changed = true;
+        }
         let progress = self.first_view_progress.lock().ok().and_then(|p| *p);
         if progress != self.progress_seen && self.first_view_worker.busy() {
             self.progress_seen = progress;
@@ -1063,6 +1097,7 @@ mod tests {
         let options = Options {
             lowrank_input: Some("synthetic".into()),
             max_side: None,
+            svd_worker: None,
         };
         let mut tab = LowrankTab::new(&Waker::headless(), &options).unwrap();
         tab.settle();
@@ -1286,6 +1321,7 @@ mod tests {
         let options = Options {
             lowrank_input: Some("/nonexistent/photo.png".into()),
             max_side: None,
+            svd_worker: None,
         };
         let err = LowrankTab::new(&Waker::headless(), &options).err().unwrap();
         assert_eq!(
@@ -1389,14 +1425,16 @@ mod tests {
             Some("more singular triplets of camera: power iteration 3 (40 %)")
         );
         tab.completing = Some(CompletionStage::Values);
+        tab.completion_since = Some(Instant::now());
         assert_eq!(
             tab.busy_text(false, true).as_deref(),
-            Some("all singular values of camera")
+            Some("all singular values of camera (step 1 of 2)")
         );
         tab.completing = Some(CompletionStage::Vectors);
+        tab.completion_since = Instant::now().checked_sub(Duration::from_millis(12_400));
         assert_eq!(
             tab.busy_text(false, true).as_deref(),
-            Some("singular vectors of camera")
+            Some("singular vectors of camera (step 2 of 2, 12 s)")
         );
     }
 
@@ -1508,6 +1546,7 @@ mod tests {
         let options = Options {
             lowrank_input: Some("camera".into()),
             max_side: None,
+            svd_worker: None,
         };
         let mut tab = LowrankTab::new(&Waker::new(|| {}), &options).unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
