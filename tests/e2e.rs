@@ -397,7 +397,8 @@ fn ended(pid: u32) -> bool {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_low_rank_completion_runs_in_a_child_that_ends_with_the_app() {
-    // A 2048×2048 input: its completion takes seconds of one core, in a child process.
+    // A 2048×2048 input: every singular value takes seconds on a thread (with a percentage),
+    // then every vector seconds more in a child process.
     let dir = common::TempDir::new("svd-child");
     let side = 2048;
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(9);
@@ -422,7 +423,8 @@ fn the_low_rank_completion_runs_in_a_child_that_ends_with_the_app() {
         30,
     );
     let app = s.child.process_id().expect("pid");
-    s.wait_for("all singular values of big.npy (step 1 of 2");
+    s.wait_for("all singular values of big.npy (step 1 of 2: bidiagonal form");
+    s.wait_for("singular vectors of big.npy (step 2 of 2");
     let children = loop {
         let children = svd_children_of(app);
         if !children.is_empty() {

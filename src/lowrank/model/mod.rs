@@ -6,6 +6,7 @@
 //! minimiser is not unique, [`landscape`] that the objective is not convex, and [`descent`] trains
 //! A and B by plain gradient descent. No terminal code lives here.
 
+pub mod bidiag;
 pub mod descent;
 pub mod landscape;
 pub mod partial;

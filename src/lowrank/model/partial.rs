@@ -88,7 +88,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
 use crate::jobs::Cancel;
-use crate::lowrank::model::{Svd, SvdError, thin_svd_with};
+use crate::lowrank::model::{Svd, SvdError, bidiag, thin_svd_with};
 
 /// Default seed of the Gaussian test matrix Ω.
 pub const DEFAULT_SEED: u64 = 0x5eed_1a57;
@@ -500,49 +500,22 @@ impl Tracker<'_> {
     }
 }
 
-/// All singular values of `x`, descending: faer's SVD without vectors on one thread
-/// (uncancellable once started, so it never holds more than one core; the app runs it in a
-/// child process it can kill). `Cancelled` if stale before it starts or when it ends.
-pub fn complete_values(x: ArrayView2<f64>, cancel: &Cancel) -> Result<Vec<f64>, PartialError> {
-    let (m, n) = x.dim();
-    if m == 0 || n == 0 {
-        return Err(PartialError::Empty { rows: m, cols: n });
-    }
-    if let Some(((row, col), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(PartialError::NonFinite { row, col });
-    }
+/// All singular values of `x`, descending, in cancellable steps on one thread: our own blocked
+/// bidiagonalisation ([`bidiag::bidiagonalize`], a check of `cancel` and a `progress` report,
+/// the fraction done, before and after every column), then the Golub–Kahan eigenvalues (one
+/// O(n²) call: 0.35 s at 2048², 1.4 s at 4096²). `Cancelled` as soon as it is stale.
+pub fn complete_values(
+    x: ArrayView2<f64>,
+    cancel: &Cancel,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Vec<f64>, PartialError> {
+    let b = bidiag::bidiagonalize(x, cancel, progress)?;
     if cancel.is_cancelled() {
         return Err(PartialError::Cancelled);
     }
-    let xf = faer_view(x);
-    let xf = xf.as_ref();
-    let k = m.min(n);
-    let mut s = faer::diag::Diag::<f64>::zeros(k);
-    let par = Par::Seq;
-    let scratch = faer::linalg::svd::svd_scratch::<f64>(
-        m,
-        n,
-        faer::linalg::svd::ComputeSvdVectors::No,
-        faer::linalg::svd::ComputeSvdVectors::No,
-        par,
-        Default::default(),
-    );
-    faer::linalg::svd::svd(
-        xf,
-        s.as_mut(),
-        None,
-        None,
-        par,
-        faer::dyn_stack::MemStack::new(&mut faer::dyn_stack::MemBuffer::new(scratch)),
-        Default::default(),
-    )
-    .map_err(|_| PartialError::NoConvergence)?;
+    let values = bidiag::bidiagonal_singular_values(&b.diagonal(), &b.superdiagonal())?;
     if cancel.is_cancelled() {
         return Err(PartialError::Cancelled);
-    }
-    let values: Vec<f64> = s.column_vector().iter().copied().collect();
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err(PartialError::NoConvergence);
     }
     Ok(values)
 }

@@ -36,7 +36,7 @@ fn values_and_vectors_arrive_bit_for_bit_as_computed_on_a_thread() {
     for (m, n, seed) in [(37, 23, 1), (23, 37, 2), (300, 300, 3)] {
         let x = gaussian(m, n, seed);
         let never = Cancel::never();
-        let values = partial::complete_values(x.view(), &never).unwrap();
+        let values = partial::complete_values(x.view(), &never, &mut |_| {}).unwrap();
         assert_eq!(
             through_the_protocol(&x, Stage::Values),
             Ok(Answer::Values(values))

@@ -285,26 +285,34 @@ pub(super) struct CompletionJob {
     pub(super) matrix: Arc<Array2<f64>>,
 }
 
-/// One stage of the completion ([`partial::complete_values`], [`partial::complete`]), each one
-/// faer call on one core. With `worker` (this program) it runs in a child process that is killed
-/// as soon as the work is stale ([`svd_worker`]); without one, or if the child cannot be
-/// started, on this thread, where a stale call runs to its end (on one core) before its result
-/// is dropped. `heartbeat` is called every [`svd_worker::POLL`] while the child computes.
+/// One stage of the completion. Every singular value ([`partial::complete_values`]) comes from
+/// our own bidiagonalisation on this thread, which stops at the next column once stale and
+/// reports the fraction done to `progress`. The vectors ([`partial::complete`]) are one faer
+/// call: with `worker` (this program) it runs in a child process that is killed as soon as the
+/// work is stale ([`svd_worker`]; `heartbeat` is called every [`svd_worker::POLL`] while it
+/// waits); without one, or if the child cannot be started, on this thread, where a stale call
+/// runs to its end (on one core) before its result is dropped.
 pub(super) fn complete(
     job: &CompletionJob,
     worker: Option<&Path>,
     cancel: &Cancel,
     heartbeat: &mut dyn FnMut(),
+    progress: &mut dyn FnMut(f64),
 ) -> Result<(u64, Completed), PartialError> {
     let x = job.matrix.view();
-    if let Some(exe) = worker
-        && let Ok(answer) = svd_worker::run(exe, x, job.stage, cancel, heartbeat)
-    {
-        return Ok((job.generation, answer?));
-    }
     let completed = match job.stage {
-        CompletionStage::Values => Completed::Values(partial::complete_values(x, cancel)?),
-        CompletionStage::Vectors => Completed::Vectors(partial::complete(x, cancel)?),
+        CompletionStage::Values => {
+            Completed::Values(partial::complete_values(x, cancel, progress)?)
+        }
+        CompletionStage::Vectors => {
+            if let Some(exe) = worker
+                && let Ok(answer) = svd_worker::run(exe, x, job.stage, cancel, heartbeat)
+            {
+                answer?
+            } else {
+                Completed::Vectors(partial::complete(x, cancel)?)
+            }
+        }
     };
     Ok((job.generation, completed))
 }

@@ -259,6 +259,11 @@ pub enum Transform {
     Scale { e: f64 },
 }
 
+/// Whole percent of a fraction, rounded down (so 100 % means done).
+fn percent_of(fraction: f64) -> u32 {
+    (fraction.clamp(0.0, 1.0) * 100.0).floor() as u32
+}
+
 /// The Low-rank tab's state.
 pub struct LowrankTab {
     inputs: Vec<Source>,
@@ -284,6 +289,10 @@ pub struct LowrankTab {
     /// the loop every second so the tab bar's count goes on.
     completion_since: Option<Instant>,
     completion_seconds_seen: u64,
+    /// How far the bidiagonalisation of step 1 has got (a fraction), written by its worker, and
+    /// the whole percent last drawn.
+    completion_progress: Arc<Mutex<Option<f64>>>,
+    completion_percent_seen: Option<u32>,
     /// Every singular value of the input shown, once known (kept for a first view with more
     /// triplets that arrives after them).
     all_values: Option<Arc<Vec<f64>>>,
@@ -346,6 +355,7 @@ impl LowrankTab {
             None => (0, None),
         };
         let first_view_progress = Arc::new(Mutex::new(None));
+        let completion_progress = Arc::new(Mutex::new(None));
         let progress = Arc::clone(&first_view_progress);
         let wake = waker.clone();
         let first_view_worker = Worker::cancellable(waker, move |job, cancel| {
@@ -368,6 +378,7 @@ impl LowrankTab {
             completion_worker: {
                 let exe = options.svd_worker.clone();
                 let wake = waker.clone();
+                let slot = Arc::clone(&completion_progress);
                 Worker::cancellable(waker, move |job: CompletionJob, cancel| {
                     let mut woken = Instant::now();
                     let mut heartbeat = || {
@@ -376,9 +387,23 @@ impl LowrankTab {
                             wake.wake();
                         }
                     };
-                    complete(&job, exe.as_deref(), cancel, &mut heartbeat)
+                    // A report (and a redraw) when the whole percent changes.
+                    let mut percent = None;
+                    let mut progress = |fraction: f64| {
+                        let now = Some(percent_of(fraction));
+                        if now != percent {
+                            percent = now;
+                            if let Ok(mut p) = slot.lock() {
+                                *p = Some(fraction);
+                            }
+                            wake.wake();
+                        }
+                    };
+                    complete(&job, exe.as_deref(), cancel, &mut heartbeat, &mut progress)
                 })
             },
+            completion_progress,
+            completion_percent_seen: None,
             completing: None,
             completion_since: None,
             completion_seconds_seen: 0,
@@ -471,6 +496,10 @@ impl LowrankTab {
         self.completing = Some(stage);
         self.completion_since = Some(Instant::now());
         self.completion_seconds_seen = 0;
+        if let Ok(mut p) = self.completion_progress.lock() {
+            *p = None;
+        }
+        self.completion_percent_seen = None;
         self.completion_worker.submit(CompletionJob {
             generation: self.generation,
             stage,
@@ -702,11 +731,20 @@ impl LowrankTab {
                 _ => ("singular vectors", 2),
             };
             let seconds = self.completion_since.map_or(0, |t| t.elapsed().as_secs());
-            Some(if seconds == 0 {
-                format!("{what} of {name} (step {step} of 2)")
-            } else {
-                format!("{what} of {name} (step {step} of 2, {seconds} s)")
-            })
+            let mut how = format!("step {step} of 2");
+            if step == 1
+                && let Some(fraction) = self.completion_progress.lock().ok().and_then(|p| *p)
+            {
+                if fraction < 1.0 {
+                    how.push_str(&format!(": bidiagonal form {} %", percent_of(fraction)));
+                } else {
+                    how.push_str(": σ of the bidiagonal");
+                }
+            }
+            if seconds > 0 {
+                how.push_str(&format!(", {seconds} s"));
+            }
+            Some(format!("{what} of {name} ({how})"))
         } else if self.training {
             Some("training".to_string())
         } else if self.symmetry_worker.busy() {
@@ -1002,6 +1040,16 @@ impl Tab for LowrankTab {
         // Headless, accepting one stage computes the next at once.
         while let Some(result) = self.completion_worker.take() {
             self.accept_completion(result);
+            changed = true;
+        }
+        let percent = self
+            .completion_progress
+            .lock()
+            .ok()
+            .and_then(|p| *p)
+            .map(percent_of);
+        if self.completing.is_some() && percent != self.completion_percent_seen {
+            self.completion_percent_seen = percent;
             changed = true;
         }
         if self.completing.is_some()
@@ -1429,6 +1477,17 @@ mod tests {
         assert_eq!(
             tab.busy_text(false, true).as_deref(),
             Some("all singular values of camera (step 1 of 2)")
+        );
+        *tab.completion_progress.lock().unwrap() = Some(0.379);
+        assert_eq!(
+            tab.busy_text(false, true).as_deref(),
+            Some("all singular values of camera (step 1 of 2: bidiagonal form 37 %)")
+        );
+        *tab.completion_progress.lock().unwrap() = Some(1.0);
+        tab.completion_since = Instant::now().checked_sub(Duration::from_millis(3_100));
+        assert_eq!(
+            tab.busy_text(false, true).as_deref(),
+            Some("all singular values of camera (step 1 of 2: σ of the bidiagonal, 3 s)")
         );
         tab.completing = Some(CompletionStage::Vectors);
         tab.completion_since = Instant::now().checked_sub(Duration::from_millis(12_400));
