@@ -142,6 +142,21 @@ fn stale_work_is_killed_not_waited_for() {
         .collect();
     assert_eq!(children.len(), 1, "{children:?}");
     let child = children[0];
+    // It runs below the app in priority (nice is field 19 of /proc/PID/stat). It lowers its
+    // own priority once it has read the request, so wait for that.
+    let niceness = || {
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(16)?.parse::<i32>().ok())
+    };
+    while niceness() != Some(svd_worker::NICENESS) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child never lowered its priority: {:?}",
+            niceness()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     worker.abandon();
     let outcome = rx.recv().expect("the job answers");
     assert_eq!(outcome, Ok(Err(PartialError::Cancelled)));

@@ -11,10 +11,12 @@
 //! its standard input, which the parent keeps open: if the parent dies without killing it, the
 //! pipe closes and the child exits ([`EXIT_ABANDONED`]) instead of finishing.
 //!
-//! The child computes exactly what the thread would ([`partial::complete_values`] and
-//! [`partial::complete`], one core each), so both paths give identical numbers; the tests
-//! compare them bit for bit. If the child cannot be started (no executable at hand, a process
-//! limit) the caller computes on its own thread as before.
+//! The child computes what the thread would ([`partial::complete_values`], and faer's thin SVD
+//! as in [`partial::complete`]), but the full SVD on every core ([`parallelism_for`]) at a lower
+//! priority ([`NICENESS`]): it is killed rather than left running when stale, so it may use both
+//! cores while the app, which comes first, is idle. The tests compare both paths bit for bit
+//! (below 640×640, where both run on one thread). If the child cannot be started (no executable
+//! at hand, a process limit) the caller computes on its own thread, on one core.
 //!
 //! # Protocol (all integers and floats little-endian)
 //!
@@ -35,8 +37,8 @@ use std::time::Duration;
 use ndarray::{Array2, ArrayView2, ShapeBuilder};
 
 use crate::jobs::Cancel;
-use crate::lowrank::model::Svd;
 use crate::lowrank::model::partial::{self, PartialError};
+use crate::lowrank::model::{Svd, parallelism_for, thin_svd_with};
 
 /// The hidden subcommand that runs the child's side ([`serve_stdio`]).
 pub const SUBCOMMAND: &str = "svd-worker";
@@ -52,6 +54,9 @@ pub const EXIT_BAD_REQUEST: i32 = 3;
 
 /// The child's exit status when its parent closed the pipe before the answer was written.
 pub const EXIT_ABANDONED: i32 = 4;
+
+/// How much the child lowers its own priority (nice(2)).
+pub const NICENESS: i32 = 10;
 
 /// Floats per read or write chunk (512 KiB).
 const CHUNK: usize = 1 << 16;
@@ -283,7 +288,10 @@ pub fn answer(request: &Request, out: &mut impl Write) -> io::Result<()> {
     let x = request.matrix.view();
     let result = match request.stage {
         Stage::Values => partial::complete_values(x, &never, &mut |_| {}).map(Answer::Values),
-        Stage::Vectors => partial::complete(x, &never).map(Answer::Vectors),
+        // Every thread: the child is killed, not left running, when its work goes stale.
+        Stage::Vectors => thin_svd_with(x, parallelism_for(x.len()))
+            .map(Answer::Vectors)
+            .map_err(PartialError::from),
     };
     match result {
         Ok(Answer::Values(values)) => {
@@ -361,6 +369,10 @@ pub fn serve_stdio() -> i32 {
             return EXIT_BAD_REQUEST;
         }
     };
+    // Below the app in priority: it may use both cores, but the app (and a new input's first
+    // view) comes first.
+    #[cfg(unix)]
+    let _ = rustix::process::nice(NICENESS);
     // The parent keeps stdin open while it wants the answer: end of file means it is gone.
     std::thread::spawn(move || {
         let mut byte = [0u8; 64];

@@ -844,6 +844,8 @@ impl LowrankTab {
                 self.all_values = Some(Arc::new(values));
                 if let Some(decomposition) = decomposition {
                     let leading = ready.leading.clone();
+                    // The old view's m×n pictures go before the new ones are made.
+                    self.ready = None;
                     self.ready = Some(Ready::new(&meta, Arc::new(decomposition), leading, rank));
                 }
                 self.submit_completion(CompletionStage::Vectors);
@@ -852,6 +854,7 @@ impl LowrankTab {
                 let (m, n) = matrix.dim();
                 match Decomposition::from_parts(matrix, svd) {
                     Some(decomposition) => {
+                        self.ready = None;
                         self.ready = Some(Ready::new(&meta, Arc::new(decomposition), None, rank));
                         if self.wanted_rank.take().is_some() {
                             self.abandon_first_view();
