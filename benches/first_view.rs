@@ -1,5 +1,7 @@
 //! Issue 12, goal 1: the first view of a large input (the leading triplets at the default rank
-//! 10, ‖X‖²_F and the rank-10 reconstruction) against faer's full thin SVD of the same matrix.
+//! 10, ‖X‖²_F and the rank-10 reconstruction) against faer's full thin SVD of the same matrix;
+//! and goal 2: step 1 of the completion (every singular value, cancellable between columns)
+//! against faer's SVD without vectors.
 //! Compare with numpy: `python3 benches/svd_numpy.py` (it reads the matrices this benchmark
 //! writes to target/bench-data/ and criterion's medians, and prints the ratios).
 //!
@@ -24,7 +26,9 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use dlscope::jobs::Cancel;
 use dlscope::lowrank::input::{Builtin, Source, load};
-use dlscope::lowrank::model::partial::{Leading, Options, leading, upscaled_photo};
+use dlscope::lowrank::model::partial::{
+    Leading, Options, complete_values, leading, upscaled_photo,
+};
 use dlscope::lowrank::model::thin_svd;
 use ndarray::{Array2, s};
 
@@ -55,6 +59,35 @@ fn first_view(x: &Array2<f64>) -> (Leading, Array2<f64>) {
     });
     let reconstruction = scaled.dot(&leading.v.slice(s![.., ..RANK]).t());
     (leading, reconstruction)
+}
+
+/// faer's SVD without vectors, on one thread: what step 1 of the completion used to be.
+fn faer_values(x: &Array2<f64>) -> Vec<f64> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
+    let (m, n) = x.dim();
+    let a = faer::Mat::<f64>::from_fn(m, n, |i, j| x[(i, j)]);
+    let mut s = faer::diag::Diag::<f64>::zeros(m.min(n));
+    let par = faer::Par::Seq;
+    let scratch = svd_scratch::<f64>(
+        m,
+        n,
+        ComputeSvdVectors::No,
+        ComputeSvdVectors::No,
+        par,
+        Default::default(),
+    );
+    svd(
+        a.as_ref(),
+        s.as_mut(),
+        None,
+        None,
+        par,
+        MemStack::new(&mut MemBuffer::new(scratch)),
+        Default::default(),
+    )
+    .expect("faer's SVD converges");
+    s.column_vector().iter().copied().collect()
 }
 
 /// Writes the matrix for benches/svd_numpy.py, with the k and power iterations used.
@@ -95,6 +128,17 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("svd_2048", |b| {
         b.iter(|| thin_svd(black_box(big.view())).expect("the SVD converges"))
+    });
+    // Step 1 of the completion: every singular value, our own cancellable bidiagonalisation
+    // and the Golub–Kahan eigenvalues, against faer's SVD without vectors (both on one thread).
+    group.bench_function("complete_values_2048", |b| {
+        b.iter(|| {
+            complete_values(black_box(big.view()), &Cancel::never(), &mut |_| {})
+                .expect("the values converge")
+        })
+    });
+    group.bench_function("faer_values_2048", |b| {
+        b.iter(|| faer_values(black_box(&big)))
     });
     group.finish();
 }

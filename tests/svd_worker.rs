@@ -2,6 +2,8 @@
 //! binary: the same numbers as on a thread, killed as soon as it is stale, gone when its parent
 //! is.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -9,12 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 
 use dlscope::jobs::{Cancel, Waker, Worker};
+use dlscope::lowrank::model::gaussian_matrix;
 use dlscope::lowrank::model::partial::{self, PartialError};
 use dlscope::lowrank::svd_worker::{self, Answer, EXIT_ABANDONED, EXIT_BAD_REQUEST, Stage};
 use ndarray::Array2;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use rand_distr::StandardNormal;
 
 /// The tests here count this process's children: one at a time.
 fn serial() -> MutexGuard<'static, ()> {
@@ -26,9 +26,15 @@ fn exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_dlscope"))
 }
 
-fn gaussian(m: usize, n: usize, seed: u64) -> Array2<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    Array2::from_shape_fn((m, n), |_| rng.sample(StandardNormal))
+/// `dlscope svd-worker` with piped stdin and stdout.
+fn spawn_worker(stderr: Stdio) -> std::process::Child {
+    Command::new(exe())
+        .arg(svd_worker::SUBCOMMAND)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
 }
 
 #[test]
@@ -36,7 +42,7 @@ fn the_child_computes_what_the_thread_computes_bit_for_bit() {
     let _serial = serial();
     let never = Cancel::never();
     for (m, n, seed) in [(210, 150, 1), (150, 210, 2)] {
-        let x = gaussian(m, n, seed);
+        let x = gaussian_matrix(m, n, seed);
         let values = svd_worker::run(exe(), x.view(), Stage::Values, &never, &mut || {}).unwrap();
         assert_eq!(
             values,
@@ -57,7 +63,7 @@ fn the_child_computes_what_the_thread_computes_bit_for_bit() {
 #[test]
 fn bad_entries_are_refused_without_a_child() {
     let _serial = serial();
-    let mut x = gaussian(4, 4, 3);
+    let mut x = gaussian_matrix(4, 4, 3);
     x[(1, 2)] = f64::INFINITY;
     // A path that cannot be started: the answer comes before any attempt to start it.
     let nowhere = Path::new("/nonexistent/dlscope");
@@ -76,7 +82,7 @@ fn bad_entries_are_refused_without_a_child() {
     assert!(
         svd_worker::run(
             nowhere,
-            gaussian(4, 4, 4).view(),
+            gaussian_matrix(4, 4, 4).view(),
             Stage::Values,
             &Cancel::never(),
             &mut || {}
@@ -126,7 +132,7 @@ fn stale_work_is_killed_not_waited_for() {
         },
     );
     let before = svd_children();
-    worker.submit(gaussian(2048, 2048, 5));
+    worker.submit(gaussian_matrix(2048, 2048, 5));
     // Three heartbeats: the request is written and the parent is waiting on the child.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while beats.load(Ordering::SeqCst) < 3 {
@@ -171,14 +177,8 @@ fn stale_work_is_killed_not_waited_for() {
 fn a_child_whose_parent_is_gone_stops_instead_of_finishing() {
     let _serial = serial();
     // The request is written, then the pipe closed, as when the app exits without killing it.
-    let mut child = Command::new(exe())
-        .arg("svd-worker")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let x = gaussian(2048, 2048, 6);
+    let mut child = spawn_worker(Stdio::null());
+    let x = gaussian_matrix(2048, 2048, 6);
     let mut stdin = child.stdin.take().unwrap();
     svd_worker::write_request(&mut stdin, x.view(), Stage::Vectors, None).unwrap();
     drop(stdin);
@@ -193,13 +193,7 @@ fn a_child_whose_parent_is_gone_stops_instead_of_finishing() {
 #[test]
 fn a_bad_request_is_one_line_and_a_non_zero_status() {
     let _serial = serial();
-    let mut child = Command::new(exe())
-        .arg("svd-worker")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_worker(Stdio::piped());
     child
         .stdin
         .take()

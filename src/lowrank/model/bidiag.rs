@@ -38,7 +38,7 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, Mat, MatMut, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::ArrayView2;
 
 use crate::jobs::Cancel;
@@ -50,7 +50,7 @@ pub const PANEL: usize = 32;
 /// X reduced to bidiagonal form, in LAPACK's layout.
 #[derive(Debug, Clone)]
 pub struct Bidiagonalization {
-    /// n×… after the reduction: d on the diagonal and e on the superdiagonal; below the
+    /// m×n (m ≥ n) after the reduction: d on the diagonal and e on the superdiagonal; below the
     /// diagonal of column j the left reflector's vector v_j (whose first entry, 1, is implied);
     /// right of the superdiagonal of row j the right reflector's u_j (likewise).
     pub a: Mat<f64>,
@@ -138,21 +138,15 @@ pub fn bidiagonalize_until(
             let s = a.as_mut().submatrix_mut(p, p, mm, nn);
             let (left, right) = s.split_at_col_mut(nb);
             let (u, mut a22) = right.split_at_row_mut(nb);
-            matmul(
+            subtract_product(
                 a22.rb_mut(),
-                Accum::Add,
                 left.rb().submatrix(nb, 0, mm - nb, nb),
                 r.y.as_ref().submatrix(nb, 0, nn - nb, nb).transpose(),
-                -1.0,
-                Par::Seq,
             );
-            matmul(
+            subtract_product(
                 a22.rb_mut(),
-                Accum::Add,
                 r.x.as_ref().submatrix(nb, 0, mm - nb, nb),
                 u.rb().subcols(0, nn - nb),
-                -1.0,
-                Par::Seq,
             );
         }
         for j in p..p + nb {
@@ -193,21 +187,15 @@ impl Reduction {
         // Column i, rows i.., brought up to date: − S[i.., ..i] Y[i, ..i]ᵀ − X[i.., ..i] S[..i, i].
         let mut c = Mat::<f64>::from_fn(mm - i, 1, |k, _| s[(i + k, i)]);
         if i > 0 {
-            matmul(
+            subtract_product(
                 c.as_mut(),
-                Accum::Add,
                 s.rb().submatrix(i, 0, mm - i, i),
                 py.as_ref().submatrix(i, 0, 1, i).transpose(),
-                -1.0,
-                Par::Seq,
             );
-            matmul(
+            subtract_product(
                 c.as_mut(),
-                Accum::Add,
                 px.as_ref().submatrix(i, 0, mm - i, i),
                 s.rb().submatrix(0, i, i, 1),
-                -1.0,
-                Par::Seq,
             );
         }
         let (beta, tau) = householder(c.col_as_slice_mut(0));
@@ -226,47 +214,28 @@ impl Reduction {
             let v = s.rb().submatrix(i, i, mm - i, 1);
             let (y_left, mut y_right) = py.as_mut().split_at_col_mut(i);
             let mut y_col = y_right.rb_mut().subcols_mut(0, 1);
-            matmul(
+            product(
                 y_col.rb_mut().subrows_mut(i + 1, rest),
-                Accum::Replace,
                 s.rb().submatrix(i, i + 1, mm - i, rest).transpose(),
                 v,
-                1.0,
-                Par::Seq,
             );
             if i > 0 {
                 let mut t = Mat::<f64>::zeros(i, 1);
-                matmul(
-                    t.as_mut(),
-                    Accum::Replace,
-                    s.rb().submatrix(i, 0, mm - i, i).transpose(),
-                    v,
-                    1.0,
-                    Par::Seq,
-                );
-                matmul(
+                product(t.as_mut(), s.rb().submatrix(i, 0, mm - i, i).transpose(), v);
+                subtract_product(
                     y_col.rb_mut().subrows_mut(i + 1, rest),
-                    Accum::Add,
                     y_left.rb().submatrix(i + 1, 0, rest, i),
                     t.as_ref(),
-                    -1.0,
-                    Par::Seq,
                 );
-                matmul(
+                product(
                     t.as_mut(),
-                    Accum::Replace,
                     px.as_ref().submatrix(i, 0, mm - i, i).transpose(),
                     v,
-                    1.0,
-                    Par::Seq,
                 );
-                matmul(
+                subtract_product(
                     y_col.rb_mut().subrows_mut(i + 1, rest),
-                    Accum::Add,
                     s.rb().submatrix(0, i + 1, i, rest).transpose(),
                     t.as_ref(),
-                    -1.0,
-                    Par::Seq,
                 );
             }
             for k in 0..rest {
@@ -275,22 +244,16 @@ impl Reduction {
         }
         // Row i, columns i+1.., brought up to date: − Y[i+1.., ..=i] S[i, ..=i]ᵀ − S[..i, i+1..]ᵀ X[i, ..i]ᵀ.
         let mut r = Mat::<f64>::from_fn(rest, 1, |k, _| s[(i, i + 1 + k)]);
-        matmul(
+        subtract_product(
             r.as_mut(),
-            Accum::Add,
             py.as_ref().submatrix(i + 1, 0, rest, i + 1),
             s.rb().submatrix(i, 0, 1, i + 1).transpose(),
-            -1.0,
-            Par::Seq,
         );
         if i > 0 {
-            matmul(
+            subtract_product(
                 r.as_mut(),
-                Accum::Add,
                 s.rb().submatrix(0, i + 1, i, rest).transpose(),
                 px.as_ref().submatrix(i, 0, 1, i).transpose(),
-                -1.0,
-                Par::Seq,
             );
         }
         let (beta, pi) = householder(r.col_as_slice_mut(0));
@@ -305,54 +268,45 @@ impl Reduction {
         let u = r.as_ref();
         let (x_left, mut x_right) = px.as_mut().split_at_col_mut(i);
         let mut x_col = x_right.rb_mut().subcols_mut(0, 1);
-        matmul(
+        product(
             x_col.rb_mut().subrows_mut(i + 1, below),
-            Accum::Replace,
             s.rb().submatrix(i + 1, i + 1, below, rest),
             u,
-            1.0,
-            Par::Seq,
         );
         let mut t = Mat::<f64>::zeros(i + 1, 1);
-        matmul(
+        product(
             t.as_mut(),
-            Accum::Replace,
             py.as_ref().submatrix(i + 1, 0, rest, i + 1).transpose(),
             u,
-            1.0,
-            Par::Seq,
         );
-        matmul(
+        subtract_product(
             x_col.rb_mut().subrows_mut(i + 1, below),
-            Accum::Add,
             s.rb().submatrix(i + 1, 0, below, i + 1),
             t.as_ref(),
-            -1.0,
-            Par::Seq,
         );
         if i > 0 {
             let mut t = Mat::<f64>::zeros(i, 1);
-            matmul(
-                t.as_mut(),
-                Accum::Replace,
-                s.rb().submatrix(0, i + 1, i, rest),
-                u,
-                1.0,
-                Par::Seq,
-            );
-            matmul(
+            product(t.as_mut(), s.rb().submatrix(0, i + 1, i, rest), u);
+            subtract_product(
                 x_col.rb_mut().subrows_mut(i + 1, below),
-                Accum::Add,
                 x_left.rb().submatrix(i + 1, 0, below, i),
                 t.as_ref(),
-                -1.0,
-                Par::Seq,
             );
         }
         for k in 0..below {
             x_col[(i + 1 + k, 0)] *= pi;
         }
     }
+}
+
+/// dst ← lhs·rhs, on one thread.
+fn product(dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
+    matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+}
+
+/// dst ← dst − lhs·rhs, on one thread.
+fn subtract_product(dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
+    matmul(dst, Accum::Add, lhs, rhs, -1.0, Par::Seq);
 }
 
 /// LAPACK's `dlarfg` on c = (α, x): the reflector H = I − τ w wᵀ, w = (1, x/(α − β)), with

@@ -19,7 +19,7 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::svd::ComputeSvdVectors;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2, ShapeBuilder};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
 /// Below this many entries an SVD runs on one thread. Measured on 2 cores (benches/lowrank.rs):
@@ -559,6 +559,13 @@ impl Readouts {
             ranks_for_energy: ENERGY_FRACTIONS.map(|p| (p, decomposition.rank_for_energy(p))),
         }
     }
+}
+
+/// A rows×cols matrix of independent standard Gaussian entries from a seeded generator (the
+/// same seed, the same matrix): test and benchmark inputs.
+pub fn gaussian_matrix(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    Array2::from_shape_fn((rows, cols), |_| rng.sample(StandardNormal))
 }
 
 /// A matrix whose `cols` columns are orthonormal (rows ≥ cols), drawn uniformly (Haar): the Q of

@@ -184,13 +184,10 @@ mod tests {
     use crate::lowrank::model::{Factors, thin_svd};
     use ndarray::Array2;
     use proptest::prelude::*;
+    use rand::SeedableRng;
     use rand::rngs::StdRng;
-    use rand::{Rng as _, SeedableRng};
 
-    fn gaussian(m: usize, n: usize, seed: u64) -> Array2<f64> {
-        let mut rng = StdRng::seed_from_u64(seed);
-        Array2::from_shape_fn((m, n), |_| rng.sample(rand_distr::StandardNormal))
-    }
+    use crate::lowrank::model::gaussian_matrix;
 
     #[test]
     fn random_orthogonal_is_orthogonal() {
@@ -234,7 +231,7 @@ mod tests {
     /// 0, which an orthogonal Q keeps, while a scalar e makes it (e² − e⁻²)Σ_r.
     #[test]
     fn general_invertible_g_keeps_the_product_and_changes_the_balance() {
-        let x = gaussian(9, 7, 3);
+        let x = gaussian_matrix(9, 7, 3);
         let svd = thin_svd(x.view()).unwrap();
         let optimal = Factors::optimal(&svd, 4);
         assert!(imbalance(&optimal) < 1e-12, "A*, B* are balanced");
@@ -292,7 +289,7 @@ mod tests {
             log_e in -3.0f64..3.0,
             negative in any::<bool>(),
         ) {
-            let x = gaussian(m, n, seed);
+            let x = gaussian_matrix(m, n, seed);
             let svd = thin_svd(x.view()).unwrap();
             let r = 1 + rank_pick % m.min(n);
             let optimal = Factors::optimal(&svd, r);

@@ -11,11 +11,6 @@ use super::descent::{
 use super::*;
 use crate::lowrank::input::{Builtin, Source, load, synthetic_parts};
 
-fn gaussian(m: usize, n: usize, seed: u64) -> Array2<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    Array2::from_shape_fn((m, n), |_| rng.sample(StandardNormal))
-}
-
 fn frobenius(a: ArrayView2<f64>) -> f64 {
     a.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
@@ -67,7 +62,7 @@ fn svd_of_random_matrices_of_every_shape() {
         .into_iter()
         .enumerate()
     {
-        let x = gaussian(m, n, seed as u64);
+        let x = gaussian_matrix(m, n, seed as u64);
         let svd = thin_svd(x.view()).unwrap();
         check_svd(x.view(), &svd, 1e-12);
     }
@@ -75,7 +70,7 @@ fn svd_of_random_matrices_of_every_shape() {
 
 #[test]
 fn svd_of_a_strided_view() {
-    let x = gaussian(30, 24, 3);
+    let x = gaussian_matrix(30, 24, 3);
     let view = x.slice(s![..;2, 1..;3]);
     let svd = thin_svd(view).unwrap();
     check_svd(view, &svd, 1e-12);
@@ -83,7 +78,7 @@ fn svd_of_a_strided_view() {
 
 #[test]
 fn svd_is_the_same_sequential_and_parallel() {
-    let x = gaussian(200, 150, 11);
+    let x = gaussian_matrix(200, 150, 11);
     let seq = thin_svd_with(x.view(), Par::Seq).unwrap();
     let par = thin_svd_with(x.view(), Par::rayon(2)).unwrap();
     for (a, b) in seq.singular_values.iter().zip(&par.singular_values) {
@@ -119,9 +114,9 @@ fn svd_rejects_non_finite_and_accepts_empty() {
 
 #[test]
 fn decomposition_refuses_mismatched_parts() {
-    let x = gaussian(6, 4, 5);
+    let x = gaussian_matrix(6, 4, 5);
     let svd = thin_svd(x.view()).unwrap();
-    let other = Arc::new(gaussian(4, 6, 5));
+    let other = Arc::new(gaussian_matrix(4, 6, 5));
     assert!(Decomposition::from_parts(other, svd.clone()).is_none());
     assert!(Decomposition::from_parts(Arc::new(x), svd).is_some());
 }
@@ -157,7 +152,7 @@ fn camera_matches_lapack_reference_figures() {
 
 #[test]
 fn eckart_young_at_every_rank_of_a_random_matrix() {
-    let x = gaussian(12, 9, 21);
+    let x = gaussian_matrix(12, 9, 21);
     let decomposition = Arc::new(Decomposition::compute(x.clone()).unwrap());
     let mut reconstruction = Reconstruction::new(Arc::clone(&decomposition));
     for r in 0..=9 {
@@ -173,8 +168,8 @@ fn eckart_young_at_every_rank_of_a_random_matrix() {
         // the optimum, all have a larger error.
         for trial in 0..20 {
             let scale = if trial < 10 { 1.0 } else { 1e-3 };
-            let a = &factors.a + &(gaussian(12, r, trial * 97 + r as u64) * scale);
-            let b = &factors.b + &(gaussian(r, 9, trial * 89 + r as u64) * scale);
+            let a = &factors.a + &(gaussian_matrix(12, r, trial * 97 + r as u64) * scale);
+            let b = &factors.b + &(gaussian_matrix(r, 9, trial * 89 + r as u64) * scale);
             let error = frobenius((&x - &a.dot(&b)).view()).powi(2);
             assert!(error >= readouts.error_sq_tail - 1e-12);
         }
@@ -197,7 +192,7 @@ fn eckart_young_at_a_few_ranks_of_the_camera() {
 
 #[test]
 fn stepping_equals_a_fresh_truncation_after_a_random_walk() {
-    let x = gaussian(40, 30, 8);
+    let x = gaussian_matrix(40, 30, 8);
     let decomposition = Arc::new(Decomposition::compute(x).unwrap());
     let mut reconstruction = Reconstruction::new(Arc::clone(&decomposition));
     let mut rng = StdRng::seed_from_u64(99);
@@ -220,7 +215,7 @@ fn stepping_equals_a_fresh_truncation_after_a_random_walk() {
 
 #[test]
 fn rebuild_from_either_end_matches() {
-    let x = gaussian(50, 50, 12);
+    let x = gaussian_matrix(50, 50, 12);
     let decomposition = Arc::new(Decomposition::compute(x.clone()).unwrap());
     for target in [3, 47, 50, 0] {
         let mut reconstruction = Reconstruction::new(Arc::clone(&decomposition));
@@ -323,7 +318,7 @@ fn power_iteration_finds_the_largest_singular_value() {
 
 #[test]
 fn descent_gradients_match_finite_differences() {
-    let x = Arc::new(gaussian(7, 5, 2));
+    let x = Arc::new(gaussian_matrix(7, 5, 2));
     let descent = GradientDescent::new(Arc::clone(&x), 3, 1);
     let (grad_a, grad_b) = descent.gradients();
     let (a, b) = (descent.a(), descent.b());
@@ -347,7 +342,7 @@ fn descent_gradients_match_finite_differences() {
 
 #[test]
 fn descent_on_a_small_matrix_decreases_and_reaches_the_optimum() {
-    let x = gaussian(20, 15, 6);
+    let x = gaussian_matrix(20, 15, 6);
     let decomposition = Decomposition::compute(x.clone()).unwrap();
     let mut descent = GradientDescent::new(Arc::new(x), 4, 9);
     descent.step(3000);
@@ -364,7 +359,7 @@ fn descent_on_a_small_matrix_decreases_and_reaches_the_optimum() {
 
 #[test]
 fn descent_with_too_large_a_step_diverges_without_panicking() {
-    let x = Arc::new(gaussian(10, 8, 1));
+    let x = Arc::new(gaussian_matrix(10, 8, 1));
     let descent = GradientDescent::new(x, 2, 1);
     let step = 50.0 / descent.spectral_norm();
     let mut descent = descent.with_step_size(step);
@@ -413,7 +408,7 @@ fn descent_on_the_camera_comes_within_one_percent_of_eckart_young() {
 /// the drift, and gradient flow (η → 0) conserves the imbalance.
 #[test]
 fn descent_drift_of_the_imbalance_is_eta_squared() {
-    let x = Arc::new(gaussian(12, 9, 21));
+    let x = Arc::new(gaussian_matrix(12, 9, 21));
     let mut start = GradientDescent::new(Arc::clone(&x), 3, 4);
     start.step(5);
     let before = start.imbalance();

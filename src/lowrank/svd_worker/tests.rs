@@ -2,16 +2,9 @@
 //! for bit. (The child process itself is tested in `tests/svd_worker.rs`.)
 
 use ndarray::Array2;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use rand_distr::StandardNormal;
 
 use super::*;
-
-fn gaussian(m: usize, n: usize, seed: u64) -> Array2<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    Array2::from_shape_fn((m, n), |_| rng.sample(StandardNormal))
-}
+use crate::lowrank::model::gaussian_matrix;
 
 /// The request as bytes, read back by the child's side, answered, and the answer read back.
 fn through_the_protocol(x: &Array2<f64>, stage: Stage) -> Result<Answer, PartialError> {
@@ -34,7 +27,7 @@ fn through_the_protocol(x: &Array2<f64>, stage: Stage) -> Result<Answer, Partial
 fn values_and_vectors_arrive_bit_for_bit_as_computed_on_a_thread() {
     // Tall, wide and square; sizes that are not multiples of the chunk, and one over a chunk.
     for (m, n, seed) in [(37, 23, 1), (23, 37, 2), (300, 300, 3)] {
-        let x = gaussian(m, n, seed);
+        let x = gaussian_matrix(m, n, seed);
         let never = Cancel::never();
         let values = partial::complete_values(x.view(), &never, &mut |_| {}).unwrap();
         assert_eq!(
@@ -72,7 +65,7 @@ fn the_errors_of_the_svd_come_back_as_themselves() {
         Err(PartialError::NoConvergence)
     );
     // A NaN sent anyway is named by the child, at the entry where it is.
-    let mut x = gaussian(6, 5, 4);
+    let mut x = gaussian_matrix(6, 5, 4);
     x[(4, 2)] = f64::NAN;
     assert_eq!(
         through_the_protocol(&x, Stage::Vectors),
@@ -82,7 +75,7 @@ fn the_errors_of_the_svd_come_back_as_themselves() {
 
 #[test]
 fn a_short_or_unknown_answer_is_garbled_not_a_result() {
-    let x = gaussian(9, 7, 5);
+    let x = gaussian_matrix(9, 7, 5);
     let mut request = Vec::new();
     write_request(&mut request, x.view(), Stage::Vectors, None).unwrap();
     let read = read_request(&mut request.as_slice()).unwrap();
@@ -104,7 +97,7 @@ fn a_short_or_unknown_answer_is_garbled_not_a_result() {
 
 #[test]
 fn a_bad_request_is_refused_before_anything_is_allocated() {
-    let x = gaussian(3, 3, 6);
+    let x = gaussian_matrix(3, 3, 6);
     let mut request = Vec::new();
     write_request(&mut request, x.view(), Stage::Values, None).unwrap();
     // Another version.
@@ -144,7 +137,7 @@ fn a_request_stops_being_written_once_it_is_stale() {
             let _ = written_tx.send((whole, out.len()));
         },
     );
-    let x = gaussian(3 * CHUNK / 100, 100, 7);
+    let x = gaussian_matrix(3 * CHUNK / 100, 100, 7);
     w.submit(x.clone());
     started_rx.recv().unwrap();
     w.abandon();

@@ -1,15 +1,9 @@
 use ndarray::{Array1, Array2};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use rand_distr::StandardNormal;
 
 use super::*;
-use crate::lowrank::model::{orthonormal_columns, thin_svd_with};
-
-fn gaussian(m: usize, n: usize, seed: u64) -> Array2<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    Array2::from_shape_fn((m, n), |_| rng.sample(StandardNormal))
-}
+use crate::lowrank::model::{gaussian_matrix, orthonormal_columns, thin_svd_with};
 
 /// U diag(σ) Vᵀ with random orthonormal U, V: a matrix whose singular values are known.
 fn planted(m: usize, n: usize, sigma: &[f64], seed: u64) -> Array2<f64> {
@@ -93,7 +87,7 @@ fn the_reflectors_and_b_rebuild_x() {
         (100, 100, 4),
         (33, 33, 5),
     ] {
-        let x = gaussian(m, n, seed);
+        let x = gaussian_matrix(m, n, seed);
         let (back, ql, qr) = rebuilt(&x);
         let scale = x.iter().fold(0.0f64, |a, v| a.max(v.abs()));
         let off = max_abs_diff(&back, &x);
@@ -122,7 +116,7 @@ fn the_singular_values_are_faers_and_keep_the_frobenius_norm() {
         (97, 150, 17),
         (260, 260, 18),
     ] {
-        let x = gaussian(m, n, seed);
+        let x = gaussian_matrix(m, n, seed);
         let ours = values(&x);
         let faers = thin_svd_with(x.view(), Par::Seq).unwrap().singular_values;
         assert_eq!(ours.len(), faers.len());
@@ -163,7 +157,7 @@ fn planted_values_come_back_including_the_zero_ones() {
 #[test]
 fn zeros_huge_and_tiny_entries_stay_finite() {
     assert_eq!(values(&Array2::zeros((5, 4))), vec![0.0; 4]);
-    let x = gaussian(40, 30, 21);
+    let x = gaussian_matrix(40, 30, 21);
     let base = values(&x);
     for scale in [1e300, 1e-300] {
         let scaled = values(&(&x * scale));
@@ -184,7 +178,7 @@ fn bad_matrices_are_refused() {
         bidiagonalize(empty.view(), &Cancel::never(), &mut |_| {}).map(|_| ()),
         Err(PartialError::Empty { rows: 0, cols: 3 })
     );
-    let mut x = gaussian(4, 4, 22);
+    let mut x = gaussian_matrix(4, 4, 22);
     x[(2, 1)] = f64::NAN;
     assert_eq!(
         bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}).map(|_| ()),
@@ -194,7 +188,7 @@ fn bad_matrices_are_refused() {
 
 #[test]
 fn progress_rises_to_one_and_a_stale_request_stops_at_the_next_column() {
-    let x = gaussian(80, 70, 23);
+    let x = gaussian_matrix(80, 70, 23);
     let mut seen = Vec::new();
     bidiagonalize(x.view(), &Cancel::never(), &mut |f| seen.push(f)).unwrap();
     assert_eq!(seen.len(), 70, "one report per column");
