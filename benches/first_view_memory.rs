@@ -1,6 +1,7 @@
-//! Peak resident size of the first view and of the full SVD (issue 12, goal 4).
+//! Peak resident size of the first view, of every singular value (step 1 of the completion) and
+//! of the full SVD (issue 12, goal 4).
 //!
-//! `cargo bench --bench first_view_memory -- <side> <partial|partial-seq|full>` builds the side×side
+//! `cargo bench --bench first_view_memory -- <side> <partial|partial-seq|values|full>` builds the side×side
 //! photo-like input of benches/first_view.rs and prints VmHWM (peak RSS) from /proc/self/status
 //! after building the input and after the computation. One process per measurement, so the
 //! peaks do not mix.
@@ -9,7 +10,7 @@
 
 use dlscope::jobs::Cancel;
 use dlscope::lowrank::input::{Builtin, Source, load};
-use dlscope::lowrank::model::partial::{Options, leading, upscaled_photo};
+use dlscope::lowrank::model::partial::{Options, complete_values, leading, upscaled_photo};
 use dlscope::lowrank::model::thin_svd;
 
 fn peak_mib() -> f64 {
@@ -46,6 +47,11 @@ fn main() {
         "full" => {
             let svd = thin_svd(x.view()).unwrap();
             std::hint::black_box(&svd);
+        }
+        "values" => {
+            // Step 1 of the completion: our bidiagonalisation and the Golub–Kahan eigenvalues.
+            let values = complete_values(x.view(), &Cancel::never(), &mut |_| {}).unwrap();
+            std::hint::black_box(&values);
         }
         _ => {
             // "partial-seq": the products on one thread (Par::Seq) instead of the default pool.
