@@ -302,6 +302,8 @@ pub struct LowrankTab {
     /// The input being decomposed, while the worker runs.
     loading: Option<String>,
     error: Option<Failure>,
+    /// Why the completion of the input shown failed (its first view stays on screen).
+    completion_error: Option<Failure>,
     view: View,
     panel: Panel,
     /// How far the lower panel's note is scrolled (clamped when drawn).
@@ -412,6 +414,7 @@ impl LowrankTab {
             ready: None,
             loading: None,
             error: None,
+            completion_error: None,
             view: View::Approximation,
             panel: Panel::Spectrum,
             note_scroll: 0,
@@ -443,6 +446,7 @@ impl LowrankTab {
         self.generation = self.generation.wrapping_add(1);
         self.loading = Some(source.to_string());
         self.error = None;
+        self.completion_error = None;
         self.ready = None;
         self.symmetry = None;
         self.symmetry_error = None;
@@ -809,6 +813,15 @@ impl LowrankTab {
         }
     }
 
+    /// A failed completion: said beside the first view if there is one, else instead of it.
+    fn completion_failed(&mut self, failure: Failure) {
+        if self.ready.is_some() {
+            self.completion_error = Some(failure);
+        } else {
+            self.error = Some(failure);
+        }
+    }
+
     fn accept_completion(
         &mut self,
         result: Result<Result<(u64, Completed), PartialError>, JobError>,
@@ -819,11 +832,11 @@ impl LowrankTab {
             Ok(Ok((generation, completed))) if generation == self.generation => completed,
             Ok(Ok(_)) | Ok(Err(PartialError::Cancelled)) => return,
             Ok(Err(error)) => {
-                self.error = Some(Failure::Partial { input: name, error });
+                self.completion_failed(Failure::Partial { input: name, error });
                 return;
             }
             Err(error) => {
-                self.error = Some(Failure::Job { what: "SVD", error });
+                self.completion_failed(Failure::Job { what: "SVD", error });
                 return;
             }
         };
@@ -1405,6 +1418,39 @@ mod tests {
         assert!(!tab.act(Act::RankUp));
         assert!(!tab.act(Act::Train));
         assert!(!tab.act(Act::Rewind));
+    }
+
+    #[test]
+    fn a_failed_completion_is_said_beside_the_first_view() {
+        use crate::lowrank::svd_worker::WorkerError;
+        let mut tab = tab();
+        tab.settle();
+        tab.completing = Some(CompletionStage::Vectors);
+        let generation = tab.generation;
+        tab.accept_completion(Ok(Err(PartialError::Worker(WorkerError::Died {
+            status: None,
+        }))));
+        // The view stays, with the reason the rest is missing, wrapped whole.
+        assert!(tab.ready.is_some() && tab.error.is_none());
+        let wide = text(&tab, 160, 46, &Ui::standard());
+        assert!(
+            wide.contains("Not complete: synthetic: the SVD worker process")
+                && wide.contains("by a signal (out of memory?) before")
+                && wide.contains("it answered"),
+            "{wide}"
+        );
+        let narrow = text(&tab, 80, 24, &Ui::standard());
+        assert!(
+            narrow.contains("Not complete: synthetic: the SVD")
+                && narrow.contains("signal (out of memory?)"),
+            "{narrow}"
+        );
+        // The readouts below it no longer fit there: the cut is marked.
+        assert!(narrow.contains('↓'), "{narrow}");
+        // A new input starts afresh.
+        tab.act(Act::NextInput);
+        assert!(tab.completion_error.is_none());
+        assert_ne!(tab.generation, generation);
     }
 
     #[test]

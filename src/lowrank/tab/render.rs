@@ -63,13 +63,20 @@ fn fitted(line: Line<'static>, width: usize, unicode: bool) -> Line<'static> {
     Line::from(spans)
 }
 
-/// Writes `lines` into `area` one per row, each fitted to the width; returns the rows used.
+/// Writes `lines` into `area` one per row, each fitted to the width; returns the rows used. Rows
+/// that do not fit are cut with a scroll mark in the last column.
 fn put_lines(area: Rect, buf: &mut Buffer, ui: &Ui, lines: Vec<Line<'static>>) -> u16 {
-    let width = area.width as usize;
+    // Lines that do not all fit leave the last column to the scroll marks, so a cut shows.
+    let overflow = lines.len() > area.height as usize;
+    let width = (area.width as usize).saturating_sub(usize::from(overflow));
     let lines: Vec<Line> = lines
         .into_iter()
         .map(|l| fitted(l, width, ui.glyphs.unicode))
         .collect();
+    if overflow {
+        scroll::render(area, buf, ui, &lines, 0);
+        return area.height;
+    }
     widgets::lines(area, buf, &lines)
 }
 
@@ -303,6 +310,16 @@ impl LowrankTab {
             None => both_ways,
         };
         let mut lines = error_lines;
+        if let Some(failure) = &self.completion_error {
+            // The first view stays, with why the rest of the SVD is missing, wrapped whole.
+            let text = format!("Not complete: {failure}");
+            let text = spelled(&text, ui.glyphs.unicode);
+            lines.extend(scroll::wrap_lines(
+                &text,
+                inner.width as usize,
+                ui.theme.bad,
+            ));
+        }
         lines.extend([
             Line::from(vec![
                 label("rel. error"),
