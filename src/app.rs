@@ -675,7 +675,7 @@ pub(crate) mod tests {
             true
         }
         fn busy_label(&self) -> Option<String> {
-            Some("first view of camera: power iteration 3 (40 %)".into())
+            Some("first view: power iteration 3 (40 %), camera".into())
         }
     }
 

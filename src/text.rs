@@ -87,10 +87,17 @@ pub fn fit(text: &str, width: usize, unicode: bool) -> String {
     if width < mark_w {
         return ".".repeat(width);
     }
-    let (head, _) = split_at_width(text, width - mark_w);
+    let (head, tail) = split_at_width(text, width - mark_w);
     // split_at_width keeps at least one char; a double-width first char may not fit.
     let head = if self::width(head) > width - mark_w {
         ""
+    } else {
+        head
+    };
+    // Never the first digits of a number: a cut inside one drops the whole number.
+    let numeric = |c: char| c.is_ascii_digit() || c == '.' || c == ',';
+    let head = if tail.starts_with(numeric) && head.ends_with(numeric) {
+        head.trim_end_matches(numeric)
     } else {
         head
     };
@@ -316,6 +323,16 @@ mod tests {
         assert_eq!(fit("hello", 2, false), "..");
         assert_eq!(fit("hello", 0, true), "");
         assert_eq!(width(&fit("‖x‖ is the norm", 6, true)), 6);
+    }
+
+    #[test]
+    fn fit_never_keeps_the_first_digits_of_a_number() {
+        // "form 3…" would read as 3 %: the whole number goes instead.
+        assert_eq!(fit("form 37 %, 4 s", 7, true), "form…");
+        assert_eq!(fit("error 1,234.5 left", 11, true), "error…");
+        assert_eq!(fit("x12345", 4, true), "x…");
+        // A cut after a whole number keeps it.
+        assert_eq!(fit("form 37 %, 4 s", 9, true), "form 37…");
     }
 
     #[test]

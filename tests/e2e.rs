@@ -423,8 +423,8 @@ fn the_low_rank_completion_runs_in_a_child_that_ends_with_the_app() {
         30,
     );
     let app = s.child.process_id().expect("pid");
-    s.wait_for("all singular values of big.npy (step 1 of 2: bidiagonal form");
-    s.wait_for("singular vectors of big.npy (step 2 of 2");
+    s.wait_for("all σ: bidiagonal form");
+    s.wait_for("(step 2 of 2), big.npy");
     let children = loop {
         let children = svd_children_of(app);
         if !children.is_empty() {

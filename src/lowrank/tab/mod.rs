@@ -715,7 +715,8 @@ impl LowrankTab {
         });
     }
 
-    /// What runs and how far, given which workers are busy (the tab bar's label).
+    /// What runs and how far, given which workers are busy (the tab bar's label): what, then
+    /// how far, then the input's name, so a narrow tab bar cuts the name first.
     fn busy_text(&self, first_view_busy: bool, completion_busy: bool) -> Option<String> {
         let name = self.input_name();
         if first_view_busy {
@@ -726,29 +727,34 @@ impl LowrankTab {
             };
             let progress = self.first_view_progress.lock().ok().and_then(|p| *p);
             Some(match progress {
-                Some(progress) => format!("{what} of {name}: {progress}"),
-                None => format!("{what} of {name}"),
+                Some(progress) => format!("{what}: {progress}, {name}"),
+                None => format!("{what}, {name}"),
             })
         } else if completion_busy && self.completing.is_some() {
             let (what, step) = match self.completing {
-                Some(CompletionStage::Values) => ("all singular values", 1),
+                Some(CompletionStage::Values) => ("all σ", 1),
                 _ => ("singular vectors", 2),
             };
-            let seconds = self.completion_since.map_or(0, |t| t.elapsed().as_secs());
-            let mut how = format!("step {step} of 2");
+            let mut how = Vec::new();
             if step == 1
                 && let Some(fraction) = self.completion_progress.lock().ok().and_then(|p| *p)
             {
-                if fraction < 1.0 {
-                    how.push_str(&format!(": bidiagonal form {} %", percent_of(fraction)));
+                how.push(if fraction < 1.0 {
+                    format!("bidiagonal form {} %", percent_of(fraction))
                 } else {
-                    how.push_str(": σ of the bidiagonal");
-                }
+                    "σ of the bidiagonal".to_string()
+                });
             }
+            let seconds = self.completion_since.map_or(0, |t| t.elapsed().as_secs());
             if seconds > 0 {
-                how.push_str(&format!(", {seconds} s"));
+                how.push(format!("{seconds} s"));
             }
-            Some(format!("{what} of {name} ({how})"))
+            let how = if how.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", how.join(", "))
+            };
+            Some(format!("{what}{how} (step {step} of 2), {name}"))
         } else if self.training {
             Some("training".to_string())
         } else if self.symmetry_worker.busy() {
@@ -1503,7 +1509,7 @@ mod tests {
         }
         assert_eq!(
             tab.busy_text(true, false).as_deref(),
-            Some("first view of camera")
+            Some("first view, camera")
         );
         if let Ok(mut slot) = tab.first_view_progress.lock() {
             *slot = Some(Progress {
@@ -1514,35 +1520,35 @@ mod tests {
         }
         assert_eq!(
             tab.busy_text(true, false).as_deref(),
-            Some("first view of camera: power iteration 3 (40 %)")
+            Some("first view: power iteration 3 (40 %), camera")
         );
         tab.loading = None;
         assert_eq!(
             tab.busy_text(true, false).as_deref(),
-            Some("more singular triplets of camera: power iteration 3 (40 %)")
+            Some("more singular triplets: power iteration 3 (40 %), camera")
         );
         tab.completing = Some(CompletionStage::Values);
         tab.completion_since = Some(Instant::now());
         assert_eq!(
             tab.busy_text(false, true).as_deref(),
-            Some("all singular values of camera (step 1 of 2)")
+            Some("all σ (step 1 of 2), camera")
         );
         *tab.completion_progress.lock().unwrap() = Some(0.379);
         assert_eq!(
             tab.busy_text(false, true).as_deref(),
-            Some("all singular values of camera (step 1 of 2: bidiagonal form 37 %)")
+            Some("all σ: bidiagonal form 37 % (step 1 of 2), camera")
         );
         *tab.completion_progress.lock().unwrap() = Some(1.0);
         tab.completion_since = Instant::now().checked_sub(Duration::from_millis(3_100));
         assert_eq!(
             tab.busy_text(false, true).as_deref(),
-            Some("all singular values of camera (step 1 of 2: σ of the bidiagonal, 3 s)")
+            Some("all σ: σ of the bidiagonal, 3 s (step 1 of 2), camera")
         );
         tab.completing = Some(CompletionStage::Vectors);
         tab.completion_since = Instant::now().checked_sub(Duration::from_millis(12_400));
         assert_eq!(
             tab.busy_text(false, true).as_deref(),
-            Some("singular vectors of camera (step 2 of 2, 12 s)")
+            Some("singular vectors: 12 s (step 2 of 2), camera")
         );
     }
 
