@@ -29,7 +29,7 @@ use dlscope::lowrank::input::{Builtin, Source, load};
 use dlscope::lowrank::model::partial::{
     Leading, Options, complete_values, leading, upscaled_photo,
 };
-use dlscope::lowrank::model::thin_svd;
+use dlscope::lowrank::model::{parallelism_for, thin_svd};
 use ndarray::{Array2, s};
 
 /// The default rank of the tab.
@@ -130,11 +130,29 @@ fn benches(c: &mut Criterion) {
         b.iter(|| thin_svd(black_box(big.view())).expect("the SVD converges"))
     });
     // Step 1 of the completion: every singular value, our own cancellable bidiagonalisation
-    // and the Golub–Kahan eigenvalues, against faer's SVD without vectors (both on one thread).
+    // and the Golub–Kahan eigenvalues (on both cores, as the app when no first view runs, and on
+    // one), against faer's SVD without vectors (one thread).
+    let par = parallelism_for(big.len());
     group.bench_function("complete_values_2048", |b| {
         b.iter(|| {
-            complete_values(black_box(big.view()), &Cancel::never(), &mut |_| {})
-                .expect("the values converge")
+            complete_values(
+                black_box(big.view()),
+                &Cancel::never(),
+                &mut |_| {},
+                &|| par,
+            )
+            .expect("the values converge")
+        })
+    });
+    group.bench_function("complete_values_2048_one_thread", |b| {
+        b.iter(|| {
+            complete_values(
+                black_box(big.view()),
+                &Cancel::never(),
+                &mut |_| {},
+                &|| faer::Par::Seq,
+            )
+            .expect("the values converge")
         })
     });
     group.bench_function("faer_values_2048", |b| {

@@ -50,7 +50,8 @@ fn main() {
         }
         "values" => {
             // Step 1 of the completion: our bidiagonalisation and the Golub–Kahan eigenvalues.
-            let values = complete_values(x.view(), &Cancel::never(), &mut |_| {}).unwrap();
+            let par = dlscope::lowrank::model::parallelism_for(x.len());
+            let values = complete_values(x.view(), &Cancel::never(), &mut |_| {}, &|| par).unwrap();
             std::hint::black_box(&values);
         }
         _ => {

@@ -47,7 +47,8 @@ fn the_child_computes_what_the_thread_computes_bit_for_bit() {
         assert_eq!(
             values,
             Ok(Answer::Values(
-                partial::complete_values(x.view(), &never, &mut |_| {}).unwrap()
+                partial::complete_values(x.view(), &never, &mut |_| {}, &|| faer::Par::Seq)
+                    .unwrap()
             ))
         );
         let vectors = svd_worker::run(exe(), x.view(), Stage::Vectors, &never, &mut || {}).unwrap();

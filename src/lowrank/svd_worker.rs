@@ -287,7 +287,10 @@ pub fn answer(request: &Request, out: &mut impl Write) -> io::Result<()> {
     let never = Cancel::never();
     let x = request.matrix.view();
     let result = match request.stage {
-        Stage::Values => partial::complete_values(x, &never, &mut |_| {}).map(Answer::Values),
+        Stage::Values => {
+            let par = parallelism_for(x.len());
+            partial::complete_values(x, &never, &mut |_| {}, &|| par).map(Answer::Values)
+        }
         // Every thread: the child is killed, not left running, when its work goes stale.
         Stage::Vectors => thin_svd_with(x, parallelism_for(x.len()))
             .map(Answer::Vectors)

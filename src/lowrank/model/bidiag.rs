@@ -18,8 +18,9 @@
 //! superdiagonal. As in LAPACK's `dgebrd`/`dlabrd` the reflectors of a panel of [`PANEL`]
 //! columns are applied to the rest of the matrix together, as two matrix products
 //! A ← A − V Yᵀ − X Uᵀ, so the trailing matrix is read twice per column (the matrix–vector
-//! products that define Y and X) and written once per panel. Every product is faer's, on one
-//! thread.
+//! products that define Y and X) and written once per panel. Every product is faer's; the
+//! large ones run on the threads the caller allows, asked before every column (the tab gives a
+//! core back to a first view at once).
 //!
 //! The singular values of B are the non-negative eigenvalues of the Golub–Kahan matrix, the
 //! 2n×2n symmetric tridiagonal matrix with zero diagonal and off-diagonal d₁, e₁, d₂, …, d_n,
@@ -77,13 +78,16 @@ impl Bidiagonalization {
 /// Reduces `x` to bidiagonal form. Checks `cancel` before every column (a stale request returns
 /// [`PartialError::Cancelled`] after at most one column: two matrix–vector products with the
 /// trailing matrix, or a panel's update) and reports the fraction of the work done after every
-/// column.
+/// column. The large products use the threads `threads` returns, asked before every column (so
+/// a caller can give a core back to other work at once); a stale request stops at the next
+/// column whatever it holds.
 pub fn bidiagonalize(
     x: ArrayView2<f64>,
     cancel: &Cancel,
     progress: &mut dyn FnMut(f64),
+    threads: &dyn Fn() -> Par,
 ) -> Result<Bidiagonalization, PartialError> {
-    bidiagonalize_until(x, &|| cancel.is_cancelled(), progress)
+    bidiagonalize_until(x, &|| cancel.is_cancelled(), progress, threads)
 }
 
 /// [`bidiagonalize`] with any staleness test (checked before every column and panel update).
@@ -91,6 +95,7 @@ pub fn bidiagonalize_until(
     x: ArrayView2<f64>,
     stale: &dyn Fn() -> bool,
     progress: &mut dyn FnMut(f64),
+    threads: &dyn Fn() -> Par,
 ) -> Result<Bidiagonalization, PartialError> {
     let (rows, cols) = x.dim();
     if rows == 0 || cols == 0 {
@@ -121,11 +126,13 @@ pub fn bidiagonalize_until(
     let mut p = 0;
     while p < n {
         let nb = PANEL.min(n - p);
+        let mut par = Par::Seq;
         for i in 0..nb {
             if stale() {
                 return Err(PartialError::Cancelled);
             }
-            r.reduce_column(a.as_mut().submatrix_mut(p, p, m - p, n - p), p, i);
+            par = threads();
+            r.reduce_column(a.as_mut().submatrix_mut(p, p, m - p, n - p), p, i, par);
             done += work(p + i);
             progress(done / total);
         }
@@ -139,11 +146,13 @@ pub fn bidiagonalize_until(
             let (left, right) = s.split_at_col_mut(nb);
             let (u, mut a22) = right.split_at_row_mut(nb);
             subtract_product(
+                par,
                 a22.rb_mut(),
                 left.rb().submatrix(nb, 0, mm - nb, nb),
                 r.y.as_ref().submatrix(nb, 0, nn - nb, nb).transpose(),
             );
             subtract_product(
+                par,
                 a22.rb_mut(),
                 r.x.as_ref().submatrix(nb, 0, mm - nb, nb),
                 u.rb().subcols(0, nn - nb),
@@ -181,18 +190,20 @@ impl Reduction {
     /// column p: LAPACK's `dlabrd` step, 0-based. Before it, the columns and rows 0..i of `s`
     /// hold the panel's earlier reflectors and the rest of `s` is X's trailing matrix without
     /// their updates, which X[.., 0..i] and Y[.., 0..i] stand for.
-    fn reduce_column(&mut self, mut s: MatMut<'_, f64>, p: usize, i: usize) {
+    fn reduce_column(&mut self, mut s: MatMut<'_, f64>, p: usize, i: usize, par: Par) {
         let (mm, nn) = (s.nrows(), s.ncols());
         let (px, py) = (&mut self.x, &mut self.y);
         // Column i, rows i.., brought up to date: − S[i.., ..i] Y[i, ..i]ᵀ − X[i.., ..i] S[..i, i].
         let mut c = Mat::<f64>::from_fn(mm - i, 1, |k, _| s[(i + k, i)]);
         if i > 0 {
             subtract_product(
+                par,
                 c.as_mut(),
                 s.rb().submatrix(i, 0, mm - i, i),
                 py.as_ref().submatrix(i, 0, 1, i).transpose(),
             );
             subtract_product(
+                par,
                 c.as_mut(),
                 px.as_ref().submatrix(i, 0, mm - i, i),
                 s.rb().submatrix(0, i, i, 1),
@@ -215,24 +226,33 @@ impl Reduction {
             let (y_left, mut y_right) = py.as_mut().split_at_col_mut(i);
             let mut y_col = y_right.rb_mut().subcols_mut(0, 1);
             product(
+                par,
                 y_col.rb_mut().subrows_mut(i + 1, rest),
                 s.rb().submatrix(i, i + 1, mm - i, rest).transpose(),
                 v,
             );
             if i > 0 {
                 let mut t = Mat::<f64>::zeros(i, 1);
-                product(t.as_mut(), s.rb().submatrix(i, 0, mm - i, i).transpose(), v);
+                product(
+                    par,
+                    t.as_mut(),
+                    s.rb().submatrix(i, 0, mm - i, i).transpose(),
+                    v,
+                );
                 subtract_product(
+                    par,
                     y_col.rb_mut().subrows_mut(i + 1, rest),
                     y_left.rb().submatrix(i + 1, 0, rest, i),
                     t.as_ref(),
                 );
                 product(
+                    par,
                     t.as_mut(),
                     px.as_ref().submatrix(i, 0, mm - i, i).transpose(),
                     v,
                 );
                 subtract_product(
+                    par,
                     y_col.rb_mut().subrows_mut(i + 1, rest),
                     s.rb().submatrix(0, i + 1, i, rest).transpose(),
                     t.as_ref(),
@@ -245,12 +265,14 @@ impl Reduction {
         // Row i, columns i+1.., brought up to date: − Y[i+1.., ..=i] S[i, ..=i]ᵀ − S[..i, i+1..]ᵀ X[i, ..i]ᵀ.
         let mut r = Mat::<f64>::from_fn(rest, 1, |k, _| s[(i, i + 1 + k)]);
         subtract_product(
+            par,
             r.as_mut(),
             py.as_ref().submatrix(i + 1, 0, rest, i + 1),
             s.rb().submatrix(i, 0, 1, i + 1).transpose(),
         );
         if i > 0 {
             subtract_product(
+                par,
                 r.as_mut(),
                 s.rb().submatrix(0, i + 1, i, rest).transpose(),
                 px.as_ref().submatrix(i, 0, 1, i).transpose(),
@@ -269,25 +291,29 @@ impl Reduction {
         let (x_left, mut x_right) = px.as_mut().split_at_col_mut(i);
         let mut x_col = x_right.rb_mut().subcols_mut(0, 1);
         product(
+            par,
             x_col.rb_mut().subrows_mut(i + 1, below),
             s.rb().submatrix(i + 1, i + 1, below, rest),
             u,
         );
         let mut t = Mat::<f64>::zeros(i + 1, 1);
         product(
+            par,
             t.as_mut(),
             py.as_ref().submatrix(i + 1, 0, rest, i + 1).transpose(),
             u,
         );
         subtract_product(
+            par,
             x_col.rb_mut().subrows_mut(i + 1, below),
             s.rb().submatrix(i + 1, 0, below, i + 1),
             t.as_ref(),
         );
         if i > 0 {
             let mut t = Mat::<f64>::zeros(i, 1);
-            product(t.as_mut(), s.rb().submatrix(0, i + 1, i, rest), u);
+            product(par, t.as_mut(), s.rb().submatrix(0, i + 1, i, rest), u);
             subtract_product(
+                par,
                 x_col.rb_mut().subrows_mut(i + 1, below),
                 x_left.rb().submatrix(i + 1, 0, below, i),
                 t.as_ref(),
@@ -299,14 +325,26 @@ impl Reduction {
     }
 }
 
-/// dst ← lhs·rhs, on one thread.
-fn product(dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
-    matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+/// Below this many entries of its matrix a product runs on one thread whatever `par` says.
+const PARALLEL_ENTRIES: usize = 1 << 16;
+
+/// `par` for a product whose left factor is `lhs`: one thread for small ones.
+fn threads_for(par: Par, lhs: MatRef<'_, f64>) -> Par {
+    if lhs.nrows() * lhs.ncols() < PARALLEL_ENTRIES {
+        Par::Seq
+    } else {
+        par
+    }
 }
 
-/// dst ← dst − lhs·rhs, on one thread.
-fn subtract_product(dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
-    matmul(dst, Accum::Add, lhs, rhs, -1.0, Par::Seq);
+/// dst ← lhs·rhs.
+fn product(par: Par, dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
+    matmul(dst, Accum::Replace, lhs, rhs, 1.0, threads_for(par, lhs));
+}
+
+/// dst ← dst − lhs·rhs.
+fn subtract_product(par: Par, dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
+    matmul(dst, Accum::Add, lhs, rhs, -1.0, threads_for(par, lhs));
 }
 
 /// LAPACK's `dlarfg` on c = (α, x): the reflector H = I − τ w wᵀ, w = (1, x/(α − β)), with

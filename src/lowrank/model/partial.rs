@@ -500,16 +500,18 @@ impl Tracker<'_> {
     }
 }
 
-/// All singular values of `x`, descending, in cancellable steps on one thread: our own blocked
-/// bidiagonalisation ([`bidiag::bidiagonalize`], a check of `cancel` and a `progress` report,
-/// the fraction done, before and after every column), then the Golub–Kahan eigenvalues (one
-/// O(n²) call: 0.35 s at 2048², 1.4 s at 4096²). `Cancelled` as soon as it is stale.
+/// All singular values of `x`, descending, in cancellable steps: our own blocked
+/// bidiagonalisation ([`bidiag::bidiagonalize`]: a check of `cancel` and a `progress` report, the
+/// fraction done, around every column; its large products on the threads `threads` returns,
+/// asked before every column), then the Golub–Kahan eigenvalues (one O(n²) call on one thread:
+/// 0.35 s at 2048², 1.4–2 s at 4096²). `Cancelled` as soon as it is stale.
 pub fn complete_values(
     x: ArrayView2<f64>,
     cancel: &Cancel,
     progress: &mut dyn FnMut(f64),
+    threads: &dyn Fn() -> Par,
 ) -> Result<Vec<f64>, PartialError> {
-    let b = bidiag::bidiagonalize(x, cancel, progress)?;
+    let b = bidiag::bidiagonalize(x, cancel, progress, threads)?;
     if cancel.is_cancelled() {
         return Err(PartialError::Cancelled);
     }

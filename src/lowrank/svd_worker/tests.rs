@@ -29,7 +29,8 @@ fn values_and_vectors_arrive_bit_for_bit_as_computed_on_a_thread() {
     for (m, n, seed) in [(37, 23, 1), (23, 37, 2), (300, 300, 3)] {
         let x = gaussian_matrix(m, n, seed);
         let never = Cancel::never();
-        let values = partial::complete_values(x.view(), &never, &mut |_| {}).unwrap();
+        let values =
+            partial::complete_values(x.view(), &never, &mut |_| {}, &|| faer::Par::Seq).unwrap();
         assert_eq!(
             through_the_protocol(&x, Stage::Values),
             Ok(Answer::Values(values))

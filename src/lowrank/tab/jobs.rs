@@ -286,8 +286,8 @@ pub(super) struct CompletionJob {
 }
 
 /// One stage of the completion. Every singular value ([`partial::complete_values`]) comes from
-/// our own bidiagonalisation on this thread, which stops at the next column once stale and
-/// reports the fraction done to `progress`. The vectors ([`partial::complete`]) are one faer
+/// our own bidiagonalisation, which stops at the next column once stale, reports the fraction
+/// done to `progress` and asks `threads` before every column how many threads to use. The vectors ([`partial::complete`]) are one faer
 /// call: with `worker` (this program) it runs in a child process that is killed as soon as the
 /// work is stale ([`svd_worker`]; `heartbeat` is called every [`svd_worker::POLL`] while it
 /// waits); without one, or if the child cannot be started, on this thread, where a stale call
@@ -298,11 +298,12 @@ pub(super) fn complete(
     cancel: &Cancel,
     heartbeat: &mut dyn FnMut(),
     progress: &mut dyn FnMut(f64),
+    threads: &dyn Fn() -> faer::Par,
 ) -> Result<(u64, Completed), PartialError> {
     let x = job.matrix.view();
     let completed = match job.stage {
         CompletionStage::Values => {
-            Completed::Values(partial::complete_values(x, cancel, progress)?)
+            Completed::Values(partial::complete_values(x, cancel, progress, threads)?)
         }
         CompletionStage::Vectors => {
             if let Some(exe) = worker

@@ -17,6 +17,7 @@ mod jobs;
 mod notes;
 mod render;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,13 +28,14 @@ use ratatui::layout::Rect;
 use super::input::{self, Builtin, InputError, Loaded, Source};
 use super::model::descent::{self, GradientDescent, Standing};
 use super::model::partial::{PartialError, Progress};
-use super::model::{Decomposition, Readouts};
+use super::model::{Decomposition, Readouts, parallelism_for};
 use crate::controls::Cycle;
 use crate::jobs::{JobError, Waker, Worker};
 use crate::keymap::{Binding, Key, Nav};
 use crate::tab::{Options, Tab};
 use crate::theme::Ui;
 use crate::widgets::picture::Pictures;
+use faer::Par;
 pub use jobs::Failure;
 use jobs::{
     Completed, CompletionJob, CompletionStage, DescentJob, DescentStatus, FirstView, FirstViewJob,
@@ -360,6 +362,10 @@ impl LowrankTab {
         let completion_progress = Arc::new(Mutex::new(None));
         let progress = Arc::clone(&first_view_progress);
         let wake = waker.clone();
+        // While a first view (or more leading triplets) is computed, the completion gives it a
+        // core: it asks before every column.
+        let first_view_running = Arc::new(AtomicBool::new(false));
+        let running = Arc::clone(&first_view_running);
         let first_view_worker = Worker::cancellable(waker, move |job, cancel| {
             let mut report = |p: Progress| {
                 if let Ok(mut slot) = progress.lock() {
@@ -367,7 +373,10 @@ impl LowrankTab {
                 }
                 wake.wake();
             };
-            first_view(job, cancel, &mut report)
+            running.store(true, Ordering::SeqCst);
+            let view = first_view(job, cancel, &mut report);
+            running.store(false, Ordering::SeqCst);
+            view
         });
         let mut tab = LowrankTab {
             inputs,
@@ -401,7 +410,22 @@ impl LowrankTab {
                             wake.wake();
                         }
                     };
-                    complete(&job, exe.as_deref(), cancel, &mut heartbeat, &mut progress)
+                    let all = parallelism_for(job.matrix.len());
+                    let threads = || {
+                        if first_view_running.load(Ordering::SeqCst) {
+                            Par::Seq
+                        } else {
+                            all
+                        }
+                    };
+                    complete(
+                        &job,
+                        exe.as_deref(),
+                        cancel,
+                        &mut heartbeat,
+                        &mut progress,
+                        &threads,
+                    )
                 })
             },
             completion_progress,

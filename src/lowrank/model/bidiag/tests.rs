@@ -14,7 +14,7 @@ fn planted(m: usize, n: usize, sigma: &[f64], seed: u64) -> Array2<f64> {
 }
 
 fn values(x: &Array2<f64>) -> Vec<f64> {
-    let b = bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}).unwrap();
+    let b = bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}, &|| Par::Seq).unwrap();
     bidiagonal_singular_values(&b.diagonal(), &b.superdiagonal()).unwrap()
 }
 
@@ -53,7 +53,7 @@ fn reflectors_product(
 
 /// X rebuilt as Q_L B Q_Rᵀ from what `bidiagonalize` stored, and the two Q.
 fn rebuilt(x: &Array2<f64>) -> (Array2<f64>, Array2<f64>, Array2<f64>) {
-    let f = bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}).unwrap();
+    let f = bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}, &|| Par::Seq).unwrap();
     let (m, n) = (f.a.nrows(), f.a.ncols());
     let ql = reflectors_product(m, &f.tau_left, 0, |j, k| f.a[(k, j)]);
     let qr = reflectors_product(n, &f.tau_right, 1, |j, k| f.a[(j, k)]);
@@ -172,16 +172,39 @@ fn zeros_huge_and_tiny_entries_stay_finite() {
 }
 
 #[test]
+fn threads_are_asked_before_every_column_and_change_nothing_but_rounding() {
+    let x = gaussian_matrix(600, 500, 24);
+    let asked = std::cell::Cell::new(0usize);
+    let two = bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}, &|| {
+        asked.set(asked.get() + 1);
+        // Alternate, as when a first view starts and ends during the reduction.
+        if asked.get().is_multiple_of(2) {
+            Par::rayon(2)
+        } else {
+            Par::Seq
+        }
+    })
+    .unwrap();
+    assert_eq!(asked.get(), 500);
+    let one = bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}, &|| Par::Seq).unwrap();
+    let a = bidiagonal_singular_values(&one.diagonal(), &one.superdiagonal()).unwrap();
+    let b = bidiagonal_singular_values(&two.diagonal(), &two.superdiagonal()).unwrap();
+    for (p, q) in a.iter().zip(&b) {
+        assert!((p - q).abs() <= 1e-12 * a[0], "{p} against {q}");
+    }
+}
+
+#[test]
 fn bad_matrices_are_refused() {
     let empty = Array2::<f64>::zeros((0, 3));
     assert_eq!(
-        bidiagonalize(empty.view(), &Cancel::never(), &mut |_| {}).map(|_| ()),
+        bidiagonalize(empty.view(), &Cancel::never(), &mut |_| {}, &|| Par::Seq).map(|_| ()),
         Err(PartialError::Empty { rows: 0, cols: 3 })
     );
     let mut x = gaussian_matrix(4, 4, 22);
     x[(2, 1)] = f64::NAN;
     assert_eq!(
-        bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}).map(|_| ()),
+        bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}, &|| Par::Seq).map(|_| ()),
         Err(PartialError::NonFinite { row: 2, col: 1 })
     );
 }
@@ -190,7 +213,10 @@ fn bad_matrices_are_refused() {
 fn progress_rises_to_one_and_a_stale_request_stops_at_the_next_column() {
     let x = gaussian_matrix(80, 70, 23);
     let mut seen = Vec::new();
-    bidiagonalize(x.view(), &Cancel::never(), &mut |f| seen.push(f)).unwrap();
+    bidiagonalize(x.view(), &Cancel::never(), &mut |f| seen.push(f), &|| {
+        Par::Seq
+    })
+    .unwrap();
     assert_eq!(seen.len(), 70, "one report per column");
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
     assert!((seen[69] - 1.0).abs() < 1e-12);
@@ -199,9 +225,12 @@ fn progress_rises_to_one_and_a_stale_request_stops_at_the_next_column() {
     assert!((seen[0] - 5600.0 / total).abs() < 1e-15);
     for stop_after in [0, 1, 31, 32, 33, 69] {
         let columns = std::cell::Cell::new(0usize);
-        let result = bidiagonalize_until(x.view(), &|| columns.get() >= stop_after, &mut |_| {
-            columns.set(columns.get() + 1)
-        });
+        let result = bidiagonalize_until(
+            x.view(),
+            &|| columns.get() >= stop_after,
+            &mut |_| columns.set(columns.get() + 1),
+            &|| Par::Seq,
+        );
         assert_eq!(
             result.map(|_| ()),
             Err(PartialError::Cancelled),

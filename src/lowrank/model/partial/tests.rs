@@ -299,7 +299,7 @@ fn a_stale_request_does_no_block() {
     assert_eq!(result, Err(PartialError::Cancelled));
     assert_eq!(blocks, 0);
     assert_eq!(
-        complete_values(x.view(), &stale_cancel(), &mut |_| {}),
+        complete_values(x.view(), &stale_cancel(), &mut |_| {}, &|| faer::Par::Seq),
         Err(PartialError::Cancelled)
     );
     assert_eq!(
@@ -382,7 +382,8 @@ fn frobenius_is_compensated() {
 #[test]
 fn complete_values_match_the_thin_svd() {
     let x = planted(50, 40, &[5.0, 4.0, 3.0, 2.0, 1.0, 0.5], 9);
-    let values = complete_values(x.view(), &Cancel::never(), &mut |_| {}).unwrap();
+    let values =
+        complete_values(x.view(), &Cancel::never(), &mut |_| {}, &|| faer::Par::Seq).unwrap();
     let exact = exact_values(x.view());
     assert_eq!(values.len(), 40);
     for (a, b) in values.iter().zip(&exact) {
