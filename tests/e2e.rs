@@ -270,16 +270,12 @@ fn images_line(s: &mut Session) -> String {
 #[test]
 fn a_terminal_that_never_answers_the_image_query_still_gets_the_app() {
     // vt100 answers nothing, like an SSH link that drops the replies: the query (kitty,
-    // device attributes, cell size, status report) goes out, and the app draws anyway.
-    let started = Instant::now();
+    // device attributes, cell size, status report) goes out, and the app draws anyway. (How
+    // long the query may wait is the decision's business, tested in `graphics`; here only that
+    // the app comes, and says why it draws half blocks.)
     let mut s = Session::start(&["--tab", "lowrank"], &[], 100, 30);
     wait_raw(&s, "\x1b[5n");
     s.wait_for("Low rank");
-    let waited = started.elapsed();
-    assert!(
-        waited < Duration::from_secs(30),
-        "the first screen took {waited:?}"
-    );
     let line = images_line(&mut s);
     assert!(
         line.contains("half blocks: the terminal did not answer the image query within 1 s"),
