@@ -425,14 +425,30 @@ pub struct Live {
     pub bias: BiasEffect,
 }
 
-/// Trains the layer `steps` steps on batches of `image` (step k uses seed [`SEED`] + k) and
+/// Batch `k` of a run of `cfg` on `image` (seed [`SEED`] + k), as [`live`] draws it.
+pub fn run_batch(
+    image: ArrayView2<f64>,
+    cfg: &LiveConfig,
+    k: usize,
+) -> Result<Array4<f64>, BnError> {
+    patches(image, cfg.batch, cfg.side, SEED.wrapping_add(k as u64))
+}
+
+/// What eval mode makes of the first batch of a run, through the fresh layer: the output the
+/// panel shows beside PyTorch's refusal when train mode cannot take that batch.
+pub fn first_batch_in_eval(image: ArrayView2<f64>, cfg: &LiveConfig) -> Result<Forward, BnError> {
+    let x = run_batch(image, cfg, 0)?;
+    Ok(ConvBnRelu::new(SEED, cfg.conv_bias).eval_forward(x.view()))
+}
+
+/// Trains the layer `steps` steps on batches of `image` (step k uses [`run_batch`] k) and
 /// gathers every figure of the panel. `steps` = 0 still runs the last batch (one step).
 pub fn live(image: ArrayView2<f64>, cfg: &LiveConfig) -> Result<Live, BnError> {
     let mut model = ConvBnRelu::new(SEED, cfg.conv_bias);
     let mut steps = Vec::with_capacity(cfg.steps.max(1));
     let mut last = None;
     for k in 0..cfg.steps.max(1) {
-        let x = patches(image, cfg.batch, cfg.side, SEED.wrapping_add(k as u64))?;
+        let x = run_batch(image, cfg, k)?;
         let (train, stats) = model.train_step(x.view())?;
         steps.push(Step {
             stats: stats.clone(),

@@ -134,18 +134,9 @@ fn compute(image: ArrayView2<f64>, cfg: &LiveConfig) -> Outcome {
             }))
         }
         Err(error) => {
-            // The first batch of the run (seed SEED), as `live` drew it.
-            let eval_output = bn_live::patches(image, cfg.batch, cfg.side, SEED)
+            let eval_output = bn_live::first_batch_in_eval(image, cfg)
                 .ok()
-                .map(|x| {
-                    let fresh = ConvBnRelu::new(SEED, cfg.conv_bias);
-                    fresh
-                        .eval_forward(x.view())
-                        .normalized
-                        .iter()
-                        .copied()
-                        .collect()
-                });
+                .map(|forward| forward.normalized.iter().copied().collect());
             Outcome::Refused { error, eval_output }
         }
     }

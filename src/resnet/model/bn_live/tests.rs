@@ -172,6 +172,34 @@ fn one_value_per_channel_is_pytorchs_error() {
 }
 
 #[test]
+fn a_refused_run_still_has_its_first_batch_in_eval_mode() {
+    let img = image();
+    let one = LiveConfig {
+        batch: 1,
+        side: 1,
+        ..LiveConfig::default()
+    };
+    assert!(matches!(
+        live(img.view(), &one),
+        Err(BnError::OneValuePerChannel { .. })
+    ));
+    // Eval mode takes the same batch: the fresh layer, running statistics 0 and 1.
+    let forward = first_batch_in_eval(img.view(), &one).unwrap();
+    assert_eq!(forward.normalized.dim(), (1, CHANNELS, 1, 1));
+    let fresh = ConvBnRelu::new(SEED, false);
+    let x = patches(img.view(), 1, 1, SEED).unwrap();
+    assert_eq!(forward, fresh.eval_forward(x.view()));
+    // It is the batch a run trains on first: one step of `live` saw exactly its statistics.
+    let cfg = LiveConfig {
+        steps: 1,
+        ..LiveConfig::default()
+    };
+    let run = live(img.view(), &cfg).unwrap();
+    let first = first_batch_in_eval(img.view(), &cfg).unwrap();
+    assert_eq!(run.steps[0].stats, batch_stats(first.conv.view()).unwrap());
+}
+
+#[test]
 fn small_batches_have_noisy_statistics() {
     let img = image();
     let model = ConvBnRelu::new(SEED, false);
