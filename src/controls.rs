@@ -135,9 +135,13 @@ impl Playback {
         self.len.saturating_sub(1)
     }
 
-    /// The current position (`0..len`; 0 when empty).
+    /// The current position (`0..len`; 0 when empty). Rounded toward the start of the
+    /// animation's direction, so every position shows for the same share of the ticks, the last
+    /// one included (played backwards, position k shows while k − 1 < t ≤ k).
     pub fn position(&self) -> usize {
-        (self.position.max(0.0) as usize).min(self.last())
+        let t = self.position.max(0.0);
+        let whole = if self.reverse { t.ceil() } else { t.floor() };
+        (whole as usize).min(self.last())
     }
 
     /// How far along the animation is, from 0 at its start to 1 at its end.
@@ -316,6 +320,35 @@ mod tests {
             p.playing() && p.position() == 0,
             "at the end, play starts over"
         );
+    }
+
+    #[test]
+    fn backwards_every_position_shows_as_long_and_the_pass_takes_as_long() {
+        for len in [3, 11, 20, 200] {
+            let mut p = Playback::reversed(len);
+            p.restart();
+            let mut shown = vec![0usize; len];
+            shown[p.position()] += 1;
+            let mut ticks = 0;
+            while p.playing() {
+                p.tick();
+                ticks += 1;
+                shown[p.position()] += 1;
+                assert!(ticks < 1000);
+            }
+            assert_eq!(p.position(), 0);
+            // As long as forwards (it used to end about one position early, 171 of 180 ticks
+            // at 20 positions).
+            assert!((ticks as f64 - NORMAL_TICKS).abs() <= 2.0, "{len}: {ticks}");
+            // Every position between the ends for the same number of ticks, to one.
+            let per = NORMAL_TICKS / (len - 1) as f64;
+            for (k, n) in shown.iter().enumerate().skip(1).take(len - 2) {
+                assert!(
+                    (*n as f64 - per).abs() <= 1.0,
+                    "{len}: position {k} {n} ticks"
+                );
+            }
+        }
     }
 
     #[test]
