@@ -373,10 +373,16 @@ impl LowrankTab {
                 }
                 wake.wake();
             };
+            // Down again however the job ends (a panic in it included).
+            struct Running<'a>(&'a AtomicBool);
+            impl Drop for Running<'_> {
+                fn drop(&mut self) {
+                    self.0.store(false, Ordering::SeqCst);
+                }
+            }
             running.store(true, Ordering::SeqCst);
-            let view = first_view(job, cancel, &mut report);
-            running.store(false, Ordering::SeqCst);
-            view
+            let _running = Running(&running);
+            first_view(job, cancel, &mut report)
         });
         let mut tab = LowrankTab {
             inputs,
