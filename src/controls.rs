@@ -88,6 +88,19 @@ pub fn set_start_speed(multiple: f64) -> bool {
 /// six seconds: slow enough to talk over in a classroom).
 pub const NORMAL_TICKS: f64 = 180.0;
 
+/// Moves `index` into a list of `len` choices one up (`up`) or down, stopping at the ends;
+/// false when it was already at that end.
+pub fn step_index(index: &mut usize, len: usize, up: bool) -> bool {
+    let next = if up {
+        (*index + 1).min(len.saturating_sub(1))
+    } else {
+        index.saturating_sub(1)
+    };
+    let changed = next != *index;
+    *index = next;
+    changed
+}
+
 /// An animation over positions `0..len`: playing or paused, at one of [`SPEEDS`], stepped one
 /// position at a time by hand. Positions are whole; the pace is fractional so a short run at
 /// a slow speed still advances smoothly.
@@ -232,14 +245,7 @@ impl Playback {
 
     /// One step slower (`false`) or faster (`true`); false when already at that end.
     pub fn change_speed(&mut self, faster: bool) -> bool {
-        let next = if faster {
-            (self.speed + 1).min(SPEEDS.len() - 1)
-        } else {
-            self.speed.saturating_sub(1)
-        };
-        let changed = next != self.speed;
-        self.speed = next;
-        changed
+        step_index(&mut self.speed, SPEEDS.len(), faster)
     }
 
     /// Advances one tick at the current speed; returns true when the position changed.

@@ -256,14 +256,7 @@ impl BatchNormLive {
 
     /// `z`/`Z`: the next batch shape up or down.
     fn resize(&mut self, larger: bool) -> bool {
-        let next = if larger {
-            (self.shape + 1).min(SHAPES.len() - 1)
-        } else {
-            self.shape.saturating_sub(1)
-        };
-        let changed = next != self.shape;
-        self.shape = next;
-        changed
+        crate::controls::step_index(&mut self.shape, SHAPES.len(), larger)
     }
 
     /// `R`: the panel's knobs back to the model's defaults; false if they were.

@@ -32,6 +32,38 @@ struct Reference {
     hidden: Vec<Vec<f64>>,
 }
 
+/// z_t = b_ih + b_hh + W_ih x_t + W_hh h_{t−1} by plain loops, with `w_hh_nudge` = (r, k, d)
+/// adding d to W_hh[r, k] for this step only.
+#[allow(clippy::needless_range_loop)] // index loops mirror the subscripts of the equations
+fn plain_preactivation(
+    w: &Weights,
+    x: &Array2<f64>,
+    t: usize,
+    h_prev: &[f64],
+    w_hh_nudge: Option<(usize, usize, f64)>,
+) -> Vec<f64> {
+    let rows = w.w_hh.nrows();
+    let mut z = vec![0.0; rows];
+    for r in 0..rows {
+        let mut acc = w.b_ih[r] + w.b_hh[r];
+        for k in 0..x.ncols() {
+            acc += w.w_ih[[r, k]] * x[[t - 1, k]];
+        }
+        for k in 0..h_prev.len() {
+            let mut wrk = w.w_hh[[r, k]];
+            if let Some((rr, kk, d)) = w_hh_nudge
+                && rr == r
+                && kk == k
+            {
+                wrk += d;
+            }
+            acc += wrk * h_prev[k];
+        }
+        z[r] = acc;
+    }
+    z
+}
+
 /// Independent forward pass with plain loops, straight from the equations.
 #[allow(clippy::needless_range_loop)] // index loops mirror the subscripts of the equations
 fn reference(
@@ -67,26 +99,11 @@ fn reference(
     let mut cells = Vec::new();
     let mut hidden = Vec::new();
     for t in 1..=steps {
-        let rows = w.w_hh.nrows();
-        let mut z = vec![0.0; rows];
-        for r in 0..rows {
-            let mut acc = w.b_ih[r] + w.b_hh[r];
-            for k in 0..x.ncols() {
-                acc += w.w_ih[[r, k]] * x[[t - 1, k]];
-            }
-            for k in 0..hs {
-                let mut wrk = w.w_hh[[r, k]];
-                if let Some((tt, rr, kk, d)) = nudge.w_hh_at_step
-                    && tt == t
-                    && rr == r
-                    && kk == k
-                {
-                    wrk += d;
-                }
-                acc += wrk * h[k];
-            }
-            z[r] = acc;
-        }
+        let w_hh_nudge = nudge
+            .w_hh_at_step
+            .filter(|&(tt, ..)| tt == t)
+            .map(|(_, r, k, d)| (r, k, d));
+        let z = plain_preactivation(w, x, t, &h, w_hh_nudge);
         match cell {
             CellKind::Rnn => {
                 for j in 0..hs {
@@ -1051,17 +1068,7 @@ fn plain_bptt(cell: CellKind, w: &Weights, x: &Array2<f64>, v: &Array1<f64>) -> 
     // The LSTM's activated gates i, f, g, o of step t (index t − 1).
     let mut gates = Vec::new();
     for t in 1..=steps {
-        let mut z = vec![0.0; rows];
-        for r in 0..rows {
-            let mut acc = w.b_ih[r] + w.b_hh[r];
-            for k in 0..x.ncols() {
-                acc += w.w_ih[[r, k]] * x[[t - 1, k]];
-            }
-            for k in 0..hs {
-                acc += w.w_hh[[r, k]] * h[t - 1][k];
-            }
-            z[r] = acc;
-        }
+        let z = plain_preactivation(w, x, t, &h[t - 1], None);
         match cell {
             CellKind::Rnn => h.push(z.iter().map(|a| a.tanh()).collect()),
             CellKind::Lstm => {
