@@ -62,23 +62,23 @@ fn descent_iteration(c: &mut Criterion) {
 }
 
 fn render(c: &mut Criterion) {
-    let app = dlscope::snapshot::settled_app(
+    let mut app = dlscope::snapshot::settled_app(
         "lowrank",
         dlscope::theme::Ui::standard(),
         &dlscope::tab::Options::default(),
     )
     .expect("the tab builds");
     c.bench_function("render_lowrank_160x48", |b| {
-        b.iter(|| black_box(dlscope::app::render_to_buffer(&app, 160, 48)))
+        b.iter(|| black_box(dlscope::app::render_to_buffer(&mut app, 160, 48)))
     });
-    let truecolor = dlscope::snapshot::settled_app(
+    let mut truecolor = dlscope::snapshot::settled_app(
         "lowrank",
         dlscope::theme::Ui::new(dlscope::theme::ColorDepth::TrueColor, true),
         &dlscope::tab::Options::default(),
     )
     .expect("the tab builds");
     c.bench_function("render_lowrank_160x48_truecolor", |b| {
-        b.iter(|| black_box(dlscope::app::render_to_buffer(&truecolor, 160, 48)))
+        b.iter(|| black_box(dlscope::app::render_to_buffer(&mut truecolor, 160, 48)))
     });
 }
 

@@ -46,12 +46,12 @@ fn resnet_model_and_cost_resnet152(c: &mut Criterion) {
 
 /// One whole frame of the ResNet tab at 160×48 (tree, controls, summary, module note).
 fn render_resnet_160x48(c: &mut Criterion) {
-    let Ok(app) = settled_app("resnet", Ui::standard(), &Options::default()) else {
+    let Ok(mut app) = settled_app("resnet", Ui::standard(), &Options::default()) else {
         eprintln!("render_resnet_160x48: the ResNet tab is not registered; skipped");
         return;
     };
     c.bench_function("render_resnet_160x48", |b| {
-        b.iter(|| black_box(render_to_buffer(black_box(&app), 160, 48)))
+        b.iter(|| black_box(render_to_buffer(black_box(&mut app), 160, 48)))
     });
 }
 

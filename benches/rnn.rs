@@ -52,9 +52,9 @@ fn large_bench(c: &mut Criterion) {
 
 /// One frame of the tab at 160×48 with default parameters (results already computed).
 fn render_bench(c: &mut Criterion) {
-    let app = settled_app("rnn", Ui::standard(), &Options::default()).expect("rnn tab");
+    let mut app = settled_app("rnn", Ui::standard(), &Options::default()).expect("rnn tab");
     c.bench_function("render_rnn_160x48", |b| {
-        b.iter(|| black_box(render_to_buffer(black_box(&app), 160, 48)))
+        b.iter(|| black_box(render_to_buffer(black_box(&mut app), 160, 48)))
     });
 }
 

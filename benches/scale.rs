@@ -33,9 +33,9 @@ fn scale_descent_2000(c: &mut Criterion) {
 
 /// One frame of the Scale-invariance tab at 160×48 (plane with level shading, four charts).
 fn render_scale_160x48(c: &mut Criterion) {
-    let app = settled_app("scale", Ui::standard(), &Options::default()).expect("the tab");
+    let mut app = settled_app("scale", Ui::standard(), &Options::default()).expect("the tab");
     c.bench_function("render_scale_160x48", |b| {
-        b.iter(|| render_to_buffer(black_box(&app), 160, 48))
+        b.iter(|| render_to_buffer(black_box(&mut app), 160, 48))
     });
 }
 

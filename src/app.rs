@@ -2,8 +2,6 @@
 //! clicks, ticks and finished background work change them. No terminal I/O here: the runtime
 //! feeds events in and draws `&App`; tests and `dlscope snapshot` do the same headlessly.
 
-use std::cell::Cell;
-
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -41,12 +39,12 @@ pub struct App {
     message: Option<String>,
     current: usize,
     help: Option<u16>,
-    // The help overlay's last scroll limit (set when drawn), so keys cannot scroll past it.
-    help_max: Cell<u16>,
+    // The help overlay's scroll limit at the last layout, so keys cannot scroll past it.
+    help_max: u16,
     quit: bool,
     pub ui: Ui,
-    // Where the tab bar put each title, for mouse clicks: (x start, x end) per tab.
-    tab_spans: Cell<[(u16, u16); 9]>,
+    // Where the tab bar put each title at the last layout, for mouse clicks: (x start, x end).
+    tab_spans: Vec<(u16, u16)>,
     // How pictures are drawn and why, for the help overlay (set by the terminal loop).
     images_reason: Option<String>,
 }
@@ -71,10 +69,10 @@ impl App {
             message: None,
             current: 0,
             help: None,
-            help_max: Cell::new(u16::MAX),
+            help_max: u16::MAX,
             quit: false,
             ui,
-            tab_spans: Cell::new([(0, 0); 9]),
+            tab_spans: Vec::new(),
             images_reason: None,
         }
     }
@@ -170,6 +168,11 @@ impl App {
         self.message.as_deref()
     }
 
+    /// The current tab's readout: what it shows, in plain lines (what `m` copies).
+    pub fn readout(&self) -> Option<String> {
+        self.tabs.get(self.current).and_then(|(_, t)| t.readout())
+    }
+
     /// Handles a key; returns true when the screen must be redrawn.
     pub fn handle_key(&mut self, key: Key) -> bool {
         let had_message = self.message.take().is_some();
@@ -177,13 +180,13 @@ impl App {
     }
 
     fn handle_key_inner(&mut self, key: Key) -> bool {
-        // A tab's text field takes every key but Ctrl-C.
+        // A tab's text field takes every key but Ctrl-C; an Alt key is no text.
         if self.help.is_none()
             && key != Key::ctrl('c')
             && let Some((_, tab)) = self.tabs.get_mut(self.current)
             && tab.typing().is_some()
         {
-            return tab.type_key(key);
+            return !key.alt && tab.type_key(key);
         }
         // With help open only the global keys act; movement scrolls the help.
         if self.help.is_none()
@@ -226,7 +229,7 @@ impl App {
             }
             Global::Nav(nav) => {
                 if let Some(scroll) = self.help.as_mut() {
-                    let max = self.help_max.get();
+                    let max = self.help_max;
                     *scroll = match nav {
                         Nav::Up => scroll.saturating_sub(1),
                         Nav::Down => scroll.saturating_add(1),
@@ -259,8 +262,8 @@ impl App {
             return false;
         }
         if ev.row == 0 {
-            let spans = self.tab_spans.get();
-            if let Some(i) = spans
+            if let Some(i) = self
+                .tab_spans
                 .iter()
                 .take(self.tabs.len())
                 .position(|&(a, b)| ev.column >= a && ev.column < b)
@@ -310,6 +313,27 @@ impl App {
         }
     }
 
+    /// The keys the help overlay's title names, from the global table (remaps included).
+    fn help_title_keys(&self) -> help::TitleKeys {
+        let unicode = self.ui.glyphs.unicode;
+        let first = |action: Global| {
+            self.global
+                .iter()
+                .find(|b| b.action == action)
+                .and_then(|b| b.keys.first())
+                .map(|k| k.name(unicode))
+                .unwrap_or_default()
+        };
+        help::TitleKeys {
+            scroll: format!(
+                "{}{}",
+                first(Global::Nav(Nav::Up)),
+                first(Global::Nav(Nav::Down))
+            ),
+            close: format!("{} or {}", first(Global::Help), first(Global::Back)),
+        }
+    }
+
     fn help_sections(&self) -> Vec<Section> {
         let unicode = self.ui.glyphs.unicode;
         // The current tab's keys first: they are what the reader came for.
@@ -333,12 +357,11 @@ impl App {
     /// The tab bar: the app's name, every tab's number and title, and what background work
     /// runs. When the titles and the busy label do not all fit, the other tabs show only their
     /// numbers; the current title and the busy label are fitted with an ellipsis, never cut.
-    fn render_tab_bar(&self, area: Rect, buf: &mut Buffer) {
-        let t = &self.ui.theme;
+    fn tab_bar(&self, width: u16) -> TabBar {
         let unicode = self.ui.glyphs.unicode;
         let sep = format!(" {} ", self.ui.glyphs.v_line);
         let lead = 8 + crate::text::width(&sep);
-        let width = area.width as usize;
+        let width = width as usize;
         let busy = self.busy().then(|| {
             let what = self
                 .tabs
@@ -372,13 +395,14 @@ impl App {
             .as_ref()
             .map_or(0, |b| crate::text::width(b).min(12) + 1);
         let compact = lead + labels_width(0, true) + busy_min > width;
-        let mut spans = vec![
-            Span::styled(" dlscope", t.title),
-            Span::styled(sep.clone(), t.dim),
-        ];
-        let mut x = area.x + lead as u16;
+        let mut bar = TabBar {
+            sep,
+            labels: Vec::with_capacity(n),
+            hits: Vec::with_capacity(n),
+            busy: None,
+        };
+        let mut x = lead as u16;
         let mut used = lead;
-        let mut hits = [(0u16, 0u16); 9];
         for i in 0..n {
             let mut text = label(i, !compact || i == self.current);
             if i == self.current {
@@ -392,11 +416,28 @@ impl App {
                 text = crate::text::fit(&text, room, unicode);
             }
             let w = crate::text::width(&text) as u16;
-            if i < hits.len() {
-                hits[i] = (x, x + w);
-            }
+            bar.hits.push((x, x + w));
             x += w + 1;
             used += w as usize + 1;
+            bar.labels.push(text);
+        }
+        if let Some(busy) = busy {
+            let room = width.saturating_sub(used + 1);
+            if room >= 4 {
+                bar.busy = Some(format!("{} ", crate::text::fit(&busy, room - 1, unicode)));
+            }
+        }
+        bar
+    }
+
+    fn render_tab_bar(&self, area: Rect, buf: &mut Buffer) {
+        let t = &self.ui.theme;
+        let bar = self.tab_bar(area.width);
+        let mut spans = vec![
+            Span::styled(" dlscope", t.title),
+            Span::styled(bar.sep.clone(), t.dim),
+        ];
+        for (i, text) in bar.labels.into_iter().enumerate() {
             let style = if i == self.current {
                 t.tab_active
             } else {
@@ -405,20 +446,15 @@ impl App {
             spans.push(Span::styled(text, style));
             spans.push(Span::raw(" "));
         }
-        self.tab_spans.set(hits);
         buf.set_line(area.x, area.y, &Line::from(spans), area.width);
-        if let Some(busy) = busy {
-            let room = width.saturating_sub(used + 1);
-            if room >= 4 {
-                let text = format!("{} ", crate::text::fit(&busy, room - 1, unicode));
-                let w = crate::text::width(&text) as u16;
-                buf.set_string(
-                    area.x + area.width - w,
-                    area.y,
-                    &text,
-                    t.warn.add_modifier(Modifier::BOLD),
-                );
-            }
+        if let Some(text) = bar.busy {
+            let w = crate::text::width(&text) as u16;
+            buf.set_string(
+                area.x + area.width - w,
+                area.y,
+                &text,
+                t.warn.add_modifier(Modifier::BOLD),
+            );
         }
     }
 
@@ -446,7 +482,7 @@ impl App {
         let tab = match (typing, self.tabs.get(self.current)) {
             (Some(keys), _) => keys
                 .iter()
-                .map(|&(k, label)| (crate::text::spelled(k, unicode).into_owned(), label))
+                .map(|&(k, label)| (key_names(k, unicode), label))
                 .collect(),
             (None, Some((_, tab))) => tab.hints(unicode),
             (None, None) => Vec::new(),
@@ -482,6 +518,26 @@ impl App {
     }
 }
 
+/// The names of `keys` for the footer: run together when each is one character (`↑↓`).
+fn key_names(keys: &[Key], unicode: bool) -> String {
+    let names: Vec<String> = keys.iter().map(|k| k.name(unicode)).collect();
+    let sep = if names.iter().all(|n| n.chars().count() == 1) {
+        ""
+    } else {
+        " / "
+    };
+    names.join(sep)
+}
+
+/// The tab bar's parts for one width: each tab's label and where it is, the busy label.
+struct TabBar {
+    sep: String,
+    labels: Vec<String>,
+    /// (x start, x end) of each label, relative to the bar's left edge.
+    hits: Vec<(u16, u16)>,
+    busy: Option<String>,
+}
+
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         self.draw(area, buf, &self.ui);
@@ -489,13 +545,39 @@ impl Widget for &App {
 }
 
 impl App {
+    /// The body between the tab bar and the footer, or `None` below the smallest size.
+    fn body(area: Rect) -> Option<Rect> {
+        (area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT)
+            .then(|| Rect::new(area.x, area.y + 1, area.width, area.height - 2))
+    }
+
+    /// The layout step before a frame of `width`×`height`: records where the tab bar's labels
+    /// are, how far the help can scroll, and lets the current tab record what its keys and
+    /// clicks need. The terminal loop calls it before every draw; render writes no state.
+    pub fn layout(&mut self, width: u16, height: u16) {
+        let area = Rect::new(0, 0, width, height);
+        let Some(body) = App::body(area) else {
+            self.tab_spans.clear();
+            return;
+        };
+        self.tab_spans = self.tab_bar(width).hits;
+        self.help_max = help::max_scroll(body, &self.ui, &self.help_sections());
+        if let Some(scroll) = self.help.as_mut() {
+            *scroll = (*scroll).min(self.help_max);
+        }
+        let ui = self.ui.clone();
+        if let Some((_, tab)) = self.tabs.get_mut(self.current) {
+            tab.layout(body, &ui);
+        }
+    }
+
     /// Draws the app; the tab draws with `ui` (the app's own, or one with cell pictures).
     fn draw(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         let area = area.intersection(buf.area);
         if area.width == 0 || area.height == 0 {
             return;
         }
-        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let Some(body) = App::body(area) else {
             let msg = format!(
                 "Too small ({}{}{}): needs {}{}{}; q quits",
                 area.width,
@@ -508,9 +590,8 @@ impl App {
             let msg = crate::text::fit(&msg, area.width as usize, self.ui.glyphs.unicode);
             buf.set_string(area.x, area.y, msg, self.ui.theme.warn);
             return;
-        }
+        };
         self.render_tab_bar(Rect::new(area.x, area.y, area.width, 1), buf);
-        let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
         match self.tabs.get(self.current) {
             Some((_, tab)) => tab.render(body, buf, ui),
             None => {
@@ -522,14 +603,16 @@ impl App {
             buf,
         );
         if let Some(scroll) = self.help {
-            let max = help::render(body, buf, &self.ui, &self.help_sections(), scroll);
-            self.help_max.set(max);
+            let keys = self.help_title_keys();
+            help::render(body, buf, &self.ui, &self.help_sections(), scroll, &keys);
         }
     }
 }
 
-/// Renders the app into a fresh buffer of the given size (tests, snapshots, benchmarks).
-pub fn render_to_buffer(app: &App, width: u16, height: u16) -> Buffer {
+/// Lays the app out for the given size and renders it into a fresh buffer (tests, snapshots,
+/// benchmarks).
+pub fn render_to_buffer(app: &mut App, width: u16, height: u16) -> Buffer {
+    app.layout(width, height);
     let area = Rect::new(0, 0, width, height);
     let mut buf = Buffer::empty(area);
     app.render(area, &mut buf);
@@ -537,7 +620,7 @@ pub fn render_to_buffer(app: &App, width: u16, height: u16) -> Buffer {
 }
 
 /// The same with pictures as cells, never protocol escapes: for the saved screen (SVG) and
-/// the screen's text on the clipboard.
+/// the screen's text on the clipboard. The app must have been laid out for this size.
 pub fn render_cells_to_buffer(app: &App, width: u16, height: u16) -> Buffer {
     let area = Rect::new(0, 0, width, height);
     let mut buf = Buffer::empty(area);
@@ -558,17 +641,43 @@ pub(crate) mod tests {
         pub count: i64,
     }
 
-    #[derive(Clone, Copy)]
+    #[derive(Clone, Copy, PartialEq)]
     pub enum CounterAct {
         Add,
+        Up,
+        Down,
     }
 
-    const COUNTER_KEYS: &[Binding<CounterAct>] = &[Binding {
-        keys: &[Key::ch('a')],
-        action: CounterAct::Add,
-        help: "add one",
-        hint: Some("add"),
-    }];
+    impl keymap::Action for CounterAct {
+        fn convention(self) -> Option<keymap::Convention> {
+            match self {
+                CounterAct::Add => None,
+                CounterAct::Up => Some(keymap::Convention::Up),
+                CounterAct::Down => Some(keymap::Convention::Down),
+            }
+        }
+    }
+
+    const COUNTER_KEYS: &[Binding<CounterAct>] = &[
+        Binding {
+            keys: &[Key::ch('a')],
+            action: CounterAct::Add,
+            help: "add one",
+            hint: Some("add"),
+        },
+        Binding {
+            keys: keymap::UP,
+            action: CounterAct::Up,
+            help: "add ten",
+            hint: None,
+        },
+        Binding {
+            keys: keymap::DOWN,
+            action: CounterAct::Down,
+            help: "take ten",
+            hint: None,
+        },
+    ];
 
     impl Tab for CounterTab {
         type Act = CounterAct;
@@ -579,16 +688,10 @@ pub(crate) mod tests {
             COUNTER_KEYS
         }
         fn act(&mut self, act: CounterAct) -> bool {
-            match act {
-                CounterAct::Add => self.count += 1,
-            }
-            true
-        }
-        fn nav(&mut self, nav: Nav) -> bool {
-            self.count += match nav {
-                Nav::Up => 10,
-                Nav::Down => -10,
-                _ => 0,
+            self.count += match act {
+                CounterAct::Add => 1,
+                CounterAct::Up => 10,
+                CounterAct::Down => -10,
             };
             true
         }
@@ -617,7 +720,7 @@ pub(crate) mod tests {
         let mut a = app();
         assert!(a.handle_key(Key::ch('a')));
         assert!(a.handle_key(Key::ch('k')));
-        let text = buffer_text(&render_to_buffer(&a, 80, 24));
+        let text = buffer_text(&render_to_buffer(&mut a, 80, 24));
         assert!(text.contains("count 11"), "{text}");
         assert!(text.contains("a add"), "{text}");
         assert!(text.contains("? help"), "{text}");
@@ -634,11 +737,38 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn ctrl_and_alt_keys_no_table_names_do_nothing() {
+        let mut a = app();
+        for key in [
+            Key::alt('q'),
+            Key::alt('2'),
+            Key::alt('a'),
+            Key::ctrl('a'),
+            Key::ctrl('q'),
+            Key {
+                alt: true,
+                ..Key::code(KeyCode::Tab)
+            },
+        ] {
+            assert!(!a.handle_key(key), "{key:?}");
+            assert!(!a.should_quit(), "{key:?}");
+            assert_eq!(a.current_tab(), Some("one"), "{key:?}");
+        }
+        let text = buffer_text(&render_to_buffer(&mut a, 80, 24));
+        assert!(text.contains("count 0"), "{text}");
+        // Reserved keys do nothing today either.
+        for (key, _) in keymap::RESERVED {
+            assert!(!a.handle_key(*key), "{key:?}");
+        }
+        assert!(!a.should_quit());
+    }
+
+    #[test]
     fn help_lists_every_key_and_esc_closes_before_quitting() {
         let mut a = app();
         a.handle_key(Key::ch('?'));
         assert!(a.help_open());
-        let text = buffer_text(&render_to_buffer(&a, 100, 40));
+        let text = buffer_text(&render_to_buffer(&mut a, 100, 40));
         for b in GLOBAL {
             assert!(text.contains(b.help), "help lacks {:?}:\n{text}", b.help);
         }
@@ -647,7 +777,7 @@ pub(crate) mod tests {
         a.handle_key(Key::ch('a'));
         a.handle_key(Key::code(KeyCode::Esc));
         assert!(!a.help_open() && !a.should_quit());
-        let text = buffer_text(&render_to_buffer(&a, 80, 24));
+        let text = buffer_text(&render_to_buffer(&mut a, 80, 24));
         assert!(text.contains("count 0"));
         a.handle_key(Key::code(KeyCode::Esc));
         assert!(a.should_quit());
@@ -688,7 +818,7 @@ pub(crate) mod tests {
         let mut a = App::with_tabs(Ui::standard(), tabs);
         a.handle_key(Key::ch('3'));
         for w in [64u16, 80, 120, 300] {
-            let text = buffer_text(&render_to_buffer(&a, w, 24));
+            let text = buffer_text(&render_to_buffer(&mut a, w, 24));
             let bar = text.lines().next().unwrap_or("");
             assert!(bar.contains("3 A rather long title"), "{w}: {bar}");
             assert!(bar.contains(" 1 ") && bar.contains(" 6 "), "{w}: {bar}");
@@ -697,7 +827,7 @@ pub(crate) mod tests {
             assert!(bar.trim_end().ends_with('…'), "{w}: {bar}");
         }
         // Wide enough: every title in full.
-        let text = buffer_text(&render_to_buffer(&a, 300, 24));
+        let text = buffer_text(&render_to_buffer(&mut a, 300, 24));
         assert_eq!(
             text.lines()
                 .next()
@@ -718,28 +848,28 @@ pub(crate) mod tests {
         );
         a.handle_key(Key::code(KeyCode::F(2)));
         assert!(a.should_quit());
-        let text = buffer_text(&render_to_buffer(&a, 80, 24));
+        let text = buffer_text(&render_to_buffer(&mut a, 80, 24));
         assert!(text.contains("F2 quit"), "{text}");
     }
 
     #[test]
     fn too_small_says_so_and_nothing_panics() {
-        let a = app();
-        let text = buffer_text(&render_to_buffer(&a, 40, 10));
+        let mut a = app();
+        let text = buffer_text(&render_to_buffer(&mut a, 40, 10));
         assert!(
             text.starts_with("Too small (40×10): needs 64×20; q quits"),
             "{text}"
         );
         for (w, h) in [(0, 0), (1, 1), (2, 50), (300, 1), (64, 20), (300, 100)] {
-            render_to_buffer(&a, w, h);
+            render_to_buffer(&mut a, w, h);
         }
     }
 
     #[test]
     fn clicks_on_the_tab_bar_switch_tabs() {
         let mut a = app();
-        render_to_buffer(&a, 80, 24);
-        let (start, _) = a.tab_spans.get()[1];
+        render_to_buffer(&mut a, 80, 24);
+        let (start, _) = a.tab_spans[1];
         let click = MouseEvent {
             kind: MouseEventKind::Down(MouseButton::Left),
             column: start + 1,

@@ -116,6 +116,10 @@ pub struct SnapshotArgs {
     /// The pixel size of a cell that protocol images are encoded for, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", default_value = "10x20", value_parser = cell_size)]
     pub cell_size: (u16, u16),
+    /// Print the tab's readout (what `m` copies: its figures and settings in plain lines)
+    /// instead of the frame.
+    #[arg(long, conflicts_with = "format")]
+    pub readout: bool,
 }
 
 /// Reads `WIDTHxHEIGHT` in pixels, each 1 to 1000.

@@ -129,6 +129,8 @@ pub struct Worker<Req: Send + 'static, Res: Send + 'static> {
     results_tx: Sender<Outcome<Res>>,
     latest: Arc<AtomicU64>,
     finished: Arc<Mutex<u64>>,
+    // The generation whose result `take` or `wait` last returned.
+    delivered: u64,
     waker: Waker,
 }
 
@@ -151,6 +153,7 @@ impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
             results_tx,
             latest: Arc::new(AtomicU64::new(0)),
             finished: Arc::new(Mutex::new(0)),
+            delivered: 0,
             waker: waker.clone(),
         }
     }
@@ -207,10 +210,13 @@ impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
                     latest: Arc::clone(&latest),
                 };
                 let result = run_job(|| compute(request, &cancel));
+                // The result is sent before the request counts as finished, so a worker that is
+                // not busy has its latest result waiting (see `wait`).
+                let sent = results.send((generation, result));
                 if let Ok(mut f) = finished.lock() {
                     *f = (*f).max(generation);
                 }
-                if results.send((generation, result)).is_err() {
+                if sent.is_err() {
                     break;
                 }
                 waker.wake();
@@ -242,22 +248,46 @@ impl<Req: Send + 'static, Res: Send + 'static> Worker<Req, Res> {
                 newest = Some(result);
             }
         }
+        if newest.is_some() {
+            self.delivered_up_to(latest);
+        }
         newest
     }
 
-    /// Waits for the latest request's result (used by headless callers and tests). Never blocks
-    /// forever: a panicking computation still sends its `Err`.
+    /// Waits for the latest request's result (headless callers and tests). Returns `None` at
+    /// once when nothing is pending: no request yet, its result already taken, or the request
+    /// abandoned. Never blocks forever: a panicking computation still sends its `Err`.
     pub fn wait(&mut self) -> Option<Result<Res, JobError>> {
-        let latest = self.latest();
-        if latest == 0 {
-            return None;
-        }
         loop {
-            match self.results.recv() {
-                Ok((generation, result)) if generation == latest => return Some(result),
-                Ok(_) => continue,
-                Err(_) => return None,
+            let latest = self.latest();
+            if latest == 0 || self.delivered == latest {
+                return None;
             }
+            // Not busy means the latest request finished (its result is already in the
+            // channel) or was abandoned (no result will come).
+            let finished = !self.busy();
+            match self
+                .results
+                .recv_timeout(std::time::Duration::from_millis(20))
+            {
+                Ok((generation, result)) if generation == self.latest() => {
+                    self.delivered_up_to(generation);
+                    return Some(result);
+                }
+                Ok(_) => continue,
+                Err(mpsc::RecvTimeoutError::Timeout) if finished => return None,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    /// Records that the result of `generation` was returned: it has finished, even if the
+    /// worker thread has not yet said so (it sends the result first).
+    fn delivered_up_to(&mut self, generation: u64) {
+        self.delivered = generation;
+        if let Ok(mut f) = self.finished.lock() {
+            *f = (*f).max(generation);
         }
     }
 
@@ -348,6 +378,32 @@ mod tests {
         w.submit(5);
         assert_eq!(w.wait(), Some(Ok(5)));
         assert_eq!(w.take(), None);
+    }
+
+    #[test]
+    fn wait_returns_at_once_when_nothing_is_pending() {
+        for waker in [Waker::headless(), Waker::new(|| {})] {
+            let mut w = Worker::new(&waker, |x: u32| x + 1);
+            assert_eq!(w.wait(), None, "no request yet");
+            w.submit(1);
+            assert_eq!(w.wait(), Some(Ok(2)));
+            assert_eq!(w.wait(), None, "the result was already returned");
+            w.submit(2);
+            while w.busy() {
+                thread::yield_now();
+            }
+            assert_eq!(w.take(), Some(Ok(3)));
+            assert_eq!(w.wait(), None, "the result was already taken");
+        }
+        let (mut w, started_rx) = spinning_worker();
+        w.submit(0);
+        started_rx.recv().expect("the first job starts");
+        w.abandon();
+        assert_eq!(
+            w.wait(),
+            None,
+            "an abandoned request has no result to wait for"
+        );
     }
 
     #[test]

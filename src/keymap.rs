@@ -1,47 +1,55 @@
 //! The key tables: key -> action -> description. One table for the global keys here, one per
-//! tab (beside the tab, typed with the tab's own actions); the same tables drive dispatch, the
-//! footer's hints and the `?` overlay, so help never drifts from the real keys.
+//! tab (beside the tab, typed with the tab's own actions, and composed with the tables of the
+//! components it uses); the same tables drive dispatch, the footer's hints and the `?` overlay,
+//! so help never drifts from the real keys.
 //!
-//! Every table is written the same way (a `const KEYS: &[Binding<Act>]` beside the tab) and a
-//! key means the same thing on every tab that has it:
-//!
-//! | key | meaning |
-//! | --- | --- |
-//! | Space | play or pause the tab's animation or run |
-//! | `.` `,` | pause and step one frame forward / back |
-//! | `<` `>` | slower / faster animation |
-//! | `r` | rewind: the current run or animation from its start, same settings |
-//! | `R` | reset every setting of the tab to its default |
-//! | `n` | a new random draw (the next seed) |
-//! | `p` `P` | next / previous panel; `v` next view on small screens |
-//! | `-` `+` | the tab's main quantity down / up |
-//! | `a` | next activation; `c` clipping; `t` train / eval mode; `d` `D` depth |
-//! | `q` `?` Tab 1–9 Esc `s` `m` | global: quit, help, tabs, close, save the screen, copy (never taken by a tab) |
+//! A key means the same thing on every tab that has it: [`CONVENTIONS`] lists those keys, and
+//! a test holds every tab's table to it (a binding of a convention's action uses exactly its
+//! keys; no other binding uses them). [`GLOBAL`] keys work everywhere and no tab may take them;
+//! [`RESERVED`] keys are kept free on every tab for features to come. Ctrl and Alt are part of
+//! a key (`C-u`, `M-x`), so a Ctrl or Alt key that no table names does nothing; Shift is folded
+//! into the character (`D`, `?`, `+`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-/// A key as the tables name it: a code and the modifiers that matter (Ctrl, Alt).
+/// A key as the tables name it: a code and the modifiers that matter (Ctrl, Alt). Shift is
+/// part of the character (`D`), or of the code (`S-Tab`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
     pub code: KeyCode,
     pub ctrl: bool,
+    pub alt: bool,
 }
 
 impl Key {
     pub const fn ch(c: char) -> Key {
-        Key {
-            code: KeyCode::Char(c),
-            ctrl: false,
-        }
+        Key::code(KeyCode::Char(c))
     }
     pub const fn code(code: KeyCode) -> Key {
-        Key { code, ctrl: false }
+        Key {
+            code,
+            ctrl: false,
+            alt: false,
+        }
     }
     pub const fn ctrl(c: char) -> Key {
         Key {
             code: KeyCode::Char(c),
             ctrl: true,
+            alt: false,
         }
+    }
+    pub const fn alt(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            ctrl: false,
+            alt: true,
+        }
+    }
+
+    /// True for a key without Ctrl or Alt (text in a field, a plain table key).
+    pub fn is_plain(&self) -> bool {
+        !self.ctrl && !self.alt
     }
 
     /// The key of a terminal event; `None` for key releases and repeats of no interest.
@@ -50,13 +58,14 @@ impl Key {
             return None;
         }
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = ev.modifiers.contains(KeyModifiers::ALT);
         let code = match ev.code {
             // Shift+Tab arrives as BackTab on most terminals, as Tab+SHIFT on some.
             KeyCode::Tab if ev.modifiers.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
             KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
             other => other,
         };
-        Some(Key { code, ctrl })
+        Some(Key { code, ctrl, alt })
     }
 
     /// The name the help overlay writes and `snapshot --keys` reads.
@@ -81,7 +90,12 @@ impl Key {
             KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
         };
-        if self.ctrl { format!("C-{base}") } else { base }
+        match (self.ctrl, self.alt) {
+            (true, true) => format!("C-M-{base}"),
+            (true, false) => format!("C-{base}"),
+            (false, true) => format!("M-{base}"),
+            (false, false) => base,
+        }
     }
 
     /// Reads a key name as the help overlay writes it (either glyph set).
@@ -89,6 +103,10 @@ impl Key {
         if let Some(rest) = name.strip_prefix("C-").filter(|r| !r.is_empty()) {
             let k = Key::parse(rest)?;
             return Ok(Key { ctrl: true, ..k });
+        }
+        if let Some(rest) = name.strip_prefix("M-").filter(|r| !r.is_empty()) {
+            let k = Key::parse(rest)?;
+            return Ok(Key { alt: true, ..k });
         }
         let code = match name {
             "Space" => KeyCode::Char(' '),
@@ -115,7 +133,7 @@ impl Key {
                     (Some(c), None) => KeyCode::Char(c),
                     _ => {
                         return Err(format!(
-                            "unknown key name {s:?}; keys are single characters, C-<key>, F1-F12, {}",
+                            "unknown key name {s:?}; keys are single characters, C-<key>, M-<key>, F1-F12, {}",
                             NAMED.join(", ")
                         ));
                     }
@@ -167,6 +185,196 @@ pub fn lookup<A: Copy>(table: &[Binding<A>], key: Key) -> Option<A> {
         .iter()
         .find(|b| b.keys.contains(&key))
         .map(|b| b.action)
+}
+
+/// An action every tab that has it binds to the same keys (see [`CONVENTIONS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
+pub enum Convention {
+    /// Move the selection (a row, a control, a panel) up / down.
+    Up,
+    Down,
+    /// Lower / raise the chosen value (or collapse / expand the selected row).
+    Less,
+    More,
+    /// A page up / down in the list or the text.
+    PageUp,
+    PageDown,
+    /// To the first / last position (row, step, rank).
+    First,
+    Last,
+    /// Scroll the focused note one line up / down.
+    ScrollUp,
+    ScrollDown,
+    /// Next / previous panel.
+    NextPanel,
+    PrevPanel,
+    /// Next / previous view (what a small screen shows in one place).
+    NextView,
+    PrevView,
+    /// Play or pause the tab's animation or run.
+    PlayPause,
+    /// Pause and step one frame forward / back.
+    StepForward,
+    StepBack,
+    /// Slower / faster animation.
+    Slower,
+    Faster,
+    /// The current run or animation from its start, same settings.
+    Rewind,
+    /// Every setting of the tab back to its default.
+    Reset,
+    /// A new random draw (the next seed).
+    NextSeed,
+    /// The tab's main quantity down / up.
+    MainDown,
+    MainUp,
+}
+
+/// The conventions: (action, its keys, what it does). A tab that has the action binds exactly
+/// these keys to it, and no tab binds them to anything else.
+pub const CONVENTIONS: &[(Convention, &[Key], &str)] = &[
+    (Convention::Up, UP, "move up (row, control, panel)"),
+    (Convention::Down, DOWN, "move down"),
+    (
+        Convention::Less,
+        LESS,
+        "lower the chosen value, or collapse",
+    ),
+    (Convention::More, MORE, "raise the chosen value, or expand"),
+    (Convention::PageUp, PAGE_UP, "a page up in the list or text"),
+    (Convention::PageDown, PAGE_DOWN, "a page down"),
+    (Convention::First, FIRST, "to the first position"),
+    (Convention::Last, LAST, "to the last position"),
+    (Convention::ScrollUp, SCROLL_UP, "scroll the note up"),
+    (Convention::ScrollDown, SCROLL_DOWN, "scroll the note down"),
+    (Convention::NextPanel, NEXT_PANEL, "next panel"),
+    (Convention::PrevPanel, PREV_PANEL, "previous panel"),
+    (Convention::NextView, NEXT_VIEW, "next view"),
+    (Convention::PrevView, PREV_VIEW, "previous view"),
+    (Convention::PlayPause, PLAY_PAUSE, "play or pause"),
+    (
+        Convention::StepForward,
+        STEP_FORWARD,
+        "pause, one step forward",
+    ),
+    (Convention::StepBack, STEP_BACK, "pause, one step back"),
+    (Convention::Slower, SLOWER, "slower"),
+    (Convention::Faster, FASTER, "faster"),
+    (
+        Convention::Rewind,
+        REWIND,
+        "rewind: the run again from its start",
+    ),
+    (
+        Convention::Reset,
+        RESET,
+        "every setting back to its default",
+    ),
+    (Convention::NextSeed, NEXT_SEED, "a new random draw"),
+    (
+        Convention::MainDown,
+        MAIN_DOWN,
+        "the tab's main quantity down",
+    ),
+    (Convention::MainUp, MAIN_UP, "the tab's main quantity up"),
+];
+
+pub const UP: &[Key] = &[Key::code(KeyCode::Up), Key::ch('k')];
+pub const DOWN: &[Key] = &[Key::code(KeyCode::Down), Key::ch('j')];
+pub const LESS: &[Key] = &[Key::code(KeyCode::Left), Key::ch('h')];
+pub const MORE: &[Key] = &[Key::code(KeyCode::Right), Key::ch('l')];
+pub const PAGE_UP: &[Key] = &[Key::code(KeyCode::PageUp)];
+pub const PAGE_DOWN: &[Key] = &[Key::code(KeyCode::PageDown)];
+pub const FIRST: &[Key] = &[Key::code(KeyCode::Home)];
+pub const LAST: &[Key] = &[Key::code(KeyCode::End)];
+pub const SCROLL_UP: &[Key] = &[Key::ch('K')];
+pub const SCROLL_DOWN: &[Key] = &[Key::ch('J')];
+pub const NEXT_PANEL: &[Key] = &[Key::ch('p')];
+pub const PREV_PANEL: &[Key] = &[Key::ch('P')];
+pub const NEXT_VIEW: &[Key] = &[Key::ch('v')];
+pub const PREV_VIEW: &[Key] = &[Key::ch('V')];
+pub const PLAY_PAUSE: &[Key] = &[Key::ch(' ')];
+pub const STEP_FORWARD: &[Key] = &[Key::ch('.')];
+pub const STEP_BACK: &[Key] = &[Key::ch(',')];
+pub const SLOWER: &[Key] = &[Key::ch('<')];
+pub const FASTER: &[Key] = &[Key::ch('>')];
+pub const REWIND: &[Key] = &[Key::ch('r')];
+pub const RESET: &[Key] = &[Key::ch('R')];
+pub const NEXT_SEED: &[Key] = &[Key::ch('n')];
+pub const MAIN_DOWN: &[Key] = &[Key::ch('-')];
+pub const MAIN_UP: &[Key] = &[Key::ch('+'), Key::ch('=')];
+
+/// The keys of a convention.
+pub fn convention_keys(c: Convention) -> &'static [Key] {
+    CONVENTIONS
+        .iter()
+        .find(|(k, _, _)| *k == c)
+        .map_or(&[], |(_, keys, _)| keys)
+}
+
+/// Keys kept free on every tab for what comes next: no tab's table may bind them, and today
+/// they do nothing. (key, what it will do)
+pub const RESERVED: &[(Key, &str)] = &[
+    (Key::ch('#'), "show and copy the current scene"),
+    (Key::ch('}'), "next scene of the lesson"),
+    (Key::ch('{'), "previous scene of the lesson"),
+    (Key::ch('0'), "back to the lesson's scene"),
+    (Key::ch('H'), "hide or show the lesson's caption"),
+    (Key::ch('!'), "predict mode"),
+];
+
+/// A tab's action type: says which convention an action is, if any, so the conventions test
+/// can hold the tab's table to [`CONVENTIONS`].
+pub trait Action: Copy + 'static {
+    fn convention(self) -> Option<Convention> {
+        None
+    }
+}
+
+impl Action for () {}
+
+/// Where a table breaks the conventions: a convention's action bound to other keys than the
+/// convention's, or a convention's key bound to another action. Empty when it follows them.
+pub fn convention_problems<A: Action>(table: &[Binding<A>]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for b in table {
+        match b.action.convention() {
+            Some(c) => {
+                let want = convention_keys(c);
+                if b.keys != want {
+                    problems.push(format!(
+                        "{c:?} is bound to {} instead of {}",
+                        crate::widgets::help::key_list(b.keys, false),
+                        crate::widgets::help::key_list(want, false)
+                    ));
+                }
+            }
+            None => {
+                for k in b.keys {
+                    if let Some((c, _, _)) =
+                        CONVENTIONS.iter().find(|(_, keys, _)| keys.contains(k))
+                    {
+                        problems.push(format!(
+                            "{} is the key of {c:?} but is bound to {:?}",
+                            k.name(false),
+                            b.help
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The names of the keys of the first binding of `action` in `table` ("J / K" style joined by
+/// `sep`), for hints drawn inside a tab: so a hint always names the key that really acts.
+pub fn keys_of<A: Copy + PartialEq>(table: &[Binding<A>], action: A, unicode: bool) -> String {
+    table
+        .iter()
+        .find(|b| b.action == action)
+        .map(|b| b.keys.first().map(|k| k.name(unicode)).unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// Movement keys, handed to the current tab to interpret.
@@ -317,6 +525,7 @@ pub fn is_reserved(key: Key) -> bool {
         .iter()
         .filter(|b| !matches!(b.action, Global::Nav(_)))
         .any(|b| b.keys.contains(&key))
+        || RESERVED.iter().any(|(k, _)| *k == key)
 }
 
 /// What is wrong with a key table: a key bound twice, a reserved global key taken over, or a

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod components;
 pub mod config;
 pub mod controls;
 pub mod export;
@@ -26,3 +27,6 @@ pub mod text;
 pub mod theme;
 pub mod train;
 pub mod widgets;
+
+#[cfg(test)]
+mod source_tests;

@@ -226,7 +226,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 unicode,
                 args.cell_size,
             );
-            let buf = snapshot::capture_at(
+            let mut app = snapshot::app_after(
                 &args.tab,
                 args.width,
                 args.height,
@@ -236,7 +236,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 moment,
             )
             .map_err(|e| Failure::Usage(e.to_string()))?;
-            dlscope::export::render(&buf, args.format)
+            if args.readout {
+                let readout = app.readout().unwrap_or_default();
+                dlscope::text::spelled(&readout, unicode).into_owned()
+            } else {
+                let buf = dlscope::app::render_to_buffer(&mut app, args.width, args.height);
+                dlscope::export::render(&buf, args.format)
+            }
         }
         Some(Command::Config) => {
             let env = |k: &str| std::env::var(k).ok();

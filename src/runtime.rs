@@ -307,9 +307,12 @@ pub fn export_path(tab: &str, format: crate::export::Format) -> std::path::PathB
     path
 }
 
-fn draw(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &App) -> io::Result<()> {
+/// Lays the app out for the terminal's size, then draws it.
+fn draw(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &mut App) -> io::Result<()> {
+    let size = terminal.size()?;
+    app.layout(size.width, size.height);
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
-    terminal.draw(|f| f.render_widget(app, f.area()))?;
+    terminal.draw(|f| f.render_widget(&*app, f.area()))?;
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
     Ok(())
 }

@@ -54,6 +54,20 @@ pub fn capture_at(
     options: &Options,
     moment: Moment,
 ) -> Result<Buffer, BuildError> {
+    let mut app = app_after(tab, width, height, keys, ui, options, moment)?;
+    Ok(app::render_to_buffer(&mut app, width, height))
+}
+
+/// The app on `tab` after `keys` at `width`×`height`, as [`capture_at`] would draw it.
+pub fn app_after(
+    tab: &str,
+    width: u16,
+    height: u16,
+    keys: &[Key],
+    ui: Ui,
+    options: &Options,
+    moment: Moment,
+) -> Result<App, BuildError> {
     let name = crate::tabs::parse_name(tab)?;
     let mut app = App::new(ui, &Waker::headless(), options)?;
     app.select(name);
@@ -64,6 +78,8 @@ pub fn capture_at(
         }
     }
     for key in keys {
+        // Keys see the extents of a frame of this size, as in the terminal.
+        app.layout(width, height);
         app.handle_key(*key);
         match moment {
             Moment::Settled => app.settle(),
@@ -84,7 +100,8 @@ pub fn capture_at(
             app.poll();
         }
     }
-    Ok(app::render_to_buffer(&app, width, height))
+    app.layout(width, height);
+    Ok(app)
 }
 
 /// The plain text of a buffer, one line per row, trailing spaces kept off.

@@ -5,14 +5,14 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use crate::keymap::{self, Binding, Key, Nav};
+use crate::keymap::{self, Action, Binding, Key, Nav};
 use crate::theme::Ui;
 use crate::widgets::help::{self, Section};
 
-/// What a tab provides to the shell. Actions come from the tab's own key table (`keys()`);
-/// movement keys arrive through `nav` unless the table binds them itself.
+/// What a tab provides to the shell. Every key a tab handles is in its table (`keys()`): its
+/// own bindings and those of the components it composes.
 pub trait Tab {
-    type Act: Copy + 'static;
+    type Act: Action + PartialEq;
 
     /// The title in the tab bar.
     fn title(&self) -> &'static str;
@@ -28,6 +28,10 @@ pub trait Tab {
     fn click(&mut self, _col: u16, _row: u16) -> bool {
         false
     }
+    /// Records what keys and clicks need to know of the next frame (the extent of scrolling
+    /// text, where the rows are) for `area`, the area `render` will get. The shell calls it
+    /// before every frame and after a resize; render itself writes no state.
+    fn layout(&mut self, _area: Rect, _ui: &Ui) {}
     /// Draws the tab. Never computes mathematics: it reads results.
     fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui);
     /// True while an animation wants ticks (the loop sleeps otherwise).
@@ -58,7 +62,7 @@ pub trait Tab {
     /// While the tab takes typed text (a search field), the footer's hints for it; the app then
     /// sends every key to [`Tab::type_key`] (`q`, `?`, digits and Tab are text there), except
     /// Ctrl-C, which still quits.
-    fn typing(&self) -> Option<&'static [(&'static str, &'static str)]> {
+    fn typing(&self) -> Option<TypingHints> {
         None
     }
     /// A key while [`Tab::typing`] is on; returns true when the screen must be redrawn.
@@ -79,6 +83,7 @@ pub trait AnyTab {
     fn key(&mut self, key: Key) -> Option<bool>;
     fn nav(&mut self, nav: Nav) -> bool;
     fn click(&mut self, col: u16, row: u16) -> bool;
+    fn layout(&mut self, area: Rect, ui: &Ui);
     fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui);
     fn animating(&self) -> bool;
     fn tick(&mut self) -> bool;
@@ -87,12 +92,14 @@ pub trait AnyTab {
     fn busy_label(&self) -> Option<String>;
     fn settle(&mut self);
     fn readout(&self) -> Option<String>;
-    fn typing(&self) -> Option<&'static [(&'static str, &'static str)]>;
+    fn typing(&self) -> Option<TypingHints>;
     fn type_key(&mut self, key: Key) -> bool;
     fn help_section(&self, unicode: bool) -> Section;
     fn hints(&self, unicode: bool) -> Vec<(String, &'static str)>;
     /// What is wrong with the tab's key table (see `keymap::table_problems`).
     fn table_problems(&self) -> Vec<String>;
+    /// Where the tab's table breaks the key conventions (see `keymap::convention_problems`).
+    fn convention_problems(&self) -> Vec<String>;
     /// Every key the tab's table binds.
     fn keys(&self) -> Vec<Key>;
 }
@@ -109,6 +116,9 @@ impl<T: Tab> AnyTab for T {
     }
     fn click(&mut self, col: u16, row: u16) -> bool {
         Tab::click(self, col, row)
+    }
+    fn layout(&mut self, area: Rect, ui: &Ui) {
+        Tab::layout(self, area, ui)
     }
     fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         Tab::render(self, area, buf, ui)
@@ -134,7 +144,7 @@ impl<T: Tab> AnyTab for T {
     fn readout(&self) -> Option<String> {
         Tab::readout(self)
     }
-    fn typing(&self) -> Option<&'static [(&'static str, &'static str)]> {
+    fn typing(&self) -> Option<TypingHints> {
         Tab::typing(self)
     }
     fn type_key(&mut self, key: Key) -> bool {
@@ -153,6 +163,9 @@ impl<T: Tab> AnyTab for T {
     fn table_problems(&self) -> Vec<String> {
         keymap::table_problems(Tab::keys(self))
     }
+    fn convention_problems(&self) -> Vec<String> {
+        keymap::convention_problems(Tab::keys(self))
+    }
     fn keys(&self) -> Vec<Key> {
         Tab::keys(self)
             .iter()
@@ -160,6 +173,9 @@ impl<T: Tab> AnyTab for T {
             .collect()
     }
 }
+
+/// The footer while a tab takes text: (the keys, what they do), named by the shell.
+pub type TypingHints = &'static [(&'static [Key], &'static str)];
 
 /// The footer's (key, label) pairs of a table: the first key of each binding that has a hint.
 pub fn hints_of<A>(table: &[Binding<A>], unicode: bool) -> Vec<(String, &'static str)> {

@@ -62,7 +62,7 @@ fn ascii_80x24_is_ascii_everywhere() {
         }
         app.settle();
         for (w, h) in [(80, 24), (160, 48)] {
-            let t = buffer_text(&render_to_buffer(&app, w, h));
+            let t = buffer_text(&render_to_buffer(&mut app, w, h));
             assert!(t.is_ascii(), "non-ASCII after {keys:?} at {w}x{h}:\n{t}");
         }
     }
@@ -101,7 +101,7 @@ fn mid_animation_shows_part_of_the_pass() {
     }
     assert!(!app.animating(), "stepping pauses the animation");
     app.handle_key(Key::ch(','));
-    let t = body_text(&render_to_buffer(&app, 80, 24));
+    let t = body_text(&render_to_buffer(&mut app, 80, 24));
     assert!(t.contains("t=71 "), "{t}");
     insta::assert_snapshot!(t);
     // Ticks run it to t = 0 and then stop: 71 of the 100 steps at the normal pace of 180

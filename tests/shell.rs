@@ -71,7 +71,7 @@ fn random_keys_and_resizes_never_panic() {
                     }
                 }
                 app.poll();
-                render_to_buffer(&app, w, h);
+                render_to_buffer(&mut app, w, h);
             }
             // The app survives a panic in background work (it shows an error), but it is a
             // bug all the same.
@@ -89,7 +89,7 @@ fn every_tab_renders_at_every_size_in_every_theme() {
             Ui::new(ColorDepth::None, false),
             Ui::new(ColorDepth::TrueColor, true),
         ] {
-            let app = snapshot::settled_app(tab, ui, &Options::default()).expect("app");
+            let mut app = snapshot::settled_app(tab, ui, &Options::default()).expect("app");
             for (w, h) in [
                 (0, 0),
                 (1, 1),
@@ -99,7 +99,7 @@ fn every_tab_renders_at_every_size_in_every_theme() {
                 (80, 24),
                 (300, 100),
             ] {
-                render_to_buffer(&app, w, h);
+                render_to_buffer(&mut app, w, h);
             }
         }
     }
@@ -168,8 +168,9 @@ fn help_overlay_scrolls_to_the_global_keys() {
 
 #[test]
 fn too_small_snapshot() {
-    let app = snapshot::settled_app("resnet", Ui::standard(), &Options::default()).expect("app");
-    insta::assert_snapshot!(buffer_text(&app::render_to_buffer(&app, 50, 12)));
+    let mut app =
+        snapshot::settled_app("resnet", Ui::standard(), &Options::default()).expect("app");
+    insta::assert_snapshot!(buffer_text(&app::render_to_buffer(&mut app, 50, 12)));
 }
 
 #[test]
@@ -190,7 +191,7 @@ fn while_the_filter_takes_text_global_keys_are_letters() {
         app.take_effect().is_none(),
         "s and m are text, not save and copy"
     );
-    let screen = buffer_text(&render_to_buffer(&app, 80, 24));
+    let screen = buffer_text(&render_to_buffer(&mut app, 80, 24));
     assert!(screen.contains("/q?2sm"), "{screen}");
     assert!(screen.contains("no module matches"), "{screen}");
     // The footer names the typing keys, not the global ones that do not work now.

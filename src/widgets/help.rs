@@ -50,10 +50,8 @@ pub fn key_list(keys: &[Key], unicode: bool) -> String {
         .join(" / ")
 }
 
-/// The help overlay over the whole of `area`, scrolled by `scroll` rows (clamped); returns the
-/// largest scroll offset its content allows at this size.
-pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scroll: u16) -> u16 {
-    let area = area.intersection(buf.area);
+/// The help overlay's lines for `area`, and the box they scroll in.
+fn overlay_lines(area: Rect, ui: &Ui, sections: &[Section]) -> (Vec<Line<'static>>, Rect) {
     let t = &ui.theme;
     let key_w = sections
         .iter()
@@ -83,19 +81,50 @@ pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scrol
             }
         }
     }
-    let total = lines.len() as u16;
+    // Inside the border, one column of margin on the left.
+    let inner = Rect::new(
+        area.x.saturating_add(2),
+        area.y.saturating_add(1),
+        area.width.saturating_sub(3),
+        area.height.saturating_sub(2),
+    );
+    (lines, inner)
+}
+
+/// The largest scroll offset the overlay's content allows in `area`.
+pub fn max_scroll(area: Rect, ui: &Ui, sections: &[Section]) -> u16 {
+    let (lines, inner) = overlay_lines(area, ui, sections);
+    super::scroll::max_offset(lines.len(), inner.height)
+}
+
+/// The keys the overlay's title names, from the global key table.
+pub struct TitleKeys {
+    /// The keys that scroll it ("↑↓").
+    pub scroll: String,
+    /// The keys that close it ("? or Esc").
+    pub close: String,
+}
+
+/// The help overlay over the whole of `area`, scrolled by `scroll` rows (clamped).
+pub fn render(
+    area: Rect,
+    buf: &mut Buffer,
+    ui: &Ui,
+    sections: &[Section],
+    scroll: u16,
+    keys: &TitleKeys,
+) {
+    let area = area.intersection(buf.area);
+    let (lines, _) = overlay_lines(area, ui, sections);
     // The overlay covers the whole body: a box inset over the tab's own panels would show
     // their corners and glyphs in its margins.
     let popup = area;
     Clear.render(popup, buf);
-    let more = total > popup.height.saturating_sub(2);
+    let more = lines.len() > popup.height.saturating_sub(2) as usize;
     let title = if more {
-        format!(
-            "help ({}{} scroll, ? or Esc closes)",
-            ui.glyphs.up, ui.glyphs.down
-        )
+        format!("help ({} scroll, {} closes)", keys.scroll, keys.close)
     } else {
-        "help (? or Esc closes)".to_string()
+        format!("help ({} closes)", keys.close)
     };
     let inner = panel(popup, buf, ui, &title, true);
     let inner = Rect::new(
@@ -104,7 +133,5 @@ pub fn render(area: Rect, buf: &mut Buffer, ui: &Ui, sections: &[Section], scrol
         inner.width.saturating_sub(1),
         inner.height,
     );
-    let max_scroll = super::scroll::max_offset(lines.len(), inner.height);
     super::scroll::render(inner, buf, ui, &lines, scroll);
-    max_scroll
 }

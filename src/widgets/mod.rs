@@ -25,7 +25,17 @@ pub fn panel(area: Rect, buf: &mut Buffer, ui: &Ui, title: &str, focused: bool) 
         .borders(Borders::ALL)
         .border_set(ui.glyphs.border)
         .border_style(if focused { t.border_focus } else { t.border })
-        .title(Span::styled(format!(" {title} "), t.title));
+        .title(Span::styled(
+            format!(
+                " {} ",
+                crate::text::fit(
+                    title,
+                    area.width.saturating_sub(4) as usize,
+                    ui.glyphs.unicode
+                )
+            ),
+            t.title,
+        ));
     let inner = block.inner(area);
     block.render(area, buf);
     inner

@@ -84,6 +84,9 @@ pub enum Act {
     NoteUp,
 }
 
+// Conventions: filled in as the tab moves to the shared components.
+impl crate::keymap::Action for Act {}
+
 /// The tab's key table: dispatch, footer hints and help all come from here. The letters follow
 /// the convention in `keymap`: `n` a new random draw, `r` rewind, `t` train, `p` panel, `v` view.
 pub const KEYS: &[Binding<Act>] = &[

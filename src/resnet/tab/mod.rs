@@ -66,6 +66,9 @@ pub enum Act {
     Reset,
 }
 
+// Conventions: filled in as the tab moves to the shared components.
+impl crate::keymap::Action for Act {}
+
 /// The tab's key table: dispatch, footer hints and help all read it.
 pub const KEYS: &[Binding<Act>] = &[
     Binding {
@@ -264,12 +267,21 @@ receptive field, then back to the tree",
 ];
 
 /// The footer while the filter takes text.
-const TYPING_HINTS: &[(&str, &str)] = &[
-    ("Enter", "keep filter"),
-    ("Esc", "clear"),
-    ("↑↓", "move"),
-    ("Ctrl-U", "erase"),
-    ("Ctrl-C", "quit"),
+const TYPING_HINTS: crate::tab::TypingHints = &[
+    (
+        &[Key::code(crossterm::event::KeyCode::Enter)],
+        "keep filter",
+    ),
+    (&[Key::code(crossterm::event::KeyCode::Esc)], "clear"),
+    (
+        &[
+            Key::code(crossterm::event::KeyCode::Up),
+            Key::code(crossterm::event::KeyCode::Down),
+        ],
+        "move",
+    ),
+    (&[Key::ctrl('u')], "erase"),
+    (&[Key::ctrl('c')], "quit"),
 ];
 
 /// The longest filter kept (module names are far shorter).
@@ -893,7 +905,7 @@ impl Tab for ResnetTab {
         changed
     }
 
-    fn typing(&self) -> Option<&'static [(&'static str, &'static str)]> {
+    fn typing(&self) -> Option<crate::tab::TypingHints> {
         self.typing.then_some(TYPING_HINTS)
     }
 

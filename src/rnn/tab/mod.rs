@@ -56,6 +56,9 @@ pub enum Act {
     ScrollDown,
 }
 
+// Conventions: filled in as the tab moves to the shared components.
+impl crate::keymap::Action for Act {}
+
 /// The tab's key table: dispatch, footer hints and the help overlay all come from here.
 pub const KEYS: &[Binding<Act>] = &[
     Binding {

@@ -137,6 +137,9 @@ pub enum Act {
     NotesDown,
 }
 
+// Conventions: filled in as the tab moves to the shared components.
+impl crate::keymap::Action for Act {}
+
 /// The tab's keys: dispatch, footer hints and help all read this table.
 pub const KEYS: &[Binding<Act>] = &[
     Binding {

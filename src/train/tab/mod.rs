@@ -226,6 +226,9 @@ pub enum Act {
     More,
 }
 
+// Conventions: filled in as the tab moves to the shared components.
+impl crate::keymap::Action for Act {}
+
 pub const KEYS: &[Binding<Act>] = &[
     Binding {
         keys: &[Key::ch(' ')],
