@@ -52,7 +52,8 @@ impl Key {
         !self.ctrl && !self.alt
     }
 
-    /// The key of a terminal event; `None` for key releases and repeats of no interest.
+    /// The key of a terminal event; `None` for a key release. A repeat (a key held down, on
+    /// terminals that report them) is the key again.
     pub fn from_event(ev: &KeyEvent) -> Option<Key> {
         if ev.kind == KeyEventKind::Release {
             return None;

@@ -1,8 +1,11 @@
 //! dlscope: explore the fundamentals of deep learning from a terminal.
 //!
-//! One module per homework problem (`resnet`, `lowrank`, `scale`, `rnn`), each with a pure
-//! `model` (no terminal) and a thin `tab` that renders it; the shell (`app`, `runtime`,
-//! `keymap`, `theme`, `widgets`) is shared by all of them.
+//! One module per homework problem (`resnet` for Problem 1, `lowrank` 2, `scale` 3, `rnn` 6,
+//! and `train`, Problem 6 in practice), each the same shape: a pure `model` (no terminal), a
+//! `report` for the headless command, and a `tab` composed of the shared `components` (control
+//! list, scrolling text, worker panel). Above them the shell: `tab` (the trait a tab
+//! implements), `tabs` (the one list of tabs), `app` (keys, overlays, layout), `runtime` (the
+//! terminal loop), `keymap` (key tables and conventions), `theme`, `text`, `widgets`.
 
 pub mod app;
 pub mod cli;

@@ -11,7 +11,7 @@ pub mod scroll;
 pub mod slider;
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
 
@@ -61,34 +61,46 @@ pub fn lines(area: Rect, buf: &mut Buffer, lines: &[Line]) -> u16 {
     used
 }
 
-/// Splits `area` into a left part `left` columns wide (at most the whole) and the rest.
+/// Splits `area` into a left part `left` columns wide (at most the whole) and the rest: the
+/// one shorthand over ratatui's `Layout` for the commonest split.
 pub fn split_h(area: Rect, left: u16) -> (Rect, Rect) {
-    let left = left.min(area.width);
-    (
-        Rect {
-            width: left,
-            ..area
-        },
-        Rect {
-            x: area.x.saturating_add(left),
-            width: area.width - left,
-            ..area
-        },
-    )
+    let [a, b] = Layout::horizontal([
+        Constraint::Length(left.min(area.width)),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    (a, b)
 }
 
 /// Splits `area` into a top part `top` rows high (at most the whole) and the rest.
 pub fn split_v(area: Rect, top: u16) -> (Rect, Rect) {
-    let top = top.min(area.height);
-    (
-        Rect {
-            height: top,
-            ..area
-        },
-        Rect {
-            y: area.y.saturating_add(top),
-            height: area.height - top,
-            ..area
-        },
-    )
+    let [a, b] = Layout::vertical([
+        Constraint::Length(top.min(area.height)),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    (a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_cover_the_area_and_never_overflow() {
+        for (w, cut) in [(10u16, 3u16), (10, 0), (10, 10), (10, 50), (0, 4)] {
+            let area = Rect::new(2, 3, w, 5);
+            let (a, b) = split_h(area, cut);
+            assert_eq!(
+                (a.x, a.width, b.x, a.width + b.width),
+                (2, cut.min(w), 2 + cut.min(w), w)
+            );
+            let area = Rect::new(2, 3, 5, w);
+            let (a, b) = split_v(area, cut);
+            assert_eq!(
+                (a.y, a.height, b.y, a.height + b.height),
+                (3, cut.min(w), 3 + cut.min(w), w)
+            );
+        }
+    }
 }
