@@ -2,11 +2,9 @@
 //! flags win over the file, and a bad file is one line naming the file and the line, with
 //! status 2, before any terminal is touched.
 
-#![allow(clippy::unwrap_used)] // tests may fail loudly
-
-mod common;
-
 use std::process::{Command, Output};
+
+use crate::common;
 
 fn dlscope(args: &[&str], xdg: &std::path::Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dlscope"))

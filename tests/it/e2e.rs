@@ -1,16 +1,13 @@
 //! End to end in a real pseudo-terminal: start the binary, type keys, read the screen, quit,
 //! and check the terminal modes were restored; close the pty and check the process is gone.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
-mod common;
-
 use std::io::Read;
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::pty::{Session, assert_cooked};
+use crate::common;
+use crate::common::pty::{Session, assert_cooked};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 #[test]

@@ -1,6 +1,5 @@
 //! Helpers shared by the integration tests: temporary files, hand-made .npy files, headless
 //! screens with their styles, and the app in a pseudo-terminal.
-#![allow(dead_code, clippy::unwrap_used)] // each test crate uses some of these
 
 pub mod pty;
 

@@ -2,8 +2,6 @@
 //! binary: the same numbers as on a thread, killed as soon as it is stale, gone when its parent
 //! is.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -2,8 +2,6 @@
 //! --include-weights with PyTorch's names, the same numbers on every run, bad values on one
 //! line with status 2.
 
-#![allow(clippy::unwrap_used)] // tests may fail loudly
-
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;

@@ -4,14 +4,12 @@
 //! weights); `snapshot` draws at the asked size; and bad input is answered with one line on
 //! stderr, nothing on stdout and exit status 2.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
-mod common;
-
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+
+use crate::common;
 
 // ---------------------------------------------------------------------------------------------
 // Running the binary
