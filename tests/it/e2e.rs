@@ -356,25 +356,6 @@ fn an_explicit_protocol_inside_tmux_without_passthrough_says_so_and_falls_back()
     s.wait_exit(Duration::from_secs(20)).expect("quit");
 }
 
-/// The ids and states of `pid`'s children that run `svd-worker` (Linux /proc).
-#[cfg(target_os = "linux")]
-fn svd_children_of(pid: u32) -> Vec<(u32, char)> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|child| {
-            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
-            let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
-            let state = rest.next()?.chars().next()?;
-            let ppid: u32 = rest.next()?.parse().ok()?;
-            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).ok()?;
-            (ppid == pid && String::from_utf8_lossy(&cmdline).contains("svd-worker"))
-                .then_some((child, state))
-        })
-        .collect()
-}
-
 /// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
 #[cfg(target_os = "linux")]
 fn ended(pid: u32) -> bool {
@@ -419,7 +400,7 @@ fn the_low_rank_completion_runs_in_a_child_that_ends_with_the_app() {
     s.wait_for("all σ: bidiagonal form");
     s.wait_for("(step 2 of 2), big.npy");
     let children = loop {
-        let children = svd_children_of(app);
+        let children = common::svd_children_of(app);
         if !children.is_empty() {
             break children;
         }
