@@ -103,9 +103,7 @@ fn the_config_chooses_the_opening_tab_and_keys_in_the_app() {
     s.wait_for("RNN");
     s.send(b"q");
     s.send(b"\x1bOQ"); // F2
-    let status = s
-        .wait_exit(std::time::Duration::from_secs(20))
-        .expect("F2 quits");
+    let status = s.wait_exit(common::pty::PATIENCE).expect("F2 quits");
     assert!(status.success());
 }
 
