@@ -2,10 +2,6 @@
 //! colour at all when the frame was drawn without colour; ANSI with the image escapes of
 //! `--graphics kitty|sixel|iterm2`, the other formats with the pictures as cells.
 
-#![allow(clippy::unwrap_used)] // tests may fail loudly
-
-mod common;
-
 use std::process::Command;
 
 fn snapshot(args: &[&str], env: &[(&str, &str)]) -> String {

@@ -1,8 +1,6 @@
 //! The shell as a whole: random keys and resizes never panic, the help overlay and the
 //! too-small message as snapshots, and every tab reachable by its number.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
 use dlscope::app::{self, App, render_to_buffer};
 use dlscope::jobs::Waker;
 use dlscope::keymap::{Binding, GLOBAL, Key, parse_keys};

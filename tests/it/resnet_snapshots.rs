@@ -1,11 +1,7 @@
 //! Whole-screen snapshots of the ResNet tab, driven by keys through the headless capture. The
 //! snapshots hold the body (the frame without the tab bar), so adding a tab changes none.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
-mod common;
-
-use common::{assert_colours, body_text, screen};
+use crate::common::{assert_colours, body_text, screen};
 use dlscope::snapshot::buffer_text;
 use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};

@@ -1,10 +1,11 @@
-//! Helpers shared by the integration tests: temporary files, hand-made .npy files, headless
-//! screens with their styles, and the app in a pseudo-terminal.
-#![allow(dead_code, clippy::unwrap_used)] // each test crate uses some of these
+//! Helpers shared by the integration tests: the binary run as a command, temporary files,
+//! hand-made .npy files, headless screens with their styles, child processes in /proc, and the
+//! app in a pseudo-terminal.
 
 pub mod pty;
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 use dlscope::keymap::parse_keys;
 use dlscope::snapshot::{buffer_text, capture};
@@ -12,6 +13,33 @@ use dlscope::tab::Options;
 use dlscope::theme::Ui;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
+
+/// Runs the binary under a UTF-8 locale with colour not vetoed by NO_COLOR; stdin and stdout
+/// are not terminals.
+pub fn dlscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dlscope"))
+        .args(args)
+        .env("LC_ALL", "C.UTF-8")
+        .env("LANG", "C.UTF-8")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run dlscope")
+}
+
+/// A command line's arguments, split at spaces.
+pub fn cmd(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// Status 0, nothing on stderr, and stdout as text.
+pub fn stdout_of(args: &[&str]) -> String {
+    let out = dlscope(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?} failed: {err}");
+    assert!(err.is_empty(), "{args:?} wrote to stderr: {err}");
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
 
 /// A fresh directory under the system temp dir, removed when dropped.
 pub struct TempDir(pub PathBuf);
@@ -121,4 +149,24 @@ pub fn assert_colours(buf: &Buffer, coloured: bool) {
     } else {
         assert_eq!(n, 0, "{n} cells are coloured in a frame without colour");
     }
+}
+
+/// The ids and states of `pid`'s children that run `svd-worker` (Linux /proc).
+#[cfg(target_os = "linux")]
+pub fn svd_children_of(pid: u32) -> Vec<(u32, char)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+            // Fields after the command name (in parentheses): state, then the parent's id.
+            let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+            let state = rest.next()?.chars().next()?;
+            let ppid: u32 = rest.next()?.parse().ok()?;
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).ok()?;
+            (ppid == pid && String::from_utf8_lossy(&cmdline).contains("svd-worker"))
+                .then_some((child, state))
+        })
+        .collect()
 }

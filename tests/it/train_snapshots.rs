@@ -1,11 +1,7 @@
 //! Whole-screen snapshots of the training lab after a short headless run (20 iterations), at
 //! 80×24 and 160×48, in ASCII and without colour.
 
-#![allow(clippy::unwrap_used)] // tests may fail loudly
-
-mod common;
-
-use common::{assert_colours, body_text, screen};
+use crate::common::{assert_colours, body_text, screen};
 use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};
 

@@ -4,45 +4,15 @@
 //! weights); `snapshot` draws at the asked size; and bad input is answered with one line on
 //! stderr, nothing on stdout and exit status 2.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
-mod common;
-
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+
+use crate::common::{self, cmd, dlscope, stdout_of};
 
 // ---------------------------------------------------------------------------------------------
 // Running the binary
 // ---------------------------------------------------------------------------------------------
-
-/// Runs the binary under a UTF-8 locale with colour not vetoed by NO_COLOR; stdin and stdout
-/// are not terminals.
-fn dlscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dlscope"))
-        .args(args)
-        .env("LC_ALL", "C.UTF-8")
-        .env("LANG", "C.UTF-8")
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run dlscope")
-}
-
-/// A command line's arguments, split at spaces.
-fn cmd(line: &str) -> Vec<&str> {
-    line.split_whitespace().collect()
-}
-
-/// Status 0, nothing on stderr, and stdout as text.
-fn stdout_of(args: &[&str]) -> String {
-    let out = dlscope(args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?} failed: {err}");
-    assert!(err.is_empty(), "{args:?} wrote to stderr: {err}");
-    String::from_utf8(out.stdout).expect("stdout is UTF-8")
-}
 
 /// Status 0 and one valid JSON document on stdout, with no bare NaN or infinity in its text.
 fn json(args: &[&str]) -> Value {

@@ -2,8 +2,6 @@
 //! binary: the same numbers as on a thread, killed as soon as it is stale, gone when its parent
 //! is.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -15,6 +13,8 @@ use dlscope::lowrank::model::gaussian_matrix;
 use dlscope::lowrank::model::partial::{self, PartialError};
 use dlscope::lowrank::svd_worker::{self, Answer, EXIT_ABANDONED, EXIT_BAD_REQUEST, Stage};
 use ndarray::Array2;
+
+use crate::common;
 
 /// The tests here count this process's children: one at a time.
 fn serial() -> MutexGuard<'static, ()> {
@@ -95,20 +95,9 @@ fn bad_entries_are_refused_without_a_child() {
 /// The ids of this process's children that run `svd-worker`.
 #[cfg(target_os = "linux")]
 fn svd_children() -> Vec<u32> {
-    let me = std::process::id();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            // Fields after the command name (in parentheses): state, then the parent's id.
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            ppid == Some(me) && String::from_utf8_lossy(&cmdline).contains("svd-worker")
-        })
+    common::svd_children_of(std::process::id())
+        .into_iter()
+        .map(|(pid, _)| pid)
         .collect()
 }
 

@@ -1,14 +1,10 @@
 //! Loading inputs for the low-rank problem: every kind of bad input gives a one-line error naming
 //! the file and the problem; good inputs give the expected matrix.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
-mod common;
-
 use std::io::Cursor;
 use std::path::Path;
 
-use common::{TempDir, npy_bytes};
+use crate::common::{TempDir, npy_bytes};
 
 use dlscope::lowrank::input::{Builtin, Loaded, Problem, Source, load};
 use image::{ImageBuffer, ImageFormat, Luma, Rgb};

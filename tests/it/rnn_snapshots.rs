@@ -1,11 +1,7 @@
 //! Whole-screen snapshots of the RNN vs LSTM tab (the body, without the tab bar), driven by keys
 //! as a user would.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
-mod common;
-
-use common::{assert_colours, body_text, screen};
+use crate::common::{assert_colours, body_text, screen};
 use dlscope::app::render_to_buffer;
 use dlscope::keymap::{Key, parse_keys};
 use dlscope::snapshot::{Moment, buffer_text, capture_at, settled_app};

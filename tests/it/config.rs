@@ -2,11 +2,9 @@
 //! flags win over the file, and a bad file is one line naming the file and the line, with
 //! status 2, before any terminal is touched.
 
-#![allow(clippy::unwrap_used)] // tests may fail loudly
-
-mod common;
-
 use std::process::{Command, Output};
+
+use crate::common;
 
 fn dlscope(args: &[&str], xdg: &std::path::Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dlscope"))
@@ -105,9 +103,7 @@ fn the_config_chooses_the_opening_tab_and_keys_in_the_app() {
     s.wait_for("RNN");
     s.send(b"q");
     s.send(b"\x1bOQ"); // F2
-    let status = s
-        .wait_exit(std::time::Duration::from_secs(20))
-        .expect("F2 quits");
+    let status = s.wait_exit(common::pty::PATIENCE).expect("F2 quits");
     assert!(status.success());
 }
 

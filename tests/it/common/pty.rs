@@ -3,11 +3,35 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+/// How long a wait on the app may last before the test fails. Generous on purpose: a busy
+/// machine makes a test slower, never makes it fail.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The start of the synchronized-update escapes the app wraps each frame in: `CSI ? 2026 h`
+/// before a frame, `CSI ? 2026 l` after it.
+const SYNC: &[u8] = b"\x1b[?2026";
+
+/// Whether the last synchronized-update escape in `bytes` begins a frame (`Some(true)`) or ends
+/// one (`Some(false)`); `None` if `bytes` holds none.
+fn last_sync(bytes: &[u8]) -> Option<bool> {
+    bytes.windows(SYNC.len() + 1).rev().find_map(|w| {
+        if !w.starts_with(SYNC) {
+            return None;
+        }
+        match w[SYNC.len()] {
+            b'h' => Some(true),
+            b'l' => Some(false),
+            _ => None,
+        }
+    })
+}
 
 pub fn nz(n: u16) -> std::num::NonZero<u16> {
     std::num::NonZero::new(n.max(1)).unwrap_or(std::num::NonZero::<u16>::MIN)
@@ -21,6 +45,11 @@ pub struct Session {
     pub tty: Option<PathBuf>,
     /// Every byte the app wrote, for escapes the screen model drops (OSC 52).
     pub raw: Arc<Mutex<Vec<u8>>>,
+    /// Whether the bytes read so far stop half-way through a frame. Written under `screen`'s
+    /// lock, with the bytes that changed it.
+    mid_frame: Arc<AtomicBool>,
+    /// Set once the app's output has ended: the pty hung up, every byte is in `screen`.
+    output_ended: Arc<AtomicBool>,
 }
 
 impl Session {
@@ -81,19 +110,32 @@ impl Session {
         let sink = Arc::clone(&screen);
         let raw = Arc::new(Mutex::new(Vec::new()));
         let raw_sink = Arc::clone(&raw);
+        let mid_frame = Arc::new(AtomicBool::new(false));
+        let mid_frame_sink = Arc::clone(&mid_frame);
+        let output_ended = Arc::new(AtomicBool::new(false));
+        let output_ended_sink = Arc::clone(&output_ended);
         thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
+                // The raw bytes and the frame state change under the screen's lock too, so a
+                // waiter holding it sees the three agree.
                 if let Ok(mut p) = sink.lock() {
                     p.process(&buf[..n]);
-                }
-                if let Ok(mut r) = raw_sink.lock() {
-                    r.extend_from_slice(&buf[..n]);
+                    if let Ok(mut r) = raw_sink.lock() {
+                        // An escape may straddle two reads: look from just before this one.
+                        let from = r.len().saturating_sub(SYNC.len());
+                        r.extend_from_slice(&buf[..n]);
+                        if let Some(open) = last_sync(&r[from..]) {
+                            mid_frame_sink.store(open, Ordering::SeqCst);
+                        }
+                    }
                 }
             }
+            // End of file, or EIO on Linux once nothing holds the terminal's other side.
+            output_ended_sink.store(true, Ordering::SeqCst);
         });
         let writer = pair.master.take_writer().expect("writer");
         let tty = pair.master.tty_name();
@@ -104,6 +146,8 @@ impl Session {
             screen,
             tty,
             raw,
+            mid_frame,
+            output_ended,
         }
     }
 
@@ -120,13 +164,35 @@ impl Session {
             .unwrap_or_default()
     }
 
-    /// Waits until the screen shows `text` (or fails after a few seconds).
+    /// The screen's text between two frames; `None` while a frame is half read (its rows would
+    /// be part old, part new).
+    fn whole_frame(&self) -> Option<String> {
+        let parser = self.screen.lock().ok()?;
+        (!self.mid_frame.load(Ordering::SeqCst)).then(|| parser.screen().contents())
+    }
+
+    /// Waits until the app's output has ended (or fails after [`PATIENCE`]): the pty hangs up
+    /// once the app has exited and nothing else holds the terminal, and then the screen holds
+    /// every byte the app wrote, the restored modes and any report after them included.
+    pub fn wait_output_end(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        while !self.output_ended.load(Ordering::SeqCst) {
+            assert!(
+                Instant::now() < deadline,
+                "the app's output never ended (the pty is still open):\n{}",
+                self.contents()
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until the screen shows `text` (or fails after [`PATIENCE`]).
     pub fn wait_for(&self, text: &str) {
         self.wait_until(&format!("{text:?}"), |screen| screen.contains(text));
     }
 
-    /// Waits until no background work is running: the tab bar (first row) no longer ends with
-    /// the busy label's ellipsis.
+    /// Waits until no background work is running: the tab bar (first row) of a whole frame no
+    /// longer ends with the busy label's ellipsis.
     pub fn wait_settled(&self) {
         self.wait_until("a settled tab bar", |screen| {
             let bar = screen.lines().next().unwrap_or("").trim_end();
@@ -198,12 +264,14 @@ pub fn assert_cooked(stty: &str) {
 }
 
 impl Session {
-    /// Waits until `done` holds for the screen's text (or fails after 60 s): a condition, never
-    /// a fixed time, so a busy machine only makes it slower.
+    /// Waits until `done` holds for the screen's text between two frames (or fails after
+    /// [`PATIENCE`]): a condition, never a fixed time, so a busy machine only makes it slower.
+    /// Each frame is a synchronized update, and `done` never sees one half read, so the rest
+    /// of the frame that satisfied it is on the screen too when this returns.
     pub fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + PATIENCE;
         while Instant::now() < deadline {
-            if done(&self.contents()) {
+            if self.whole_frame().is_some_and(|screen| done(&screen)) {
                 return;
             }
             thread::sleep(Duration::from_millis(20));

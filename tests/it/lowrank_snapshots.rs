@@ -2,11 +2,7 @@
 //! snapshot is the tab's body (the frame without the tab bar), so adding a tab elsewhere does
 //! not rewrite these files.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
-mod common;
-
-use common::{assert_colours, body_text};
+use crate::common::{self, assert_colours, body_text};
 use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};
 

@@ -1,9 +1,6 @@
 //! Whole-screen snapshots of the Scale-invariance tab, driven by keys through the headless app.
 
-#![allow(clippy::unwrap_used)] // tests and benchmarks may fail loudly
-
-mod common;
-
+use crate::common;
 use dlscope::snapshot::{Moment, capture_at};
 use dlscope::tab::Options;
 use dlscope::theme::{ColorDepth, Ui};

@@ -2,33 +2,12 @@
 //! --include-weights with PyTorch's names, the same numbers on every run, bad values on one
 //! line with status 2.
 
-#![allow(clippy::unwrap_used)] // tests may fail loudly
-
-use std::process::{Command, Output, Stdio};
-
 use serde_json::Value;
 
-fn dlscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dlscope"))
-        .args(args)
-        .env("LC_ALL", "C.UTF-8")
-        .env("LANG", "C.UTF-8")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run dlscope")
-}
-
-fn stdout_of(args: &[&str]) -> String {
-    let out = dlscope(args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?} failed: {err}");
-    assert!(err.is_empty(), "{args:?}: {err}");
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::common::{cmd, dlscope, stdout_of};
 
 fn json(line: &str) -> Value {
-    let args: Vec<&str> = line.split_whitespace().collect();
-    serde_json::from_str(&stdout_of(&args)).unwrap()
+    serde_json::from_str(&stdout_of(&cmd(line))).unwrap()
 }
 
 fn keys(v: &Value) -> Vec<&str> {
@@ -160,8 +139,7 @@ fn bad_values_get_one_line_and_status_2() {
         ("train --classes 4", "--classes"),
         ("train --include-weights", "--json"),
     ] {
-        let args: Vec<&str> = line.split_whitespace().collect();
-        let out = dlscope(&args);
+        let out = dlscope(&cmd(line));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{line}: {err}");
         assert_eq!(err.lines().count(), 1, "{line}: {err:?}");
