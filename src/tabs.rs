@@ -55,7 +55,7 @@ pub const TABS: &[TabSpec] = &[
     TabSpec {
         name: "scale",
         build: |waker, _| Ok(boxed(crate::scale::tab::ScaleTab::new(waker))),
-        keys: || bindings(crate::scale::tab::KEYS),
+        keys: || bindings(&crate::scale::tab::KEYS),
     },
     TabSpec {
         name: "rnn",

@@ -120,6 +120,30 @@ impl Geometry {
             hints: row(1),
         }
     }
+
+    /// Every control as a slider, in the fewest columns the rows hold (as many rows in each
+    /// as the count needs), for [`ControlList::render_sliders`].
+    fn sliders(inner: Rect, count: usize) -> Geometry {
+        if inner.width == 0 || inner.height == 0 || count == 0 {
+            return Geometry::default();
+        }
+        let columns = count.div_ceil(inner.height as usize);
+        let per_column = count.div_ceil(columns);
+        let column_w = inner.width / columns as u16;
+        Geometry {
+            full: true,
+            grid: Rect::new(
+                inner.x,
+                inner.y,
+                column_w.saturating_mul(columns as u16),
+                per_column as u16,
+            ),
+            per_column,
+            columns,
+            slider: None,
+            hints: None,
+        }
+    }
 }
 
 /// The focus among a tab's controls, and where the last layout put their rows.
@@ -169,6 +193,11 @@ impl<Id: Copy + PartialEq + strum::IntoEnumIterator + 'static> ControlList<Id> {
     /// shell's layout step calls it with the area `render` will get.
     pub fn layout(&mut self, area: Rect, compact: bool) {
         self.geometry = Geometry::of(inner(area), Self::all().len(), compact);
+    }
+
+    /// Records where [`ControlList::render_sliders`] puts the rows in `area`, for mouse clicks.
+    pub fn layout_sliders(&mut self, area: Rect) {
+        self.geometry = Geometry::sliders(inner(area), Self::all().len());
     }
 
     /// A click at an absolute position: chooses the control under it; true when it did.
@@ -282,6 +311,51 @@ impl<Id: Copy + PartialEq + strum::IntoEnumIterator + 'static> ControlList<Id> {
             control_row(row, buf, ui, set, self.focus, set.label(self.focus), true);
         }
         if let Some(row) = g.hints {
+            let text = crate::text::fit(hints, row.width as usize, ui.glyphs.unicode);
+            lines(row, buf, &[Line::styled(text, ui.theme.dim)]);
+        }
+    }
+}
+
+impl<Id: Copy + PartialEq + strum::IntoEnumIterator + 'static> ControlList<Id> {
+    /// Draws every control as a slider, in columns filling the panel's height (for a wide,
+    /// short panel: every value and its track stay in sight), and `hints` on a row below the
+    /// sliders when one is left over.
+    pub fn render_sliders<S: ControlSet<Id = Id>>(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        ui: &Ui,
+        set: &S,
+        hints: &str,
+    ) {
+        let inner = panel(area, buf, ui, &Self::title(ui.glyphs.unicode), true);
+        let all = Self::all();
+        let g = Geometry::sliders(inner, all.len());
+        if g.grid.width == 0 {
+            return;
+        }
+        let label_w = all
+            .iter()
+            .map(|c| label_width(set, *c, ui))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let column_w = g.grid.width / g.columns as u16;
+        for (i, c) in all.iter().copied().enumerate() {
+            let (col, row) = ((i / g.per_column) as u16, (i % g.per_column) as u16);
+            // One blank column after each slider keeps the columns apart.
+            let cell = Rect::new(
+                g.grid.x + col * column_w,
+                g.grid.y + row,
+                column_w.saturating_sub(1),
+                1,
+            );
+            let label = padded(set, c, ui, label_w);
+            control_row(cell, buf, ui, set, c, &label, c == self.focus);
+        }
+        if inner.height > g.grid.height && !hints.is_empty() {
+            let row = Rect::new(inner.x, inner.y + g.grid.height, inner.width, 1);
             let text = crate::text::fit(hints, row.width as usize, ui.glyphs.unicode);
             lines(row, buf, &[Line::styled(text, ui.theme.dim)]);
         }
@@ -462,5 +536,43 @@ mod tests {
             ControlList::<Knob>::title(false),
             "Controls Up/Down choose Left/Right change"
         );
+    }
+
+    #[test]
+    fn sliders_fill_columns_to_the_height_and_hints_take_a_spare_row() {
+        let ui = Ui::new(crate::theme::ColorDepth::None, true);
+        let s = Settings {
+            alpha: 3,
+            beta: 7,
+            seed: 42,
+        };
+        // Two rows inside the border: two columns (alpha, beta | seed), no row for hints.
+        let area = Rect::new(0, 0, 60, 4);
+        let mut list = ControlList::<Knob>::new();
+        list.layout_sliders(area);
+        let mut buf = Buffer::empty(area);
+        list.render_sliders(area, &mut buf, &ui, &s, "n seed");
+        let text = buffer_text(&buf);
+        let rows: Vec<&str> = text.lines().collect();
+        assert!(
+            rows[1].contains("alpha") && rows[1].contains("seed"),
+            "{text}"
+        );
+        assert!(rows[2].contains("beta") && rows[2].contains('7'), "{text}");
+        assert!(!text.contains("n seed"), "no spare row: {text}");
+        assert!(list.click(31, 1), "the second column's first row");
+        assert_eq!(list.focus(), Knob::Seed);
+        assert!(!list.click(31, 2), "no control below seed");
+        // Five rows: one column with a slider per row, the hints on the row below.
+        let area = Rect::new(0, 0, 60, 7);
+        list.layout_sliders(area);
+        let mut buf = Buffer::empty(area);
+        list.render_sliders(area, &mut buf, &ui, &s, "n seed");
+        let text = buffer_text(&buf);
+        let rows: Vec<&str> = text.lines().collect();
+        assert!(rows[3].contains("seed") && rows[3].contains("42"), "{text}");
+        assert!(rows[4].contains("n seed"), "{text}");
+        assert!(list.click(5, 2));
+        assert_eq!(list.focus(), Knob::Beta);
     }
 }

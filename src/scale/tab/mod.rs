@@ -5,88 +5,35 @@
 //! holds view state and model results only; every number comes from [`super::model::explore`].
 
 mod notes;
+mod plane;
+mod prepared;
+mod readout;
 mod render;
+mod settings;
 #[cfg(test)]
 mod tests;
+
+use std::sync::LazyLock;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::model::{
-    DecayRegime, Exploration, Function, MAX_STEPS, Params, Run, ScaleError, decay_regime,
-    default_start, explore, robust_norm,
-};
-use crate::controls::{Cycle, Ladder, Playback};
+use super::model::{Exploration, Params, Run, ScaleError, explore};
+use crate::components::controls::{self, ControlAct, ControlList};
+use crate::components::scroll::{self, ScrollAct, ScrollText};
+use crate::components::worker::WorkerPanel;
+use crate::components::wrapped;
+use crate::controls::{Cycle, Playback};
 use crate::jobs::{Waker, Worker};
-use crate::keymap::{Binding, Key};
+use crate::keymap::{self, Binding, Convention, Key};
 use crate::tab::Tab;
 use crate::theme::Ui;
+use prepared::Prepared;
+use settings::{ANGLE_STEP_DEG, NORM_FACTOR};
+pub use settings::{Control, Settings};
 
-/// Step sizes offered for η.
-const LR_LADDER: Ladder<f64> = Ladder(&[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]);
-/// Scales offered for the λ of Problem 3a.
-const LAMBDA_LADDER: Ladder<f64> = Ladder(&[
-    0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0,
-]);
-/// Weight decays offered (0 first); the tab keeps η·λ_wd below 1.
-const DECAY_LADDER: Ladder<f64> = Ladder(&[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0]);
-/// Gradient noise σ offered (0 first).
-const NOISE_LADDER: Ladder<f64> = Ladder(&[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]);
-/// Run lengths offered.
-const STEPS_LADDER: Ladder<usize> = Ladder(&[50, 100, 200, 500, 1000, 2000]);
-/// How far one key press turns the start point, in degrees.
-const ANGLE_STEP_DEG: f64 = 5.0;
-/// How much one key press scales the start norm.
-const NORM_FACTOR: f64 = 1.25;
-/// Range of the start norm.
-const NORM_RANGE: (f64, f64) = (0.05, 20.0);
-/// The tab opens with this weight decay, so the comparison shows at once.
-const DEFAULT_DECAY: f64 = 0.5;
 /// Below this size the tab shows one view at a time.
 const WIDE: (u16, u16) = (120, 34);
-/// How far the notes can be scrolled (more than any note has lines).
-const NOTE_SCROLL_MAX: u16 = 40;
-
-/// The adjustable controls, in the order of the controls panel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Control {
-    Function,
-    Lr,
-    Lambda,
-    StartAngle,
-    StartNorm,
-    WeightDecay,
-    Noise,
-    Steps,
-}
-
-impl Cycle for Control {
-    const ALL: &'static [Self] = &[
-        Control::Function,
-        Control::Lr,
-        Control::Lambda,
-        Control::StartAngle,
-        Control::StartNorm,
-        Control::WeightDecay,
-        Control::Noise,
-        Control::Steps,
-    ];
-}
-
-impl Control {
-    fn label(self) -> &'static str {
-        match self {
-            Control::Function => "function",
-            Control::Lr => "step η",
-            Control::Lambda => "scale λ",
-            Control::StartAngle => "start angle",
-            Control::StartNorm => "start ‖x₀‖",
-            Control::WeightDecay => "weight decay",
-            Control::Noise => "noise σ",
-            Control::Steps => "steps",
-        }
-    }
-}
 
 /// What the small layout shows above the controls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,117 +60,102 @@ impl Cycle for PlaneRun {
 /// The tab's actions (see [`KEYS`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Act {
-    PrevControl,
-    NextControl,
-    Decrease,
-    Increase,
+    /// The controls panel: choose a control, change it.
+    Controls(ControlAct),
+    /// The notes: a line or a page up or down.
+    Note(ScrollAct),
     PlayPause,
     StepForward,
     StepBack,
     Slower,
     Faster,
     Rewind,
+    /// Pause at step 0 / at the last step.
+    First,
+    Last,
     NextFunction,
     RotateLeft,
     RotateRight,
+    /// The start point's norm, the tab's main quantity, down / up.
     NormDown,
     NormUp,
     ToggleDecayRun,
-    ToggleView,
-    NewSeed,
-    First,
-    Last,
-    NotesUp,
-    NotesDown,
+    NextView,
+    NextSeed,
 }
 
-// Conventions: filled in as the tab moves to the shared components.
-impl crate::keymap::Action for Act {}
+impl keymap::Action for Act {
+    fn convention(self) -> Option<Convention> {
+        match self {
+            Act::Controls(a) => a.convention(),
+            Act::Note(a) => a.convention(),
+            Act::PlayPause => Some(Convention::PlayPause),
+            Act::StepForward => Some(Convention::StepForward),
+            Act::StepBack => Some(Convention::StepBack),
+            Act::Slower => Some(Convention::Slower),
+            Act::Faster => Some(Convention::Faster),
+            Act::Rewind => Some(Convention::Rewind),
+            Act::First => Some(Convention::First),
+            Act::Last => Some(Convention::Last),
+            Act::NormDown => Some(Convention::MainDown),
+            Act::NormUp => Some(Convention::MainUp),
+            Act::NextView => Some(Convention::NextView),
+            Act::NextSeed => Some(Convention::NextSeed),
+            Act::NextFunction | Act::RotateLeft | Act::RotateRight | Act::ToggleDecayRun => None,
+        }
+    }
+}
 
-/// The tab's keys: dispatch, footer hints and help all read this table.
-pub const KEYS: &[Binding<Act>] = &[
+/// The first row of the table (before the controls' keys).
+const PLAY_KEYS: &[Binding<Act>] = &[Binding {
+    keys: keymap::PLAY_PAUSE,
+    action: Act::PlayPause,
+    help: "play or pause the descent",
+    hint: Some("play"),
+}];
+
+/// The tab's own keys after the controls' (the notes' keys follow them).
+const OWN_KEYS: &[Binding<Act>] = &[
     Binding {
-        keys: &[Key::ch(' ')],
-        action: Act::PlayPause,
-        help: "play or pause the descent",
-        hint: Some("play"),
-    },
-    Binding {
-        keys: &[Key::code(crossterm::event::KeyCode::Up), Key::ch('k')],
-        action: Act::PrevControl,
-        help: "select the control above",
-        hint: Some("control"),
-    },
-    Binding {
-        keys: &[Key::code(crossterm::event::KeyCode::Down), Key::ch('j')],
-        action: Act::NextControl,
-        help: "select the control below",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::code(crossterm::event::KeyCode::Left), Key::ch('h')],
-        action: Act::Decrease,
-        help: "lower the selected control",
-        hint: Some("adjust"),
-    },
-    Binding {
-        keys: &[Key::code(crossterm::event::KeyCode::Right), Key::ch('l')],
-        action: Act::Increase,
-        help: "raise the selected control",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('.')],
+        keys: keymap::STEP_FORWARD,
         action: Act::StepForward,
         help: "pause and go one step forward",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch(',')],
+        keys: keymap::STEP_BACK,
         action: Act::StepBack,
         help: "pause and go one step back",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('<')],
+        keys: keymap::SLOWER,
         action: Act::Slower,
         help: "slower animation (down to x1/8)",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('>')],
+        keys: keymap::FASTER,
         action: Act::Faster,
         help: "faster animation (up to x8)",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('r')],
+        keys: keymap::REWIND,
         action: Act::Rewind,
         help: "rewind: back to step 0 and play again",
         hint: None,
     },
     Binding {
-        keys: &[Key::code(crossterm::event::KeyCode::Home)],
+        keys: keymap::FIRST,
         action: Act::First,
         help: "pause at step 0",
         hint: None,
     },
     Binding {
-        keys: &[Key::code(crossterm::event::KeyCode::End)],
+        keys: keymap::LAST,
         action: Act::Last,
         help: "pause at the last step",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::code(crossterm::event::KeyCode::PageUp)],
-        action: Act::NotesUp,
-        help: "scroll the notes up",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::code(crossterm::event::KeyCode::PageDown)],
-        action: Act::NotesDown,
-        help: "scroll the notes down",
         hint: None,
     },
     Binding {
@@ -245,13 +177,13 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('-')],
+        keys: keymap::MAIN_DOWN,
         action: Act::NormDown,
         help: "move the start point inward (norm / 1.25)",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('+'), Key::ch('=')],
+        keys: keymap::MAIN_UP,
         action: Act::NormUp,
         help: "move the start point outward (norm * 1.25)",
         hint: None,
@@ -263,167 +195,58 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: Some("decay"),
     },
     Binding {
-        keys: &[Key::ch('n')],
-        action: Act::NewSeed,
+        keys: keymap::NEXT_SEED,
+        action: Act::NextSeed,
         help: "next seed: a new draw of the noise (and of the logistic data)",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('v')],
-        action: Act::ToggleView,
+        keys: keymap::NEXT_VIEW,
+        action: Act::NextView,
         help: "small screens: switch between the plane and the charts",
         hint: Some("view"),
     },
 ];
 
-/// Chart data prepared once per result, so a frame only slices and draws.
-struct Prepared {
-    exploration: Exploration,
-    /// (k, ‖x_k‖) for [without decay, with decay].
-    norms: [Vec<(f64, f64)>; 2],
-    /// (k, effective step at x_k).
-    effective: [Vec<(f64, f64)>; 2],
-    /// (k, first-order gap of step k).
-    gaps: [Vec<(f64, f64)>; 2],
-    /// (η, one-step gap) of the sweep from x_0.
-    sweep: Vec<(f64, f64)>,
-    /// The fitted line at the sweep's two ends.
-    fit: Vec<(f64, f64)>,
-    norm_bounds: Option<(f64, f64)>,
-    effective_bounds: Option<(f64, f64)>,
-    gap_bounds: Option<(f64, f64)>,
-    /// Half-width of the plane shown, in data units (covers both runs and the unit circle).
-    extent: f64,
-    /// What weight decay did in the run with decay.
-    regime: Option<DecayRegime>,
-}
-
-impl Prepared {
-    fn new(exploration: Exploration) -> Prepared {
-        let runs = [&exploration.without_decay, &exploration.with_decay];
-        let indexed = |v: &[f64]| -> Vec<(f64, f64)> {
-            v.iter().enumerate().map(|(k, y)| (k as f64, *y)).collect()
-        };
-        let norms = runs.map(|r| indexed(&r.norms));
-        let effective = runs.map(|r| indexed(&r.effective_lr));
-        let gaps = runs.map(|r| indexed(&r.first_order_gap));
-        let plain = &exploration.without_decay;
-        let sweep: Vec<(f64, f64)> = plain.eta_sweep.iter().map(|e| (e.eta, e.gap)).collect();
-        let fit = match (
-            plain.eta_sweep_fit,
-            plain.eta_sweep.first(),
-            plain.eta_sweep.last(),
-        ) {
-            (Some(fit), Some(a), Some(b)) => {
-                vec![(a.eta, fit.gap_at(a.eta)), (b.eta, fit.gap_at(b.eta))]
-            }
-            _ => Vec::new(),
-        };
-        let all_norms = runs.iter().flat_map(|r| r.norms.iter().copied());
-        let norm_bounds = linear_bounds(all_norms.clone());
-        let largest = all_norms.filter(|v| v.is_finite()).fold(0.0, f64::max);
-        let effective_bounds =
-            decade_bounds(runs.iter().flat_map(|r| r.effective_lr.iter().copied()));
-        let gap_bounds = decade_bounds(runs.iter().flat_map(|r| r.first_order_gap.iter().copied()));
-        let regime = decay_regime(&exploration.with_decay, exploration.profile.as_ref());
-        Prepared {
-            regime,
-            exploration,
-            norms,
-            effective,
-            gaps,
-            sweep,
-            fit,
-            norm_bounds,
-            effective_bounds,
-            gap_bounds,
-            extent: (largest * 1.08).max(1.15),
-        }
-    }
-}
-
-/// Data range with a little room above and below, for a linear axis.
-fn linear_bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-    if lo > hi {
-        return None;
-    }
-    let pad = ((hi - lo) * 0.05).max(hi.abs() * 1e-3).max(1e-12);
-    // Norms are never negative: the axis need not go below 0.
-    let floor = if lo >= 0.0 {
-        (lo - pad).max(0.0)
-    } else {
-        lo - pad
-    };
-    Some((floor, hi + pad))
-}
-
-/// Whole decades around the positive finite values, for a log axis that does not jump while
-/// the series is revealed.
-fn decade_bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-    if lo > hi {
-        return None;
-    }
-    let (a, b) = (lo.log10().floor(), hi.log10().ceil());
-    let b = if b <= a { a + 1.0 } else { b };
-    Some((10f64.powf(a), 10f64.powf(b)))
-}
+/// The tab's keys: dispatch, footer hints and help all read this table.
+pub static KEYS: LazyLock<Vec<Binding<Act>>> = LazyLock::new(|| {
+    let mut keys = PLAY_KEYS.to_vec();
+    keys.extend(wrapped(controls::KEYS, Act::Controls));
+    keys.extend_from_slice(OWN_KEYS);
+    keys.extend(wrapped(scroll::LINE_KEYS, Act::Note));
+    keys.extend(wrapped(scroll::PAGE_KEYS, Act::Note));
+    keys
+});
 
 /// The Scale-invariance tab.
 pub struct ScaleTab {
-    function: Function,
-    lr: f64,
-    lambda: f64,
-    start_angle_deg: f64,
-    start_norm: f64,
-    weight_decay: f64,
-    noise: f64,
-    seed: u64,
-    steps: usize,
-    focus: Control,
+    settings: Settings,
+    controls: ControlList<Control>,
     view: View,
     plane_run: PlaneRun,
-    worker: Worker<Params, Result<Exploration, ScaleError>>,
+    worker: WorkerPanel<Params, Result<Exploration, ScaleError>>,
     shown: Option<Prepared>,
-    error: Option<String>,
     /// The descent animation: frame k shows x_0 … x_k.
     playback: Playback,
-    /// How many rows the notes are scrolled down (PgDn / PgUp).
-    note_scroll: u16,
+    /// How far the notes are scrolled (the note with the most hidden lines sets the extent).
+    note: ScrollText,
 }
 
 impl ScaleTab {
     /// The tab with the model's default parameters (and a weight decay to compare with).
     pub fn new(waker: &Waker) -> ScaleTab {
-        let defaults = Params::default();
-        let start = default_start(2);
         let mut tab = ScaleTab {
-            function: defaults.function,
-            lr: defaults.lr,
-            lambda: defaults.lambda,
-            start_angle_deg: start[1].atan2(start[0]).to_degrees(),
-            start_norm: robust_norm(&start),
-            weight_decay: DEFAULT_DECAY,
-            noise: defaults.noise,
-            seed: defaults.seed,
-            steps: defaults.steps,
-            focus: Control::Function,
+            settings: Settings::default(),
+            controls: ControlList::new(),
             view: View::Plane,
             plane_run: PlaneRun::WithoutDecay,
-            worker: Worker::new(waker, |p: Params| explore(&p)),
+            worker: WorkerPanel::new(
+                Worker::new(waker, |p: Params| explore(&p)),
+                "computing the descent",
+            ),
             shown: None,
-            error: None,
             playback: Playback::new(1),
-            note_scroll: 0,
+            note: ScrollText::new(),
         };
         tab.submit();
         tab
@@ -431,26 +254,12 @@ impl ScaleTab {
 
     /// The parameters the controls describe (always 2-D).
     pub fn params(&self) -> Params {
-        let angle = self.start_angle_deg.to_radians();
-        Params {
-            function: self.function,
-            dim: 2,
-            lr: self.lr,
-            steps: self.steps.min(MAX_STEPS),
-            init: Some(vec![
-                self.start_norm * angle.cos(),
-                self.start_norm * angle.sin(),
-            ]),
-            lambda: self.lambda,
-            weight_decay: self.weight_decay,
-            noise: self.noise,
-            seed: self.seed,
-        }
+        self.settings.params()
     }
 
     /// The selected control.
     pub fn focus(&self) -> Control {
-        self.focus
+        self.controls.focus()
     }
 
     /// The current animation frame (iterate index k).
@@ -485,81 +294,44 @@ impl ScaleTab {
         self.plane().map_or(0, Run::steps_taken)
     }
 
-    /// y/x is undefined on the y axis: keep the ratio's start point off it.
-    fn avoid_axis(&mut self) {
-        if self.function == Function::Ratio && self.start_angle_deg.to_radians().cos().abs() < 1e-6
-        {
-            self.start_angle_deg += ANGLE_STEP_DEG;
-        }
-    }
-
-    fn rotate(&mut self, degrees: f64) {
-        let mut angle = self.start_angle_deg + degrees;
-        if angle > 180.0 {
-            angle -= 360.0;
-        } else if angle <= -180.0 {
-            angle += 360.0;
-        }
-        self.start_angle_deg = angle;
-        if self.function == Function::Ratio && angle.to_radians().cos().abs() < 1e-6 {
-            self.rotate(degrees);
-        }
-    }
-
-    fn scale_norm(&mut self, factor: f64) {
-        self.start_norm = (self.start_norm * factor).clamp(NORM_RANGE.0, NORM_RANGE.1);
-    }
-
-    /// Keeps η·λ_wd < 1 (the decay factor 1 − ηλ_wd must stay positive).
-    fn fit_decay(&mut self) {
-        if self.lr * self.weight_decay >= 1.0 {
-            self.weight_decay = DECAY_LADDER
-                .0
-                .iter()
-                .copied()
-                .rfind(|d| self.lr * d < 1.0)
-                .unwrap_or(0.0);
-        }
-    }
-
-    /// Moves the selected control one notch; returns true when a parameter changed.
-    fn adjust(&mut self, up: bool) -> bool {
+    /// Changes the settings with `change` and recomputes when the parameters moved.
+    fn change(&mut self, change: impl FnOnce(&mut Settings)) -> bool {
         let before = self.params();
-        match self.focus {
-            Control::Function => {
-                self.function = if up {
-                    self.function.next()
-                } else {
-                    self.function.prev()
-                };
-                self.avoid_axis();
-            }
-            Control::Lr => {
-                self.lr = LR_LADDER.step(self.lr, up);
-                self.fit_decay();
-            }
-            Control::Lambda => self.lambda = LAMBDA_LADDER.step(self.lambda, up),
-            Control::StartAngle => self.rotate(if up { ANGLE_STEP_DEG } else { -ANGLE_STEP_DEG }),
-            Control::StartNorm => self.scale_norm(if up { NORM_FACTOR } else { 1.0 / NORM_FACTOR }),
-            Control::WeightDecay => {
-                let next = DECAY_LADDER.step(self.weight_decay, up);
-                if self.lr * next < 1.0 {
-                    self.weight_decay = next;
-                }
-            }
-            Control::Noise => self.noise = NOISE_LADDER.step(self.noise, up),
-            Control::Steps => self.steps = STEPS_LADDER.step(self.steps, up),
-        }
-        self.changed(before)
+        change(&mut self.settings);
+        self.recompute_from(before);
+        true
     }
 
     /// Recomputes when the parameters differ from `before`.
-    fn changed(&mut self, before: Params) -> bool {
+    fn recompute_from(&mut self, before: Params) {
         if self.params() != before {
             self.submit();
             self.poll();
         }
-        true
+    }
+
+    /// Takes a finished computation: its results, or the parameters' refusal as the error.
+    fn accept(&mut self, result: Result<Exploration, ScaleError>) {
+        match result {
+            Ok(exploration) => {
+                self.shown = Some(Prepared::new(exploration));
+                self.playback.restart_with(self.last_frame() + 1);
+            }
+            Err(e) => self.worker.set_error(Some(e.to_string())),
+        }
+    }
+
+    /// The plane follows the other run, at the same step where it has one.
+    fn toggle_decay_run(&mut self) {
+        self.plane_run = self.plane_run.next();
+        // The other run may be shorter (one that ran away).
+        let k = self.frame();
+        let playing = self.playback.playing();
+        self.playback = Playback::new(self.last_frame() + 1);
+        self.playback.seek(k);
+        if playing {
+            self.playback.toggle();
+        }
     }
 }
 
@@ -571,68 +343,44 @@ impl Tab for ScaleTab {
     }
 
     fn keys(&self) -> &'static [Binding<Act>] {
-        KEYS
+        &KEYS
     }
 
     fn act(&mut self, act: Act) -> bool {
         match act {
-            Act::PrevControl => self.focus = self.focus.prev(),
-            Act::NextControl => self.focus = self.focus.next(),
-            Act::Decrease => return self.adjust(false),
-            Act::Increase => return self.adjust(true),
+            Act::Controls(a) => {
+                let before = self.params();
+                let redraw = self.controls.act(a, &mut self.settings);
+                self.recompute_from(before);
+                return redraw;
+            }
+            Act::Note(a) => return self.note.act(a),
             Act::PlayPause => self.playback.toggle(),
             Act::StepForward => self.playback.step(true),
             Act::StepBack => self.playback.step(false),
             Act::Slower => return self.playback.change_speed(false),
             Act::Faster => return self.playback.change_speed(true),
             Act::Rewind => self.playback.restart(),
-            Act::NextFunction => {
-                let before = self.params();
-                self.function = self.function.next();
-                self.avoid_axis();
-                return self.changed(before);
-            }
-            Act::RotateLeft | Act::RotateRight => {
-                let before = self.params();
-                self.rotate(if act == Act::RotateLeft {
-                    -ANGLE_STEP_DEG
-                } else {
-                    ANGLE_STEP_DEG
-                });
-                return self.changed(before);
-            }
-            Act::NormDown | Act::NormUp => {
-                let before = self.params();
-                self.scale_norm(if act == Act::NormUp {
-                    NORM_FACTOR
-                } else {
-                    1.0 / NORM_FACTOR
-                });
-                return self.changed(before);
-            }
-            Act::ToggleDecayRun => {
-                self.plane_run = self.plane_run.next();
-                // The other run may be shorter (one that ran away).
-                let k = self.frame();
-                let playing = self.playback.playing();
-                self.playback = Playback::new(self.last_frame() + 1);
-                self.playback.seek(k);
-                if playing {
-                    self.playback.toggle();
-                }
-            }
-            Act::ToggleView => self.view = self.view.next(),
             Act::First => self.playback.seek(0),
             Act::Last => self.playback.finish(),
-            Act::NotesUp => self.note_scroll = self.note_scroll.saturating_sub(1),
-            Act::NotesDown => self.note_scroll = (self.note_scroll + 1).min(NOTE_SCROLL_MAX),
-            Act::NewSeed => {
-                let before = self.params();
-                self.seed = self.seed.wrapping_add(1);
-                return self.changed(before);
-            }
+            Act::NextFunction => return self.change(|s| s.cycle_function(true)),
+            Act::RotateLeft => return self.change(|s| s.rotate(-ANGLE_STEP_DEG)),
+            Act::RotateRight => return self.change(|s| s.rotate(ANGLE_STEP_DEG)),
+            Act::NormDown => return self.change(|s| s.scale_norm(1.0 / NORM_FACTOR)),
+            Act::NormUp => return self.change(|s| s.scale_norm(NORM_FACTOR)),
+            Act::NextSeed => return self.change(|s| s.seed = s.seed.wrapping_add(1)),
+            Act::ToggleDecayRun => self.toggle_decay_run(),
+            Act::NextView => self.view = self.view.next(),
         }
         true
+    }
+
+    fn click(&mut self, col: u16, row: u16) -> bool {
+        self.controls.click(col, row)
+    }
+
+    fn layout(&mut self, area: Rect, ui: &Ui) {
+        self.record_layout(area, ui);
     }
 
     fn animating(&self) -> bool {
@@ -644,27 +392,29 @@ impl Tab for ScaleTab {
     }
 
     fn poll(&mut self) -> bool {
-        let Some(result) = self.worker.take() else {
-            return false;
-        };
-        match result {
-            Ok(Ok(exploration)) => {
-                self.shown = Some(Prepared::new(exploration));
-                self.error = None;
-                self.playback.restart_with(self.last_frame() + 1);
+        let error_before = self.worker.error().map(str::to_owned);
+        match self.worker.poll() {
+            Some(result) => {
+                self.accept(result);
+                true
             }
-            Ok(Err(e)) => self.error = Some(e.to_string()),
-            Err(e) => self.error = Some(e.to_string()),
+            // A computation that panicked leaves its error in the panel.
+            None => self.worker.error() != error_before.as_deref(),
         }
-        true
     }
 
     fn busy(&self) -> bool {
         self.worker.busy()
     }
 
+    fn busy_label(&self) -> Option<String> {
+        self.worker.busy_label()
+    }
+
     fn settle(&mut self) {
-        self.poll();
+        if let Some(result) = self.worker.settle() {
+            self.accept(result);
+        }
         // A playing animation jumps to its end; a frame the user paused on stays.
         if self.playback.playing() {
             self.playback.finish();
@@ -672,6 +422,10 @@ impl Tab for ScaleTab {
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        render::render(self, area, buf, ui);
+        self.draw(area, buf, ui);
+    }
+
+    fn readout(&self) -> Option<String> {
+        Some(self.readout_text())
     }
 }

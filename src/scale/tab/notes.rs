@@ -3,7 +3,7 @@
 //! `tests.rs` recompute every number they state.
 
 use crate::numfmt;
-use crate::scale::model::{DecayRegime, Run};
+use crate::scale::model::{Band, DecayRegime, Run};
 
 /// Beside the plane.
 pub const PLANE: &str = "f only sees the direction, so its level sets are wedges from 0. Each \
@@ -63,80 +63,14 @@ pub fn decay(regime: &DecayRegime) -> String {
             effective_end,
             distance_end,
             limit,
-        } => {
-            let mut s = format!(
-                "With decay u sits at the minimum ({} rad away) and ‖x‖ shrinks by 1 − ηλ = {} \
-                 per step (measured {} over steps {}–{}); the effective step has grown to {}",
-                n(distance_end),
-                n(rate),
-                n(band.ratio_per_step),
-                band.from_step,
-                band.to_step,
-                n(effective_end),
-            );
-            match limit {
-                Some(l) if effective_end > l => s.push_str(&format!(
-                    ", past the stability limit {} (2 over the curvature of f on the circle): \
-                     the minimum is unstable, but nothing has pushed u off it yet.",
-                    n(l)
-                )),
-                Some(l) => s.push_str(&format!(
-                    ", still below the stability limit {} (2 over the curvature of f on the \
-                     circle).",
-                    n(l)
-                )),
-                None => s.push('.'),
-            }
-            s
-        }
+        } => shrinking(&band, rate, effective_end, distance_end, limit),
         DecayRegime::Unstable {
             band,
             crossed_at,
             distance_at_crossing,
             limit,
-        } => {
-            let seed = if distance_at_crossing < 1e-12 {
-                "rounding errors".to_string()
-            } else {
-                format!("that {} rad", n(distance_at_crossing))
-            };
-            format!(
-                "With decay ‖x‖ shrank until the effective step passed the stability limit {} (2 \
-                 over the curvature of f on the circle) at step {crossed_at}, with u {} rad from \
-                 the minimum. Past the limit the minimum repels u; with no noise the departure \
-                 grows from {seed}, and ‖x‖ then wanders between {} and {} (steps {}–{}).",
-                n(limit),
-                n(distance_at_crossing),
-                n(band.norm_min),
-                n(band.norm_max),
-                band.from_step,
-                band.to_step,
-            )
-        }
-        DecayRegime::Settled { band, limit } => {
-            let mut s = format!(
-                "With decay ‖x‖ settled where decay balances gradient and noise: over steps \
-                 {}–{} its RMS is {}, and E‖x‖² = η²(E‖∇f‖² + dσ²)/(1 − (1−ηλ)²) predicts {}. \
-                 The effective step ranges over {}–{}",
-                band.from_step,
-                band.to_step,
-                n(band.rms_norm),
-                n(band.predicted_norm),
-                n(band.effective_lr_min),
-                n(band.effective_lr_max),
-            );
-            match limit {
-                Some(l) if band.effective_lr_max < l => {
-                    s.push_str(&format!(", below the stability limit {}.", n(l)));
-                }
-                Some(l) if band.effective_lr_min > l => {
-                    s.push_str(&format!(", above the stability limit {}.", n(l)));
-                }
-                Some(l) => s.push_str(&format!(", either side of the stability limit {}.", n(l))),
-                None => s.push('.'),
-            }
-            s
-        }
+        } => unstable(&band, crossed_at, distance_at_crossing, limit),
+        DecayRegime::Settled { band, limit } => settled(&band, limit),
         DecayRegime::Unsettled { band } => format!(
             "With decay ‖x‖ has not settled: over steps {}–{} its RMS is {} while the balance of \
              decay, gradient and noise predicts {}.",
@@ -146,4 +80,85 @@ pub fn decay(regime: &DecayRegime) -> String {
             n(band.predicted_norm),
         ),
     }
+}
+
+/// u sits at the minimum and ‖x‖ shrinks by 1 − ηλ per step, so the effective step grows.
+fn shrinking(
+    band: &Band,
+    rate: f64,
+    effective_end: f64,
+    distance_end: f64,
+    limit: Option<f64>,
+) -> String {
+    let mut s = format!(
+        "With decay u sits at the minimum ({} rad away) and ‖x‖ shrinks by 1 − ηλ = {} \
+         per step (measured {} over steps {}–{}); the effective step has grown to {}",
+        n(distance_end),
+        n(rate),
+        n(band.ratio_per_step),
+        band.from_step,
+        band.to_step,
+        n(effective_end),
+    );
+    match limit {
+        Some(l) if effective_end > l => s.push_str(&format!(
+            ", past the stability limit {} (2 over the curvature of f on the circle): \
+             the minimum is unstable, but nothing has pushed u off it yet.",
+            n(l)
+        )),
+        Some(l) => s.push_str(&format!(
+            ", still below the stability limit {} (2 over the curvature of f on the \
+             circle).",
+            n(l)
+        )),
+        None => s.push('.'),
+    }
+    s
+}
+
+/// The effective step passed the stability limit and the minimum repelled u.
+fn unstable(band: &Band, crossed_at: usize, distance_at_crossing: f64, limit: f64) -> String {
+    let seed = if distance_at_crossing < 1e-12 {
+        "rounding errors".to_string()
+    } else {
+        format!("that {} rad", n(distance_at_crossing))
+    };
+    format!(
+        "With decay ‖x‖ shrank until the effective step passed the stability limit {} (2 \
+         over the curvature of f on the circle) at step {crossed_at}, with u {} rad from \
+         the minimum. Past the limit the minimum repels u; with no noise the departure \
+         grows from {seed}, and ‖x‖ then wanders between {} and {} (steps {}–{}).",
+        n(limit),
+        n(distance_at_crossing),
+        n(band.norm_min),
+        n(band.norm_max),
+        band.from_step,
+        band.to_step,
+    )
+}
+
+/// ‖x‖ settled where decay balances gradient and noise.
+fn settled(band: &Band, limit: Option<f64>) -> String {
+    let mut s = format!(
+        "With decay ‖x‖ settled where decay balances gradient and noise: over steps \
+         {}–{} its RMS is {}, and E‖x‖² = η²(E‖∇f‖² + dσ²)/(1 − (1−ηλ)²) predicts {}. \
+         The effective step ranges over {}–{}",
+        band.from_step,
+        band.to_step,
+        n(band.rms_norm),
+        n(band.predicted_norm),
+        n(band.effective_lr_min),
+        n(band.effective_lr_max),
+    );
+    match limit {
+        Some(l) if band.effective_lr_max < l => {
+            s.push_str(&format!(", below the stability limit {}.", n(l)));
+        }
+        Some(l) if band.effective_lr_min > l => {
+            s.push_str(&format!(", above the stability limit {}.", n(l)));
+        }
+        Some(l) => s.push_str(&format!(", either side of the stability limit {}.", n(l))),
+        None => s.push('.'),
+    }
+    s
 }

@@ -1,90 +1,65 @@
 //! Drawing the tab: reads the results and the view state; no mathematics beyond placing things
-//! on screen.
+//! on screen. [`ScaleTab::areas`] and the panels' `*_parts` place everything, for the layout
+//! step and for render alike.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::text::{Line, Span};
+use strum::IntoEnumIterator;
 
-use super::{
-    Control, DECAY_LADDER, NOISE_LADDER, NORM_RANGE, PlaneRun, ScaleTab, View, WIDE, notes,
-};
-use crate::controls::Cycle;
+use super::settings::setting;
+use super::{Act, Control, KEYS, PlaneRun, ScaleTab, View, WIDE, notes};
+use crate::components::scroll::ScrollText;
+use crate::keymap;
 use crate::numfmt;
-use crate::text::{fit, spelled, wrap};
+use crate::text::{fit, spelled};
 use crate::theme::Ui;
-use crate::widgets::dots::{DotCanvas, Viewport};
 use crate::widgets::log_chart::{LogChart, Scale, Series};
-use crate::widgets::slider::{Slider, linear_position, log_position};
-use crate::widgets::{lines, panel, readout, scroll, split_h, split_v};
+use crate::widgets::scroll::max_offset;
+use crate::widgets::{lines, panel, readout};
 
-/// Draws the tab: both views side by side on a wide screen, one at a time on a small one.
-pub(super) fn render(tab: &ScaleTab, area: Rect, buf: &mut Buffer, ui: &Ui) {
-    let area = area.intersection(buf.area);
-    if area.width < 4 || area.height < 3 {
-        return;
-    }
-    if area.width >= WIDE.0 && area.height >= WIDE.1 {
-        tab.render_wide(area, buf, ui);
-    } else {
-        tab.render_small(area, buf, ui);
-    }
+/// Where the panels go at one size; a panel not shown has an empty area.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Areas {
+    pub(super) plane: Rect,
+    pub(super) scaling: Rect,
+    pub(super) readouts: Rect,
+    /// The four charts.
+    pub(super) charts: Rect,
+    pub(super) controls: Rect,
 }
 
 /// A computed value.
-fn num(v: f64) -> String {
+pub(super) fn num(v: f64) -> String {
     numfmt::general(v, 4)
 }
 
-/// A control's setting (fewer digits than computed values).
-fn setting(v: f64) -> String {
-    numfmt::general(v, 3)
-}
-
-/// A panel whose title is spelled for the glyph set and fitted (with an ellipsis) to its top
-/// border.
-fn titled(area: Rect, buf: &mut Buffer, ui: &Ui, title: &str, focused: bool) -> Rect {
-    let room = usize::from(area.width.saturating_sub(4));
-    let title = fit(&spelled(title, ui.glyphs.unicode), room, ui.glyphs.unicode);
-    panel(area, buf, ui, &title, focused)
-}
-
-/// A note in our own words, wrapped into `area`; when it is longer than the area it scrolls
-/// (from `offset`) with marks in the last column.
-pub(super) fn note(area: Rect, buf: &mut Buffer, ui: &Ui, text: &str, offset: u16) {
-    let area = area.intersection(buf.area);
-    if area.width < 8 || area.height == 0 {
-        return;
-    }
-    let text = spelled(text, ui.glyphs.unicode);
-    let width = usize::from(area.width);
-    let style = ui.theme.dim;
-    let mut rows = scroll::wrap_lines(&text, width, style);
-    if rows.len() > usize::from(area.height) {
-        // One column for the scroll marks.
-        rows = scroll::wrap_lines(&text, width - 1, style);
-    }
-    scroll::render(area, buf, ui, &rows, offset);
-}
-
-/// Puts a one-line note on the last row of a chart panel when the chart keeps at least eight
-/// rows; returns the rows left for the chart.
-fn with_note(inner: Rect, buf: &mut Buffer, ui: &Ui, text: &str) -> Rect {
-    if inner.height < 9 {
-        return inner;
-    }
-    let (chart, last) = split_v(inner, inner.height - 1);
-    let u = ui.glyphs.unicode;
-    let line = fit(&spelled(text, u), usize::from(last.width), u);
-    lines(last, buf, &[Line::styled(line, ui.theme.dim)]);
-    chart
+/// The area inside a panel's border.
+pub(super) fn inside(area: Rect) -> Rect {
+    area.inner(Margin::new(1, 1))
 }
 
 /// The rows of `area` below the first `used`.
-fn below(area: Rect, used: u16) -> Rect {
-    split_v(area, used).1
+pub(super) fn below(area: Rect, used: u16) -> Rect {
+    let [_, rest] = Layout::vertical([
+        Constraint::Length(used.min(area.height)),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    rest
 }
 
-fn vector(v: &[f64]) -> String {
+/// True when a note has room to be drawn in `area`.
+fn note_fits(area: Rect) -> bool {
+    area.width >= 8 && area.height > 0
+}
+
+/// A note's lines wrapped for `area`, one column kept for the scroll marks.
+fn note_lines(text: &str, area: Rect, ui: &Ui) -> Vec<Line<'static>> {
+    ScrollText::lines(&spelled(text, ui.glyphs.unicode), area, ui.theme.dim)
+}
+
+pub(super) fn vector(v: &[f64]) -> String {
     let parts: Vec<String> = v.iter().map(|x| num(*x)).collect();
     format!("({})", parts.join(", "))
 }
@@ -95,7 +70,7 @@ fn fraction(n: u16, num: u32, den: u32) -> u16 {
 }
 
 /// A line with its own text, in the glyph set of `ui`.
-fn own(ui: &Ui, line: Line<'_>) -> Line<'static> {
+pub(super) fn own(ui: &Ui, line: Line<'_>) -> Line<'static> {
     Line::from(
         line.spans
             .iter()
@@ -137,6 +112,27 @@ fn fit_line<'a>(line: &Line<'a>, width: usize, ui: &Ui) -> Line<'a> {
     Line::from(out).style(line.style)
 }
 
+/// The row under the sliders: the tab's other keys, named from its table.
+fn control_hints(unicode: bool) -> String {
+    const HINTS: &[(&[Act], &str)] = &[
+        (&[Act::RotateLeft, Act::RotateRight], "turn"),
+        (&[Act::NormDown, Act::NormUp], "scale x₀"),
+        (&[Act::PlayPause], "play"),
+        (&[Act::Slower, Act::Faster], "speed"),
+    ];
+    let hints: Vec<String> = HINTS
+        .iter()
+        .map(|(acts, what)| {
+            let keys: Vec<String> = acts
+                .iter()
+                .map(|a| keymap::keys_of(&KEYS, *a, unicode))
+                .collect();
+            format!("{} {what}", keys.join(" "))
+        })
+        .collect();
+    spelled(&hints.join("  "), unicode).into_owned()
+}
+
 #[derive(Clone, Copy)]
 enum SeriesKind {
     Norm,
@@ -145,40 +141,141 @@ enum SeriesKind {
 }
 
 impl ScaleTab {
-    fn render_wide(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let left_w = fraction(area.width, 9, 20).max(56).min(area.width);
-        let (left, right) = split_h(area, left_w);
-        let controls_h = (Control::ALL.len() as u16 + 4).min(left.height);
-        let (plane, controls) = split_v(left, left.height - controls_h);
-        self.render_plane(plane, buf, ui);
-        self.render_controls(controls, buf, ui, false);
-
-        let (scaling, rest) = split_v(right, 10);
-        self.render_scaling(scaling, buf, ui);
-        let readout_h = 12.min(rest.height);
-        let (charts, readouts) = split_v(rest, rest.height - readout_h);
-        self.render_chart_grid(charts, buf, ui);
-        self.render_readouts(readouts, buf, ui);
+    /// Draws the tab: both views side by side on a wide screen, one at a time on a small one.
+    pub(super) fn draw(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let area = area.intersection(buf.area);
+        let a = self.areas(area);
+        if a == Areas::default() {
+            return;
+        }
+        for (rect, render) in [
+            (
+                a.plane,
+                ScaleTab::render_plane as fn(&ScaleTab, Rect, &mut Buffer, &Ui),
+            ),
+            (a.scaling, ScaleTab::render_scaling),
+            (a.readouts, ScaleTab::render_readouts),
+            (a.charts, ScaleTab::render_chart_grid),
+        ] {
+            if !rect.is_empty() {
+                render(self, rect, buf, ui);
+            }
+        }
+        self.controls.render_sliders(
+            a.controls,
+            buf,
+            ui,
+            &self.settings,
+            &control_hints(ui.glyphs.unicode),
+        );
     }
 
-    fn render_small(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let controls_h = 6.min(area.height);
-        let (top, controls) = split_v(area, area.height - controls_h);
+    /// Where the panels go in `area`.
+    pub(super) fn areas(&self, area: Rect) -> Areas {
+        if area.width < 4 || area.height < 3 {
+            return Areas::default();
+        }
+        if area.width >= WIDE.0 && area.height >= WIDE.1 {
+            let left_w = fraction(area.width, 9, 20).max(56).min(area.width);
+            let [left, right] =
+                Layout::horizontal([Constraint::Length(left_w), Constraint::Fill(1)]).areas(area);
+            let controls_h = (Control::iter().count() as u16 + 4).min(left.height);
+            let [plane, controls] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(controls_h)]).areas(left);
+            let [scaling, charts, readouts] = Layout::vertical([
+                Constraint::Length(10),
+                Constraint::Fill(1),
+                Constraint::Length(12),
+            ])
+            .areas(right);
+            return Areas {
+                plane,
+                scaling,
+                readouts,
+                charts,
+                controls,
+            };
+        }
+        let [top, controls] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(6.min(area.height))])
+                .areas(area);
         match self.view {
             View::Plane => {
-                let (plane, right) = split_h(top, fraction(top.width, 2, 5));
-                self.render_plane(plane, buf, ui);
-                let (scaling, readouts) = split_v(right, 8.min(right.height / 2));
-                self.render_scaling(scaling, buf, ui);
-                self.render_readouts(readouts, buf, ui);
+                let [plane, right] = Layout::horizontal([
+                    Constraint::Length(fraction(top.width, 2, 5)),
+                    Constraint::Fill(1),
+                ])
+                .areas(top);
+                let [scaling, readouts] = Layout::vertical([
+                    Constraint::Length(8.min(right.height / 2)),
+                    Constraint::Fill(1),
+                ])
+                .areas(right);
+                Areas {
+                    plane,
+                    scaling,
+                    readouts,
+                    controls,
+                    ..Areas::default()
+                }
             }
-            View::Charts => self.render_chart_grid(top, buf, ui),
+            View::Charts => Areas {
+                charts: top,
+                controls,
+                ..Areas::default()
+            },
         }
-        self.render_controls(controls, buf, ui, true);
+    }
+
+    /// Every note shown at `area`'s size, with where it goes.
+    fn notes(&self, a: &Areas, ui: &Ui) -> Vec<(String, Rect)> {
+        let mut out = Vec::new();
+        if self.shown.is_none() {
+            return out;
+        }
+        if !a.plane.is_empty() {
+            out.push((notes::PLANE.to_string(), self.plane_parts(a.plane, ui).note));
+        }
+        if !a.scaling.is_empty() {
+            out.push((
+                notes::SCALING.to_string(),
+                self.scaling_note_area(a.scaling),
+            ));
+        }
+        if !a.readouts.is_empty()
+            && let Some(story) = self.story()
+        {
+            let inner = inside(a.readouts);
+            let used = self.readout_lines(ui, inner.height).len() as u16;
+            out.push((story, below(inner, used)));
+        }
+        out.retain(|(_, area)| note_fits(*area));
+        out
+    }
+
+    /// Records what the keys and clicks need of the next frame: the notes' scroll extent (the
+    /// note with the most lines hidden sets it) and where the controls are.
+    pub(super) fn record_layout(&mut self, area: Rect, ui: &Ui) {
+        let a = self.areas(area);
+        let (total, rows) = self
+            .notes(&a, ui)
+            .iter()
+            .map(|(text, rect)| (note_lines(text, *rect, ui).len(), rect.height))
+            .max_by_key(|&(total, rows)| max_offset(total, rows))
+            .unwrap_or((0, 0));
+        self.note.set_extent(total, rows);
+        self.controls.layout_sliders(a.controls);
+    }
+
+    /// A note in `area`, from the notes' scroll offset (each stops at its own end).
+    pub(super) fn render_note(&self, area: Rect, buf: &mut Buffer, ui: &Ui, text: &str) {
+        if note_fits(area) {
+            self.note.render(area, buf, ui, &note_lines(text, area, ui));
+        }
     }
 
     /// "step k/K", whether the descent plays, is paused or has finished, and its speed.
-    fn status(&self, ui: &Ui) -> String {
+    pub(super) fn status(&self, ui: &Ui) -> String {
         if self.shown.is_none() {
             return format!("computing{}", ui.glyphs.ellipsis);
         }
@@ -204,271 +301,23 @@ impl ScaleTab {
         )
     }
 
-    fn render_plane(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let (long, short) = match self.plane_run {
-            PlaneRun::WithoutDecay => ("plain descent", "plain"),
-            PlaneRun::WithDecay => ("with weight decay", "decay"),
-        };
-        let status = self.status(ui);
-        let room = usize::from(area.width.saturating_sub(4));
-        let title = [
-            format!("3b {long}, {status}"),
-            format!("3b {short}, {status}"),
-            format!("{short}, {status}"),
-        ]
-        .into_iter()
-        .find(|t| crate::text::width(&spelled(t, ui.glyphs.unicode)) <= room)
-        .unwrap_or_else(|| status.clone());
-        let inner = titled(area, buf, ui, &title, false);
-        if inner.width < 4 || inner.height < 3 {
-            return;
-        }
-        let t = &ui.theme;
-        let u = ui.glyphs.unicode;
-        let error_rows: Vec<String> = self
-            .error
-            .iter()
-            .flat_map(|e| wrap(&spelled(e, u), usize::from(inner.width)))
-            .collect();
-        let Some(shown) = &self.shown else {
-            let rows: Vec<Line> = if error_rows.is_empty() {
-                vec![Line::styled(
-                    format!("computing{}", ui.glyphs.ellipsis),
-                    t.warn,
-                )]
-            } else {
-                error_rows
-                    .into_iter()
-                    .map(|l| Line::styled(l, t.bad))
-                    .collect()
-            };
-            lines(inner, buf, &rows);
-            return;
-        };
-        let Some(run) = self.plane() else {
-            return;
-        };
-        let mut warnings: Vec<String> = error_rows;
-        if let Some(r) = run.runaway {
-            let text = format!("ran away at step {}: {}", r.step, r.reason);
-            warnings.extend(wrap(&spelled(&text, u), usize::from(inner.width)));
-        }
-        let warnings_h = warnings.len().min(4) as u16;
-        let legend_h = if inner.height >= 16 { 4 } else { 1 } + warnings_h;
-        let (plot, legend) = split_v(inner, inner.height.saturating_sub(legend_h));
-        let mut canvas = DotCanvas::new(plot.width, plot.height, u);
-        // Cells are about twice as tall as wide: keep circles round.
-        let aspect = plot.width as f64 / (2.0 * plot.height.max(1) as f64);
-        let r = shown.extent;
-        let view = if aspect >= 1.0 {
-            Viewport {
-                x: (-r * aspect, r * aspect),
-                y: (-r, r),
-            }
-        } else {
-            Viewport {
-                x: (-r, r),
-                y: (-r / aspect, r / aspect),
-            }
-        };
-
-        // Level sets: f depends on the direction only, so each cell is shaded by the band of
-        // its angle; denser shading means higher f.
-        let shade = ui.glyphs.leaf;
-        if let Some(profile) = &shown.exploration.profile {
-            for row in 0..plot.height {
-                for col in 0..plot.width {
-                    let (dx, dy) = if canvas.is_unicode() {
-                        (col as i32 * 2 + 1, row as i32 * 4 + 2)
-                    } else {
-                        (col as i32, row as i32)
-                    };
-                    let (x, y) = view.from_dot(&canvas, dx, dy);
-                    let band = profile.band_at(y.atan2(x));
-                    let show = match band {
-                        0 => false,
-                        1 => (col + 2 * row).is_multiple_of(4),
-                        2 => (col + row).is_multiple_of(2),
-                        _ => true,
-                    };
-                    if show && let Some(cell) = buf.cell_mut((plot.x + col, plot.y + row)) {
-                        cell.set_symbol(shade).set_style(t.dim);
-                    }
-                }
-            }
-        }
-
-        // The unit circle, where the direction u_k lives.
-        let circle_dots = 4 * (canvas.width() + canvas.height()).max(8);
-        for i in 0..circle_dots {
-            let phi = std::f64::consts::TAU * i as f64 / circle_dots as f64;
-            if let Some((dx, dy)) = view.to_dot(&canvas, phi.cos(), phi.sin()) {
-                canvas.dot(dx, dy, t.hint, '.');
-            }
-        }
-
-        // The path x_0 … x_k.
-        let style = t.series[self.plane_run.index()];
-        let mark = ui.glyphs.series_marks[0].chars().next().unwrap_or('*');
-        let k = self.frame().min(run.steps_taken());
-        let mut prev: Option<(i32, i32)> = None;
-        for x in run.iterates().take(k + 1) {
-            if let Some(p) = view.to_dot(&canvas, x[0], x[1]) {
-                match prev {
-                    Some((px, py)) => canvas.line(px, py, p.0, p.1, style, mark),
-                    None => canvas.dot(p.0, p.1, style, mark),
-                }
-                prev = Some(p);
-            }
-        }
-
-        let first = |s: &str| s.chars().next().unwrap_or('*');
-        if let Some((c, r)) = view
-            .to_dot(&canvas, 0.0, 0.0)
-            .map(|(dx, dy)| canvas.cell_of(dx, dy))
-        {
-            canvas.mark_cell(c, r, first(ui.glyphs.series_marks[1]), t.dim);
-        }
-        if let (Some(x), Some(norm)) = (run.point(k), run.norms.get(k)) {
-            // u_k = x_k/‖x_k‖ drawn on the circle, then the iterate itself on top.
-            if let Some((dx, dy)) = view.to_dot(&canvas, x[0] / norm, x[1] / norm) {
-                let (c, r) = canvas.cell_of(dx, dy);
-                canvas.mark_cell(c, r, first(ui.glyphs.series_marks[3]), t.accent);
-            }
-            if let Some((dx, dy)) = view.to_dot(&canvas, x[0], x[1]) {
-                let (c, r) = canvas.cell_of(dx, dy);
-                canvas.mark_cell(c, r, first(ui.glyphs.slider_knob), t.cursor);
-            }
-        }
-        // Every minimum on the circle (±v both minimise the Rayleigh quotient), on top.
-        if let Some(profile) = &shown.exploration.profile {
-            for phi in &profile.minima {
-                if let Some((dx, dy)) = view.to_dot(&canvas, phi.cos(), phi.sin()) {
-                    let (c, r) = canvas.cell_of(dx, dy);
-                    canvas.mark_cell(c, r, first(ui.glyphs.series_marks[2]), t.good);
-                }
-            }
-        }
-        canvas.render(plot, buf);
-
-        let g = &ui.glyphs;
-        let key = Line::from(vec![
-            Span::styled(format!("{} ", g.slider_knob), t.cursor),
-            Span::styled("x_k  ", t.hint),
-            Span::styled(format!("{} ", g.series_marks[3]), t.accent),
-            Span::styled("u_k  ", t.hint),
-            Span::styled(format!("{} ", g.series_marks[2]), t.good),
-            Span::styled("min  ", t.hint),
-            Span::styled(format!("{} ", g.leaf), t.dim),
-            Span::styled("high f", t.hint),
-        ]);
-        let mut text = vec![own(ui, key)];
-        for line in warnings.into_iter().take(4) {
-            text.push(Line::styled(line, t.bad));
-        }
-        let used = lines(legend, buf, &text);
-        note(below(legend, used), buf, ui, notes::PLANE, self.note_scroll);
+    /// The plain run's story, then the decay run's.
+    pub(super) fn story(&self) -> Option<String> {
+        let shown = self.shown.as_ref()?;
+        let plain = notes::plain(&shown.exploration.without_decay);
+        Some(match &shown.regime {
+            Some(regime) => format!("{plain} {}", notes::decay(regime)),
+            None => plain,
+        })
     }
 
-    fn render_controls(&self, area: Rect, buf: &mut Buffer, ui: &Ui, compact: bool) {
-        let inner = titled(area, buf, ui, "controls", true);
-        if inner.width < 4 || inner.height == 0 {
-            return;
-        }
-        let u = ui.glyphs.unicode;
-        let values: Vec<(Control, String, f64)> = Control::ALL
-            .iter()
-            .map(|c| {
-                let (value, position) = match c {
-                    Control::Function => (
-                        self.function.name().to_string(),
-                        linear_position(
-                            self.function.index() as f64,
-                            0.0,
-                            (crate::scale::model::Function::ALL.len() - 1) as f64,
-                        ),
-                    ),
-                    Control::Lr => (setting(self.lr), log_position(self.lr, 1e-3, 1.0)),
-                    Control::Lambda => (setting(self.lambda), log_position(self.lambda, 1e-2, 1e2)),
-                    Control::StartAngle => (
-                        format!("{:.1}°", self.start_angle_deg),
-                        linear_position(self.start_angle_deg, -180.0, 180.0),
-                    ),
-                    Control::StartNorm => (
-                        setting(self.start_norm),
-                        log_position(self.start_norm, NORM_RANGE.0, NORM_RANGE.1),
-                    ),
-                    Control::WeightDecay => (
-                        setting(self.weight_decay),
-                        linear_position(
-                            DECAY_LADDER.position(self.weight_decay) as f64,
-                            0.0,
-                            (DECAY_LADDER.0.len() - 1) as f64,
-                        ),
-                    ),
-                    Control::Noise => (
-                        setting(self.noise),
-                        linear_position(
-                            NOISE_LADDER.position(self.noise) as f64,
-                            0.0,
-                            (NOISE_LADDER.0.len() - 1) as f64,
-                        ),
-                    ),
-                    Control::Steps => (
-                        self.steps.to_string(),
-                        log_position(self.steps as f64, 50.0, 2000.0),
-                    ),
-                };
-                (*c, spelled(&value, u).into_owned(), position)
-            })
-            .collect();
-        let label_w = 13usize;
-        let rows_per_col = if compact {
-            inner.height.max(1) as usize
-        } else {
-            Control::ALL.len()
-        };
-        let cols = Control::ALL.len().div_ceil(rows_per_col).max(1);
-        let col_w = inner.width / cols as u16;
-        for (i, (control, value, position)) in values.iter().enumerate() {
-            let (col, row) = (i / rows_per_col, i % rows_per_col);
-            if row as u16 >= inner.height {
-                continue;
-            }
-            let label = format!("{:<label_w$}", spelled(control.label(), u));
-            let slot = Rect::new(
-                inner.x + col as u16 * col_w,
-                inner.y + row as u16,
-                col_w.saturating_sub(1),
-                1,
-            );
-            Slider {
-                label: &label,
-                value,
-                position: *position,
-                focused: *control == self.focus,
-            }
-            .render(slot, buf, ui);
-        }
-        if !compact && inner.height > Control::ALL.len() as u16 {
-            let g = &ui.glyphs;
-            let help = format!(
-                "{}{} choose  {}{} adjust  [ ] turn, - + scale x₀  space play  < > speed",
-                g.up, g.down, g.left, g.right
-            );
-            let (_, row) = split_v(inner, Control::ALL.len() as u16);
-            let help = fit(&spelled(&help, u), usize::from(row.width), u);
-            lines(row, buf, &[Line::styled(help, ui.theme.dim)]);
-        }
-    }
-
-    fn render_scaling(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let inner = titled(area, buf, ui, "3a gradient at λx", false);
+    /// The rows of the 3a panel: x, λ, both sides of the scaling law and ⟨x, ∇f(x)⟩.
+    fn scaling_lines(&self, ui: &Ui) -> Vec<Line<'static>> {
         let Some(shown) = &self.shown else {
-            return;
+            return Vec::new();
         };
         let gs = &shown.exploration.without_decay.grad_scaling;
-        let text = [
+        [
             readout(
                 ui,
                 "x = x₀",
@@ -483,22 +332,36 @@ impl ScaleTab {
             readout(ui, "∇f(x)/λ", vector(&gs.grad_over_lambda)),
             readout(ui, "largest |difference|", num(gs.max_abs_diff)),
             readout(ui, "⟨x, ∇f(x)⟩", num(gs.inner_product_x_grad)),
-        ];
-        let text: Vec<Line> = text.into_iter().map(|l| own(ui, l)).collect();
-        let used = fitted_lines(inner, buf, ui, &text);
-        note(
-            below(inner, used),
-            buf,
-            ui,
-            notes::SCALING,
-            self.note_scroll,
-        );
+        ]
+        .into_iter()
+        .map(|l| own(ui, l))
+        .collect()
     }
 
-    fn render_readouts(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let inner = titled(area, buf, ui, "norm growth and weight decay", false);
-        let (Some(shown), Some(run)) = (&self.shown, self.plane()) else {
+    /// The rows under the 3a panel's figures.
+    fn scaling_note_area(&self, area: Rect) -> Rect {
+        below(inside(area), 6)
+    }
+
+    fn render_scaling(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let inner = panel(
+            area,
+            buf,
+            ui,
+            &spelled("3a gradient at λx", ui.glyphs.unicode),
+            false,
+        );
+        if self.shown.is_none() {
             return;
+        }
+        fitted_lines(inner, buf, ui, &self.scaling_lines(ui));
+        self.render_note(self.scaling_note_area(area), buf, ui, notes::SCALING);
+    }
+
+    /// The rows of the norm-growth panel at the step shown, for a panel `height` rows inside.
+    pub(super) fn readout_lines(&self, ui: &Ui, height: u16) -> Vec<Line<'static>> {
+        let (Some(shown), Some(run)) = (&self.shown, self.plane()) else {
+            return Vec::new();
         };
         let t = &ui.theme;
         let at = |series: &[f64], k: usize| series.get(k).copied().unwrap_or(f64::NAN);
@@ -518,16 +381,12 @@ impl ScaleTab {
             let increment = at(&run.norm_sq_increment, k);
             let predicted = at(&run.grad_norm_sq_times_lr_sq, k);
             let mut growth = readout(ui, "  ‖x_k+1‖² − ‖x_k‖²", num(increment));
-            if self.plane_run == PlaneRun::WithDecay {
-                growth.push_span(Span::styled("  (decay shrinks x too)", t.dim));
-            } else if run.noise > 0.0 {
-                growth.push_span(Span::styled("  (noise moves x too)", t.dim));
-            } else if increment == 0.0 && predicted > 0.0 {
-                growth.push_span(Span::styled("  (below rounding)", t.dim));
+            if let Some(why) = self.growth_remark(run, increment, predicted) {
+                growth.push_span(Span::styled(format!("  ({why})"), t.dim));
             }
             text.push(own(ui, growth));
             text.push(own(ui, readout(ui, "  η²‖∇f(x_k)‖²      ", num(predicted))));
-            if inner.height >= 9 {
+            if height >= 9 {
                 text.push(own(
                     ui,
                     readout(ui, "  first-order gap   ", num(at(&run.first_order_gap, k))),
@@ -551,22 +410,48 @@ impl ScaleTab {
                 ]),
             ));
         }
+        text
+    }
+
+    /// Why the norm's growth differs from η²‖∇f‖², where it does.
+    pub(super) fn growth_remark(
+        &self,
+        run: &crate::scale::model::Run,
+        increment: f64,
+        predicted: f64,
+    ) -> Option<&'static str> {
+        if self.plane_run == PlaneRun::WithDecay {
+            Some("decay shrinks x too")
+        } else if run.noise > 0.0 {
+            Some("noise moves x too")
+        } else if increment == 0.0 && predicted > 0.0 {
+            Some("below rounding")
+        } else {
+            None
+        }
+    }
+
+    fn render_readouts(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let title = spelled("norm growth and weight decay", ui.glyphs.unicode);
+        let inner = panel(area, buf, ui, &title, false);
+        let text = self.readout_lines(ui, inner.height);
         let used = fitted_lines(inner, buf, ui, &text);
-        let story = match &shown.regime {
-            Some(regime) => format!(
-                "{} {}",
-                notes::plain(&shown.exploration.without_decay),
-                notes::decay(regime)
-            ),
-            None => notes::plain(&shown.exploration.without_decay),
-        };
-        note(below(inner, used), buf, ui, &story, self.note_scroll);
+        if let Some(story) = self.story() {
+            self.render_note(below(inner, used), buf, ui, &story);
+        }
     }
 
     fn render_chart_grid(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let (top, bottom) = split_v(area, area.height / 2);
-        let (a, b) = split_h(top, top.width / 2);
-        let (c, d) = split_h(bottom, bottom.width / 2);
+        let halves = |r: Rect, vertical: bool| -> [Rect; 2] {
+            if vertical {
+                Layout::vertical([Constraint::Length(r.height / 2), Constraint::Fill(1)]).areas(r)
+            } else {
+                Layout::horizontal([Constraint::Length(r.width / 2), Constraint::Fill(1)]).areas(r)
+            }
+        };
+        let [top, bottom] = halves(area, true);
+        let [a, b] = halves(top, false);
+        let [c, d] = halves(bottom, false);
         self.render_series_chart(a, buf, ui, SeriesKind::Norm);
         self.render_series_chart(b, buf, ui, SeriesKind::EffectiveStep);
         self.render_series_chart(c, buf, ui, SeriesKind::Gap);
@@ -579,7 +464,7 @@ impl ScaleTab {
             SeriesKind::EffectiveStep => "effective step over k",
             SeriesKind::Gap => "first-order gap over k",
         };
-        let inner = titled(area, buf, ui, title, false);
+        let inner = panel(area, buf, ui, &spelled(title, ui.glyphs.unicode), false);
         let Some(shown) = &self.shown else {
             return;
         };
@@ -613,7 +498,7 @@ impl ScaleTab {
             },
         ];
         let mut chart = LogChart::new(series)
-            .x_bounds(0.0, self.steps as f64)
+            .x_bounds(0.0, self.settings.steps as f64)
             .x_name("k")
             .cursor_ticks(frame as f64)
             .even_decade_ticks(true)
@@ -636,7 +521,7 @@ impl ScaleTab {
             Some(s) => format!("one-step gap against η: slope {s:.2}"),
             None => "one-step gap against η".to_string(),
         };
-        let inner = titled(area, buf, ui, &title, false);
+        let inner = panel(area, buf, ui, &spelled(&title, ui.glyphs.unicode), false);
         let Some(shown) = &self.shown else {
             return;
         };
@@ -664,4 +549,17 @@ impl ScaleTab {
         .x_name(&eta)
         .render(inner, buf, ui);
     }
+}
+
+/// Puts a one-line note on the last row of a chart panel when the chart keeps at least eight
+/// rows; returns the rows left for the chart.
+fn with_note(inner: Rect, buf: &mut Buffer, ui: &Ui, text: &str) -> Rect {
+    if inner.height < 9 {
+        return inner;
+    }
+    let [chart, last] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    let u = ui.glyphs.unicode;
+    let line = fit(&spelled(text, u), usize::from(last.width), u);
+    lines(last, buf, &[Line::styled(line, ui.theme.dim)]);
+    chart
 }

@@ -1,4 +1,6 @@
+use super::settings::{ANGLE_STEP_DEG, DEFAULT_DECAY, NORM_FACTOR, NORM_RANGE};
 use super::*;
+use crate::scale::model::{Function, robust_norm};
 use crate::snapshot::buffer_text;
 use crate::theme::ColorDepth;
 use ratatui::buffer::Buffer;
@@ -20,10 +22,23 @@ fn draw(t: &ScaleTab, w: u16, h: u16, ui: &Ui) -> Buffer {
 #[test]
 fn help_and_hints_are_ascii() {
     // The help overlay prints these as they are, also in ASCII mode.
-    for b in KEYS {
+    for b in KEYS.iter() {
         assert!(b.help.is_ascii(), "{}", b.help);
         assert!(b.hint.is_none_or(str::is_ascii));
     }
+}
+
+#[test]
+fn keys_follow_the_conventions() {
+    assert_eq!(keymap::convention_problems(&KEYS), Vec::<String>::new());
+    assert_eq!(keymap::table_problems(&KEYS), Vec::<String>::new());
+    // The tab's own keys name what they do; the conventional ones come from the key map.
+    let of = |a: Act| keymap::keys_of(&KEYS, a, false);
+    assert_eq!(of(Act::PlayPause), "Space");
+    assert_eq!(of(Act::NormUp), "+");
+    assert_eq!(of(Act::Note(ScrollAct::Down)), "J");
+    assert_eq!(of(Act::Note(ScrollAct::PageDown)), "PgDn");
+    assert_eq!(of(Act::First), "Home");
 }
 
 #[test]
@@ -48,38 +63,38 @@ fn opens_on_the_model_defaults_with_a_finished_run() {
 fn controls_move_and_adjust_as_their_help_says() {
     let mut t = tab();
     assert_eq!(t.focus(), Control::Function);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().function, Function::Logistic);
     assert_eq!(t.exploration().unwrap().params.function, Function::Logistic);
-    t.act(Act::NextControl);
+    t.act(Act::Controls(ControlAct::Next));
     assert_eq!(t.focus(), Control::Lr);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().lr, 0.2);
-    t.act(Act::Decrease);
-    t.act(Act::Decrease);
+    t.act(Act::Controls(ControlAct::Less));
+    t.act(Act::Controls(ControlAct::Less));
     assert_eq!(t.params().lr, 0.05);
-    t.act(Act::NextControl);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().lambda, 5.0);
-    t.act(Act::NextControl);
-    let before = t.start_angle_deg;
-    t.act(Act::Increase);
-    assert!((t.start_angle_deg - before - ANGLE_STEP_DEG).abs() < 1e-12);
-    t.act(Act::NextControl);
-    t.act(Act::Decrease);
-    assert!((t.start_norm - robust_norm(&[1.0, 0.3]) / NORM_FACTOR).abs() < 1e-12);
-    t.act(Act::NextControl);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::Next));
+    let before = t.settings.start_angle_deg;
+    t.act(Act::Controls(ControlAct::More));
+    assert!((t.settings.start_angle_deg - before - ANGLE_STEP_DEG).abs() < 1e-12);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::Less));
+    assert!((t.settings.start_norm - robust_norm(&[1.0, 0.3]) / NORM_FACTOR).abs() < 1e-12);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().weight_decay, 1.0);
-    t.act(Act::NextControl);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().noise, 0.01);
-    t.act(Act::NextControl);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().steps, 500);
-    t.act(Act::NextControl);
+    t.act(Act::Controls(ControlAct::Next));
     assert_eq!(t.focus(), Control::Function, "wraps around");
-    t.act(Act::PrevControl);
+    t.act(Act::Controls(ControlAct::Prev));
     assert_eq!(t.focus(), Control::Steps);
     // Every change was recomputed.
     assert_eq!(t.exploration().unwrap().params, t.params());
@@ -88,21 +103,21 @@ fn controls_move_and_adjust_as_their_help_says() {
 #[test]
 fn decay_stays_below_one_over_eta() {
     let mut t = tab();
-    t.focus = Control::WeightDecay;
+    t.controls.set_focus(Control::WeightDecay);
     for _ in 0..10 {
-        t.act(Act::Increase);
+        t.act(Act::Controls(ControlAct::More));
     }
-    assert_eq!(t.weight_decay, 2.0);
-    t.focus = Control::Lr;
+    assert_eq!(t.settings.weight_decay, 2.0);
+    t.controls.set_focus(Control::Lr);
     for _ in 0..10 {
-        t.act(Act::Increase);
+        t.act(Act::Controls(ControlAct::More));
     }
-    assert_eq!(t.lr, 1.0);
-    assert!(t.lr * t.weight_decay < 1.0);
+    assert_eq!(t.settings.lr, 1.0);
+    assert!(t.settings.lr * t.settings.weight_decay < 1.0);
     assert!(t.params().validate().is_ok());
-    t.focus = Control::WeightDecay;
-    t.act(Act::Increase);
-    assert!(t.lr * t.weight_decay < 1.0);
+    t.controls.set_focus(Control::WeightDecay);
+    t.act(Act::Controls(ControlAct::More));
+    assert!(t.settings.lr * t.settings.weight_decay < 1.0);
 }
 
 #[test]
@@ -171,9 +186,12 @@ fn speed_keys_change_the_pace_and_the_title_says_so() {
 #[test]
 fn a_failed_computation_is_an_error_line() {
     let mut t = tab();
-    t.worker = crate::jobs::Worker::new(
-        &Waker::headless(),
-        |_: Params| -> Result<Exploration, ScaleError> { panic!("boom") },
+    t.worker = WorkerPanel::new(
+        crate::jobs::Worker::new(
+            &Waker::headless(),
+            |_: Params| -> Result<Exploration, ScaleError> { panic!("boom") },
+        ),
+        "failing",
     );
     t.submit();
     assert!(t.poll());
@@ -184,21 +202,21 @@ fn a_failed_computation_is_an_error_line() {
 #[test]
 fn start_point_keys() {
     let mut t = tab();
-    let angle = t.start_angle_deg;
+    let angle = t.settings.start_angle_deg;
     t.act(Act::RotateRight);
     t.act(Act::RotateRight);
     t.act(Act::RotateLeft);
-    assert!((t.start_angle_deg - angle - ANGLE_STEP_DEG).abs() < 1e-12);
-    let norm = t.start_norm;
+    assert!((t.settings.start_angle_deg - angle - ANGLE_STEP_DEG).abs() < 1e-12);
+    let norm = t.settings.start_norm;
     t.act(Act::NormUp);
-    assert!((t.start_norm - norm * NORM_FACTOR).abs() < 1e-12);
+    assert!((t.settings.start_norm - norm * NORM_FACTOR).abs() < 1e-12);
     t.act(Act::NormDown);
     t.act(Act::NormDown);
-    assert!((t.start_norm - norm / NORM_FACTOR).abs() < 1e-12);
+    assert!((t.settings.start_norm - norm / NORM_FACTOR).abs() < 1e-12);
     for _ in 0..100 {
         t.act(Act::NormDown);
     }
-    assert_eq!(t.start_norm, NORM_RANGE.0);
+    assert_eq!(t.settings.start_norm, NORM_RANGE.0);
     let x0 = t
         .exploration()
         .unwrap()
@@ -212,18 +230,18 @@ fn start_point_keys() {
 #[test]
 fn ratio_start_never_sits_on_the_y_axis() {
     let mut t = tab();
-    t.function = Function::Ratio;
-    t.start_angle_deg = 85.0;
+    t.settings.function = Function::Ratio;
+    t.settings.start_angle_deg = 85.0;
     t.act(Act::RotateRight);
-    assert_eq!(t.start_angle_deg, 95.0);
+    assert_eq!(t.settings.start_angle_deg, 95.0);
     assert!(t.params().validate().is_ok());
     // Switching to ratio while on the axis moves off it.
     let mut t = tab();
-    t.start_angle_deg = 90.0;
+    t.settings.start_angle_deg = 90.0;
     t.act(Act::NextFunction); // rayleigh -> logistic
     t.act(Act::NextFunction); // logistic -> ratio
     assert_eq!(t.params().function, Function::Ratio);
-    assert_eq!(t.start_angle_deg, 95.0);
+    assert_eq!(t.settings.start_angle_deg, 95.0);
     let e = t.exploration().unwrap();
     assert!(e.without_decay.runaway.is_some(), "y/x runs away");
 }
@@ -233,9 +251,9 @@ fn toggles() {
     let mut t = tab();
     t.act(Act::ToggleDecayRun);
     assert_eq!(t.plane_run, PlaneRun::WithDecay);
-    t.act(Act::ToggleView);
+    t.act(Act::NextView);
     assert_eq!(t.view, View::Charts);
-    t.act(Act::ToggleView);
+    t.act(Act::NextView);
     assert_eq!(t.view, View::Plane);
 }
 
@@ -250,7 +268,7 @@ fn ascii_mode_draws_only_ascii() {
             assert!(text.is_ascii(), "{w}x{h}:\n{text}");
         }
     }
-    t.function = Function::Ratio;
+    t.settings.function = Function::Ratio;
     t.submit();
     t.settle();
     let text = buffer_text(&draw(&t, 160, 46, &ui));
@@ -282,33 +300,157 @@ fn render_is_total() {
     assert!(text.contains("computing"));
 }
 
+/// Lays the tab out at `w`×`h` as the shell does, then draws it.
+fn frame(t: &mut ScaleTab, w: u16, h: u16, ui: &Ui) -> String {
+    t.layout(Rect::new(0, 0, w, h), ui);
+    buffer_text(&draw(t, w, h, ui))
+}
+
 #[test]
-fn notes_scroll_with_marks_instead_of_vanishing() {
+fn notes_scroll_to_their_end_and_back_at_once() {
     let ui = Ui::new(ColorDepth::Ansi16, true);
-    let area = Rect::new(0, 0, 12, 2);
-    let mut buf = Buffer::empty(area);
-    render::note(area, &mut buf, &ui, "one two three four five six", 0);
-    let text = buffer_text(&buf);
-    assert!(text.starts_with("one two"), "{text}");
-    assert_eq!(
-        buf[(11, 1)].symbol(),
-        ui.glyphs.down,
-        "more below is marked"
-    );
+    for (w, h) in [(80, 24), (130, 36)] {
+        let mut t = tab();
+        let top = frame(&mut t, w, h, &ui);
+        assert!(
+            top.contains(ui.glyphs.down),
+            "{w}x{h}: a note is longer than its box"
+        );
+        let mut presses = 0;
+        while t.act(Act::Note(ScrollAct::Down)) {
+            presses += 1;
+            assert!(presses < 100, "the extent was recorded");
+        }
+        assert!(presses > 0, "{w}x{h}");
+        let end = t.note.offset();
+        for _ in 0..20 {
+            assert!(
+                !t.act(Act::Note(ScrollAct::Down)),
+                "at the end J changes nothing"
+            );
+        }
+        let bottom = frame(&mut t, w, h, &ui);
+        assert!(
+            bottom.contains(ui.glyphs.up),
+            "{w}x{h}: more above is marked"
+        );
+        assert!(
+            t.act(Act::Note(ScrollAct::Up)),
+            "one K moves the text at once"
+        );
+        assert_eq!(t.note.offset(), end - 1);
+        assert_ne!(frame(&mut t, w, h, &ui), bottom);
+        t.act(Act::Note(ScrollAct::PageUp));
+        t.act(Act::Note(ScrollAct::PageUp));
+        t.act(Act::Note(ScrollAct::PageUp));
+        assert_eq!(t.note.offset(), 0);
+        assert_eq!(frame(&mut t, w, h, &ui), top);
+    }
+    // A size where every note fits: nothing scrolls.
     let mut t = tab();
-    t.act(Act::NotesDown);
-    assert_eq!(t.note_scroll, 1);
-    t.act(Act::NotesUp);
-    t.act(Act::NotesUp);
-    assert_eq!(t.note_scroll, 0);
+    frame(&mut t, 300, 100, &ui);
+    assert!(!t.act(Act::Note(ScrollAct::Down)));
+}
+
+#[test]
+fn layout_and_render_place_the_panels_alike() {
+    let ui = Ui::new(ColorDepth::Ansi16, true);
+    let mut t = tab();
+    for (w, h) in [(80, 24), (119, 33), (120, 34), (200, 60)] {
+        let area = Rect::new(0, 0, w, h);
+        let a = t.areas(area);
+        t.layout(area, &ui);
+        let buf = draw(&t, w, h, &ui);
+        // The controls panel sits where the layout put it, and a click on its first row
+        // chooses the first control.
+        let c = a.controls;
+        assert_eq!(
+            buf[(c.x, c.y)].symbol(),
+            ui.glyphs.border.top_left,
+            "{w}x{h}"
+        );
+        t.controls.set_focus(Control::Steps);
+        assert!(t.click(c.x + 2, c.y + 1), "{w}x{h}");
+        assert_eq!(t.focus(), Control::Function);
+    }
+}
+
+#[test]
+fn the_readout_states_the_figures_on_screen() {
+    let mut t = tab();
+    t.act(Act::First);
+    for _ in 0..3 {
+        t.act(Act::StepForward);
+    }
+    let text = t.readout().unwrap();
+    let e = t.exploration().unwrap();
+    let run = &e.without_decay;
+    let gs = &run.grad_scaling;
+    let num = |v: f64| crate::numfmt::general(v, 4);
+    for want in [
+        "function: rayleigh".to_string(),
+        "step η: 0.100".to_string(),
+        "scale λ: 2.00".to_string(),
+        "start angle: 16.7°".to_string(),
+        format!(
+            "start ‖x₀‖: {}",
+            crate::numfmt::general(robust_norm(&[1.0, 0.3]), 3)
+        ),
+        "weight decay: 0.500".to_string(),
+        "noise σ: 0".to_string(),
+        "steps: 200".to_string(),
+        "plane: plain descent, step 3 of 200, paused".to_string(),
+        format!("‖x_k‖ = {}", num(run.norms[3])),
+        format!("f(x_k) = {}", num(run.loss[3])),
+        format!("effective step η/‖x_k‖² = {}", num(run.effective_lr[3])),
+        format!("‖x_k+1‖² − ‖x_k‖² = {}", num(run.norm_sq_increment[3])),
+        format!("η²‖∇f(x_k)‖² = {}", num(run.grad_norm_sq_times_lr_sq[3])),
+        format!(
+            "3a ∇f(λx) = ({}, {})",
+            num(gs.grad_at_lambda_x[0]),
+            num(gs.grad_at_lambda_x[1])
+        ),
+        format!(
+            "3a ∇f(x)/λ = ({}, {})",
+            num(gs.grad_over_lambda[0]),
+            num(gs.grad_over_lambda[1])
+        ),
+        format!("f(λx) = {}", num(gs.value_at_lambda_x)),
+        format!("slope {:.2}", run.eta_sweep_slope().unwrap()),
+        format!("RMS ‖x‖ {}", num(e.with_decay.band().unwrap().rms_norm)),
+        notes::plain(run),
+        story(&t),
+    ] {
+        assert!(text.contains(&want), "{want:?} not in:\n{text}");
+    }
+    // The effective step is η/‖x‖² of the plain run.
+    let x = run.point(3).unwrap();
+    assert!((run.effective_lr[3] - 0.1 / (x[0] * x[0] + x[1] * x[1])).abs() < 1e-12);
+    // Following the decay run, its own figures and formula.
+    t.act(Act::ToggleDecayRun);
+    let text = t.readout().unwrap();
+    let d = &t.exploration().unwrap().with_decay;
+    assert!(
+        text.contains("plane: with weight decay, step 3 of 200"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("η/((1 − ηλ)‖x_k‖²) = {}", num(d.effective_lr[3]))),
+        "{text}"
+    );
+    assert!(text.contains("(decay shrinks x too)"), "{text}");
+    assert!(
+        !text.contains('\u{2500}') && !text.contains('━'),
+        "no box drawing"
+    );
 }
 
 /// The tab after setting weight decay, noise and steps directly, settled.
 fn with(decay: f64, noise: f64, steps: usize) -> ScaleTab {
     let mut t = tab();
-    t.weight_decay = decay;
-    t.noise = noise;
-    t.steps = steps;
+    t.settings.weight_decay = decay;
+    t.settings.noise = noise;
+    t.settings.steps = steps;
     t.submit();
     t.settle();
     t
