@@ -471,14 +471,14 @@ impl DescentPanel {
     /// The panel's figures for the readout: the run's iteration, loss, gap and rates.
     pub(super) fn readout(&self, ui: &Ui) -> Vec<String> {
         if let Some(error) = self.worker.error() {
-            return vec![format!("gradient descent: {error}")];
+            return vec![format!("lower panel: gradient descent: {error}")];
         }
         let Some(status) = &self.status else {
-            return vec!["gradient descent: no run yet".to_string()];
+            return vec!["lower panel: gradient descent, no run yet".to_string()];
         };
         let mut out = vec![
             format!(
-                "gradient descent: {}",
+                "lower panel: gradient descent, {}",
                 self.state_text(status, ui, usize::MAX)
             ),
             format!(

@@ -197,7 +197,10 @@ impl LandscapePanel {
         let e = view.saddle.eigenvalues;
         let g = short_number;
         vec![
-            format!("landscape: g(a, b) = (x − ab)², x = {}", g(view.x)),
+            format!(
+                "lower panel: landscape g(a, b) = (x − ab)², x = {}",
+                g(view.x)
+            ),
             format!(
                 "minima: g({}, {}) = g({}, {}) = {}",
                 g(c.first.0),

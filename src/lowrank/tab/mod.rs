@@ -4,10 +4,10 @@
 //! gradient descent trained in the background against the Eckart–Young optimum.
 //!
 //! The tab composes its panels, each in a file of its own with its state, its background work
-//! (a `WorkerPanel`), its note and its render: [`pipeline`] (the input and its decomposition in
-//! three steps, and what is shown at the rank: images, readouts, spectrum), [`symmetry`],
-//! [`landscape`] and [`descent`]. This module holds the keys and routes them to the panels, and
-//! loops over the panels' work ([`Work`]) for the tab bar and headless settling; `render` lays
+//! (a `WorkerPanel`), its note and its render: `pipeline` (the input and its decomposition in
+//! three steps, and what is shown at the rank: images, readouts, spectrum), `symmetry`,
+//! `landscape` and `descent`. This module holds the keys and routes them to the panels, and
+//! loops over the panels' work (`Work`) for the tab bar and headless settling; `render` lays
 //! the panels out and `notes` holds the prose.
 
 mod descent;
@@ -425,6 +425,9 @@ impl LowrankTab {
         lines.push(format!(
             "image shown on narrow screens: {view} (wide screens show all three)"
         ));
+        if let Some(running) = self.busy_label() {
+            lines.push(format!("computing: {running}"));
+        }
         lines.join("\n")
     }
 

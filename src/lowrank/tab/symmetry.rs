@@ -312,7 +312,15 @@ impl SymmetryPanel {
 
     /// The panel's figures for the readout: the symmetry and what it changes.
     pub(super) fn readout(&self, pipeline: &Pipeline) -> Vec<String> {
-        let mut out = vec![format!("symmetry: {}", transform_text(self.transform()))];
+        let kind = match self.kind {
+            SymmetryKind::General => "an invertible G",
+            SymmetryKind::Orthogonal => "an orthogonal Q",
+            SymmetryKind::Scale => "a scale e",
+        };
+        let mut out = vec![format!(
+            "lower panel: symmetry by {kind}: {}",
+            transform_text(self.transform())
+        )];
         match self.body(pipeline) {
             Body::Waiting => {}
             Body::Failed(error) => out.push(error),

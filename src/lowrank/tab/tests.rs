@@ -845,7 +845,7 @@ fn the_readout_says_what_the_tab_shows() {
     let view = tab.symmetry.view.as_ref().unwrap();
     let s = view.readout.as_ref().unwrap();
     for figure in [
-        "symmetry: A = A*G, B = G⁻¹B* (G no. 1)".to_string(),
+        "lower panel: symmetry by an invertible G: A = A*G, B = G⁻¹B* (G no. 1)".to_string(),
         format!("‖A−A*‖ = {}", numfmt::general(s.a_distance, 4)),
         format!("‖AB − A*B*‖_F {}", render::rounding_bound(s.product_change)),
         format!("error change {}", render::rounding_bound(s.error_change)),
