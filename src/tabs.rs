@@ -50,7 +50,7 @@ pub const TABS: &[TabSpec] = &[
     TabSpec {
         name: "lowrank",
         build: |waker, options| Ok(boxed(crate::lowrank::tab::LowrankTab::new(waker, options)?)),
-        keys: || bindings(crate::lowrank::tab::KEYS),
+        keys: || bindings(&crate::lowrank::tab::KEYS),
     },
     TabSpec {
         name: "scale",

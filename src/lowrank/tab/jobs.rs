@@ -1,25 +1,19 @@
-//! Background jobs of the Low-rank tab: what each worker is asked, the function it runs, and
+//! The input pipeline's background jobs: what each worker is asked, the function it runs, and
 //! what it answers. An input's first view comes from its leading triplets ([`first_view`]),
 //! then [`complete`] finds every singular value and then every vector on a worker of its own;
-//! the workers themselves live in the tab's state (`super`).
+//! the workers themselves live in the pipeline (`super::pipeline`). [`Ready`] is what the tab
+//! shows of an input at the current rank.
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use ndarray::Array2;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-
-use super::{DESCENT_CHUNK_MULTIPLY_ADDS, LANDSCAPE_HALF_WIDTH, LANDSCAPE_SAMPLES, Transform};
 use crate::jobs::{Cancel, JobError};
 use crate::lowrank::input::{self, InputError, Loaded, Source};
-use crate::lowrank::model::descent::{self, GradientDescent, PredictedRate, Standing};
-use crate::lowrank::model::landscape::{self, ConvexityCounterexample, Saddle, Window};
 use crate::lowrank::model::partial::{self, Leading, PartialError, Progress};
-use crate::lowrank::model::symmetry::{self, SymmetryReadout};
-use crate::lowrank::model::{Decomposition, Factors, Readouts, Reconstruction, Svd, SvdError};
+use crate::lowrank::model::{Decomposition, Readouts, Reconstruction, Svd, SvdError};
 use crate::lowrank::svd_worker;
+use ndarray::Array2;
 
 /// Why the tab has nothing to show where a result should be.
 #[derive(Debug, Clone, PartialEq)]
@@ -328,141 +322,4 @@ pub(super) fn percentile_range(matrix: &Array2<f64>) -> (f64, f64) {
     values.sort_unstable_by(f64::total_cmp);
     let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
     (at(0.01), at(0.99))
-}
-
-pub(super) struct SymmetryJob {
-    pub(super) generation: u64,
-    pub(super) decomposition: Arc<Decomposition>,
-    pub(super) rank: usize,
-    pub(super) transform: Transform,
-}
-
-/// A symmetry readout and what it was computed for.
-pub(super) struct SymmetryView {
-    pub(super) generation: u64,
-    pub(super) rank: usize,
-    pub(super) transform: Transform,
-    pub(super) readout: Option<SymmetryReadout>,
-}
-
-pub(super) fn symmetry_view(job: SymmetryJob) -> SymmetryView {
-    let optimal = Factors::optimal(&job.decomposition.svd, job.rank);
-    let transformed = match job.transform {
-        Transform::General { seed } => {
-            let mut rng = StdRng::seed_from_u64(seed);
-            let g = symmetry::random_invertible(optimal.rank(), &mut rng);
-            symmetry::transform(&optimal, g.view())
-        }
-        Transform::Orthogonal { seed } => {
-            let mut rng = StdRng::seed_from_u64(seed);
-            let q = symmetry::random_orthogonal(optimal.rank(), &mut rng);
-            symmetry::rotate(&optimal, q.view())
-        }
-        Transform::Scale { e } => symmetry::rescale(&optimal, e),
-    };
-    let readout = transformed.and_then(|transformed| {
-        symmetry::compare(job.decomposition.matrix.view(), &optimal, &transformed)
-    });
-    SymmetryView {
-        generation: job.generation,
-        rank: optimal.rank(),
-        transform: job.transform,
-        readout,
-    }
-}
-
-/// The scalar landscape g(a, b) = (x − ab)² prepared for drawing.
-pub(super) struct LandscapeView {
-    pub(super) x: f64,
-    pub(super) window: Window,
-    /// ln(1 + g) on the grid (row 0 at the top, b = b_max), so the valley ab = x is dark.
-    pub(super) shade: Array2<f64>,
-    pub(super) shade_max: f64,
-    pub(super) saddle: Saddle,
-    pub(super) counterexample: ConvexityCounterexample,
-}
-
-pub(super) fn landscape_view(x: f64) -> LandscapeView {
-    let window = Window::square(LANDSCAPE_HALF_WIDTH);
-    let grid = landscape::objective_grid(x, window, LANDSCAPE_SAMPLES, LANDSCAPE_SAMPLES);
-    let shade = grid.values.mapv(f64::ln_1p);
-    let shade_max = shade.iter().copied().fold(0.0, f64::max);
-    LandscapeView {
-        x,
-        window,
-        shade,
-        shade_max,
-        saddle: landscape::saddle_at_origin(x),
-        counterexample: ConvexityCounterexample::new(x),
-    }
-}
-
-/// Where a descent run stands, kept while its state is on the worker.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) struct DescentStatus {
-    pub(super) rank: usize,
-    pub(super) iterations: usize,
-    pub(super) budget: usize,
-    pub(super) loss: f64,
-    pub(super) optimum: f64,
-    pub(super) step_size: f64,
-    /// How far the loss is above the optimum, in percent.
-    pub(super) gap_percent: f64,
-    pub(super) standing: Standing,
-    /// The gap's contraction per iteration over the last [`descent::RATE_WINDOW`] iterations.
-    pub(super) observed_rate: Option<f64>,
-    /// The theory's contraction near the optimum.
-    pub(super) predicted_rate: Option<PredictedRate>,
-    /// ‖AᵀA − BBᵀ‖_F at the start and now, and ‖AᵀA‖_F now.
-    pub(super) imbalance_start: f64,
-    pub(super) imbalance_now: f64,
-    pub(super) gram_norm: f64,
-}
-
-/// Iterations per background chunk for a descent on an m×n matrix at rank r.
-pub(super) fn descent_chunk(rows: usize, cols: usize, rank: usize) -> usize {
-    let per_iteration = 2.0 * rows as f64 * cols as f64 * rank.max(1) as f64;
-    ((DESCENT_CHUNK_MULTIPLY_ADDS / per_iteration) as usize).clamp(1, 100)
-}
-
-/// A descent run on its way to or from the worker, with the optimum it is measured against.
-pub(super) struct DescentJob {
-    /// Which run this is, so a chunk of an abandoned run is not taken for the current one.
-    pub(super) run: u64,
-    pub(super) descent: GradientDescent,
-    pub(super) optimum: f64,
-    /// Iterations allowed in all; `t` after the budget raises it by [`DESCENT_BUDGET`].
-    pub(super) budget: usize,
-    pub(super) predicted_rate: Option<PredictedRate>,
-}
-
-/// Advance a run by one chunk of iterations (fewer if it stops).
-pub(super) fn train_chunk(mut job: DescentJob) -> DescentJob {
-    let (rows, cols) = job.descent.shape();
-    let chunk = descent_chunk(rows, cols, job.descent.rank());
-    job.descent.run(job.optimum, job.budget, chunk);
-    job
-}
-
-pub(super) fn status_of(job: &DescentJob) -> DescentStatus {
-    let descent = &job.descent;
-    DescentStatus {
-        rank: descent.rank(),
-        iterations: descent.iterations(),
-        budget: job.budget,
-        loss: descent.loss(),
-        optimum: job.optimum,
-        step_size: descent.step_size(),
-        gap_percent: descent::gap_percent(descent.loss(), job.optimum),
-        standing: descent.standing(job.optimum, job.budget),
-        observed_rate: descent::observed_contraction(
-            descent.losses(),
-            job.optimum,
-            descent::RATE_WINDOW,
-        ),
-        predicted_rate: job.predicted_rate,
-        imbalance_start: descent.imbalances().first().copied().unwrap_or(0.0),
-        imbalance_now: descent.imbalances().last().copied().unwrap_or(0.0),
-        gram_norm: descent.gram_norm(),
-    }
 }

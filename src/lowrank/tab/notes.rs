@@ -12,14 +12,20 @@ pub(super) const SYMMETRY: &str = "The factors move but their product does not, 
      orthogonal Q or a scale e. Only an orthogonal Q keeps AᵀA − BBᵀ at 0; gradient descent \
      keeps it where it started (see the descent panel), so from a small start it ends balanced.";
 
-/// The descent panel before the first run.
-pub(super) const DESCENT_START: &str = "Press t to train A and B by plain gradient descent on \
-     ½‖X − AB‖²_F from a small random start, at the current rank, and watch the loss approach \
-     the Eckart–Young optimum ½Σ_{i>r} σᵢ². It stops when the gap is below 1e-5 of the \
-     optimum (converged) or after 500 iterations (t continues).";
+/// The descent panel before the first run; `play` names the key that starts it.
+pub(super) fn descent_start(play: &str) -> String {
+    format!(
+        "Press {play} to train A and B by plain gradient descent on ½‖X − AB‖²_F from a small \
+         random start, at the current rank, and watch the loss approach the Eckart–Young \
+         optimum ½Σ_{{i>r}} σᵢ². It stops when the gap is below 1e-5 of the optimum (converged) \
+         or after 500 iterations ({play} continues)."
+    )
+}
 
-/// After a failed descent job.
-pub(super) const DESCENT_LOST: &str = "Press t to start a new run.";
+/// After a failed descent job; `play` names the key that starts a new run.
+pub(super) fn descent_lost(play: &str) -> String {
+    format!("Press {play} to start a new run.")
+}
 
 /// Under the descent chart (wide layout): which formula the theory line uses.
 pub(super) const DESCENT_RATE: &str = "Near the optimum the gap shrinks each iteration by a \
