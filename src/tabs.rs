@@ -60,7 +60,7 @@ pub const TABS: &[TabSpec] = &[
     TabSpec {
         name: "rnn",
         build: |waker, _| Ok(boxed(crate::rnn::tab::RnnTab::new(waker))),
-        keys: || bindings(crate::rnn::tab::KEYS),
+        keys: || bindings(&crate::rnn::tab::KEYS),
     },
     TabSpec {
         name: "train",
