@@ -65,7 +65,7 @@ pub const TABS: &[TabSpec] = &[
     TabSpec {
         name: "train",
         build: |waker, _| Ok(boxed(crate::train::tab::TrainTab::new(waker))),
-        keys: || bindings(crate::train::tab::KEYS),
+        keys: || bindings(&crate::train::tab::KEYS),
     },
 ];
 
