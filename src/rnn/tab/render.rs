@@ -510,7 +510,11 @@ impl RnnTab {
                         Tone::Bad => th.bad,
                     };
                     Line::from(vec![
-                        Span::styled(format!("{:<w$}", spelled(&label, u)), th.hint),
+                        // A label as wide as its column (spelled in ASCII) keeps a space.
+                        Span::styled(
+                            format!("{:<w$}", format!("{} ", spelled(&label, u))),
+                            th.hint,
+                        ),
                         Span::styled(format!("{rnn:<11}"), style),
                         Span::styled(lstm, style),
                     ])
