@@ -60,12 +60,12 @@ pub const TABS: &[TabSpec] = &[
     TabSpec {
         name: "rnn",
         build: |waker, _| Ok(boxed(crate::rnn::tab::RnnTab::new(waker))),
-        keys: || bindings(crate::rnn::tab::KEYS),
+        keys: || bindings(&crate::rnn::tab::KEYS),
     },
     TabSpec {
         name: "train",
         build: |waker, _| Ok(boxed(crate::train::tab::TrainTab::new(waker))),
-        keys: || bindings(crate::train::tab::KEYS),
+        keys: || bindings(&crate::train::tab::KEYS),
     },
 ];
 

@@ -74,8 +74,9 @@ fn identity_orthogonal_with_theory_line_80x24() {
 
 #[test]
 fn relu_rho_3_overflows_160x48() {
-    // rho 1 -> 3 in four coarse steps, relu, then T = 100 -> 2000.
-    let t = text(160, 48, "PgUp PgUp PgUp PgUp a j j j l l l l");
+    // rho 1 -> 3 in forty steps of 0.05, relu, then T = 100 -> 2000.
+    let keys = format!("{} a j j j l l l l", ["+"; 40].join(" "));
+    let t = text(160, 48, &keys);
     assert!(t.contains("overflow from t = 1999"), "{t}");
     insta::assert_snapshot!(t);
 }

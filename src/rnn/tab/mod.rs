@@ -2,30 +2,35 @@
 //! gradient norms drawn on shared log axes while the backward pass plays from t = T to 0,
 //! the recurrent matrix's eigenvalues against the unit circle, and the controls.
 //!
-//! The tab holds view state (focused control, playback, side panel, scroll) and the results
-//! of `model::run`; every number it shows comes from there. `render` draws, `notes` words.
+//! The tab holds view state (chosen control, playback, side panel, scroll) and the results
+//! of `model::run`; every number it shows comes from there. `render` draws, `notes` words,
+//! `readout` lists the figures of the readout panel and the copied text.
 
+mod computed;
 mod notes;
+mod readout;
 mod render;
+mod settings;
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::LazyLock;
 
-use crossterm::event::KeyCode;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::model::{self, BaseDraw, CellKind, Clip, DrawKey, Params, Run};
-use crate::controls::{Cycle, Ladder, Playback};
-use crate::jobs::{Cancel, JobError, Waker, Worker};
-use crate::keymap::{Binding, Key};
-use crate::numfmt;
+use super::model::Params;
+use crate::components::controls::{self, ControlAct, ControlList};
+use crate::components::scroll::{self, ScrollAct, ScrollText};
+use crate::components::worker::{Progress, WorkerPanel};
+use crate::components::wrapped;
+use crate::controls::{Cycle, Playback};
+use crate::jobs::{Waker, Worker};
+use crate::keymap::{self, Binding, Convention, Key};
 use crate::tab::Tab;
 use crate::theme::Ui;
-use crate::widgets::slider::{linear_position, log_position};
 
+pub use computed::{Computed, Curve, Curves};
 pub use notes::NOTE_COUNT;
+pub use settings::{Control, Settings};
 
 /// What the tab's keys do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,125 +41,121 @@ pub enum Act {
     Slower,
     Faster,
     Rewind,
-    ToEnd,
+    /// Paused at t = T, where the backward pass starts.
+    First,
+    /// Paused at t = 0, where it ends.
+    Last,
     Reset,
-    FocusPrev,
-    FocusNext,
-    Decrease,
-    Increase,
+    Controls(ControlAct),
     RhoDown,
     RhoUp,
-    RhoDownCoarse,
-    RhoUpCoarse,
     NextActivation,
     ToggleInit,
     NextClip,
     NextSeed,
     ToggleStepSeries,
-    SwitchPanel,
-    ScrollUp,
-    ScrollDown,
+    NextView,
+    PrevView,
+    /// Scrolls the side panel's text (the notes, the readout).
+    Note(ScrollAct),
 }
 
-// Conventions: filled in as the tab moves to the shared components.
-impl crate::keymap::Action for Act {}
+impl keymap::Action for Act {
+    fn convention(self) -> Option<Convention> {
+        Some(match self {
+            Act::PlayPause => Convention::PlayPause,
+            Act::StepForward => Convention::StepForward,
+            Act::StepBack => Convention::StepBack,
+            Act::Slower => Convention::Slower,
+            Act::Faster => Convention::Faster,
+            Act::Rewind => Convention::Rewind,
+            Act::First => Convention::First,
+            Act::Last => Convention::Last,
+            Act::Reset => Convention::Reset,
+            Act::Controls(c) => return c.convention(),
+            Act::RhoDown => Convention::MainDown,
+            Act::RhoUp => Convention::MainUp,
+            Act::NextSeed => Convention::NextSeed,
+            Act::NextView => Convention::NextView,
+            Act::PrevView => Convention::PrevView,
+            Act::Note(s) => return s.convention(),
+            Act::NextActivation | Act::ToggleInit | Act::NextClip | Act::ToggleStepSeries => {
+                return None;
+            }
+        })
+    }
+}
 
-/// The tab's key table: dispatch, footer hints and the help overlay all come from here.
-pub const KEYS: &[Binding<Act>] = &[
+/// The tab's playback bindings (first in [`KEYS`], then the control list's).
+const PLAYBACK_KEYS: &[Binding<Act>] = &[
     Binding {
-        keys: &[Key::ch(' ')],
+        keys: keymap::PLAY_PAUSE,
         action: Act::PlayPause,
         help: "play or pause the backward pass (at the end: play it again)",
         hint: Some("play"),
     },
     Binding {
-        keys: &[Key::ch('.')],
+        keys: keymap::STEP_FORWARD,
         action: Act::StepForward,
         help: "pause and step the backward pass one t towards t = 0",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch(',')],
+        keys: keymap::STEP_BACK,
         action: Act::StepBack,
         help: "pause and step the backward pass one t back towards t = T",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('<')],
+        keys: keymap::SLOWER,
         action: Act::Slower,
         help: "play the backward pass slower (down to 1/8 of the normal pace)",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('>')],
+        keys: keymap::FASTER,
         action: Act::Faster,
         help: "play the backward pass faster (up to 8 times the normal pace)",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('r'), Key::code(KeyCode::Home)],
+        keys: keymap::REWIND,
         action: Act::Rewind,
         help: "rewind: play the backward pass again from t = T",
         hint: Some("rewind"),
     },
     Binding {
-        keys: &[Key::code(KeyCode::End)],
-        action: Act::ToEnd,
+        keys: keymap::FIRST,
+        action: Act::First,
+        help: "pause at the start of the backward pass (t = T)",
+        hint: None,
+    },
+    Binding {
+        keys: keymap::LAST,
+        action: Act::Last,
         help: "jump to the end of the backward pass (t = 0)",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('R')],
+        keys: keymap::RESET,
         action: Act::Reset,
         help: "reset every control to its default",
         hint: None,
     },
+];
+
+/// The tab's bindings of settings and views (after the control list's in [`KEYS`]).
+const SETTING_KEYS: &[Binding<Act>] = &[
     Binding {
-        keys: &[Key::code(KeyCode::Up), Key::ch('k')],
-        action: Act::FocusPrev,
-        help: "choose the previous control",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::code(KeyCode::Down), Key::ch('j')],
-        action: Act::FocusNext,
-        help: "choose the next control",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::code(KeyCode::Left), Key::ch('h')],
-        action: Act::Decrease,
-        help: "lower the chosen control (or the previous choice) and recompute",
-        hint: Some("less"),
-    },
-    Binding {
-        keys: &[Key::code(KeyCode::Right), Key::ch('l')],
-        action: Act::Increase,
-        help: "raise the chosen control (or the next choice) and recompute",
-        hint: Some("more"),
-    },
-    Binding {
-        keys: &[Key::ch('-')],
+        keys: keymap::MAIN_DOWN,
         action: Act::RhoDown,
         help: "spectral radius rho down by 0.05",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('+'), Key::ch('=')],
+        keys: keymap::MAIN_UP,
         action: Act::RhoUp,
         help: "spectral radius rho up by 0.05",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::code(KeyCode::PageDown)],
-        action: Act::RhoDownCoarse,
-        help: "spectral radius rho down by 0.5",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::code(KeyCode::PageUp)],
-        action: Act::RhoUpCoarse,
-        help: "spectral radius rho up by 0.5",
         hint: None,
     },
     Binding {
@@ -176,7 +177,7 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('n')],
+        keys: keymap::NEXT_SEED,
         action: Act::NextSeed,
         help: "new random draw (next seed)",
         hint: None,
@@ -188,84 +189,30 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('v')],
-        action: Act::SwitchPanel,
-        help: "switch the side panel: eigenvalues, readout, notes 6a-6d (small screens)",
+        keys: keymap::NEXT_VIEW,
+        action: Act::NextView,
+        help: "next side panel: eigenvalues, readout, notes 6a-6d (small screens)",
         hint: Some("panel"),
     },
     Binding {
-        keys: &[Key::ch('[')],
-        action: Act::ScrollUp,
-        help: "scroll the notes (or the readout) up",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch(']')],
-        action: Act::ScrollDown,
-        help: "scroll the notes (or the readout) down",
+        keys: keymap::PREV_VIEW,
+        action: Act::PrevView,
+        help: "previous side panel",
         hint: None,
     },
 ];
 
-/// The controls, in the order they are listed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Control {
-    Rho,
-    Activation,
-    Hidden,
-    Steps,
-    ForgetBias,
-    Clip,
-    ClipThreshold,
-    InputScale,
-    Init,
-    Seed,
-}
-
-impl Cycle for Control {
-    const ALL: &'static [Self] = &[
-        Control::Rho,
-        Control::Activation,
-        Control::Hidden,
-        Control::Steps,
-        Control::ForgetBias,
-        Control::Clip,
-        Control::ClipThreshold,
-        Control::InputScale,
-        Control::Init,
-        Control::Seed,
-    ];
-}
-
-impl Control {
-    fn label(self) -> &'static str {
-        match self {
-            Control::Rho => "rho",
-            Control::Activation => "activation",
-            Control::Hidden => "hidden H",
-            Control::Steps => "steps T",
-            Control::ForgetBias => "forget bias",
-            Control::Clip => "clip",
-            Control::ClipThreshold => "clip c",
-            Control::InputScale => "input std",
-            Control::Init => "init",
-            Control::Seed => "seed",
-        }
-    }
-}
-
-/// Range of ρ on the slider (the model accepts up to `model::MAX_RHO`).
-const RHO_MAX: f64 = 3.0;
-const RHO_STEP: f64 = 0.05;
-const HIDDEN: Ladder<usize> = Ladder(&[2, 4, 8, 16, 32, 64, 128, 256, 512]);
-const STEPS: Ladder<usize> = Ladder(&[10, 20, 50, 100, 200, 500, 1000, 2000]);
-const CLIP_THRESHOLDS: Ladder<f64> = Ladder(&[
-    0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0,
-]);
-const FORGET_BIAS_RANGE: (f64, f64) = (-4.0, 6.0);
-const FORGET_BIAS_STEP: f64 = 0.5;
-const INPUT_SCALE_RANGE: (f64, f64) = (0.0, 4.0);
-const INPUT_SCALE_STEP: f64 = 0.25;
+/// The tab's key table: its playback keys, the control list's, its setting and view keys,
+/// and the side text's (line by line and by page). Dispatch, footer hints and the help overlay
+/// all come from here.
+pub static KEYS: LazyLock<Vec<Binding<Act>>> = LazyLock::new(|| {
+    let mut keys = PLAYBACK_KEYS.to_vec();
+    keys.extend(wrapped(controls::KEYS, Act::Controls));
+    keys.extend_from_slice(SETTING_KEYS);
+    keys.extend(wrapped(scroll::LINE_KEYS, Act::Note));
+    keys.extend(wrapped(scroll::PAGE_KEYS, Act::Note));
+    keys
+});
 
 /// What the side panel shows when there is room for only one of them (small screens).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,240 +232,34 @@ impl SidePanel {
             SidePanel::Note(_) => SidePanel::Eigenvalues,
         }
     }
-}
 
-/// One curve ready for the chart: (t, value) for every t it has, non-finite values kept (the
-/// chart pins them to its top edge and marks where the overflow begins).
-#[derive(Clone, Debug, Default)]
-pub struct Curve {
-    pub points: Vec<(f64, f64)>,
-}
-
-impl Curve {
-    /// Points (t, values[t]) for t ≥ `first_t`.
-    fn new(values: &[f64], first_t: usize) -> Curve {
-        Curve {
-            points: values
-                .iter()
-                .enumerate()
-                .skip(first_t)
-                .map(|(t, &v)| (t as f64, v))
-                .collect(),
+    fn prev(self) -> Self {
+        match self {
+            SidePanel::Eigenvalues => SidePanel::Note(NOTE_COUNT - 1),
+            SidePanel::Readout => SidePanel::Eigenvalues,
+            SidePanel::Note(0) => SidePanel::Readout,
+            SidePanel::Note(i) => SidePanel::Note(i - 1),
         }
     }
-
-    /// The part the backward pass has reached (t ≥ `cursor`).
-    fn reached(&self, cursor: usize) -> &[(f64, f64)] {
-        let from = self.points.partition_point(|p| p.0 < cursor as f64);
-        &self.points[from..]
-    }
-}
-
-/// The curves of both charts and their shared axes.
-#[derive(Clone, Debug, Default)]
-pub struct Curves {
-    pub rnn_h: Curve,
-    pub rnn_step: Curve,
-    pub theory: Curve,
-    pub lstm_h: Curve,
-    pub lstm_c: Curve,
-    pub lstm_step: Curve,
-    pub forget: Curve,
-    /// Shared y range (data units) of both charts.
-    pub y_range: (f64, f64),
-}
-
-/// Smallest and largest finite positive value over some curves, widened to whole decades.
-fn decade_range<'a>(all: impl Iterator<Item = &'a f64>) -> (f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in all {
-        if v.is_finite() && v > 0.0 {
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-    }
-    if lo > hi {
-        return (0.1, 10.0);
-    }
-    let (a, b) = (lo.log10().floor(), hi.log10().ceil());
-    let b = if b <= a { a + 1.0 } else { b };
-    (
-        10f64.powf(a).max(f64::MIN_POSITIVE),
-        10f64.powf(b).min(f64::MAX),
-    )
-}
-
-impl Curves {
-    fn new(rnn: &Run, lstm: &Run) -> Curves {
-        let empty: &[f64] = &[];
-        let theory_values = rnn.linear_theory.as_deref().unwrap_or(empty);
-        let grad_c = lstm.bptt.grad_c.as_deref().unwrap_or(empty);
-        let forget = lstm.bptt.forget_product.as_deref().unwrap_or(empty);
-        // The gradient norms set the shared range. The forget product is left out: it can
-        // fall hundreds of decades and would flatten every other curve; below the range it
-        // runs along the bottom edge (the readout has its value).
-        let y_range = decade_range(
-            rnn.bptt
-                .grad_h
-                .iter()
-                .chain(&rnn.bptt.grad_w_step)
-                .chain(theory_values)
-                .chain(&lstm.bptt.grad_h)
-                .chain(&lstm.bptt.grad_w_step)
-                .chain(grad_c),
-        );
-        // grad_w_step[t − 1] belongs to step t; there is no step 0.
-        let steps_of =
-            |w: &[f64]| -> Vec<f64> { std::iter::once(0.0).chain(w.iter().copied()).collect() };
-        // The theory line is a reference: values beyond f64 are simply left out.
-        let theory = Curve {
-            points: Curve::new(theory_values, 0)
-                .points
-                .into_iter()
-                .filter(|p| p.1.is_finite())
-                .collect(),
-        };
-        Curves {
-            rnn_h: Curve::new(&rnn.bptt.grad_h, 0),
-            rnn_step: Curve::new(&steps_of(&rnn.bptt.grad_w_step), 1),
-            theory,
-            lstm_h: Curve::new(&lstm.bptt.grad_h, 0),
-            lstm_c: Curve::new(grad_c, 0),
-            lstm_step: Curve::new(&steps_of(&lstm.bptt.grad_w_step), 1),
-            forget: Curve::new(forget, 0),
-            y_range,
-        }
-    }
-}
-
-/// Both runs for one parameter set, with everything the screen needs prepared.
-pub struct Computed {
-    pub params: Params,
-    pub rnn: Run,
-    pub lstm: Run,
-    pub curves: Curves,
-    /// max |λ| of the RNN's W_hh (the LSTM's g block), from its eigenvalues.
-    pub spectral_radius: f64,
-}
-
-impl Computed {
-    /// Runs the RNN and the LSTM on the same draws (see `model`'s draw order).
-    pub fn new(params: Params) -> Computed {
-        Computed::from_base(&mut BaseDraw::new(&params), params)
-    }
-
-    /// `new` on the draws `base` gives (see `model::run_from`): the same result, without
-    /// solving again the eigenvalues `base` holds.
-    pub fn from_base(base: &mut BaseDraw, params: Params) -> Computed {
-        let rnn = model::run_from(
-            base,
-            &Params {
-                cell: CellKind::Rnn,
-                ..params
-            },
-        );
-        let lstm = model::run_from(
-            base,
-            &Params {
-                cell: CellKind::Lstm,
-                ..params
-            },
-        );
-        let curves = Curves::new(&rnn, &lstm);
-        let spectral_radius = model::spectral_radius(&rnn.draws.eigenvalues);
-        Computed {
-            params: rnn.params,
-            rnn,
-            lstm,
-            curves,
-            spectral_radius,
-        }
-    }
-}
-
-/// Which eigenproblem of a new draw the worker is solving, k of n, packed as k·2³² + n
-/// (0 while none is), so the tab bar can say how far it is.
-#[derive(Clone, Default)]
-struct EigenProgress(Arc<AtomicU64>);
-
-impl EigenProgress {
-    fn set(&self, k: usize, n: usize) {
-        self.0.store(
-            ((k as u64) << 32) | (n as u64 & 0xffff_ffff),
-            Ordering::Relaxed,
-        );
-    }
-
-    /// (k, n) while the k-th of n eigenproblems is being solved.
-    fn get(&self) -> Option<(u64, u64)> {
-        let packed = self.0.load(Ordering::Relaxed);
-        (packed != 0).then_some((packed >> 32, packed & 0xffff_ffff))
-    }
-}
-
-/// The worker's computation: both runs from the base draw of the last request's key, kept
-/// between requests, so a change of ρ, T, φ, input scale, forget bias or clipping solves no
-/// eigenproblem again. A new draw reports its solves to `progress` and stops between them
-/// (with `None`) once stale.
-fn compute_worker(
-    waker: &Waker,
-    progress: EigenProgress,
-) -> impl Fn(Params, &Cancel) -> Option<Computed> + Send + Sync + 'static {
-    let waker = waker.clone();
-    let cache: Mutex<Option<BaseDraw>> = Mutex::new(None);
-    move |params: Params, cancel: &Cancel| {
-        let mut slot = match cache.lock() {
-            Ok(slot) => slot,
-            Err(poisoned) => {
-                // A panic mid-draw may have left blocks half made: start that draw afresh.
-                cache.clear_poison();
-                let mut slot = poisoned.into_inner();
-                *slot = None;
-                slot
-            }
-        };
-        let key = DrawKey::of(&params);
-        if slot.as_ref().is_none_or(|base| base.key() != key) {
-            *slot = Some(BaseDraw::new(&params));
-        }
-        let base = slot.as_mut()?;
-        // The LSTM uses all four blocks, the RNN's among them.
-        let finished = base.prepare(CellKind::Lstm, |k, n| {
-            progress.set(k, n);
-            waker.wake();
-            !cancel.is_cancelled()
-        });
-        progress.set(0, 0);
-        finished.then(|| Computed::from_base(base, params))
-    }
-}
-
-/// Where the last frame put things, for mouse clicks.
-#[derive(Clone, Copy, Default)]
-struct HitAreas {
-    /// (area of the control rows, controls per column, columns)
-    controls: (Rect, usize, usize),
-    side: Rect,
 }
 
 pub struct RnnTab {
-    params: Params,
-    /// Threshold c kept while clipping is off, so switching it back on restores it.
-    clip_threshold: f64,
-    focus: Control,
+    settings: Settings,
+    controls: ControlList<Control>,
     side: SidePanel,
-    /// First row shown of the side panel's text (notes, readout), clamped when drawn.
-    scroll: u16,
+    /// The readout panel's and the notes' scroll positions (both move with the same keys).
+    readout_scroll: ScrollText,
+    notes_scroll: ScrollText,
     show_steps: bool,
-    worker: Worker<Params, Option<Computed>>,
-    /// How far the worker is with the eigenvalues of a new draw.
-    progress: EigenProgress,
+    /// Both runs, computed in the background; the eigenvalues of a new draw report progress.
+    worker: WorkerPanel<Params, Option<Computed>>,
     result: Option<Computed>,
-    /// Why the last computation gave no result (a panic in the worker), shown in the charts.
-    error: Option<String>,
     /// The backward pass: position t, from T down to 0.
     playback: Playback,
-    hits: Cell<HitAreas>,
+    /// Where the last layout put the single side panel (small screens): a click switches it.
+    side_hit: Rect,
+    /// The worker's busy label when last polled, so that progress redraws the tab bar.
+    shown_label: Option<String>,
 }
 
 impl RnnTab {
@@ -529,33 +270,34 @@ impl RnnTab {
 
     /// The tab for `params` (brought into range with `Params::sanitized`).
     pub fn with_params(waker: &Waker, params: Params) -> Self {
-        let params = params.sanitized();
-        let progress = EigenProgress::default();
+        let settings = Settings::new(params);
+        let progress = Progress::default();
+        let worker = Worker::cancellable(waker, computed::compute_worker(waker, progress.clone()));
         let mut tab = RnnTab {
-            params,
-            clip_threshold: params.clip.threshold().unwrap_or(1.0),
-            focus: Control::Rho,
+            settings,
+            controls: ControlList::new(),
             side: SidePanel::Eigenvalues,
-            scroll: 0,
+            readout_scroll: ScrollText::new(),
+            notes_scroll: ScrollText::new(),
             show_steps: false,
-            worker: Worker::cancellable(waker, compute_worker(waker, progress.clone())),
-            progress,
+            worker: WorkerPanel::with_progress(worker, "forward and backward pass", progress),
             result: None,
-            error: None,
-            playback: Playback::reversed(params.steps + 1),
-            hits: Cell::new(HitAreas::default()),
+            playback: Playback::reversed(settings.params.steps + 1),
+            side_hit: Rect::default(),
+            shown_label: None,
         };
-        tab.worker.submit(params);
+        tab.worker.submit(settings.params);
         tab.poll();
         tab
     }
 
     pub fn params(&self) -> &Params {
-        &self.params
+        &self.settings.params
     }
 
+    /// The chosen control.
     pub fn focus(&self) -> Control {
-        self.focus
+        self.controls.focus()
     }
 
     /// The backward pass has reached t = cursor (it starts at T and ends at 0).
@@ -582,133 +324,55 @@ impl RnnTab {
 
     /// The error of the last computation, if it failed.
     pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+        self.worker.error()
     }
 
-    fn take_result(&mut self, result: Result<Option<Computed>, JobError>) {
-        match result {
-            // Only a stale request stops early, and take() never returns a stale result.
-            Ok(None) => {}
-            Ok(Some(result)) => {
-                self.playback.restart_with(result.params.steps + 1);
-                self.result = Some(result);
-                self.error = None;
-            }
-            Err(e) => self.error = Some(e.to_string()),
+    /// A finished computation: `None` only when it stopped early as stale (never taken).
+    fn accept(&mut self, result: Option<Computed>) {
+        if let Some(result) = result {
+            self.playback.restart_with(result.params.steps + 1);
+            self.result = Some(result);
         }
     }
 
     fn recompute(&mut self) {
-        self.params = self.params.sanitized();
-        self.worker.submit(self.params);
+        self.settings.params = self.settings.params.sanitized();
+        self.worker.submit(self.settings.params);
         self.poll();
     }
 
-    /// Moves the focused control one notch; returns false when it is already at its end.
-    fn adjust(&mut self, up: bool) -> bool {
-        let p = &mut self.params;
-        let before = *p;
-        let notch = |v: f64, step: f64, (lo, hi): (f64, f64)| {
-            let n = (v / step).round() + if up { 1.0 } else { -1.0 };
-            (n * step).clamp(lo, hi)
-        };
-        match self.focus {
-            Control::Rho => p.rho = notch(p.rho, RHO_STEP, (0.0, RHO_MAX)),
-            Control::Activation => {
-                p.activation = if up {
-                    p.activation.next()
-                } else {
-                    p.activation.prev()
-                }
-            }
-            Control::Hidden => p.hidden = HIDDEN.step(p.hidden, up),
-            Control::Steps => p.steps = STEPS.step(p.steps, up),
-            Control::ForgetBias => {
-                p.forget_bias = notch(p.forget_bias, FORGET_BIAS_STEP, FORGET_BIAS_RANGE)
-            }
-            Control::Clip => {
-                p.clip = if up {
-                    p.clip.next(self.clip_threshold)
-                } else {
-                    p.clip.prev(self.clip_threshold)
-                }
-            }
-            Control::ClipThreshold => {
-                self.clip_threshold = CLIP_THRESHOLDS.step(self.clip_threshold, up);
-                p.clip = p.clip.with_threshold(self.clip_threshold);
-            }
-            Control::InputScale => {
-                p.input_scale = notch(p.input_scale, INPUT_SCALE_STEP, INPUT_SCALE_RANGE)
-            }
-            Control::Init => p.init = if up { p.init.next() } else { p.init.prev() },
-            Control::Seed => {
-                p.seed = if up {
-                    p.seed.saturating_add(1)
-                } else {
-                    p.seed.saturating_sub(1)
-                }
-            }
-        }
-        let changed = *p != before;
-        if changed {
+    /// Changes the settings with `f` and recomputes when the parameters changed; returns
+    /// what `f` returns.
+    fn change(&mut self, f: impl FnOnce(&mut Settings) -> bool) -> bool {
+        let before = self.settings.params;
+        let changed = f(&mut self.settings);
+        if self.settings.params != before {
             self.recompute();
         }
-        // The threshold itself changed even when clipping is off (nothing to recompute).
-        changed || self.focus == Control::ClipThreshold
+        changed
     }
 
-    fn set_and_recompute(&mut self, f: impl FnOnce(&mut Params)) -> bool {
-        let before = self.params;
-        f(&mut self.params);
-        if self.params != before {
-            self.recompute();
-        }
-        true
+    fn show_side(&mut self, side: SidePanel) {
+        self.side = side;
+        self.readout_scroll.reset();
+        self.notes_scroll.reset();
     }
 
-    /// The value of a control as shown.
-    fn value_text(&self, c: Control) -> String {
-        let p = &self.params;
-        match c {
-            Control::Rho => format!("{:.2}", p.rho),
-            Control::Activation => p.activation.name().to_string(),
-            Control::Hidden => p.hidden.to_string(),
-            Control::Steps => p.steps.to_string(),
-            Control::ForgetBias => format!("{:.1}", p.forget_bias),
-            Control::Clip => p.clip.name().to_string(),
-            Control::ClipThreshold => numfmt::general(self.clip_threshold, 2),
-            Control::InputScale => format!("{:.2}", p.input_scale),
-            Control::Init => p.init.name().to_string(),
-            Control::Seed => p.seed.to_string(),
-        }
-    }
-
-    /// Where the control's value sits on its track, in [0, 1].
-    fn position(&self, c: Control) -> f64 {
-        let p = &self.params;
-        fn index<T: Cycle>(v: T) -> f64 {
-            v.index() as f64 / (T::ALL.len().max(2) - 1) as f64
-        }
-        match c {
-            Control::Rho => linear_position(p.rho, 0.0, RHO_MAX),
-            Control::Activation => index(p.activation),
-            Control::Hidden => log_position(p.hidden as f64, 2.0, 512.0),
-            Control::Steps => log_position(p.steps as f64, 10.0, 2000.0),
-            Control::ForgetBias => {
-                linear_position(p.forget_bias, FORGET_BIAS_RANGE.0, FORGET_BIAS_RANGE.1)
+    /// The playback keys; `None` for the others.
+    fn act_playback(&mut self, act: Act) -> Option<bool> {
+        let before = self.playback.clone();
+        match act {
+            Act::PlayPause => self.playback.toggle(),
+            Act::StepForward | Act::StepBack => self.playback.step(act == Act::StepForward),
+            Act::Slower | Act::Faster => {
+                return Some(self.playback.change_speed(act == Act::Faster));
             }
-            Control::Clip => match p.clip {
-                Clip::None => 0.0,
-                Clip::Norm(_) => 0.5,
-                Clip::Value(_) => 1.0,
-            },
-            Control::ClipThreshold => log_position(self.clip_threshold, 0.01, 100.0),
-            Control::InputScale => {
-                linear_position(p.input_scale, INPUT_SCALE_RANGE.0, INPUT_SCALE_RANGE.1)
-            }
-            Control::Init => index(p.init),
-            Control::Seed => 0.0,
+            Act::Rewind => self.playback.restart(),
+            Act::First => self.playback.seek(self.playback.len().saturating_sub(1)),
+            Act::Last => self.playback.finish(),
+            _ => return None,
         }
+        Some(self.playback != before)
     }
 }
 
@@ -720,111 +384,88 @@ impl Tab for RnnTab {
     }
 
     fn keys(&self) -> &'static [Binding<Act>] {
-        KEYS
+        &KEYS
     }
 
     fn act(&mut self, act: Act) -> bool {
+        if let Some(changed) = self.act_playback(act) {
+            return changed;
+        }
+        use crate::components::controls::ControlSet;
         match act {
-            Act::PlayPause => {
-                self.playback.toggle();
-                true
-            }
-            Act::StepForward | Act::StepBack => {
-                let before = self.playback.clone();
-                self.playback.step(act == Act::StepForward);
-                self.playback != before
-            }
-            Act::Slower | Act::Faster => self.playback.change_speed(act == Act::Faster),
-            Act::Rewind => {
-                self.playback.restart();
-                true
-            }
-            Act::ToEnd => {
-                self.playback.finish();
-                true
-            }
             Act::Reset => {
-                self.clip_threshold = 1.0;
-                self.focus = Control::Rho;
-                self.set_and_recompute(|p| *p = Params::default())
-            }
-            Act::FocusPrev => {
-                self.focus = self.focus.prev();
-                true
-            }
-            Act::FocusNext => {
-                self.focus = self.focus.next();
-                true
-            }
-            Act::Decrease => self.adjust(false),
-            Act::Increase => self.adjust(true),
-            Act::RhoDown | Act::RhoUp => {
-                let focus = self.focus;
-                self.focus = Control::Rho;
-                let changed = self.adjust(act == Act::RhoUp);
-                self.focus = focus;
-                changed
-            }
-            Act::RhoDownCoarse | Act::RhoUpCoarse => {
-                let step = if act == Act::RhoUpCoarse { 0.5 } else { -0.5 };
-                self.set_and_recompute(|p| {
-                    p.rho = ((p.rho + step) / RHO_STEP).round() * RHO_STEP;
-                    p.rho = p.rho.clamp(0.0, RHO_MAX);
+                self.controls.set_focus(Control::Rho);
+                self.change(|s| {
+                    *s = Settings::new(Params::default());
+                    true
                 })
             }
-            Act::NextActivation => self.set_and_recompute(|p| p.activation = p.activation.next()),
-            Act::ToggleInit => self.set_and_recompute(|p| p.init = p.init.next()),
+            Act::Controls(c) => {
+                let controls = &mut self.controls;
+                let before = self.settings.params;
+                let changed = controls.act(c, &mut self.settings);
+                if self.settings.params != before {
+                    self.recompute();
+                }
+                changed
+            }
+            Act::RhoDown | Act::RhoUp => self.change(|s| s.adjust(Control::Rho, act == Act::RhoUp)),
+            Act::NextActivation => self.change(|s| {
+                s.params.activation = s.params.activation.next();
+                true
+            }),
+            Act::ToggleInit => self.change(|s| {
+                s.params.init = s.params.init.next();
+                true
+            }),
             Act::NextClip => {
-                let c = self.clip_threshold;
                 // The readout holds the clipped norms: show it where only one panel fits.
                 if self.side == SidePanel::Eigenvalues {
-                    self.side = SidePanel::Readout;
-                    self.scroll = 0;
+                    self.show_side(SidePanel::Readout);
                 }
-                self.set_and_recompute(|p| p.clip = p.clip.next(c))
+                self.change(|s| {
+                    s.params.clip = s.params.clip.next(s.clip_threshold);
+                    true
+                })
             }
-            Act::NextSeed => self.set_and_recompute(|p| p.seed = p.seed.wrapping_add(1)),
+            Act::NextSeed => self.change(|s| {
+                s.params.seed = s.params.seed.wrapping_add(1);
+                true
+            }),
             Act::ToggleStepSeries => {
                 self.show_steps = !self.show_steps;
                 true
             }
-            Act::SwitchPanel => {
-                self.side = self.side.next();
-                self.scroll = 0;
+            Act::NextView => {
+                self.show_side(self.side.next());
                 true
             }
-            Act::ScrollUp => {
-                let before = self.scroll;
-                self.scroll = self.scroll.saturating_sub(1);
-                self.scroll != before
-            }
-            Act::ScrollDown => {
-                // Clamped to the text when drawn.
-                self.scroll = self.scroll.saturating_add(1);
+            Act::PrevView => {
+                self.show_side(self.side.prev());
                 true
             }
+            Act::Note(s) => {
+                let readout = self.readout_scroll.act(s);
+                let notes = self.notes_scroll.act(s);
+                readout || notes
+            }
+            _ => false,
         }
     }
 
     fn click(&mut self, col: u16, row: u16) -> bool {
-        let hits = self.hits.get();
-        let (area, per_column, columns) = hits.controls;
-        let inside = |r: Rect| col >= r.x && col < r.right() && row >= r.y && row < r.bottom();
-        if inside(area) && per_column > 0 && columns > 0 {
-            let column_width = (area.width / columns as u16).max(1);
-            let c = ((col - area.x) / column_width) as usize;
-            let r = (row - area.y) as usize;
-            if r < per_column
-                && let Some(&control) = Control::ALL.get(c * per_column + r)
-            {
-                self.focus = control;
-                return true;
-            }
+        if self.controls.click(col, row) {
+            return true;
         }
-        if inside(hits.side) {
-            return self.act(Act::SwitchPanel);
+        let r = self.side_hit;
+        if col >= r.x && col < r.right() && row >= r.y && row < r.bottom() {
+            return self.act(Act::NextView);
         }
         false
+    }
+
+    fn layout(&mut self, area: Rect, ui: &Ui) {
+        self.lay_out(area, ui);
     }
 
     fn animating(&self) -> bool {
@@ -836,13 +477,16 @@ impl Tab for RnnTab {
     }
 
     fn poll(&mut self) -> bool {
-        match self.worker.take() {
-            Some(result) => {
-                self.take_result(result);
-                true
-            }
-            None => false,
+        let error = self.worker.error().map(str::to_owned);
+        if let Some(result) = self.worker.poll() {
+            self.accept(result);
+            return true;
         }
+        // A failed computation is news too (its error is shown), and so is progress.
+        let label = self.worker.busy_label();
+        let news = self.worker.error() != error.as_deref() || label != self.shown_label;
+        self.shown_label = label;
+        news
     }
 
     fn busy(&self) -> bool {
@@ -850,29 +494,22 @@ impl Tab for RnnTab {
     }
 
     fn busy_label(&self) -> Option<String> {
-        if !self.worker.busy() {
-            return None;
-        }
-        Some(match self.progress.get() {
-            Some((k, n)) => format!("eigenvalues {k} of {n}"),
-            None => "forward and backward pass".to_string(),
-        })
+        self.worker.busy_label()
     }
 
     fn settle(&mut self) {
-        // wait() would block on a result poll() has already taken, so only while busy.
-        if self.worker.busy() {
-            if let Some(result) = self.worker.wait() {
-                self.take_result(result);
-            }
-        } else {
-            self.poll();
+        if let Some(result) = self.worker.settle() {
+            self.accept(result);
         }
         self.playback.finish();
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         self.draw(area, buf, ui);
+    }
+
+    fn readout(&self) -> Option<String> {
+        Some(self.readout_text())
     }
 }
 

@@ -1,36 +1,60 @@
 //! Drawing the tab from its state and results: the two charts, the controls, the eigenvalues,
-//! the readout and the notes. Nothing here computes mathematics.
+//! the readout and the notes. Nothing here computes mathematics. [`RnnTab::areas`] places the
+//! panels for both the layout step (scroll extents, mouse hits) and the frame.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Block;
 
 use super::notes::{self, NOTE_COUNT};
-use super::{Control, Curve, HitAreas, RnnTab, SidePanel};
-use crate::controls::Cycle;
+use super::readout::{self, Row, Tone, at, num, speed_text};
+use super::{Act, Computed, Curve, KEYS, RnnTab, SidePanel};
+use crate::keymap;
 use crate::numfmt;
-use crate::rnn::model::{CellKind, CellSplit, Clip, Run, Verdict, gradient_ratio, rho_power_text};
+use crate::rnn::model::CellKind;
 use crate::text::spelled;
 use crate::theme::Ui;
 use crate::widgets::dots::{DotCanvas, Viewport};
 use crate::widgets::log_chart::{LogChart, Series};
-use crate::widgets::slider::Slider;
-use crate::widgets::{lines, panel, readout, scroll};
+use crate::widgets::{lines, panel};
 
-fn num(x: f64) -> String {
-    numfmt::general(x, 3)
+/// Where the panels go for one size of the tab's area.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct Areas {
+    pub(super) rnn: Rect,
+    pub(super) lstm: Rect,
+    pub(super) controls: Rect,
+    /// The control list in two columns with the chosen control below (small screens).
+    pub(super) compact: bool,
+    pub(super) eigenvalues: Option<Rect>,
+    pub(super) readout: Option<Rect>,
+    /// The notes' panel and which notes it holds.
+    pub(super) notes: Option<(Rect, Range<usize>)>,
+    /// Small screens: the one side panel, which a click switches.
+    pub(super) side: Option<Rect>,
 }
 
-/// A speed multiple as a short fraction: 1/8, 1/2, 1, 4.
-fn speed_text(speed: f64) -> String {
-    if speed >= 1.0 {
-        format!("{speed:.0}")
-    } else {
-        format!("1/{:.0}", 1.0 / speed)
-    }
+/// The area inside a panel's border.
+fn inside(area: Rect) -> Rect {
+    Block::bordered().inner(area)
+}
+
+/// The row under the compact control list: the letter and playback keys, named from the table.
+fn compact_hints(unicode: bool) -> String {
+    let key = |a: Act| keymap::keys_of(&KEYS, a, unicode);
+    [
+        format!("{} act", key(Act::NextActivation)),
+        format!("{} init", key(Act::ToggleInit)),
+        format!("{} clip", key(Act::NextClip)),
+        format!("{} term", key(Act::ToggleStepSeries)),
+        format!("{} {} step", key(Act::StepBack), key(Act::StepForward)),
+        format!("{} {}", key(Act::Slower), key(Act::Faster)),
+    ]
+    .join(" ")
 }
 
 /// Legend rows for `series`: "mark label" items separated by "; ", packed
@@ -63,28 +87,51 @@ fn legend_lines<'a>(series: &[Series], width: usize, ui: &Ui) -> Vec<Line<'a>> {
     rows
 }
 
-/// A panel whose title is shortened with an ellipsis rather than cut.
-fn titled(area: Rect, buf: &mut Buffer, ui: &Ui, title: &str) -> Rect {
-    let room = area.width.saturating_sub(4) as usize;
-    panel(
-        area,
-        buf,
-        ui,
-        &crate::text::fit(title, room, ui.glyphs.unicode),
-        false,
-    )
+/// Keeps the first `rows` legend rows; items left out are said with an ellipsis at the end of
+/// the last row kept (or, with no room after it, at the end of its last item).
+fn fit_legend<'a>(mut legend: Vec<Line<'a>>, rows: u16, width: u16, ui: &Ui) -> Vec<Line<'a>> {
+    if legend.len() <= rows as usize || rows == 0 {
+        return legend;
+    }
+    legend.truncate(rows as usize);
+    if let Some(last) = legend.last_mut() {
+        let room = (width as usize).saturating_sub(last.width());
+        let more = if ui.glyphs.unicode { " …" } else { " ..." };
+        if room >= crate::text::width(more) {
+            last.spans.push(Span::styled(more, ui.theme.dim));
+        } else if let Some(end) = last.spans.last_mut() {
+            let keep = crate::text::width(&end.content).saturating_sub(1).max(1);
+            end.content = crate::text::fit(&end.content, keep, ui.glyphs.unicode).into();
+        }
+    }
+    legend
 }
 
-/// The value at index t, if there is one.
-fn at(values: &[f64], t: usize) -> Option<f64> {
-    values.get(t).copied()
+/// Whole items in a row of `width` columns, one space apart; an item that does not fit and
+/// all after it are left out (a number is never cut to its first characters).
+fn packed_row(items: Vec<Vec<Span<'_>>>, width: usize) -> Line<'_> {
+    let mut spans: Vec<Span> = Vec::new();
+    let mut used = 0;
+    for item in items {
+        let w: usize = item.iter().map(|s| crate::text::width(&s.content)).sum();
+        let gap = usize::from(!spans.is_empty());
+        if used + gap + w > width {
+            break;
+        }
+        if gap == 1 {
+            spans.push(Span::raw(" "));
+        }
+        spans.extend(item);
+        used += gap + w;
+    }
+    Line::from(spans)
 }
 
 impl RnnTab {
-    pub(super) fn draw(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let area = area.intersection(buf.area);
+    /// Where every panel goes in `area`; `None` when it is too small to draw anything.
+    pub(super) fn areas(&self, area: Rect) -> Option<Areas> {
         if area.width < 4 || area.height < 3 {
-            return;
+            return None;
         }
         let wide = area.width >= 130 && area.height >= 36;
         let bottom_h = if wide {
@@ -97,18 +144,16 @@ impl RnnTab {
             Constraint::Length(bottom_h.min(area.height.saturating_sub(6))),
         ])
         .areas(area);
-        let [left, right] =
+        let [rnn, lstm] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(charts);
-        // Inside the panels' borders.
-        let legend_rows = self
-            .legend_rows(CellKind::Rnn, left.width.saturating_sub(2), ui)
-            .max(self.legend_rows(CellKind::Lstm, right.width.saturating_sub(2), ui));
-        self.render_chart(left, buf, ui, CellKind::Rnn, legend_rows);
-        self.render_chart(right, buf, ui, CellKind::Lstm, legend_rows);
-        let mut hits = HitAreas::default();
+        let mut a = Areas {
+            rnn,
+            lstm,
+            ..Areas::default()
+        };
         if wide {
-            let [controls, eigen, readout_area, notes] = Layout::horizontal([
+            let [controls, eigenvalues, readout, notes] = Layout::horizontal([
                 Constraint::Length(44),
                 // A cell is about twice as tall as wide: this keeps the complex plane square.
                 Constraint::Length((bottom.height * 2).saturating_sub(4).min(bottom.width / 4)),
@@ -116,30 +161,77 @@ impl RnnTab {
                 Constraint::Min(20),
             ])
             .areas(bottom);
-            hits.controls = self.render_controls(controls, buf, ui, false);
-            self.render_eigenvalues(eigen, buf, ui);
-            self.render_readout(readout_area, buf, ui);
-            self.render_notes(notes, buf, ui, 0..NOTE_COUNT);
+            a.controls = controls;
+            a.eigenvalues = Some(eigenvalues);
+            a.readout = Some(readout);
+            a.notes = Some((notes, 0..NOTE_COUNT));
         } else {
             let [controls, side] =
                 Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                     .areas(bottom);
-            hits.controls = self.render_controls(controls, buf, ui, true);
-            hits.side = side;
+            a.controls = controls;
+            a.compact = true;
+            a.side = Some(side);
             match self.side {
-                SidePanel::Eigenvalues => self.render_eigenvalues(side, buf, ui),
-                SidePanel::Readout => self.render_readout(side, buf, ui),
-                SidePanel::Note(i) => self.render_notes(side, buf, ui, i..i + 1),
+                SidePanel::Eigenvalues => a.eigenvalues = Some(side),
+                SidePanel::Readout => a.readout = Some(side),
+                SidePanel::Note(i) => a.notes = Some((side, i..i + 1)),
             }
         }
-        self.hits.set(hits);
+        Some(a)
+    }
+
+    /// The layout step: records the control rows and the side panel for clicks, and the
+    /// extents of the readout and the notes for their scroll keys.
+    pub(super) fn lay_out(&mut self, area: Rect, ui: &Ui) {
+        let a = self.areas(area).unwrap_or_default();
+        self.controls.layout(a.controls, a.compact);
+        self.side_hit = a.side.unwrap_or_default();
+        let (readout_lines, readout_rows) = match a.readout {
+            Some(r) => (self.readout_lines(ui).len(), inside(r).height),
+            None => (0, 0),
+        };
+        self.readout_scroll.set_extent(readout_lines, readout_rows);
+        let (note_lines, note_rows) = match &a.notes {
+            Some((r, which)) => {
+                let inner = inside(*r);
+                let n = self.note_lines(inner.width, which.clone(), ui).len();
+                (n, inner.height)
+            }
+            None => (0, 0),
+        };
+        self.notes_scroll.set_extent(note_lines, note_rows);
+    }
+
+    pub(super) fn draw(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let Some(a) = self.areas(area) else {
+            return;
+        };
+        // Both charts give their legends the same rows, so their axes stay level.
+        let legend_rows = self
+            .legend_rows(CellKind::Rnn, a.rnn.width.saturating_sub(2), ui)
+            .max(self.legend_rows(CellKind::Lstm, a.lstm.width.saturating_sub(2), ui));
+        self.render_chart(a.rnn, buf, ui, CellKind::Rnn, legend_rows);
+        self.render_chart(a.lstm, buf, ui, CellKind::Lstm, legend_rows);
+        let hints = compact_hints(ui.glyphs.unicode);
+        self.controls
+            .render(a.controls, buf, ui, &self.settings, a.compact, &hints);
+        if let Some(r) = a.eigenvalues {
+            self.render_eigenvalues(r, buf, ui);
+        }
+        if let Some(r) = a.readout {
+            self.render_readout(r, buf, ui);
+        }
+        if let Some((r, which)) = a.notes {
+            self.render_notes(r, buf, ui, which);
+        }
     }
 
     /// The series a chart shows: (label, curve, colour index, drawn whole rather than up to
     /// the backward pass's position).
     fn shown<'a>(
         &self,
-        result: &'a super::Computed,
+        result: &'a Computed,
         cell: CellKind,
         u: bool,
     ) -> Vec<(Cow<'static, str>, &'a Curve, usize, bool)> {
@@ -187,6 +279,7 @@ impl RnnTab {
         legend_lines(&series, width as usize, ui).len() as u16
     }
 
+    /// A chart's panel: its title, then the error, "computing…", or the chart.
     fn render_chart(
         &self,
         area: Rect,
@@ -200,12 +293,13 @@ impl RnnTab {
         } else {
             String::new()
         };
+        let p = &self.settings.params;
         let title = match cell {
-            CellKind::Rnn => format!("RNN ({}){busy}", self.params.activation),
-            CellKind::Lstm => format!("LSTM (forget bias {:.1}){busy}", self.params.forget_bias),
+            CellKind::Rnn => format!("RNN ({}){busy}", p.activation),
+            CellKind::Lstm => format!("LSTM (forget bias {:.1}){busy}", p.forget_bias),
         };
-        let inner = titled(area, buf, ui, &title);
-        if let Some(e) = &self.error {
+        let inner = panel(area, buf, ui, &title, false);
+        if let Some(e) = self.worker.error() {
             let text: Vec<Line> = crate::text::wrap(e, inner.width as usize)
                 .into_iter()
                 .map(|l| Line::styled(l, ui.theme.bad))
@@ -214,23 +308,28 @@ impl RnnTab {
             return;
         }
         let Some(result) = &self.result else {
-            lines(
-                inner,
-                buf,
-                &[Line::styled(
-                    format!("computing{}", ui.glyphs.ellipsis),
-                    ui.theme.warn,
-                )],
-            );
+            let computing = format!("computing{}", ui.glyphs.ellipsis);
+            lines(inner, buf, &[Line::styled(computing, ui.theme.warn)]);
             return;
         };
-        if inner.height < 2 {
-            return;
+        if inner.height >= 2 {
+            self.render_curves(inner, buf, ui, result, cell, legend_rows);
         }
-        let c = &result.curves;
+    }
+
+    /// The legend, the log chart up to the backward pass's position, and the row of figures
+    /// at that position, in `inner` (at least two rows).
+    fn render_curves(
+        &self,
+        inner: Rect,
+        buf: &mut Buffer,
+        ui: &Ui,
+        result: &Computed,
+        cell: CellKind,
+        legend_rows: u16,
+    ) {
         let t = self.cursor();
-        let u = ui.glyphs.unicode;
-        let shown = self.shown(result, cell, u);
+        let shown = self.shown(result, cell, ui.glyphs.unicode);
         let series: Vec<Series> = shown
             .iter()
             .map(|(label, curve, index, whole)| Series {
@@ -244,60 +343,46 @@ impl RnnTab {
             })
             .collect();
         // The legend on rows of its own above the chart, items separated so that the marks
-        // cannot read as arithmetic, never cut (an item too wide for a row gets an ellipsis).
+        // cannot read as arithmetic; the chart keeps at least 3 rows, the figures 1.
+        let legend_h = legend_rows.min(inner.height.saturating_sub(4));
         let legend = if inner.height >= 7 {
             legend_lines(&series, inner.width as usize, ui)
         } else {
             Vec::new()
         };
-        // Both charts give their legends the same rows, so their axes stay level.
-        // The chart keeps at least 3 rows, the readout row 1.
-        let legend_h = legend_rows.min(inner.height.saturating_sub(4));
-        let mut legend = legend;
-        if legend.len() > legend_h as usize && legend_h > 0 {
-            // Items left out: say so at the end of the last row shown.
-            legend.truncate(legend_h as usize);
-            if let Some(last) = legend.last_mut() {
-                let room = (inner.width as usize).saturating_sub(last.width());
-                let more = if ui.glyphs.unicode { " …" } else { " ..." };
-                if room >= crate::text::width(more) {
-                    last.spans.push(Span::styled(more, ui.theme.dim));
-                } else if let Some(end) = last.spans.last_mut() {
-                    // No room after it: the last item itself ends in an ellipsis.
-                    let keep = crate::text::width(&end.content).saturating_sub(1).max(1);
-                    end.content = crate::text::fit(&end.content, keep, ui.glyphs.unicode).into();
-                }
-            }
-        }
+        let [legend_area, chart_area, figures] = Layout::vertical([
+            Constraint::Length(legend_h),
+            Constraint::Min(0),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
         lines(
-            Rect::new(inner.x, inner.y, inner.width, legend_h),
+            legend_area,
             buf,
-            &legend,
+            &fit_legend(legend, legend_h, inner.width, ui),
         );
-        let chart_area = Rect::new(
-            inner.x,
-            inner.y + legend_h,
-            inner.width,
-            inner.height - 1 - legend_h,
-        );
-        let readout_row = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
-        let steps = result.params.steps as f64;
         LogChart::new(series)
-            .x_bounds(0.0, steps)
-            .y_bounds(c.y_range.0, c.y_range.1)
+            .x_bounds(0.0, result.params.steps as f64)
+            .y_bounds(result.curves.y_range.0, result.curves.y_range.1)
             .cursor_ticks(t as f64)
             .x_name("t")
             .overflow_from_right(true)
             .even_decade_ticks(true)
             .legend(false)
             .render(chart_area, buf, ui);
+        let row = self.chart_figures(result, cell, ui);
+        lines(figures, buf, &[packed_row(row, figures.width as usize)]);
+    }
 
+    /// The figures under a chart at the backward pass's position: t, the run's gradient norms,
+    /// the linear theory, and (under the RNN's) the playback speed.
+    fn chart_figures(&self, result: &Computed, cell: CellKind, ui: &Ui) -> Vec<Vec<Span<'static>>> {
+        let t = self.cursor();
+        let u = ui.glyphs.unicode;
         let run = match cell {
             CellKind::Rnn => &result.rnn,
             CellKind::Lstm => &result.lstm,
         };
-        // Whole items only: a number is never cut to its first characters.
-        let u = ui.glyphs.unicode;
         let mut items: Vec<Vec<Span>> = vec![vec![Span::styled(format!("t={t}"), ui.theme.cursor)]];
         let mut item = |label: &'static str, value: Option<f64>, series: usize| {
             if let Some(v) = value {
@@ -325,144 +410,12 @@ impl RnnTab {
                 ui.theme.dim,
             )]);
         }
-        let mut spans: Vec<Span> = Vec::new();
-        let mut used = 0;
-        for item in items {
-            let w: usize = item.iter().map(|s| crate::text::width(&s.content)).sum();
-            let gap = usize::from(!spans.is_empty());
-            if used + gap + w > readout_row.width as usize {
-                break;
-            }
-            if gap == 1 {
-                spans.push(Span::raw(" "));
-            }
-            spans.extend(item);
-            used += gap + w;
-        }
-        lines(readout_row, buf, &[Line::from(spans)]);
-    }
-
-    /// Draws the controls; returns (area, controls per column, columns) for mouse hits.
-    fn render_controls(
-        &self,
-        area: Rect,
-        buf: &mut Buffer,
-        ui: &Ui,
-        compact: bool,
-    ) -> (Rect, usize, usize) {
-        let title = spelled("Controls ↑↓ choose ←→ change", ui.glyphs.unicode);
-        let room = area.width.saturating_sub(4) as usize;
-        let inner = panel(
-            area,
-            buf,
-            ui,
-            &crate::text::fit(&title, room, ui.glyphs.unicode),
-            true,
-        );
-        if inner.width == 0 || inner.height == 0 {
-            return (Rect::default(), 0, 0);
-        }
-        let t = &ui.theme;
-        let label_w = 12u16;
-        if !compact && inner.height as usize >= Control::ALL.len() {
-            for (i, c) in Control::ALL.iter().copied().enumerate() {
-                let row = Rect::new(inner.x, inner.y + i as u16, inner.width, 1);
-                let value = self.value_text(c);
-                let label = format!("{:<w$}", c.label(), w = label_w as usize);
-                if c == Control::Seed {
-                    let style = if c == self.focus {
-                        t.key.add_modifier(Modifier::REVERSED)
-                    } else {
-                        t.hint
-                    };
-                    lines(
-                        row,
-                        buf,
-                        &[Line::from(vec![
-                            Span::styled(label, style),
-                            Span::raw(" "),
-                            Span::styled(value, t.number),
-                        ])],
-                    );
-                } else {
-                    Slider {
-                        label: &label,
-                        value: &value,
-                        position: self.position(c),
-                        focused: c == self.focus,
-                    }
-                    .render(row, buf, ui);
-                }
-            }
-            let rows = Rect::new(inner.x, inner.y, inner.width, Control::ALL.len() as u16);
-            return (rows, Control::ALL.len(), 1);
-        }
-        // Compact: the values in two columns, then the focused control as a slider.
-        let per_column = Control::ALL.len().div_ceil(2);
-        let grid_h = (per_column as u16).min(inner.height.saturating_sub(1));
-        let column_w = inner.width / 2;
-        for (i, c) in Control::ALL.iter().copied().enumerate() {
-            let (col, row) = (i / per_column, i % per_column);
-            if row as u16 >= grid_h {
-                continue;
-            }
-            let x = inner.x + col as u16 * column_w;
-            let style = if c == self.focus {
-                t.key.add_modifier(Modifier::REVERSED)
-            } else {
-                t.hint
-            };
-            // Labels padded to the longest of their column.
-            let pad = Control::ALL
-                .iter()
-                .skip(col * per_column)
-                .take(per_column)
-                .map(|c| c.label().len())
-                .max()
-                .unwrap_or(0);
-            let text = format!("{:<pad$}", c.label());
-            // A value too long for its column gets an ellipsis.
-            let room = (column_w as usize).saturating_sub(pad + 1);
-            let value = crate::text::fit(&self.value_text(c), room, ui.glyphs.unicode);
-            let line = Line::from(vec![
-                Span::styled(text, style),
-                Span::raw(" "),
-                Span::styled(value, t.number),
-            ]);
-            lines(
-                Rect::new(x, inner.y + row as u16, column_w, 1),
-                buf,
-                &[line],
-            );
-        }
-        if inner.height > grid_h {
-            let row = Rect::new(inner.x, inner.y + grid_h, inner.width, 1);
-            let value = self.value_text(self.focus);
-            if self.focus == Control::Seed {
-                lines(row, buf, &[readout(ui, "seed", value)]);
-            } else {
-                Slider {
-                    label: self.focus.label(),
-                    value: &value,
-                    position: self.position(self.focus),
-                    focused: true,
-                }
-                .render(row, buf, ui);
-            }
-        }
-        if inner.height > grid_h + 1 {
-            let row = Rect::new(inner.x, inner.y + grid_h + 1, inner.width, 1);
-            let keys = "a act i init c clip w term , . step < >";
-            let keys = crate::text::fit(keys, row.width as usize, ui.glyphs.unicode);
-            lines(row, buf, &[Line::styled(keys, t.dim)]);
-        }
-        let grid = Rect::new(inner.x, inner.y, column_w.saturating_mul(2), grid_h);
-        (grid, per_column, 2)
+        items
     }
 
     fn render_eigenvalues(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         let title = spelled("Eigenvalues of W_hh", ui.glyphs.unicode);
-        let inner = titled(area, buf, ui, &title);
+        let inner = panel(area, buf, ui, &title, false);
         let Some(result) = &self.result else {
             return;
         };
@@ -530,134 +483,69 @@ impl RnnTab {
         canvas.render(plane, buf);
     }
 
-    fn render_readout(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let inner = titled(area, buf, ui, "Readout");
+    /// The readout panel's lines: a header (t, the runs), then the rows of `readout::rows`.
+    fn readout_lines(&self, ui: &Ui) -> Vec<Line<'static>> {
         let Some(r) = &self.result else {
-            return;
+            return Vec::new();
         };
         let t = self.cursor();
         let th = &ui.theme;
         let u = ui.glyphs.unicode;
         let w = 13usize;
-        let row = |label: &str, a: Option<f64>, b: Option<f64>| -> Line<'static> {
-            let cell = |v: Option<f64>| v.map_or_else(|| "-".to_string(), num);
-            Line::from(vec![
-                Span::styled(format!("{:<w$}", spelled(label, u)), th.hint),
-                Span::styled(format!("{:<11}", cell(a)), th.number),
-                Span::styled(cell(b), th.number),
-            ])
-        };
-        let words = |label: &str, a: String, b: String, style| -> Line<'static> {
-            Line::from(vec![
-                Span::styled(format!("{label:<w$}"), th.hint),
-                Span::styled(format!("{a:<11}"), style),
-                Span::styled(b, style),
-            ])
-        };
-        let ratio = |run: &Run| gradient_ratio(&run.bptt.grad_h);
-        let overflow = |run: &Run| -> String {
-            match run.bptt.overflow_from {
-                Some(t) => format!("t={t}"),
-                None => "none".into(),
-            }
-        };
-        let split = |f: fn(&CellSplit) -> &Vec<f64>| {
-            r.lstm.bptt.cell_split.as_ref().and_then(|s| at(f(s), t))
-        };
-        // The clipping rows come first so that they show in the smallest panel.
-        let mut out = vec![
-            Line::from(vec![
-                Span::styled(format!("{:<w$}", format!("t = {t}")), th.cursor),
-                Span::styled(format!("{:<11}", "RNN"), th.title),
-                Span::styled("LSTM", th.title),
-            ]),
-            row(
-                "‖∂ℓ/∂h_t‖",
-                at(&r.rnn.bptt.grad_h, t),
-                at(&r.lstm.bptt.grad_h, t),
-            ),
-            row(
-                "‖∂ℓ/∂c_t‖",
-                None,
-                r.lstm.bptt.grad_c.as_deref().and_then(|g| at(g, t)),
-            ),
-            row(
-                "‖∇θ ℓ‖",
-                Some(r.rnn.bptt.param_grad_norm),
-                Some(r.lstm.bptt.param_grad_norm),
-            ),
-        ];
-        match r.params.clip {
-            Clip::None => out.push(Line::styled("clipping off (c: on)", th.dim)),
-            clip => {
-                out.push(row(
-                    &format!("clipped {}", clip.name()),
-                    Some(r.rnn.clipped_param_grad_norm),
-                    Some(r.lstm.clipped_param_grad_norm),
-                ));
-                if let Clip::Norm(_) = clip {
-                    out.push(row(
-                        "torch coef",
-                        Some(clip.norm_coefficient(r.rnn.bptt.param_grad_norm)),
-                        Some(clip.norm_coefficient(r.lstm.bptt.param_grad_norm)),
-                    ));
+        let mut out = vec![Line::from(vec![
+            Span::styled(format!("{:<w$}", format!("t = {t}")), th.cursor),
+            Span::styled(format!("{:<11}", "RNN"), th.title),
+            Span::styled("LSTM", th.title),
+        ])];
+        for row in readout::rows(r, t, u) {
+            out.push(match row {
+                Row::Pair {
+                    label,
+                    rnn,
+                    lstm,
+                    tone,
+                } => {
+                    let style = match tone {
+                        Tone::Number => th.number,
+                        Tone::Bad => th.bad,
+                    };
+                    Line::from(vec![
+                        // A label as wide as its column (spelled in ASCII) keeps a space.
+                        Span::styled(
+                            format!("{:<w$}", format!("{} ", spelled(&label, u))),
+                            th.hint,
+                        ),
+                        Span::styled(format!("{rnn:<11}"), style),
+                        Span::styled(lstm, style),
+                    ])
                 }
-            }
+                Row::Remark(text) => Line::styled(text, th.dim),
+                Row::Warning(text) => Line::styled(text, th.warn),
+            });
         }
-        out.push(words(
-            "overflow",
-            overflow(&r.rnn),
-            overflow(&r.lstm),
-            th.bad,
-        ));
-        out.push(row("ratio 0/T", Some(ratio(&r.rnn)), Some(ratio(&r.lstm))));
-        out.push(words(
-            "verdict",
-            Verdict::of(ratio(&r.rnn)).word().to_string(),
-            Verdict::of(ratio(&r.lstm)).word().to_string(),
-            th.number,
-        ));
-        out.push(words(
-            &spelled("ρ^T (linear)", u),
-            rho_power_text(r.params.rho, r.params.steps),
-            "-".into(),
-            th.number,
-        ));
-        out.push(row(
-            "ρ^(T−t)",
-            r.rnn.linear_theory.as_deref().and_then(|g| at(g, t)),
-            None,
-        ));
-        out.push(row("cell path", None, split(|s| &s.cell_path)));
-        out.push(row("via W_hh", None, split(|s| &s.through_w_hh)));
-        out.push(row(
-            "max ∏ f",
-            None,
-            r.lstm.bptt.forget_product.as_deref().and_then(|g| at(g, t)),
-        ));
-        for w in r.rnn.draws.warnings.iter().chain(&r.lstm.draws.warnings) {
-            out.push(Line::styled(w.clone(), th.warn));
-        }
-        scroll::render(inner, buf, ui, &out, self.scroll);
+        out
     }
 
-    fn render_notes(&self, area: Rect, buf: &mut Buffer, ui: &Ui, which: std::ops::Range<usize>) {
-        let title = if which.len() == 1 {
-            format!("Note {}/{NOTE_COUNT} (v: next)", which.start + 1)
-        } else {
-            "Notes".to_string()
-        };
-        let inner = titled(area, buf, ui, &title);
-        if inner.width < 6 {
-            return;
-        }
+    fn render_readout(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
+        let inner = panel(area, buf, ui, "Readout", false);
+        self.readout_scroll
+            .render(inner, buf, ui, &self.readout_lines(ui));
+    }
+
+    /// The lines of notes `which` in a panel `width` columns wide inside: each note's tag,
+    /// then its text wrapped beside it (one column kept for the scroll marks, three for the
+    /// tag). None while the panel is too narrow or nothing is computed.
+    fn note_lines(&self, width: u16, which: Range<usize>, ui: &Ui) -> Vec<Line<'static>> {
         let Some(result) = &self.result else {
-            return;
+            return Vec::new();
         };
-        let mut out: Vec<Line> = Vec::new();
-        // One column is kept free for the scroll marks, three for the tag.
-        let width = inner.width.saturating_sub(4) as usize;
-        for (tag, text) in notes::notes(result, self.clip_threshold, ui.glyphs.unicode)
+        if width < 6 {
+            return Vec::new();
+        }
+        let width = width.saturating_sub(4) as usize;
+        let mut out = Vec::new();
+        let s = &self.settings;
+        for (tag, text) in notes::notes(result, s.clip_threshold, ui.glyphs.unicode)
             .into_iter()
             .skip(which.start)
             .take(which.len())
@@ -671,6 +559,18 @@ impl RnnTab {
                 out.push(Line::from(vec![head, Span::styled(l, ui.theme.base)]));
             }
         }
-        scroll::render(inner, buf, ui, &out, self.scroll);
+        out
+    }
+
+    fn render_notes(&self, area: Rect, buf: &mut Buffer, ui: &Ui, which: Range<usize>) {
+        let title = if which.len() == 1 {
+            let next = keymap::keys_of(&KEYS, Act::NextView, ui.glyphs.unicode);
+            format!("Note {}/{NOTE_COUNT} ({next}: next)", which.start + 1)
+        } else {
+            "Notes".to_string()
+        };
+        let inner = panel(area, buf, ui, &title, false);
+        let text = self.note_lines(inner.width, which, ui);
+        self.notes_scroll.render(inner, buf, ui, &text);
     }
 }

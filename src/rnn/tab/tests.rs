@@ -3,10 +3,18 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use std::sync::{Arc, Mutex};
+
+use strum::IntoEnumIterator;
+
 use super::*;
-use crate::rnn::model::{Activation, Init};
+use crate::components::controls::ControlSet;
+use crate::jobs::Cancel;
+use crate::numfmt;
+use crate::rnn::model::{self, Activation, Clip, Init};
 
 use super::notes;
+use super::settings::{CLIP_THRESHOLDS, HIDDEN, RHO_MAX};
 
 fn tab() -> RnnTab {
     RnnTab::with_params(
@@ -46,11 +54,15 @@ fn animation_plays_backward_and_stops_at_zero() {
     t.act(Act::StepBack);
     t.act(Act::StepBack);
     assert_eq!(t.cursor(), 20, "stepping back stops at t = T");
-    t.act(Act::ToEnd);
+    t.act(Act::Last);
     assert_eq!(t.cursor(), 0);
     t.act(Act::Rewind);
     assert_eq!(t.cursor(), 20);
     assert!(t.playing());
+    t.act(Act::Last);
+    t.act(Act::First);
+    assert_eq!(t.cursor(), 20, "first: back to t = T");
+    assert!(!t.playing(), "first pauses there");
 }
 
 #[test]
@@ -105,48 +117,48 @@ fn long_sequences_animate_in_bounded_frames() {
 fn controls_change_the_parameters_and_recompute() {
     let mut t = tab();
     assert_eq!(t.focus(), Control::Rho);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::More));
     assert!((t.params().rho - 1.05).abs() < 1e-12);
     let r = t.result().expect("computed");
     assert!((r.params.rho - 1.05).abs() < 1e-12);
     assert!((r.spectral_radius - 1.05).abs() < 1e-9);
     assert_eq!(t.cursor(), 20, "a recompute restarts the animation");
-    t.act(Act::FocusNext);
+    t.act(Act::Controls(ControlAct::Next));
     assert_eq!(t.focus(), Control::Activation);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().activation, Activation::Relu);
-    t.act(Act::FocusNext);
-    t.act(Act::Decrease);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::Less));
     assert_eq!(t.params().hidden, 4);
-    t.act(Act::FocusNext);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().steps, 50);
     assert_eq!(t.result().expect("computed").rnn.bptt.grad_h.len(), 51);
-    t.act(Act::FocusNext);
-    t.act(Act::Decrease);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::Less));
     assert_eq!(t.params().forget_bias, 0.5);
-    t.act(Act::FocusNext);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().clip, Clip::Norm(1.0));
-    t.act(Act::FocusNext);
-    t.act(Act::Decrease);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::Less));
     assert_eq!(t.params().clip, Clip::Norm(0.5));
     let r = t.result().expect("computed");
     let norm = r.rnn.bptt.param_grad_norm;
     let want = norm * (0.5 / (norm + 1e-6)).min(1.0);
     assert!((r.rnn.clipped_param_grad_norm - want).abs() < 1e-12);
-    t.act(Act::FocusNext);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().input_scale, 1.25);
-    t.act(Act::FocusNext);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().init, Init::Orthogonal);
-    t.act(Act::FocusNext);
-    t.act(Act::Increase);
+    t.act(Act::Controls(ControlAct::Next));
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().seed, 1);
-    t.act(Act::FocusNext);
+    t.act(Act::Controls(ControlAct::Next));
     assert_eq!(t.focus(), Control::Rho, "focus wraps around");
-    t.act(Act::FocusPrev);
+    t.act(Act::Controls(ControlAct::Prev));
     assert_eq!(t.focus(), Control::Seed);
 }
 
@@ -161,30 +173,23 @@ fn controls_stop_at_their_ends() {
         t.act(Act::RhoDown);
     }
     assert_eq!(t.params().rho, 0.0);
-    t.act(Act::RhoUpCoarse);
-    assert_eq!(t.params().rho, 0.5);
-    for _ in 0..10 {
-        t.act(Act::RhoUpCoarse);
-    }
-    assert_eq!(t.params().rho, RHO_MAX);
-    t.act(Act::RhoDownCoarse);
-    assert_eq!(t.params().rho, 2.5);
+    assert!(!t.act(Act::RhoDown), "already at its lowest");
     // (The top end, 512, is covered by `choices_step_from_the_nearest`: computing it is slow.)
-    t.focus = Control::Hidden;
+    t.controls.set_focus(Control::Hidden);
     for _ in 0..20 {
-        t.act(Act::Decrease);
+        t.act(Act::Controls(ControlAct::Less));
     }
     assert_eq!(t.params().hidden, 2);
-    t.focus = Control::Seed;
-    t.act(Act::Decrease);
+    t.controls.set_focus(Control::Seed);
+    t.act(Act::Controls(ControlAct::Less));
     assert_eq!(t.params().seed, 0);
 }
 
 #[test]
 fn clipping_keeps_its_threshold_while_off() {
     let mut t = tab();
-    t.focus = Control::ClipThreshold;
-    t.act(Act::Increase);
+    t.controls.set_focus(Control::ClipThreshold);
+    t.act(Act::Controls(ControlAct::More));
     assert_eq!(t.params().clip, Clip::None);
     t.act(Act::NextClip);
     assert_eq!(t.params().clip, Clip::Norm(2.0));
@@ -204,13 +209,13 @@ fn letter_keys_do_what_the_help_says() {
     t.act(Act::NextSeed);
     assert_eq!(t.params().seed, 1);
     assert_eq!(t.side_panel(), SidePanel::Eigenvalues);
-    t.act(Act::SwitchPanel);
+    t.act(Act::NextView);
     assert_eq!(t.side_panel(), SidePanel::Readout);
     for i in 0..NOTE_COUNT {
-        t.act(Act::SwitchPanel);
+        t.act(Act::NextView);
         assert_eq!(t.side_panel(), SidePanel::Note(i));
     }
-    t.act(Act::SwitchPanel);
+    t.act(Act::NextView);
     assert_eq!(t.side_panel(), SidePanel::Eigenvalues);
     assert!(!t.show_steps);
     t.act(Act::ToggleStepSeries);
@@ -272,7 +277,8 @@ fn reset_restores_the_defaults() {
 #[test]
 fn a_failed_computation_is_shown_as_an_error() {
     let mut t = tab();
-    t.take_result(Err(crate::jobs::JobError::Panicked("boom".into())));
+    let e = crate::jobs::JobError::Panicked("boom".into());
+    t.worker.set_error(Some(e.to_string()));
     assert_eq!(t.error(), Some("the computation failed: boom"));
     let area = Rect::new(0, 0, 80, 22);
     let mut buf = Buffer::empty(area);
@@ -309,16 +315,22 @@ fn render_is_total() {
 fn clicks_focus_controls() {
     let mut t = tab();
     let area = Rect::new(0, 0, 80, 22);
-    let mut buf = Buffer::empty(area);
-    t.render(area, &mut buf, &Ui::standard());
-    let (grid, per_column, _) = t.hits.get().controls;
-    assert!(t.click(grid.x + grid.width / 2 + 1, grid.y + 1));
-    assert_eq!(t.focus(), Control::ALL[per_column + 1]);
+    t.layout(area, &Ui::standard());
+    let a = t.areas(area).expect("room");
+    // Compact: two columns of five inside the border; the second row of the second column.
+    let grid = a.controls;
+    assert!(t.click(grid.x + 1 + (grid.width - 2) / 2 + 1, grid.y + 2));
+    let all: Vec<Control> = Control::iter().collect();
+    assert_eq!(t.focus(), all[all.len().div_ceil(2) + 1]);
+    // The side panel switches on a click.
+    let side = a.side.expect("one side panel");
+    assert!(t.click(side.x + 2, side.y + 2));
+    assert_eq!(t.side_panel(), SidePanel::Readout);
 }
 
 fn note(t: &RnnTab, tag: &str) -> String {
     let r = t.result().expect("computed");
-    notes::notes(r, t.clip_threshold, true)
+    notes::notes(r, t.settings.clip_threshold, true)
         .into_iter()
         .find(|(k, _)| *k == tag)
         .map(|(_, text)| text)
@@ -440,11 +452,11 @@ fn spelled_label(ui: &Ui, label: &'static str) -> String {
 }
 
 /// What each wake of the worker saw of the progress.
-type Seen = Arc<Mutex<Vec<Option<(u64, u64)>>>>;
+type Seen = Arc<Mutex<Vec<Option<String>>>>;
 
 #[test]
 fn a_new_draw_reports_its_eigenvalues_and_later_changes_solve_none() {
-    let progress = EigenProgress::default();
+    let progress = Progress::default();
     let seen: Seen = Arc::new(Mutex::new(Vec::new()));
     let waker = {
         let (progress, seen) = (progress.clone(), Arc::clone(&seen));
@@ -454,7 +466,7 @@ fn a_new_draw_reports_its_eigenvalues_and_later_changes_solve_none() {
             }
         })
     };
-    let compute = compute_worker(&waker, progress.clone());
+    let compute = computed::compute_worker(&waker, progress.clone());
     let p = Params {
         hidden: 8,
         steps: 20,
@@ -463,11 +475,7 @@ fn a_new_draw_reports_its_eigenvalues_and_later_changes_solve_none() {
     };
     let taken = |seen: &Seen| std::mem::take(&mut *seen.lock().expect("not poisoned"));
     let first = compute(p, &Cancel::never()).expect("not cancelled");
-    let labels: Vec<_> = taken(&seen)
-        .into_iter()
-        .flatten()
-        .map(|(k, n)| format!("eigenvalues {k} of {n}"))
-        .collect();
+    let labels: Vec<String> = taken(&seen).into_iter().flatten().collect();
     assert_eq!(
         labels,
         [1, 2, 3, 4]
@@ -501,7 +509,111 @@ fn a_new_draw_reports_its_eigenvalues_and_later_changes_solve_none() {
 #[test]
 fn busy_label_only_while_busy() {
     let t = tab();
-    t.progress.set(2, 4);
     // Headless work is finished on submit, so nothing is running to label.
     assert_eq!(t.busy_label(), None);
+}
+
+#[test]
+fn the_keys_follow_the_conventions() {
+    assert!(
+        keymap::convention_problems(&KEYS).is_empty(),
+        "{:?}",
+        keymap::convention_problems(&KEYS)
+    );
+    assert!(
+        keymap::table_problems(&KEYS).is_empty(),
+        "{:?}",
+        keymap::table_problems(&KEYS)
+    );
+    // The compact list's row of keys names the keys of the table.
+    let t = tab();
+    let s = screen_text(&t, 80, 22, &Ui::standard());
+    assert!(s.contains("a act i init c clip w term , . step < >"), "{s}");
+}
+
+#[test]
+fn the_side_text_scrolls_to_its_end_and_back_at_once() {
+    let mut t = tab();
+    let ui = Ui::standard();
+    let area = Rect::new(0, 0, 80, 22);
+    t.act(Act::NextView);
+    t.act(Act::NextView); // note 6a
+    assert_eq!(t.side_panel(), SidePanel::Note(0));
+    t.layout(area, &ui);
+    let mut moved = 0;
+    for _ in 0..200 {
+        if t.act(Act::Note(ScrollAct::Down)) {
+            moved += 1;
+        }
+    }
+    assert!(moved > 0 && moved < 200, "{moved}");
+    let end = t.notes_scroll.offset();
+    t.layout(area, &ui);
+    assert!(
+        t.act(Act::Note(ScrollAct::Up)),
+        "one press up moves at once"
+    );
+    assert_eq!(t.notes_scroll.offset(), end - 1);
+    // The last line of the note is on screen at the end.
+    t.act(Act::Note(ScrollAct::PageDown));
+    let s = screen_text(&t, 80, 22, &ui);
+    let rho_t = model::rho_power_text(t.params().rho, t.params().steps);
+    assert!(
+        s.contains(&format!("ρ^T = {rho_t}.")),
+        "the note's last words: {s}"
+    );
+    // Switching the panel starts the next text from its top.
+    t.act(Act::NextView);
+    assert_eq!(t.notes_scroll.offset(), 0);
+}
+
+#[test]
+fn the_readout_states_the_settings_and_the_figures_at_t() {
+    let mut t = tab();
+    t.act(Act::NextClip); // norm:1
+    t.settle(); // t = 0
+    for _ in 0..5 {
+        t.act(Act::StepBack);
+    }
+    let text = t.readout().expect("a readout");
+    let r = t.result().expect("computed");
+    let s = &t.settings;
+    let tt = t.cursor();
+    assert_eq!(tt, 5);
+    for c in Control::iter() {
+        let shown = format!("{} {}", s.label(c), s.value(c));
+        assert!(text.contains(&shown), "{shown} not in {text}");
+    }
+    let num = |x: f64| numfmt::general(x, 3);
+    let figures = [
+        format!("max|λ| = {}", num(r.spectral_radius)),
+        format!("t = {tt} of T = 20"),
+        format!(
+            "‖∂ℓ/∂h_t‖: RNN {}, LSTM {}",
+            num(r.rnn.bptt.grad_h[tt]),
+            num(r.lstm.bptt.grad_h[tt])
+        ),
+        format!(
+            "‖∂ℓ/∂h_T‖: RNN {}, LSTM {}",
+            num(r.rnn.bptt.grad_h[tt] / r.rnn.bptt.grad_h[20]),
+            num(r.lstm.bptt.grad_h[tt] / r.lstm.bptt.grad_h[20])
+        ),
+        format!(
+            "clipped norm: RNN {}, LSTM {}",
+            num(r.rnn.clipped_param_grad_norm),
+            num(r.lstm.clipped_param_grad_norm)
+        ),
+        format!(
+            "verdict: RNN {}, LSTM {}",
+            model::Verdict::of(model::gradient_ratio(&r.rnn.bptt.grad_h)).word(),
+            model::Verdict::of(model::gradient_ratio(&r.lstm.bptt.grad_h)).word()
+        ),
+        format!(
+            "max ∏ f: RNN -, LSTM {}",
+            num(r.lstm.bptt.forget_product.as_ref().expect("lstm")[tt])
+        ),
+    ];
+    for f in figures {
+        assert!(text.contains(&f), "{f} not in {text}");
+    }
 }

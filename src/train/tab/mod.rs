@@ -7,26 +7,31 @@
 //! running chunks stale (they stop after the iteration in progress).
 
 pub mod notes;
+mod readout;
 mod render;
+mod settings;
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use crate::controls::{Cycle, Ladder};
-use crate::jobs::{Cancel, Waker, Worker};
-use crate::keymap::{Binding, Key, Nav};
-use crate::tab::Tab;
-use crate::theme::Ui;
-use crate::train::model::{
-    Activation, History, Lab, Optimizer, Preset, Record, RunConfig, Task, Trainer,
-};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use crate::components::controls::{self, ControlAct, ControlList, ControlSet};
+use crate::components::scroll::{self, ScrollAct, ScrollText};
+use crate::components::worker::WorkerPanel;
+use crate::components::wrapped;
+use crate::controls::Cycle;
+use crate::jobs::{Cancel, Waker, Worker};
+use crate::keymap::{self, Binding, Convention, Key};
+use crate::tab::Tab;
+use crate::theme::Ui;
+use crate::train::model::{Activation, History, Lab, Preset, Record, RunConfig, Task, Trainer};
+
+pub use settings::{Control, RECALL_CLASSES};
+
 /// How long a chunk of iterations runs before its records are shown (live runs only).
 const CHUNK_TIME: Duration = Duration::from_millis(60);
-
-/// Classes of the recall task in the tab.
-pub const RECALL_CLASSES: usize = 8;
 
 /// A request to a run's worker: train up to `max` iterations, for at most `budget`.
 struct Chunk {
@@ -48,7 +53,8 @@ fn train_chunk(req: Chunk, cancel: &Cancel) -> Trained {
     Trained { trainer, records }
 }
 
-/// One run: its settings, what it has shown so far, and its worker.
+/// One run: its settings, what it has shown so far, and its worker (whose error slot also
+/// holds why the run could not start).
 struct Run {
     config: RunConfig,
     history: History,
@@ -56,34 +62,40 @@ struct Run {
     profile: Vec<f64>,
     /// The trainer while it is here (not in a chunk on the worker).
     trainer: Option<Trainer>,
-    worker: Worker<Chunk, Trained>,
-    error: Option<String>,
+    worker: WorkerPanel<Chunk, Trained>,
 }
 
 impl Run {
     fn new(config: RunConfig, waker: &Waker) -> Self {
-        let (trainer, error) = match Trainer::new(config.clone()) {
-            Ok(t) => (Some(t), None),
-            Err(e) => (None, Some(e.to_string())),
+        let mut worker = WorkerPanel::new(Worker::cancellable(waker, train_chunk), "training");
+        let trainer = match Trainer::new(config.clone()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                worker.set_error(Some(e.to_string()));
+                None
+            }
         };
         Run {
             config,
             history: History::default(),
             profile: Vec::new(),
             trainer,
-            worker: Worker::cancellable(waker, train_chunk),
-            error,
+            worker,
         }
     }
 
+    fn error(&self) -> Option<&str> {
+        self.worker.error()
+    }
+
     fn finished(&self) -> bool {
-        self.error.is_some()
+        self.error().is_some()
             || self.history.diverged
             || self.history.len() >= self.config.iterations
     }
 
     fn in_flight(&self) -> bool {
-        self.trainer.is_none() && self.error.is_none()
+        self.trainer.is_none() && self.error().is_none()
     }
 
     /// Sends the next chunk if the trainer is here and has work left.
@@ -100,15 +112,16 @@ impl Run {
         }
     }
 
-    /// Takes a finished chunk (waiting for it when `wait`); true when one arrived.
+    /// Takes a finished chunk (waiting for it when `wait`); true when one arrived or failed.
     fn receive(&mut self, wait: bool) -> bool {
+        let failed_before = self.error().is_some();
         let got = if wait && self.in_flight() {
-            self.worker.wait()
+            self.worker.settle()
         } else {
-            self.worker.take()
+            self.worker.poll()
         };
         match got {
-            Some(Ok(t)) => {
+            Some(t) => {
                 for r in t.records {
                     self.history.push(r);
                 }
@@ -116,84 +129,8 @@ impl Run {
                 self.trainer = Some(t.trainer);
                 true
             }
-            Some(Err(e)) => {
-                self.error = Some(e.to_string());
-                true
-            }
-            None => false,
+            None => !failed_before && self.error().is_some(),
         }
-    }
-}
-
-/// The rows of the control list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Control {
-    Task,
-    Steps,
-    Hidden,
-    Batch,
-    Optimizer,
-    Lr,
-    Clip,
-    ClipC,
-    Rho,
-    ForgetBias,
-    Iterations,
-}
-
-impl Cycle for Control {
-    const ALL: &'static [Self] = &[
-        Control::Task,
-        Control::Steps,
-        Control::Hidden,
-        Control::Batch,
-        Control::Optimizer,
-        Control::Lr,
-        Control::Clip,
-        Control::ClipC,
-        Control::Rho,
-        Control::ForgetBias,
-        Control::Iterations,
-    ];
-}
-
-impl Control {
-    pub fn label(self) -> &'static str {
-        match self {
-            Control::Task => "task",
-            Control::Steps => "steps T",
-            Control::Hidden => "hidden H",
-            Control::Batch => "batch",
-            Control::Optimizer => "optimizer",
-            Control::Lr => "lr",
-            Control::Clip => "clip",
-            Control::ClipC => "clip c",
-            Control::Rho => "rho",
-            Control::ForgetBias => "forget b",
-            Control::Iterations => "iterations",
-        }
-    }
-}
-
-const STEPS: Ladder<usize> = Ladder(&[5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000]);
-const HIDDEN: Ladder<usize> = Ladder(&[4, 8, 16, 32, 64, 128, 256]);
-const BATCH: Ladder<usize> = Ladder(&[1, 4, 8, 16, 32, 64, 128, 256]);
-const LR: Ladder<f64> = Ladder(&[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.05, 0.1, 0.3, 1.0]);
-const CLIP_C: Ladder<f64> = Ladder(&[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0]);
-const RHO: Ladder<f64> = Ladder(&[0.5, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.5, 2.0, 3.0]);
-const FORGET: Ladder<f64> = Ladder(&[-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 5.0]);
-const ITERATIONS: Ladder<usize> = Ladder(&[
-    10, 20, 50, 100, 200, 300, 500, 1000, 1500, 2000, 3000, 5000, 10_000,
-]);
-
-/// An optional setting on a ladder: "off" sits below the lowest rung.
-fn step_optional(ladder: Ladder<f64>, current: Option<f64>, up: bool) -> Option<f64> {
-    let (lo, _) = ladder.bounds()?;
-    match current {
-        None if up => Some(lo),
-        None => None,
-        Some(v) if !up && v <= lo => None,
-        Some(v) => Some(ladder.step(v, up)),
     }
 }
 
@@ -222,34 +159,61 @@ pub enum Act {
     Activation,
     NewSeed,
     NextView,
+    PrevView,
+    /// The chosen control one step down / up.
     Less,
     More,
+    Controls(ControlAct),
+    /// The first / last control.
+    FirstControl,
+    LastControl,
+    /// Scrolls the note (and, on large screens, the experiment's description).
+    Note(ScrollAct),
 }
 
-// Conventions: filled in as the tab moves to the shared components.
-impl crate::keymap::Action for Act {}
+impl keymap::Action for Act {
+    fn convention(self) -> Option<Convention> {
+        Some(match self {
+            Act::Play => Convention::PlayPause,
+            Act::Step => Convention::StepForward,
+            Act::Restart => Convention::Rewind,
+            Act::Reset => Convention::Reset,
+            Act::NewSeed => Convention::NextSeed,
+            Act::NextView => Convention::NextView,
+            Act::PrevView => Convention::PrevView,
+            Act::Less => Convention::MainDown,
+            Act::More => Convention::MainUp,
+            Act::FirstControl => Convention::First,
+            Act::LastControl => Convention::Last,
+            Act::Controls(c) => return c.convention(),
+            Act::Note(s) => return s.convention(),
+            Act::NextPreset | Act::PrevPreset | Act::Clip | Act::Activation => return None,
+        })
+    }
+}
 
-pub const KEYS: &[Binding<Act>] = &[
+/// The tab's own bindings (the control list's and the note's follow them in [`KEYS`]).
+const OWN_KEYS: &[Binding<Act>] = &[
     Binding {
-        keys: &[Key::ch(' ')],
+        keys: keymap::PLAY_PAUSE,
         action: Act::Play,
         help: "start or pause both runs",
         hint: Some("train"),
     },
     Binding {
-        keys: &[Key::ch('.')],
+        keys: keymap::STEP_FORWARD,
         action: Act::Step,
         help: "pause and train one iteration",
         hint: Some("step"),
     },
     Binding {
-        keys: &[Key::ch('r')],
+        keys: keymap::REWIND,
         action: Act::Restart,
         help: "restart both runs from their first iteration (same settings)",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('R')],
+        keys: keymap::RESET,
         action: Act::Reset,
         help: "reset every setting to the preset's",
         hint: None,
@@ -279,30 +243,63 @@ pub const KEYS: &[Binding<Act>] = &[
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('n')],
+        keys: keymap::NEXT_SEED,
         action: Act::NewSeed,
         help: "new draw of weights and batches (next seed)",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('v')],
+        keys: keymap::NEXT_VIEW,
         action: Act::NextView,
         help: "next chart: loss, gradient norm, gradient through time, accuracy",
         hint: Some("chart"),
     },
     Binding {
-        keys: &[Key::ch('-')],
-        action: Act::Less,
-        help: "the chosen control down (also Left)",
+        keys: keymap::PREV_VIEW,
+        action: Act::PrevView,
+        help: "previous chart",
         hint: None,
     },
     Binding {
-        keys: &[Key::ch('+'), Key::ch('=')],
+        keys: keymap::MAIN_DOWN,
+        action: Act::Less,
+        help: "the chosen control one step down",
+        hint: None,
+    },
+    Binding {
+        keys: keymap::MAIN_UP,
         action: Act::More,
-        help: "the chosen control up (also Right)",
+        help: "the chosen control one step up",
+        hint: None,
+    },
+    Binding {
+        keys: keymap::FIRST,
+        action: Act::FirstControl,
+        help: "choose the first control",
+        hint: None,
+    },
+    Binding {
+        keys: keymap::LAST,
+        action: Act::LastControl,
+        help: "choose the last control",
         hint: None,
     },
 ];
+
+/// The tab's key table: its own keys, the control list's, and the note's (line by line and
+/// by page). Dispatch, footer hints and the help overlay all come from here.
+pub static KEYS: LazyLock<Vec<Binding<Act>>> = LazyLock::new(|| {
+    let mut keys = OWN_KEYS.to_vec();
+    // The footer has no room for the list's keys; its title names them.
+    keys.extend(
+        wrapped(controls::KEYS, Act::Controls)
+            .into_iter()
+            .map(|b| Binding { hint: None, ..b }),
+    );
+    keys.extend(wrapped(scroll::LINE_KEYS, Act::Note));
+    keys.extend(wrapped(scroll::PAGE_KEYS, Act::Note));
+    keys
+});
 
 /// The training lab.
 pub struct TrainTab {
@@ -311,9 +308,11 @@ pub struct TrainTab {
     lab: Lab,
     runs: Vec<Run>,
     playing: bool,
-    selected: Control,
+    controls: ControlList<Control>,
     view: View,
-    note_offset: u16,
+    /// The note on the runs, and the experiment's description beside it on large screens.
+    note: ScrollText,
+    intro: ScrollText,
 }
 
 impl TrainTab {
@@ -327,9 +326,10 @@ impl TrainTab {
             lab,
             runs: Vec::new(),
             playing: false,
-            selected: Control::Task,
+            controls: ControlList::new(),
             view: View::Loss,
-            note_offset: 0,
+            note: ScrollText::new(),
+            intro: ScrollText::new(),
         };
         tab.rebuild();
         tab
@@ -348,6 +348,10 @@ impl TrainTab {
     pub fn playing(&self) -> bool {
         self.playing
     }
+    /// The chosen control.
+    pub fn selected(&self) -> Control {
+        self.controls.focus()
+    }
 
     /// New runs from the lab's settings (the old workers are dropped, so their chunks stop).
     fn rebuild(&mut self) {
@@ -357,7 +361,7 @@ impl TrainTab {
             .into_iter()
             .map(|c| Run::new(c, &self.waker))
             .collect();
-        self.note_offset = 0;
+        self.note.reset();
         if self.playing {
             self.send_all();
         }
@@ -384,80 +388,34 @@ impl TrainTab {
         self.rebuild();
     }
 
-    /// Changes the chosen control one step; true when a setting changed.
-    fn change(&mut self, control: Control, up: bool) -> bool {
-        let lab = &mut self.lab;
-        let before = lab.clone();
-        match control {
-            Control::Task => {
-                lab.task = match lab.task {
-                    Task::Adding => Task::Recall {
-                        classes: RECALL_CLASSES,
-                    },
-                    Task::Recall { .. } => Task::Adding,
-                }
-            }
-            Control::Steps => lab.steps = STEPS.step(lab.steps, up),
-            Control::Hidden => lab.hidden = HIDDEN.step(lab.hidden, up),
-            Control::Batch => lab.batch = BATCH.step(lab.batch, up),
-            Control::Optimizer => {
-                lab.optimizer = match lab.optimizer {
-                    Optimizer::Adam => Optimizer::Sgd { momentum: 0.9 },
-                    Optimizer::Sgd { .. } => Optimizer::Adam,
-                }
-            }
-            Control::Lr => lab.lr = LR.step(lab.lr, up),
-            Control::Clip => {
-                let c = lab.clip.threshold().unwrap_or(1.0);
-                lab.clip = if up {
-                    lab.clip.next(c)
-                } else {
-                    lab.clip.prev(c)
-                };
-            }
-            Control::ClipC => {
-                if let Some(c) = lab.clip.threshold() {
-                    lab.clip = lab.clip.with_threshold(CLIP_C.step(c, up));
-                }
-            }
-            Control::Rho => lab.rho = step_optional(RHO, lab.rho, up),
-            Control::ForgetBias => lab.forget_bias = step_optional(FORGET, lab.forget_bias, up),
-            Control::Iterations => lab.iterations = ITERATIONS.step(lab.iterations, up),
-        }
-        if lab.validate().is_err() {
-            *lab = before;
-            return false;
-        }
-        if *lab != before {
+    /// Changes the settings with `f`; rebuilds the runs when they changed. Returns what `f`
+    /// returns.
+    fn change(&mut self, f: impl FnOnce(&mut Lab, &mut ControlList<Control>) -> bool) -> bool {
+        let before = self.lab.clone();
+        let changed = f(&mut self.lab, &mut self.controls);
+        if self.lab != before {
             self.rebuild();
-            true
+        }
+        changed
+    }
+
+    fn play_pause(&mut self) {
+        if self.playing {
+            self.playing = false;
         } else {
-            false
+            if self.all_finished() {
+                self.rebuild();
+            }
+            self.playing = true;
+            self.send_all();
         }
     }
 
-    /// The value of a control as the list shows it.
-    pub fn value(&self, control: Control) -> String {
-        let lab = &self.lab;
-        let opt = |v: Option<f64>, off: &str| v.map_or(off.to_string(), |x| x.to_string());
-        match control {
-            Control::Task => match lab.task {
-                Task::Adding => "adding".into(),
-                Task::Recall { classes } => format!("recall:{classes}"),
-            },
-            Control::Steps => lab.steps.to_string(),
-            Control::Hidden => lab.hidden.to_string(),
-            Control::Batch => lab.batch.to_string(),
-            Control::Optimizer => match lab.optimizer {
-                Optimizer::Adam => "adam".into(),
-                Optimizer::Sgd { momentum } => format!("sgd m={momentum}"),
-            },
-            Control::Lr => lab.lr.to_string(),
-            Control::Clip => lab.clip.name().into(),
-            Control::ClipC => opt(lab.clip.threshold(), "-"),
-            Control::Rho => opt(lab.rho, "draw"),
-            Control::ForgetBias => opt(lab.forget_bias, "draw"),
-            Control::Iterations => lab.iterations.to_string(),
+    fn show_view(&mut self, up: bool) {
+        let step = |v: View| if up { v.next() } else { v.prev() };
+        self.view = step(self.view);
+        if self.view == View::Accuracy && self.lab.task == Task::Adding {
+            self.view = step(self.view);
         }
     }
 }
@@ -471,88 +429,72 @@ impl Tab for TrainTab {
     }
 
     fn keys(&self) -> &'static [Binding<Act>] {
-        KEYS
+        &KEYS
     }
 
     fn act(&mut self, act: Act) -> bool {
         match act {
-            Act::Play => {
-                if self.playing {
-                    self.playing = false;
-                } else {
-                    if self.all_finished() {
-                        self.rebuild();
-                    }
-                    self.playing = true;
-                    self.send_all();
-                }
-                true
-            }
+            Act::Play => self.play_pause(),
             Act::Step => {
                 self.playing = false;
                 for r in &mut self.runs {
                     r.send(1, None);
                 }
-                true
             }
-            Act::Restart => {
-                self.rebuild();
-                true
-            }
-            Act::Reset => {
-                self.set_preset(self.preset);
-                true
-            }
-            Act::NextPreset => {
-                self.set_preset(self.preset.next());
-                true
-            }
-            Act::PrevPreset => {
-                self.set_preset(self.preset.prev());
-                true
-            }
-            Act::Clip => self.change(Control::Clip, true),
+            Act::Restart => self.rebuild(),
+            Act::Reset => self.set_preset(self.preset),
+            Act::NextPreset => self.set_preset(self.preset.next()),
+            Act::PrevPreset => self.set_preset(self.preset.prev()),
+            Act::Clip => return self.change(|lab, _| lab.adjust(Control::Clip, true)),
             Act::Activation => {
-                self.lab.activation = match self.lab.activation {
-                    Activation::Tanh => Activation::Relu,
-                    Activation::Relu => Activation::Tanh,
-                };
-                self.rebuild();
-                true
+                self.change(|lab, _| {
+                    lab.activation = match lab.activation {
+                        Activation::Tanh => Activation::Relu,
+                        Activation::Relu => Activation::Tanh,
+                    };
+                    true
+                });
             }
             Act::NewSeed => {
                 self.lab.seed = self.lab.seed.wrapping_add(1);
                 self.rebuild();
-                true
             }
-            Act::NextView => {
-                self.view = self.view.next();
-                if self.view == View::Accuracy && self.lab.task == Task::Adding {
-                    self.view = self.view.next();
+            Act::NextView | Act::PrevView => self.show_view(act == Act::NextView),
+            Act::Less | Act::More => {
+                let chosen = self.controls.focus();
+                return self.change(|lab, _| lab.adjust(chosen, act == Act::More));
+            }
+            Act::Controls(c) => return self.change(|lab, list| list.act(c, lab)),
+            Act::FirstControl | Act::LastControl => {
+                let mut all = <Control as strum::IntoEnumIterator>::iter();
+                let to = if act == Act::FirstControl {
+                    all.next()
+                } else {
+                    all.next_back()
+                };
+                if let Some(c) = to {
+                    self.controls.set_focus(c);
                 }
-                true
             }
-            Act::Less => self.change(self.selected, false),
-            Act::More => self.change(self.selected, true),
-        }
-    }
-
-    fn nav(&mut self, nav: Nav) -> bool {
-        match nav {
-            Nav::Up => self.selected = self.selected.prev(),
-            Nav::Down => self.selected = self.selected.next(),
-            Nav::Left => return self.change(self.selected, false),
-            Nav::Right => return self.change(self.selected, true),
-            Nav::PageUp => self.note_offset = self.note_offset.saturating_sub(3),
-            Nav::PageDown => self.note_offset = self.note_offset.saturating_add(3),
-            Nav::Home => self.selected = Control::ALL[0],
-            Nav::End => self.selected = Control::ALL[Control::ALL.len() - 1],
+            Act::Note(s) => {
+                let note = self.note.act(s);
+                let intro = self.intro.act(s);
+                return note || intro;
+            }
         }
         true
     }
 
+    fn click(&mut self, col: u16, row: u16) -> bool {
+        self.controls.click(col, row)
+    }
+
+    fn layout(&mut self, area: Rect, ui: &Ui) {
+        self.lay_out(area, ui);
+    }
+
     fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        render::render(self, area, buf, ui);
+        self.draw(area, buf, ui);
     }
 
     fn poll(&mut self) -> bool {
@@ -586,11 +528,7 @@ impl Tab for TrainTab {
     fn settle(&mut self) {
         for r in &mut self.runs {
             loop {
-                if r.in_flight() {
-                    r.receive(true);
-                } else {
-                    r.receive(false);
-                }
+                r.receive(r.in_flight());
                 if self.playing && !r.finished() && r.trainer.is_some() {
                     r.send(usize::MAX, None);
                 } else if !r.in_flight() {
@@ -601,6 +539,10 @@ impl Tab for TrainTab {
         if self.playing && self.all_finished() {
             self.playing = false;
         }
+    }
+
+    fn readout(&self) -> Option<String> {
+        Some(self.readout_text())
     }
 }
 

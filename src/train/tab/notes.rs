@@ -74,44 +74,18 @@ pub fn note(lab: &Lab, runs: &[&History]) -> Vec<String> {
         return Vec::new();
     }
     let f = findings(lab, runs);
-    let mut out = Vec::new();
-    let done: Vec<usize> = runs.iter().map(|h| h.len()).collect();
-    let progress = if done.iter().all(|&n| n >= lab.iterations) {
-        "Final loss (mean over the last 10% of iterations)".to_string()
-    } else {
-        format!(
-            "Loss so far (mean over the last 10% of iterations, at {})",
-            done.iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        )
-    };
-    let name = |i: usize| -> String {
-        match lab.compare {
-            Compare::Cells | Compare::Single => match configs[i].cell {
-                Cell::Lstm => "the LSTM's".to_string(),
-                Cell::Rnn => "the RNN's".to_string(),
-            },
-            Compare::Clipping => {
-                if configs[i].clip == Clip::None {
-                    "without clipping".to_string()
-                } else {
-                    format!("with clipping {}", configs[i].clip)
-                }
-            }
-        }
-    };
+    let name = |i: usize| run_name(lab, &configs[i]);
     let ratios: Vec<String> = f
         .final_ratio
         .iter()
         .enumerate()
         .filter_map(|(i, r)| r.map(|r| format!("{} {}", name(i), percent(r))))
         .collect();
-    out.push(format!(
-        "{progress}, as a share of the baseline: {}.",
+    let mut out = vec![format!(
+        "{}, as a share of the baseline: {}.",
+        progress(lab, runs),
         ratios.join("; ")
-    ));
+    )];
     for (i, h) in runs.iter().enumerate() {
         if h.diverged {
             out.push(format!(
@@ -123,18 +97,7 @@ pub fn note(lab: &Lab, runs: &[&History]) -> Vec<String> {
         }
     }
     if lab.compare == Compare::Clipping {
-        let peaks: Vec<String> = f
-            .peak_ratio
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| p.map(|p| format!("{} {}", name(i), times(p))))
-            .collect();
-        if !peaks.is_empty() {
-            out.push(format!(
-                "Largest loss after the first 5% of iterations, in baselines: {}.",
-                peaks.join("; ")
-            ));
-        }
+        out.extend(peaks(&f, name));
     }
     for (i, r) in f.rescaled.iter().enumerate() {
         if let Some(k) = r {
@@ -146,19 +109,73 @@ pub fn note(lab: &Lab, runs: &[&History]) -> Vec<String> {
         }
     }
     if let crate::train::model::Task::Recall { classes } = lab.task {
-        let acc: Vec<String> = f
-            .accuracy
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| a.map(|a| format!("{} {}", name(i), percent(a))))
-            .collect();
-        if !acc.is_empty() {
-            out.push(format!(
-                "Accuracy (last 10%): {}; guessing gives {}.",
-                acc.join("; "),
-                percent(1.0 / classes as f64)
-            ));
-        }
+        out.extend(accuracy(&f, classes, name));
     }
     out
+}
+
+/// What the loss figures are: final, or so far (with the iterations each run has done).
+fn progress(lab: &Lab, runs: &[&History]) -> String {
+    let done: Vec<usize> = runs.iter().map(|h| h.len()).collect();
+    if done.iter().all(|&n| n >= lab.iterations) {
+        "Final loss (mean over the last 10% of iterations)".to_string()
+    } else {
+        format!(
+            "Loss so far (mean over the last 10% of iterations, at {})",
+            done.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )
+    }
+}
+
+/// A run as the note names it: by its cell, or by its clipping in the clipping comparison.
+fn run_name(lab: &Lab, config: &crate::train::model::RunConfig) -> String {
+    match lab.compare {
+        Compare::Cells | Compare::Single => match config.cell {
+            Cell::Lstm => "the LSTM's".to_string(),
+            Cell::Rnn => "the RNN's".to_string(),
+        },
+        Compare::Clipping => {
+            if config.clip == Clip::None {
+                "without clipping".to_string()
+            } else {
+                format!("with clipping {}", config.clip)
+            }
+        }
+    }
+}
+
+/// The largest loss after the warm-up, in baselines (the clipping comparison).
+fn peaks(f: &Findings, name: impl Fn(usize) -> String) -> Option<String> {
+    let peaks: Vec<String> = f
+        .peak_ratio
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.map(|p| format!("{} {}", name(i), times(p))))
+        .collect();
+    (!peaks.is_empty()).then(|| {
+        format!(
+            "Largest loss after the first 5% of iterations, in baselines: {}.",
+            peaks.join("; ")
+        )
+    })
+}
+
+/// The final accuracies against guessing (the recall task).
+fn accuracy(f: &Findings, classes: usize, name: impl Fn(usize) -> String) -> Option<String> {
+    let acc: Vec<String> = f
+        .accuracy
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| a.map(|a| format!("{} {}", name(i), percent(a))))
+        .collect();
+    (!acc.is_empty()).then(|| {
+        format!(
+            "Accuracy (last 10%): {}; guessing gives {}.",
+            acc.join("; "),
+            percent(1.0 / classes as f64)
+        )
+    })
 }

@@ -1,6 +1,9 @@
 //! The tab's state: keys change settings and restart runs, a started run trains to the end
 //! headless, the note states the runs' own numbers.
 
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
 use super::*;
 use crate::train::model::{Compare, train};
 
@@ -49,8 +52,8 @@ fn a_single_step_trains_one_iteration_and_pauses() {
 fn controls_change_the_lab_and_presets_reset_it() {
     let mut tab = headless();
     assert_eq!(tab.lab().compare, Compare::Cells);
-    tab.nav(Nav::Down); // steps
-    assert!(tab.nav(Nav::Right));
+    tab.act(Act::Controls(ControlAct::Next)); // steps
+    assert!(tab.act(Act::Controls(ControlAct::More)));
     assert_eq!(tab.lab().steps, 75);
     tab.act(Act::Clip);
     assert_eq!(tab.lab().clip, crate::grad::Clip::Value(1.0));
@@ -58,22 +61,24 @@ fn controls_change_the_lab_and_presets_reset_it() {
     assert_eq!(tab.preset(), Preset::Exploding);
     assert_eq!(tab.lab(), &Preset::Exploding.lab());
     assert_eq!(tab.runs[0].config.clip, crate::grad::Clip::None);
-    tab.nav(Nav::End);
-    tab.nav(Nav::Left);
+    tab.act(Act::LastControl);
+    tab.act(Act::Controls(ControlAct::Less));
     assert_eq!(tab.lab().iterations, 500);
     tab.act(Act::Reset);
     assert_eq!(tab.lab(), &Preset::Exploding.lab());
     // ρ goes off below its lowest rung and back.
     for _ in 0..2 {
-        tab.nav(Nav::Up);
+        tab.act(Act::Controls(ControlAct::Prev));
     }
-    assert_eq!(tab.selected, Control::Rho);
+    assert_eq!(tab.selected(), Control::Rho);
     for _ in 0..12 {
-        tab.nav(Nav::Left);
+        tab.act(Act::Less);
     }
     assert_eq!(tab.lab().rho, None);
-    tab.nav(Nav::Right);
+    tab.act(Act::More);
     assert_eq!(tab.lab().rho, Some(0.5));
+    tab.act(Act::FirstControl);
+    assert_eq!(tab.selected(), Control::Task);
 }
 
 #[test]
@@ -125,7 +130,7 @@ fn the_note_states_the_runs_numbers() {
 #[test]
 fn recall_reports_accuracy_against_chance() {
     let mut tab = headless();
-    tab.change(Control::Task, true);
+    tab.act(Act::Controls(ControlAct::More)); // task: recall
     short(&mut tab, 20);
     tab.act(Act::Play);
     tab.settle();
@@ -151,4 +156,103 @@ fn a_new_setting_abandons_running_chunks() {
     tab.act(Act::Play); // pause
     tab.settle();
     assert!(tab.histories().iter().all(|h| h.len() < 1500));
+}
+
+fn screen(tab: &mut TrainTab, w: u16, h: u16) -> String {
+    let area = Rect::new(0, 0, w, h);
+    let ui = Ui::standard();
+    tab.layout(area, &ui);
+    let mut buf = Buffer::empty(area);
+    tab.render(area, &mut buf, &ui);
+    crate::snapshot::buffer_text(&buf)
+}
+
+#[test]
+fn the_keys_follow_the_conventions_and_the_hints_name_them() {
+    assert!(
+        keymap::convention_problems(&KEYS).is_empty(),
+        "{:?}",
+        keymap::convention_problems(&KEYS)
+    );
+    assert!(
+        keymap::table_problems(&KEYS).is_empty(),
+        "{:?}",
+        keymap::table_problems(&KEYS)
+    );
+    let mut tab = headless();
+    let s = screen(&mut tab, 80, 22);
+    for hint in [
+        "Space starts both runs; . trains one iteration",
+        "(v: next chart)",
+        "What the runs show (J/K)",
+        "Controls ↑↓ choose ←→ change",
+        "preset long-memory (e)",
+    ] {
+        assert!(s.contains(hint), "{hint} not in\n{s}");
+    }
+}
+
+#[test]
+fn the_note_scrolls_to_its_end_and_back_at_once() {
+    let mut tab = headless();
+    short(&mut tab, 30);
+    tab.act(Act::Play);
+    tab.settle();
+    screen(&mut tab, 80, 22);
+    let mut moved = 0;
+    for _ in 0..100 {
+        if tab.act(Act::Note(ScrollAct::Down)) {
+            moved += 1;
+        }
+    }
+    assert!(moved > 0 && moved < 100, "{moved}");
+    let end = tab.note.offset();
+    let s = screen(&mut tab, 80, 22);
+    assert_eq!(tab.note.offset(), end, "the layout keeps the end");
+    assert!(
+        s.contains("threshold."),
+        "the note's last words at the end:\n{s}"
+    );
+    assert!(
+        tab.act(Act::Note(ScrollAct::Up)),
+        "one press up moves at once"
+    );
+    assert_eq!(tab.note.offset(), end - 1);
+    assert!(tab.act(Act::Note(ScrollAct::PageUp)));
+    assert_eq!(tab.note.offset(), 0);
+}
+
+#[test]
+fn the_readout_states_the_settings_and_each_runs_figures() {
+    let mut tab = headless();
+    short(&mut tab, 20);
+    tab.act(Act::Play);
+    tab.settle();
+    let text = tab.readout().expect("a readout");
+    let lab = tab.lab().clone();
+    for c in <Control as strum::IntoEnumIterator>::iter() {
+        let shown = format!("{} {}", lab.label(c), lab.value(c));
+        assert!(text.contains(&shown), "{shown} not in {text}");
+    }
+    assert!(text.contains("preset long-memory"), "{text}");
+    let baseline = lab.task.baseline_loss();
+    for (name, h) in ["RNN tanh", "LSTM"].iter().zip(tab.histories()) {
+        let loss = *h.loss.last().expect("trained");
+        let g = *h.grad_norm.last().expect("trained");
+        let line = format!(
+            "{name}: 20/20  loss {} ({} of baseline)  ‖g‖ {}",
+            crate::numfmt::general(loss, 3),
+            notes::percent(loss / baseline),
+            crate::numfmt::general(g, 3)
+        );
+        assert!(text.contains(&line), "{line} not in {text}");
+        // Norm clipping at 1: the iterations whose norm was above 1 − 1e-6.
+        let k = h
+            .grad_norm
+            .iter()
+            .filter(|&&n| 1.0 / (n + 1e-6) < 1.0)
+            .count();
+        let said = format!("{name}: norm clipping rescaled the gradient in {k} of 20");
+        assert!(text.contains(&said), "{said} not in {text}");
+    }
 }
