@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::color::ColorChoice;
 use crate::graphics::Graphics;
 use crate::keymap::{GLOBAL, Global, Key};
-use crate::theme::ColorChoice;
 
 /// What the file may say. Unknown keys are an error, not ignored.
 #[derive(Debug, Default, Deserialize)]

@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::theme::ColorDepth;
+use crate::color::ColorDepth;
 
 /// The whole start-up detection (tmux and the terminal) takes at most this long.
 pub const QUERY_LIMIT: Duration = Duration::from_secs(1);
@@ -743,7 +743,7 @@ mod tests {
         })
     }
 
-    use crate::theme::env_of;
+    use crate::color::env_of;
 
     #[test]
     fn names_round_trip() {

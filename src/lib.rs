@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod color;
 pub mod config;
 pub mod controls;
 pub mod export;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::model::cost::{Cost, Costs, Dtype, Optimizer, costs};
-use super::model::{Config, Network, parse_input_size};
+use super::model::{Config, ConfigError, Network, parse_input_size};
 use crate::cli::{CommandError, ResnetFormat};
 pub use crate::numfmt::group_thousands;
 
@@ -335,12 +335,12 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
 /// `dlscope resnet`: the table, or JSON, of the configured network.
 pub fn command(args: &crate::cli::ResnetArgs, unicode: bool) -> Result<String, CommandError> {
     let cfg = Config {
-        arch: args.arch.parse().map_err(CommandError::of)?,
+        arch: args.arch.parse().map_err(flagged)?,
         num_classes: args.num_classes,
-        input_hw: parse_input_size(&args.input_size).map_err(CommandError::of)?,
+        input_hw: parse_input_size(&args.input_size).map_err(flagged)?,
         conv_bias: args.conv_bias,
     };
-    cfg.validate().map_err(CommandError::of)?;
+    cfg.validate().map_err(flagged)?;
     let net = super::model::build(&cfg);
     let cost = cost_of(args, &net)?;
     let format = if args.json {
@@ -359,16 +359,33 @@ pub fn command(args: &crate::cli::ResnetArgs, unicode: bool) -> Result<String, C
     }
 }
 
+/// A refused configuration as the command line reports it: under the flag that sets it.
+fn flagged(e: ConfigError) -> CommandError {
+    let flag = match e {
+        ConfigError::UnknownArch(_) => "--arch",
+        ConfigError::NoClasses | ConfigError::TooManyClasses(_) => "--num-classes",
+        ConfigError::InputSideOutOfRange { .. } | ConfigError::InputSizeSyntax(_) => "--input-size",
+    };
+    CommandError::flag(flag, e)
+}
+
 /// The run the flags describe: `--batch`, `--dtype`, `--optimizer`/`--momentum`, `--freeze`.
 fn cost_of(args: &crate::cli::ResnetArgs, net: &Network) -> Result<Cost, CommandError> {
-    let dtype: Dtype = args.dtype.parse().map_err(CommandError::of)?;
+    let dtype: Dtype = args
+        .dtype
+        .parse()
+        .map_err(|e| CommandError::flag("--dtype", e))?;
     if !(args.momentum.is_finite() && (0.0..1.0).contains(&args.momentum)) {
         return Err(CommandError::flag(
             "--momentum",
             format!("{} is not in [0, 1)", args.momentum),
         ));
     }
-    let optimizer = match args.optimizer.parse().map_err(CommandError::of)? {
+    let optimizer = match args
+        .optimizer
+        .parse()
+        .map_err(|e| CommandError::flag("--optimizer", e))?
+    {
         Optimizer::Sgd | Optimizer::SgdMomentum => Optimizer::sgd(args.momentum),
         Optimizer::Adam => Optimizer::Adam,
     };
@@ -384,7 +401,8 @@ fn cost_of(args: &crate::cli::ResnetArgs, net: &Network) -> Result<Cost, Command
         .map(|n| n.trim())
         .filter(|n| !n.is_empty())
         .collect();
-    cost.freeze_names(net, &names).map_err(CommandError::of)?;
+    cost.freeze_names(net, &names)
+        .map_err(|e| CommandError::flag("--freeze", e))?;
     Ok(cost)
 }
 
@@ -393,6 +411,22 @@ mod tests {
     use super::*;
     use crate::resnet::model::{Arch, build};
     use serde_json::{Value, json};
+
+    #[test]
+    fn a_refused_configuration_is_reported_under_its_flag() {
+        assert_eq!(
+            flagged(ConfigError::NoClasses).to_string(),
+            "--num-classes: the number of classes must be at least 1"
+        );
+        let e = parse_input_size("224x").expect_err("no width");
+        assert!(flagged(e).to_string().starts_with("--input-size: "));
+        let e = "resnet19".parse::<Arch>().expect_err("no resnet19");
+        assert!(
+            flagged(e)
+                .to_string()
+                .starts_with("--arch: unknown architecture")
+        );
+    }
 
     fn json(cfg: &Config, net: &Network) -> Value {
         serde_json::to_value(report(cfg, net, &Cost::default())).unwrap()

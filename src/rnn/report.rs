@@ -6,8 +6,8 @@ use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use super::model::{
-    Activation, CellKind, Clip, Init, Params, Run, Verdict, gradient_ratio, rho_power_log10,
-    rho_power_text,
+    Activation, CellKind, Clip, Dimension, Init, ParamError, Params, Run, Verdict, gradient_ratio,
+    rho_power_log10, rho_power_text,
 };
 use crate::cli::CommandError;
 use crate::numfmt;
@@ -232,6 +232,28 @@ pub fn summary(p: &Params, run: &Run) -> String {
     out
 }
 
+/// The flag of `dlscope rnn` that sets the parameter `e` is about.
+fn flag_of(e: &ParamError) -> &'static str {
+    match e {
+        ParamError::Size {
+            dimension: Dimension::Hidden,
+            ..
+        } => "--hidden",
+        ParamError::Size {
+            dimension: Dimension::Steps,
+            ..
+        } => "--steps",
+        ParamError::Size {
+            dimension: Dimension::InputSize,
+            ..
+        } => "--input-size",
+        ParamError::Rho(_) => "--rho",
+        ParamError::InputScale(_) => "--input-scale",
+        ParamError::ForgetBias(_) => "--forget-bias",
+        ParamError::ClipThreshold(_) => "--clip",
+    }
+}
+
 /// `dlscope rnn`: the summary, or JSON, of one forward and backward pass.
 pub fn command(args: &crate::cli::RnnArgs, unicode: bool) -> Result<String, CommandError> {
     let params = Params {
@@ -259,7 +281,9 @@ pub fn command(args: &crate::cli::RnnArgs, unicode: bool) -> Result<String, Comm
             .map_err(|e| CommandError::flag("--clip", e))?,
         seed: args.seed,
     };
-    params.validate().map_err(CommandError::of)?;
+    params
+        .validate()
+        .map_err(|e| CommandError::flag(flag_of(&e), e))?;
     let run = super::model::run(&params);
     if args.json {
         return crate::cli::emit_json(&json(&params, &run, args.include_weights));
@@ -272,6 +296,48 @@ mod tests {
     use super::*;
     use crate::rnn::model::{Activation, Weights, bptt, run};
     use serde_json::Value;
+
+    #[test]
+    fn a_refused_parameter_is_reported_under_its_flag() {
+        let d = Params::default();
+        let cases = [
+            (Params { hidden: 0, ..d }, "--hidden"),
+            (Params { steps: 2001, ..d }, "--steps"),
+            (Params { input_size: 0, ..d }, "--input-size"),
+            (Params { rho: f64::NAN, ..d }, "--rho"),
+            (
+                Params {
+                    input_scale: -1.0,
+                    ..d
+                },
+                "--input-scale",
+            ),
+            (
+                Params {
+                    forget_bias: f64::INFINITY,
+                    ..d
+                },
+                "--forget-bias",
+            ),
+            (
+                Params {
+                    clip: Clip::Norm(0.0),
+                    ..d
+                },
+                "--clip",
+            ),
+        ];
+        for (p, flag) in cases {
+            let e = p.validate().expect_err(flag);
+            let line = CommandError::flag(flag_of(&e), e).to_string();
+            assert_eq!(line, format!("{flag}: {e}"));
+        }
+        let e = Params { hidden: 0, ..d }.validate().expect_err("hidden 0");
+        assert_eq!(
+            CommandError::flag(flag_of(&e), e).to_string(),
+            "--hidden: hidden size H must be between 1 and 512 (got 0)"
+        );
+    }
 
     fn value(p: &Params, r: &Run, include_weights: bool) -> Value {
         serde_json::to_value(json(p, r, include_weights)).expect("serialises")

@@ -715,7 +715,7 @@ mod tests {
         chart.render(
             area,
             &mut buf,
-            &Ui::new(crate::theme::ColorDepth::None, false),
+            &Ui::new(crate::color::ColorDepth::None, false),
         );
         assert!(text(&buf).is_ascii());
     }

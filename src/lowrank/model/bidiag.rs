@@ -42,8 +42,8 @@ use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::ArrayView2;
 
+use super::error::PartialError;
 use crate::jobs::Cancel;
-use crate::lowrank::model::partial::PartialError;
 
 /// Columns whose reflectors are applied to the trailing matrix together.
 pub const PANEL: usize = 32;

@@ -68,7 +68,7 @@
 //!   full SVD's work), then all vectors: [`complete`] (faer's thin SVD). Each is one faer call
 //!   with no cancellation hook, on one thread (`Par::Seq`), so it never holds more than one of
 //!   two cores and the new input's first view runs on the other. In the app each runs in a child
-//!   process ([`crate::lowrank::svd_worker`]) that is killed as soon as it is stale, so stale
+//!   process (`lowrank::svd_worker`) that is killed as soon as it is stale, so stale
 //!   work stops within 20 ms and its memory is freed; where no child can be started, on a thread
 //!   that checks the [`Cancel`] before and after the call (a stale completion then never starts
 //!   its second stage or returns a result, but the call itself runs to its end).
@@ -87,8 +87,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
+pub use super::error::{PartialError, WorkerError};
+use super::{Svd, bidiag, thin_svd_with};
 use crate::jobs::Cancel;
-use crate::lowrank::model::{Svd, SvdError, bidiag, thin_svd_with};
 
 /// Default seed of the Gaussian test matrix Ω.
 pub const DEFAULT_SEED: u64 = 0x5eed_1a57;
@@ -193,53 +194,6 @@ impl Progress {
 impl fmt::Display for Progress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({:.0} %)", self.stage, 100.0 * self.fraction())
-    }
-}
-
-/// Why the leading triplets (or the completion) gave no result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartialError {
-    /// The matrix has no entries.
-    Empty { rows: usize, cols: usize },
-    /// An entry was NaN or infinite.
-    NonFinite { row: usize, col: usize },
-    /// The request became stale (a newer input, rank or quitting) and was abandoned.
-    Cancelled,
-    /// A small SVD inside (or faer's full SVD in the completion) did not converge.
-    NoConvergence,
-    /// The child process computing the completion gave no answer.
-    Worker(crate::lowrank::svd_worker::WorkerError),
-}
-
-impl fmt::Display for PartialError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PartialError::Empty { rows, cols } => {
-                write!(f, "cannot decompose an empty {rows}×{cols} matrix")
-            }
-            PartialError::NonFinite { row, col } => write!(
-                f,
-                "cannot decompose: entry at row {}, column {} is not a finite number",
-                row + 1,
-                col + 1
-            ),
-            PartialError::Cancelled => f.write_str("abandoned: a newer request replaced it"),
-            PartialError::NoConvergence => {
-                f.write_str("the singular value decomposition did not converge")
-            }
-            PartialError::Worker(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for PartialError {}
-
-impl From<SvdError> for PartialError {
-    fn from(e: SvdError) -> Self {
-        match e {
-            SvdError::NonFinite { row, col } => PartialError::NonFinite { row, col },
-            SvdError::NoConvergence | SvdError::ShapeMismatch { .. } => PartialError::NoConvergence,
-        }
     }
 }
 

@@ -177,12 +177,13 @@ impl FromStr for Optimizer {
     }
 }
 
-/// A bad cost option; `Display` is one line naming the option.
+/// A bad cost option; `Display` is one line saying what is wrong with it (the command line adds
+/// the flag's name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CostError {
     UnknownDtype(String),
     UnknownOptimizer(String),
-    /// A `--freeze` name that is not a module; `closest` is the nearest module name.
+    /// A name of a module to freeze that is not a module; `closest` is the nearest module name.
     UnknownModule {
         name: String,
         closest: String,
@@ -194,18 +195,14 @@ impl fmt::Display for CostError {
         match self {
             CostError::UnknownDtype(s) => write!(
                 f,
-                "--dtype: unknown dtype {s:?}; valid names are float32, float16, bfloat16"
+                "unknown dtype {s:?}; valid names are float32, float16, bfloat16"
             ),
             CostError::UnknownOptimizer(s) => {
-                write!(
-                    f,
-                    "--optimizer: unknown optimizer {s:?}; valid names are sgd, adam"
-                )
+                write!(f, "unknown optimizer {s:?}; valid names are sgd, adam")
             }
-            CostError::UnknownModule { name, closest } => write!(
-                f,
-                "--freeze: no module named {name:?}; the closest is {closest:?}"
-            ),
+            CostError::UnknownModule { name, closest } => {
+                write!(f, "no module named {name:?}; the closest is {closest:?}")
+            }
         }
     }
 }

@@ -64,23 +64,17 @@ impl Params {
         self.init.clone().unwrap_or_else(|| default_start(self.dim))
     }
 
-    /// Checks every parameter; the error names the offending flag.
+    /// Checks every parameter; the error names the offending parameter.
     pub fn validate(&self) -> Result<(), ScaleError> {
         check_dim(self.function, self.dim)?;
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(ScaleError::NotPositive {
-                flag: "--lr",
-                value: self.lr,
-            });
+            return Err(ScaleError::StepSize(self.lr));
         }
         if !(1..=MAX_STEPS).contains(&self.steps) {
             return Err(ScaleError::Steps(self.steps));
         }
         if !(self.lambda.is_finite() && self.lambda > 0.0) {
-            return Err(ScaleError::NotPositive {
-                flag: "--lambda",
-                value: self.lambda,
-            });
+            return Err(ScaleError::Lambda(self.lambda));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(ScaleError::WeightDecay(self.weight_decay));
