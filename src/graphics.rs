@@ -263,118 +263,131 @@ pub fn worth_asking(
 /// it draws characters (an explicit protocol still draws its grey images).
 pub fn decide(s: &Situation) -> Decision {
     let cells = Drawing::cells(s.depth, s.unicode);
-    let fallback = |why: &str, refused: bool| Decision {
-        drawing: cells,
-        reason: format!("{}: {why}", cells.name()),
-        refused,
-    };
-    let chosen = |drawing: Drawing, reason: String| Decision {
-        drawing,
-        reason,
-        refused: false,
-    };
     match s.choice {
         Graphics::Ascii => chosen(Drawing::Characters, "characters, as asked".into()),
         Graphics::Blocks if cells == Drawing::HalfBlocks => {
             chosen(cells, "half blocks, as asked".into())
         }
-        Graphics::Blocks if !s.unicode => fallback("half blocks need Unicode glyphs", false),
-        Graphics::Blocks => fallback("half blocks need 256 colours or more", false),
-        Graphics::Kitty | Graphics::Sixel | Graphics::Iterm2 => {
-            let protocol = match s.choice.protocol() {
-                Some(p) => p,
-                None => return fallback("no protocol", false),
-            };
-            let name = protocol.name();
-            match s.passthrough {
-                Passthrough::Off => fallback(
-                    &format!(
-                        "{name} asked for, but tmux's allow-passthrough is off (tmux set -g allow-passthrough on)"
-                    ),
-                    true,
-                ),
-                Passthrough::Unknown => fallback(
-                    &format!(
-                        "{name} asked for, but tmux did not say whether allow-passthrough is on"
-                    ),
-                    true,
-                ),
-                Passthrough::On => chosen(
-                    Drawing::Protocol(protocol),
-                    format!("{name} through tmux's passthrough, as asked"),
-                ),
-                Passthrough::NotTmux if s.env.multiplexer_term => chosen(
-                    Drawing::Protocol(protocol),
-                    format!("{name}, as asked (TERM names a multiplexer: it must pass images on)"),
-                ),
-                Passthrough::NotTmux => {
-                    chosen(Drawing::Protocol(protocol), format!("{name}, as asked"))
-                }
-            }
+        Graphics::Blocks if !s.unicode => fallback(cells, "half blocks need Unicode glyphs", false),
+        Graphics::Blocks => fallback(cells, "half blocks need 256 colours or more", false),
+        Graphics::Kitty | Graphics::Sixel | Graphics::Iterm2 => match s.choice.protocol() {
+            Some(protocol) => named_protocol(s, cells, protocol),
+            None => fallback(cells, "no protocol", false),
+        },
+        Graphics::Auto => match auto_refusal(s) {
+            Some(why) => fallback(cells, why, false),
+            None => from_answer(s, cells),
+        },
+    }
+}
+
+/// The cell fallback, and why.
+fn fallback(cells: Drawing, why: &str, refused: bool) -> Decision {
+    Decision {
+        drawing: cells,
+        reason: format!("{}: {why}", cells.name()),
+        refused,
+    }
+}
+
+/// What was chosen, and why.
+fn chosen(drawing: Drawing, reason: String) -> Decision {
+    Decision {
+        drawing,
+        reason,
+        refused: false,
+    }
+}
+
+/// A protocol asked for by name: drawn unless tmux would drop it.
+fn named_protocol(s: &Situation, cells: Drawing, protocol: Protocol) -> Decision {
+    let name = protocol.name();
+    match s.passthrough {
+        Passthrough::Off => fallback(
+            cells,
+            &format!(
+                "{name} asked for, but tmux's allow-passthrough is off (tmux set -g allow-passthrough on)"
+            ),
+            true,
+        ),
+        Passthrough::Unknown => fallback(
+            cells,
+            &format!("{name} asked for, but tmux did not say whether allow-passthrough is on"),
+            true,
+        ),
+        Passthrough::On => chosen(
+            Drawing::Protocol(protocol),
+            format!("{name} through tmux's passthrough, as asked"),
+        ),
+        Passthrough::NotTmux if s.env.multiplexer_term => chosen(
+            Drawing::Protocol(protocol),
+            format!("{name}, as asked (TERM names a multiplexer: it must pass images on)"),
+        ),
+        Passthrough::NotTmux => chosen(Drawing::Protocol(protocol), format!("{name}, as asked")),
+    }
+}
+
+/// Why `auto` draws cells whatever the terminal answers: no colour, no Unicode, or tmux
+/// without passthrough. `None` when the answer decides.
+fn auto_refusal(s: &Situation) -> Option<&'static str> {
+    if s.depth == ColorDepth::None {
+        return Some(
+            "no colour (NO_COLOR or --color never); --graphics kitty, sixel or iterm2 draws images anyway",
+        );
+    }
+    if !s.unicode {
+        return Some("ASCII glyphs (the locale is not UTF-8)");
+    }
+    match s.passthrough {
+        Passthrough::Off => Some(
+            "inside tmux with allow-passthrough off (tmux set -g allow-passthrough on allows images)",
+        ),
+        Passthrough::Unknown => {
+            Some("inside tmux, which did not say whether allow-passthrough is on")
         }
-        Graphics::Auto => {
-            if s.depth == ColorDepth::None {
-                return fallback(
-                    "no colour (NO_COLOR or --color never); --graphics kitty, sixel or iterm2 draws images anyway",
-                    false,
-                );
-            }
-            if !s.unicode {
-                return fallback("ASCII glyphs (the locale is not UTF-8)", false);
-            }
-            match s.passthrough {
-                Passthrough::Off => {
-                    return fallback(
-                        "inside tmux with allow-passthrough off (tmux set -g allow-passthrough on allows images)",
-                        false,
-                    );
-                }
-                Passthrough::Unknown => {
-                    return fallback(
-                        "inside tmux, which did not say whether allow-passthrough is on",
-                        false,
-                    );
-                }
-                Passthrough::NotTmux | Passthrough::On => {}
-            }
-            let via = if s.passthrough == Passthrough::On {
-                " through tmux"
-            } else {
-                ""
-            };
-            match s.answer {
-                Answer::Pending => Decision {
-                    drawing: cells,
-                    reason: format!(
-                        "the terminal is asked when the app starts (1 s at most): kitty, sixel or iTerm2 where it has one, else {}",
-                        cells.name()
-                    ),
-                    refused: false,
-                },
-                Answer::Unasked => fallback("no terminal to ask", false),
-                Answer::Silent => fallback(
-                    &format!("the terminal did not answer the image query{via} within 1 s"),
-                    false,
-                ),
-                Answer::Replied(r) if r.kitty && !s.env.imperfect => chosen(
-                    Drawing::Protocol(Protocol::Kitty),
-                    format!("kitty: the terminal answered the kitty graphics query{via}"),
-                ),
-                Answer::Replied(r) if r.sixel && !s.env.imperfect => chosen(
-                    Drawing::Protocol(Protocol::Sixel),
-                    format!("sixel: the terminal reports sixel graphics{via}"),
-                ),
-                Answer::Replied(_) if s.env.iterm2 => chosen(
-                    Drawing::Protocol(Protocol::Iterm2),
-                    "iTerm2: TERM_PROGRAM or LC_TERMINAL names a terminal with iTerm2 images"
-                        .into(),
-                ),
-                Answer::Replied(_) => fallback(
-                    &format!("the terminal reports no image protocol{via}"),
-                    false,
-                ),
-            }
-        }
+        Passthrough::NotTmux | Passthrough::On => None,
+    }
+}
+
+/// `auto` where the terminal's answer decides: a protocol where it answered for one.
+fn from_answer(s: &Situation, cells: Drawing) -> Decision {
+    let via = if s.passthrough == Passthrough::On {
+        " through tmux"
+    } else {
+        ""
+    };
+    match s.answer {
+        Answer::Pending => Decision {
+            drawing: cells,
+            reason: format!(
+                "the terminal is asked when the app starts (1 s at most): kitty, sixel or iTerm2 where it has one, else {}",
+                cells.name()
+            ),
+            refused: false,
+        },
+        Answer::Unasked => fallback(cells, "no terminal to ask", false),
+        Answer::Silent => fallback(
+            cells,
+            &format!("the terminal did not answer the image query{via} within 1 s"),
+            false,
+        ),
+        Answer::Replied(r) if r.kitty && !s.env.imperfect => chosen(
+            Drawing::Protocol(Protocol::Kitty),
+            format!("kitty: the terminal answered the kitty graphics query{via}"),
+        ),
+        Answer::Replied(r) if r.sixel && !s.env.imperfect => chosen(
+            Drawing::Protocol(Protocol::Sixel),
+            format!("sixel: the terminal reports sixel graphics{via}"),
+        ),
+        Answer::Replied(_) if s.env.iterm2 => chosen(
+            Drawing::Protocol(Protocol::Iterm2),
+            "iTerm2: TERM_PROGRAM or LC_TERMINAL names a terminal with iTerm2 images".into(),
+        ),
+        Answer::Replied(_) => fallback(
+            cells,
+            &format!("the terminal reports no image protocol{via}"),
+            false,
+        ),
     }
 }
 

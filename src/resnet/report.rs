@@ -224,7 +224,6 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
     } else {
         ("×", "·", '─')
     };
-    let header = ["Module", "Type", "Output shape", "Params", "MACs"];
     let rows: Vec<[String; 5]> = net
         .modules
         .iter()
@@ -239,13 +238,6 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line_width = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
     let mut out = String::new();
     let (h, w) = cfg.input_hw;
     let bias = if cfg.conv_bias { "on" } else { "off" };
@@ -256,6 +248,22 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
         cfg.num_classes,
         super::model::class_noun(cfg.num_classes)
     );
+    write_module_rows(&mut out, &rows, rule);
+    write_totals(&mut out, net, cost);
+    out
+}
+
+/// The module table: a header, a rule, one row per module and a rule; text columns align
+/// left, numbers right.
+fn write_module_rows(out: &mut String, rows: &[[String; 5]], rule: char) {
+    let header = ["Module", "Type", "Output shape", "Params", "MACs"];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line_width = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
     let push_row = |out: &mut String, cells: [&str; 5]| {
         let mut line = String::new();
         for (k, (cell, &width)) in cells.iter().zip(&widths).enumerate() {
@@ -276,13 +284,18 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
         out.push('\n');
     };
     let rule_line: String = std::iter::repeat_n(rule, line_width).collect();
-    push_row(&mut out, header);
+    push_row(out, header);
     let _ = writeln!(out, "{rule_line}");
-    for row in &rows {
-        push_row(&mut out, [&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    for row in rows {
+        push_row(out, [&row[0], &row[1], &row[2], &row[3], &row[4]]);
     }
     let _ = writeln!(out, "{rule_line}");
+}
 
+/// The totals under the table, labels left and numbers right: parameters, MACs, FLOPs, the
+/// bytes of a training step, the parameter groups (1e), the weight-decay split (1d), the
+/// redundant conv bias (1a) and the batch-norm buffers.
+fn write_totals(out: &mut String, net: &Network, cost: &Cost) {
     let groups = net.groups();
     let wd = net.weight_decay();
     let totals = costs(net, cost).totals;
@@ -329,7 +342,6 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
     for ((label, _), value) in summary.iter().zip(&values) {
         let _ = writeln!(out, "{label:<label_width$}  {value:>value_width$}");
     }
-    out
 }
 
 /// `dlscope resnet`: the table, or JSON, of the configured network.

@@ -183,21 +183,7 @@ pub fn summary(p: &Params, run: &Run) -> String {
         Verdict::of(ratio).phrase()
     );
     if p.cell == CellKind::Rnn {
-        let why = match (p.activation, p.init) {
-            (Activation::Identity, Init::Orthogonal) => {
-                "exact here: W_hh is rho times an orthogonal matrix and phi is the identity"
-            }
-            (Activation::Identity, Init::Gaussian) => {
-                "a Gaussian W_hh follows it only after a transient (its eigenvectors are not orthogonal), so short runs can differ by a large factor"
-            }
-            _ => "it leaves out phi', which scales every step back",
-        };
-        let _ = writeln!(
-            out,
-            "linear theory rho^T = {}, which alone would say {}; {why}",
-            rho_power_text(p.rho, p.steps),
-            Verdict::of_log10(rho_power_log10(p.rho, p.steps)).word()
-        );
+        write_linear_theory(&mut out, p);
     }
     let clip = match p.clip {
         Clip::None => "no clipping".to_string(),
@@ -211,6 +197,34 @@ pub fn summary(p: &Params, run: &Run) -> String {
         "parameter gradient norm {} ({clip})",
         format_number(run.bptt.param_grad_norm)
     );
+    write_overflow(&mut out, run);
+    for w in &run.draws.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}
+
+/// What the linear theory ρ^T alone would say, and why it does or does not hold here.
+fn write_linear_theory(out: &mut String, p: &Params) {
+    let why = match (p.activation, p.init) {
+        (Activation::Identity, Init::Orthogonal) => {
+            "exact here: W_hh is rho times an orthogonal matrix and phi is the identity"
+        }
+        (Activation::Identity, Init::Gaussian) => {
+            "a Gaussian W_hh follows it only after a transient (its eigenvectors are not orthogonal), so short runs can differ by a large factor"
+        }
+        _ => "it leaves out phi', which scales every step back",
+    };
+    let _ = writeln!(
+        out,
+        "linear theory rho^T = {}, which alone would say {}; {why}",
+        rho_power_text(p.rho, p.steps),
+        Verdict::of_log10(rho_power_log10(p.rho, p.steps)).word()
+    );
+}
+
+/// Where the forward pass and the backward norms stopped being finite, if they did.
+fn write_overflow(out: &mut String, run: &Run) {
     match (run.bptt.forward_overflow_from, run.bptt.overflow_from) {
         (None, None) => {
             let _ = writeln!(out, "overflow: none");
@@ -226,10 +240,6 @@ pub fn summary(p: &Params, run: &Run) -> String {
             let _ = writeln!(out, "overflow: {}", parts.join("; "));
         }
     }
-    for w in &run.draws.warnings {
-        let _ = writeln!(out, "warning: {w}");
-    }
-    out
 }
 
 /// The flag of `dlscope rnn` that sets the parameter `e` is about.

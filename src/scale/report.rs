@@ -151,7 +151,22 @@ pub fn summary(p: &Params, run: &Run) -> String {
         k,
         p.steps
     );
-    let gs = &run.grad_scaling;
+    write_gradient_scaling(&mut s, &run.grad_scaling);
+    write_norm_growth(&mut s, p, run);
+    write_sweep_and_band(&mut s, p, run);
+    match run.runaway {
+        Some(r) => {
+            let _ = writeln!(s, "Stopped at step {}: {}", r.step, r.reason);
+        }
+        None => {
+            let _ = writeln!(s, "Completed all {} steps", p.steps);
+        }
+    }
+    s
+}
+
+/// (a) ∇f(λx) against ∇f(x)/λ at one point, and ⟨x, ∇f(x)⟩.
+fn write_gradient_scaling(s: &mut String, gs: &GradScaling) {
     let _ = writeln!(
         s,
         "(a) gradient scaling at x = {}, λ = {}",
@@ -166,6 +181,12 @@ pub fn summary(p: &Params, run: &Run) -> String {
         num(gs.max_abs_diff),
         num(gs.inner_product_x_grad)
     );
+}
+
+/// (b) ‖x‖, the effective step and the loss from first to last step; without weight decay the
+/// identity ‖x_k+1‖² − ‖x_k‖² = η²‖∇f(x_k)‖², and the largest first-order gap.
+fn write_norm_growth(s: &mut String, p: &Params, run: &Run) {
+    let k = run.steps_taken();
     let first = run.norms.first().copied().unwrap_or(f64::NAN);
     let last = run.norms.last().copied().unwrap_or(f64::NAN);
     let _ = writeln!(
@@ -199,6 +220,10 @@ pub fn summary(p: &Params, run: &Run) -> String {
             num(largest_gap)
         );
     }
+}
+
+/// The slope of the one-step gap against η, and the band the last quarter of the run stays in.
+fn write_sweep_and_band(s: &mut String, p: &Params, run: &Run) {
     match run.eta_sweep_slope() {
         Some(slope) => {
             let _ = writeln!(
@@ -235,15 +260,6 @@ pub fn summary(p: &Params, run: &Run) -> String {
             );
         }
     }
-    match run.runaway {
-        Some(r) => {
-            let _ = writeln!(s, "Stopped at step {}: {}", r.step, r.reason);
-        }
-        None => {
-            let _ = writeln!(s, "Completed all {} steps", p.steps);
-        }
-    }
-    s
 }
 
 /// The flag of `dlscope scale` that sets the parameter `e` is about.

@@ -3,7 +3,7 @@
 
 use crate::grad::Clip;
 use crate::numfmt;
-use crate::train::model::{Cell, Compare, History, Lab, Preset};
+use crate::train::model::{Cell, Compare, History, Lab, Preset, RunConfig};
 
 /// A fraction as a percentage with two significant digits: 0.0031 → "0.31%", 0.98 → "98%".
 pub fn percent(fraction: f64) -> String {
@@ -74,44 +74,8 @@ pub fn note(lab: &Lab, runs: &[&History]) -> Vec<String> {
         return Vec::new();
     }
     let f = findings(lab, runs);
-    let mut out = Vec::new();
-    let done: Vec<usize> = runs.iter().map(|h| h.len()).collect();
-    let progress = if done.iter().all(|&n| n >= lab.iterations) {
-        "Final loss (mean over the last 10% of iterations)".to_string()
-    } else {
-        format!(
-            "Loss so far (mean over the last 10% of iterations, at {})",
-            done.iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        )
-    };
-    let name = |i: usize| -> String {
-        match lab.compare {
-            Compare::Cells | Compare::Single => match configs[i].cell {
-                Cell::Lstm => "the LSTM's".to_string(),
-                Cell::Rnn => "the RNN's".to_string(),
-            },
-            Compare::Clipping => {
-                if configs[i].clip == Clip::None {
-                    "without clipping".to_string()
-                } else {
-                    format!("with clipping {}", configs[i].clip)
-                }
-            }
-        }
-    };
-    let ratios: Vec<String> = f
-        .final_ratio
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.map(|r| format!("{} {}", name(i), percent(r))))
-        .collect();
-    out.push(format!(
-        "{progress}, as a share of the baseline: {}.",
-        ratios.join("; ")
-    ));
+    let name = |i: usize| run_name(lab.compare, &configs[i]);
+    let mut out = vec![final_loss_line(lab, runs, &f, &name)];
     for (i, h) in runs.iter().enumerate() {
         if h.diverged {
             out.push(format!(
@@ -161,4 +125,53 @@ pub fn note(lab: &Lab, runs: &[&History]) -> Vec<String> {
         }
     }
     out
+}
+
+/// How the note names a run: by its cell where the runs differ by cell, else by its clipping.
+fn run_name(compare: Compare, config: &RunConfig) -> String {
+    match compare {
+        Compare::Cells | Compare::Single => match config.cell {
+            Cell::Lstm => "the LSTM's".to_string(),
+            Cell::Rnn => "the RNN's".to_string(),
+        },
+        Compare::Clipping => {
+            if config.clip == Clip::None {
+                "without clipping".to_string()
+            } else {
+                format!("with clipping {}", config.clip)
+            }
+        }
+    }
+}
+
+/// The note's first line: each run's final loss (or the loss so far) as a share of the
+/// baseline.
+fn final_loss_line(
+    lab: &Lab,
+    runs: &[&History],
+    f: &Findings,
+    name: &dyn Fn(usize) -> String,
+) -> String {
+    let done: Vec<usize> = runs.iter().map(|h| h.len()).collect();
+    let progress = if done.iter().all(|&n| n >= lab.iterations) {
+        "Final loss (mean over the last 10% of iterations)".to_string()
+    } else {
+        format!(
+            "Loss so far (mean over the last 10% of iterations, at {})",
+            done.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )
+    };
+    let ratios: Vec<String> = f
+        .final_ratio
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.map(|r| format!("{} {}", name(i), percent(r))))
+        .collect();
+    format!(
+        "{progress}, as a share of the baseline: {}.",
+        ratios.join("; ")
+    )
 }

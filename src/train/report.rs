@@ -202,6 +202,31 @@ pub fn lab_of(args: &TrainArgs) -> Result<(Lab, Option<Preset>), CommandError> {
             ..Preset::LongMemory.lab()
         },
     };
+    set_task(&mut lab, args)?;
+    set_cell(&mut lab, args)?;
+    lab.steps = args.steps.unwrap_or(lab.steps);
+    lab.hidden = args.hidden.unwrap_or(lab.hidden);
+    lab.batch = args.batch.unwrap_or(lab.batch);
+    lab.iterations = args.iterations.unwrap_or(lab.iterations);
+    set_optimizer(&mut lab, args)?;
+    if let Some(c) = &args.clip {
+        lab.clip = c
+            .parse::<Clip>()
+            .map_err(|e| CommandError::flag("--clip", e))?;
+    }
+    if args.rho.is_some() {
+        lab.rho = args.rho;
+    }
+    if args.forget_bias.is_some() {
+        lab.forget_bias = args.forget_bias;
+    }
+    lab.seed = args.seed.unwrap_or(lab.seed);
+    lab.validate().map_err(flagged)?;
+    Ok((lab, preset))
+}
+
+/// `--task` and `--classes`.
+fn set_task(lab: &mut Lab, args: &TrainArgs) -> Result<(), CommandError> {
     if let Some(t) = &args.task {
         lab.task = match t.as_str() {
             "adding" => Task::Adding,
@@ -225,6 +250,11 @@ pub fn lab_of(args: &TrainArgs) -> Result<(Lab, Option<Preset>), CommandError> {
             }
         }
     }
+    Ok(())
+}
+
+/// `--cell` and `--activation`.
+fn set_cell(lab: &mut Lab, args: &TrainArgs) -> Result<(), CommandError> {
     if let Some(c) = &args.cell {
         if lab.compare == Compare::Cells {
             return Err(CommandError::flag(
@@ -255,10 +285,11 @@ pub fn lab_of(args: &TrainArgs) -> Result<(Lab, Option<Preset>), CommandError> {
             }
         };
     }
-    lab.steps = args.steps.unwrap_or(lab.steps);
-    lab.hidden = args.hidden.unwrap_or(lab.hidden);
-    lab.batch = args.batch.unwrap_or(lab.batch);
-    lab.iterations = args.iterations.unwrap_or(lab.iterations);
+    Ok(())
+}
+
+/// `--optimizer`, `--momentum` and `--lr`.
+fn set_optimizer(lab: &mut Lab, args: &TrainArgs) -> Result<(), CommandError> {
     if let Some(o) = &args.optimizer {
         lab.optimizer = match o.as_str() {
             "sgd" => Optimizer::Sgd {
@@ -282,20 +313,7 @@ pub fn lab_of(args: &TrainArgs) -> Result<(Lab, Option<Preset>), CommandError> {
         }
     }
     lab.lr = args.lr.unwrap_or(lab.lr);
-    if let Some(c) = &args.clip {
-        lab.clip = c
-            .parse::<Clip>()
-            .map_err(|e| CommandError::flag("--clip", e))?;
-    }
-    if args.rho.is_some() {
-        lab.rho = args.rho;
-    }
-    if args.forget_bias.is_some() {
-        lab.forget_bias = args.forget_bias;
-    }
-    lab.seed = args.seed.unwrap_or(lab.seed);
-    lab.validate().map_err(flagged)?;
-    Ok((lab, preset))
+    Ok(())
 }
 
 /// A refused setting as the command line reports it: under the flag that sets it.
