@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::theme::ColorChoice;
+use crate::color::ColorChoice;
 
 /// Explore the fundamentals of deep learning from a terminal: ResNet's parameters, low-rank
 /// approximation by the SVD, scale invariance, and gradients through RNNs and LSTMs.

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::color::ColorChoice;
 use crate::graphics::Graphics;
 use crate::keymap::{GLOBAL, Global, Key};
-use crate::theme::ColorChoice;
 
 /// What the file may say. Unknown keys are an error, not ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -167,28 +167,51 @@ pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
 
 /// Parses and validates a config file's text (`path` only names it in errors and sources).
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let err = |offset: Option<usize>, message: String| ConfigError {
-        path: path.to_path_buf(),
-        line: offset.map(|o| line_of(text, o)),
-        message,
-    };
+    let r = FileText { text, path };
     let file: File = toml::from_str(text).map_err(|e| {
         let message = e.message().trim().replace('\n', "; ");
-        err(e.span().map(|s| s.start), message)
+        r.err(e.span().map(|s| s.start), message)
     })?;
-    let at =
-        |span: std::ops::Range<usize>| Source::File(path.to_path_buf(), line_of(text, span.start));
     let mut config = Config {
         file: Some(path.to_path_buf()),
         ..Config::default()
     };
-    if let Some(c) = file.color {
+    read_settings(&r, &file, &mut config)?;
+    read_keys(&r, file.keys.unwrap_or_default(), &mut config)?;
+    Ok(config)
+}
+
+/// A config file's text and path, for errors and sources that name its lines.
+struct FileText<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl FileText<'_> {
+    /// An error at the line of byte `offset` (or of the whole file).
+    fn err(&self, offset: Option<usize>, message: String) -> ConfigError {
+        ConfigError {
+            path: self.path.to_path_buf(),
+            line: offset.map(|o| line_of(self.text, o)),
+            message,
+        }
+    }
+
+    /// The source of a value found at `span`.
+    fn at(&self, span: std::ops::Range<usize>) -> Source {
+        Source::File(self.path.to_path_buf(), line_of(self.text, span.start))
+    }
+}
+
+/// The file's settings (colour, graphics, mouse, animation speed, tab) into `config`.
+fn read_settings(r: &FileText<'_>, file: &File, config: &mut Config) -> Result<(), ConfigError> {
+    if let Some(c) = &file.color {
         let value = match c.get_ref().as_str() {
             "auto" => ColorChoice::Auto,
             "always" => ColorChoice::Always,
             "never" => ColorChoice::Never,
             other => {
-                return Err(err(
+                return Err(r.err(
                     Some(c.span().start),
                     format!("color is {other:?}; it can be auto, always or never"),
                 ));
@@ -196,12 +219,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         };
         config.color = Setting {
             value,
-            source: at(c.span()),
+            source: r.at(c.span()),
         };
     }
-    if let Some(g) = file.graphics {
+    if let Some(g) = &file.graphics {
         let Some(value) = Graphics::parse(g.get_ref()) else {
-            return Err(err(
+            return Err(r.err(
                 Some(g.span().start),
                 format!(
                     "graphics is {:?}; it can be auto, kitty, sixel, iterm2, blocks or ascii",
@@ -211,45 +234,54 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         };
         config.graphics = Setting {
             value,
-            source: at(g.span()),
+            source: r.at(g.span()),
         };
     }
-    if let Some(m) = file.mouse {
+    if let Some(m) = &file.mouse {
         config.mouse = Setting {
             value: *m.get_ref(),
-            source: at(m.span()),
+            source: r.at(m.span()),
         };
     }
-    if let Some(s) = file.animation_speed {
+    if let Some(s) = &file.animation_speed {
         let v = *s.get_ref();
         if !crate::controls::SPEEDS.contains(&v) {
             let speeds: Vec<String> = crate::controls::SPEEDS
                 .iter()
                 .map(|x| x.to_string())
                 .collect();
-            return Err(err(
+            return Err(r.err(
                 Some(s.span().start),
                 format!("animation-speed is {v}; it can be {}", speeds.join(", ")),
             ));
         }
         config.animation_speed = Setting {
             value: v,
-            source: at(s.span()),
+            source: r.at(s.span()),
         };
     }
-    if let Some(t) = file.tab {
+    if let Some(t) = &file.tab {
         let name =
-            crate::tabs::parse_name(t.get_ref()).map_err(|e| err(Some(t.span().start), e))?;
+            crate::tabs::parse_name(t.get_ref()).map_err(|e| r.err(Some(t.span().start), e))?;
         config.tab = Setting {
             value: name.to_string(),
-            source: at(t.span()),
+            source: r.at(t.span()),
         };
     }
-    for (action, key) in file.keys.unwrap_or_default() {
+    Ok(())
+}
+
+/// The file's key remaps into `config`: a known action each, on a key free for it.
+fn read_keys(
+    r: &FileText<'_>,
+    keys: BTreeMap<String, Spanned<String>>,
+    config: &mut Config,
+) -> Result<(), ConfigError> {
+    for (action, key) in keys {
         let offset = Some(key.span().start);
         let Some(&(name, global)) = ACTIONS.iter().find(|(n, _)| *n == action) else {
             let names: Vec<&str> = ACTIONS.iter().map(|(n, _)| *n).collect();
-            return Err(err(
+            return Err(r.err(
                 offset,
                 format!(
                     "keys: unknown action {action:?}; the actions are {}",
@@ -258,20 +290,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             ));
         };
         let parsed =
-            Key::parse(key.get_ref()).map_err(|e| err(offset, format!("keys.{action}: {e}")))?;
+            Key::parse(key.get_ref()).map_err(|e| r.err(offset, format!("keys.{action}: {e}")))?;
         if let Some(problem) = conflict(parsed, global, &config.keys) {
-            return Err(err(offset, format!("keys.{action}: {problem}")));
+            return Err(r.err(offset, format!("keys.{action}: {problem}")));
         }
         config.keys.push((
             Setting {
                 value: parsed,
-                source: at(key.span()),
+                source: r.at(key.span()),
             },
             name,
             global,
         ));
     }
-    Ok(config)
+    Ok(())
 }
 
 /// Why `key` cannot take `action`: it already means something else somewhere.

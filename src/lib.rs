@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod color;
 pub mod components;
 pub mod config;
 pub mod controls;

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use dlscope::app::App;
 use dlscope::cli::{Cli, Command, CommandError, Display};
+use dlscope::color::{ColorChoice, ColorDepth};
 use dlscope::config::{self, Config, Setting, Source};
 use dlscope::graphics::{self, Graphics};
 use dlscope::tab::Options;
-use dlscope::theme::{ColorChoice, ColorDepth, Glyphs, Ui};
+use dlscope::theme::{Glyphs, Ui};
 use dlscope::{keymap, lowrank, resnet, rnn, runtime, scale, snapshot, train};
 
 /// Exit status for bad flags, bad files and other usage errors.

@@ -264,18 +264,6 @@ pub fn fit_number(x: f64, digits: usize, width: usize) -> String {
     "#".repeat(width)
 }
 
-/// A percentage in at most `width` columns, with as many decimals (up to `decimals`) as fit;
-/// `#` marks when not even the whole percent fits.
-pub fn fit_percent(fraction: f64, decimals: usize, width: usize) -> String {
-    for d in (0..=decimals).rev() {
-        let s = crate::numfmt::percent(fraction, d);
-        if self::width(&s) <= width {
-            return s;
-        }
-    }
-    "#".repeat(width)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,9 +359,6 @@ mod tests {
         assert_eq!(fit_number(12.3456, 4, 10), "12.35");
         assert_eq!(fit_number(12.3456, 4, 3), "12");
         assert_eq!(fit_number(f64::NAN, 3, 2), "##");
-        assert_eq!(fit_percent(2.0, 1, 6), "200.0%");
-        assert_eq!(fit_percent(2.0, 1, 5), "200%");
-        assert_eq!(fit_percent(2.0, 1, 3), "###");
         for w in 0..12 {
             for x in [0.0, 1.0, -3.5e300, 7.25e-9, 123456.0, f64::INFINITY] {
                 let s = fit_number(x, 6, w);

@@ -27,7 +27,6 @@
 //!   descending), and for stage 1 then U (rows×k) and V (cols×k), each column after column.
 //!   1: the SVD did not converge. 2: a non-finite entry at (row, col), two u64.
 
-use std::fmt;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -37,6 +36,7 @@ use std::time::Duration;
 use ndarray::{Array2, ArrayView2, ShapeBuilder};
 
 use crate::jobs::Cancel;
+pub use crate::lowrank::model::partial::WorkerError;
 use crate::lowrank::model::partial::{self, PartialError};
 use crate::lowrank::model::{Svd, parallelism_for, thin_svd_with};
 
@@ -76,33 +76,6 @@ pub enum Answer {
     Values(Vec<f64>),
     Vectors(Svd),
 }
-
-/// Why the child gave no answer (beyond the SVD's own errors, which come back as
-/// [`PartialError`]s).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkerError {
-    /// It ended before a whole answer: exit status, or `None` if a signal ended it.
-    Died { status: Option<i32> },
-    /// Its answer did not follow the protocol.
-    Garbled,
-}
-
-impl fmt::Display for WorkerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WorkerError::Died { status: Some(code) } => write!(
-                f,
-                "the SVD worker process stopped (exit status {code}) before it answered"
-            ),
-            WorkerError::Died { status: None } => f.write_str(
-                "the SVD worker process was stopped by a signal (out of memory?) before it answered",
-            ),
-            WorkerError::Garbled => f.write_str("the SVD worker process answered garbage"),
-        }
-    }
-}
-
-impl std::error::Error for WorkerError {}
 
 /// Computes `stage` of `x` in a child process started from `exe` (this binary), killing it as
 /// soon as `cancel` says the work is stale. `Err` only if the child could not be started: the

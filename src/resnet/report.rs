@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::model::cost::{Cost, Costs, Dtype, Optimizer, costs};
-use super::model::{Config, Network, parse_input_size};
+use super::model::{Config, ConfigError, Network, parse_input_size};
 use crate::cli::{CommandError, ResnetFormat};
 pub use crate::numfmt::group_thousands;
 
@@ -224,7 +224,6 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
     } else {
         ("×", "·", '─')
     };
-    let header = ["Module", "Type", "Output shape", "Params", "MACs"];
     let rows: Vec<[String; 5]> = net
         .modules
         .iter()
@@ -239,13 +238,6 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line_width = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
     let mut out = String::new();
     let (h, w) = cfg.input_hw;
     let bias = if cfg.conv_bias { "on" } else { "off" };
@@ -256,6 +248,22 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
         cfg.num_classes,
         super::model::class_noun(cfg.num_classes)
     );
+    write_module_rows(&mut out, &rows, rule);
+    write_totals(&mut out, net, cost);
+    out
+}
+
+/// The module table: a header, a rule, one row per module and a rule; text columns align
+/// left, numbers right.
+fn write_module_rows(out: &mut String, rows: &[[String; 5]], rule: char) {
+    let header = ["Module", "Type", "Output shape", "Params", "MACs"];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line_width = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
     let push_row = |out: &mut String, cells: [&str; 5]| {
         let mut line = String::new();
         for (k, (cell, &width)) in cells.iter().zip(&widths).enumerate() {
@@ -276,13 +284,18 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
         out.push('\n');
     };
     let rule_line: String = std::iter::repeat_n(rule, line_width).collect();
-    push_row(&mut out, header);
+    push_row(out, header);
     let _ = writeln!(out, "{rule_line}");
-    for row in &rows {
-        push_row(&mut out, [&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    for row in rows {
+        push_row(out, [&row[0], &row[1], &row[2], &row[3], &row[4]]);
     }
     let _ = writeln!(out, "{rule_line}");
+}
 
+/// The totals under the table, labels left and numbers right: parameters, MACs, FLOPs, the
+/// bytes of a training step, the parameter groups (1e), the weight-decay split (1d), the
+/// redundant conv bias (1a) and the batch-norm buffers.
+fn write_totals(out: &mut String, net: &Network, cost: &Cost) {
     let groups = net.groups();
     let wd = net.weight_decay();
     let totals = costs(net, cost).totals;
@@ -329,18 +342,17 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
     for ((label, _), value) in summary.iter().zip(&values) {
         let _ = writeln!(out, "{label:<label_width$}  {value:>value_width$}");
     }
-    out
 }
 
 /// `dlscope resnet`: the table, or JSON, of the configured network.
 pub fn command(args: &crate::cli::ResnetArgs, unicode: bool) -> Result<String, CommandError> {
     let cfg = Config {
-        arch: args.arch.parse().map_err(CommandError::of)?,
+        arch: args.arch.parse().map_err(flagged)?,
         num_classes: args.num_classes,
-        input_hw: parse_input_size(&args.input_size).map_err(CommandError::of)?,
+        input_hw: parse_input_size(&args.input_size).map_err(flagged)?,
         conv_bias: args.conv_bias,
     };
-    cfg.validate().map_err(CommandError::of)?;
+    cfg.validate().map_err(flagged)?;
     let net = super::model::build(&cfg);
     let cost = cost_of(args, &net)?;
     let format = if args.json {
@@ -359,16 +371,33 @@ pub fn command(args: &crate::cli::ResnetArgs, unicode: bool) -> Result<String, C
     }
 }
 
+/// A refused configuration as the command line reports it: under the flag that sets it.
+fn flagged(e: ConfigError) -> CommandError {
+    let flag = match e {
+        ConfigError::UnknownArch(_) => "--arch",
+        ConfigError::NoClasses | ConfigError::TooManyClasses(_) => "--num-classes",
+        ConfigError::InputSideOutOfRange { .. } | ConfigError::InputSizeSyntax(_) => "--input-size",
+    };
+    CommandError::flag(flag, e)
+}
+
 /// The run the flags describe: `--batch`, `--dtype`, `--optimizer`/`--momentum`, `--freeze`.
 fn cost_of(args: &crate::cli::ResnetArgs, net: &Network) -> Result<Cost, CommandError> {
-    let dtype: Dtype = args.dtype.parse().map_err(CommandError::of)?;
+    let dtype: Dtype = args
+        .dtype
+        .parse()
+        .map_err(|e| CommandError::flag("--dtype", e))?;
     if !(args.momentum.is_finite() && (0.0..1.0).contains(&args.momentum)) {
         return Err(CommandError::flag(
             "--momentum",
             format!("{} is not in [0, 1)", args.momentum),
         ));
     }
-    let optimizer = match args.optimizer.parse().map_err(CommandError::of)? {
+    let optimizer = match args
+        .optimizer
+        .parse()
+        .map_err(|e| CommandError::flag("--optimizer", e))?
+    {
         Optimizer::Sgd | Optimizer::SgdMomentum => Optimizer::sgd(args.momentum),
         Optimizer::Adam => Optimizer::Adam,
     };
@@ -384,7 +413,8 @@ fn cost_of(args: &crate::cli::ResnetArgs, net: &Network) -> Result<Cost, Command
         .map(|n| n.trim())
         .filter(|n| !n.is_empty())
         .collect();
-    cost.freeze_names(net, &names).map_err(CommandError::of)?;
+    cost.freeze_names(net, &names)
+        .map_err(|e| CommandError::flag("--freeze", e))?;
     Ok(cost)
 }
 
@@ -393,6 +423,22 @@ mod tests {
     use super::*;
     use crate::resnet::model::{Arch, build};
     use serde_json::{Value, json};
+
+    #[test]
+    fn a_refused_configuration_is_reported_under_its_flag() {
+        assert_eq!(
+            flagged(ConfigError::NoClasses).to_string(),
+            "--num-classes: the number of classes must be at least 1"
+        );
+        let e = parse_input_size("224x").expect_err("no width");
+        assert!(flagged(e).to_string().starts_with("--input-size: "));
+        let e = "resnet19".parse::<Arch>().expect_err("no resnet19");
+        assert!(
+            flagged(e)
+                .to_string()
+                .starts_with("--arch: unknown architecture")
+        );
+    }
 
     fn json(cfg: &Config, net: &Network) -> Value {
         serde_json::to_value(report(cfg, net, &Cost::default())).unwrap()

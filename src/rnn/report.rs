@@ -6,8 +6,8 @@ use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use super::model::{
-    Activation, CellKind, Clip, Init, Params, Run, Verdict, gradient_ratio, rho_power_log10,
-    rho_power_text,
+    Activation, CellKind, Clip, Dimension, Init, ParamError, Params, Run, Verdict, gradient_ratio,
+    rho_power_log10, rho_power_text,
 };
 use crate::cli::CommandError;
 use crate::numfmt;
@@ -183,21 +183,7 @@ pub fn summary(p: &Params, run: &Run) -> String {
         Verdict::of(ratio).phrase()
     );
     if p.cell == CellKind::Rnn {
-        let why = match (p.activation, p.init) {
-            (Activation::Identity, Init::Orthogonal) => {
-                "exact here: W_hh is rho times an orthogonal matrix and phi is the identity"
-            }
-            (Activation::Identity, Init::Gaussian) => {
-                "a Gaussian W_hh follows it only after a transient (its eigenvectors are not orthogonal), so short runs can differ by a large factor"
-            }
-            _ => "it leaves out phi', which scales every step back",
-        };
-        let _ = writeln!(
-            out,
-            "linear theory rho^T = {}, which alone would say {}; {why}",
-            rho_power_text(p.rho, p.steps),
-            Verdict::of_log10(rho_power_log10(p.rho, p.steps)).word()
-        );
+        write_linear_theory(&mut out, p);
     }
     let clip = match p.clip {
         Clip::None => "no clipping".to_string(),
@@ -211,6 +197,34 @@ pub fn summary(p: &Params, run: &Run) -> String {
         "parameter gradient norm {} ({clip})",
         format_number(run.bptt.param_grad_norm)
     );
+    write_overflow(&mut out, run);
+    for w in &run.draws.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}
+
+/// What the linear theory ρ^T alone would say, and why it does or does not hold here.
+fn write_linear_theory(out: &mut String, p: &Params) {
+    let why = match (p.activation, p.init) {
+        (Activation::Identity, Init::Orthogonal) => {
+            "exact here: W_hh is rho times an orthogonal matrix and phi is the identity"
+        }
+        (Activation::Identity, Init::Gaussian) => {
+            "a Gaussian W_hh follows it only after a transient (its eigenvectors are not orthogonal), so short runs can differ by a large factor"
+        }
+        _ => "it leaves out phi', which scales every step back",
+    };
+    let _ = writeln!(
+        out,
+        "linear theory rho^T = {}, which alone would say {}; {why}",
+        rho_power_text(p.rho, p.steps),
+        Verdict::of_log10(rho_power_log10(p.rho, p.steps)).word()
+    );
+}
+
+/// Where the forward pass and the backward norms stopped being finite, if they did.
+fn write_overflow(out: &mut String, run: &Run) {
     match (run.bptt.forward_overflow_from, run.bptt.overflow_from) {
         (None, None) => {
             let _ = writeln!(out, "overflow: none");
@@ -226,10 +240,28 @@ pub fn summary(p: &Params, run: &Run) -> String {
             let _ = writeln!(out, "overflow: {}", parts.join("; "));
         }
     }
-    for w in &run.draws.warnings {
-        let _ = writeln!(out, "warning: {w}");
+}
+
+/// The flag of `dlscope rnn` that sets the parameter `e` is about.
+fn flag_of(e: &ParamError) -> &'static str {
+    match e {
+        ParamError::Size {
+            dimension: Dimension::Hidden,
+            ..
+        } => "--hidden",
+        ParamError::Size {
+            dimension: Dimension::Steps,
+            ..
+        } => "--steps",
+        ParamError::Size {
+            dimension: Dimension::InputSize,
+            ..
+        } => "--input-size",
+        ParamError::Rho(_) => "--rho",
+        ParamError::InputScale(_) => "--input-scale",
+        ParamError::ForgetBias(_) => "--forget-bias",
+        ParamError::ClipThreshold(_) => "--clip",
     }
-    out
 }
 
 /// `dlscope rnn`: the summary, or JSON, of one forward and backward pass.
@@ -259,7 +291,9 @@ pub fn command(args: &crate::cli::RnnArgs, unicode: bool) -> Result<String, Comm
             .map_err(|e| CommandError::flag("--clip", e))?,
         seed: args.seed,
     };
-    params.validate().map_err(CommandError::of)?;
+    params
+        .validate()
+        .map_err(|e| CommandError::flag(flag_of(&e), e))?;
     let run = super::model::run(&params);
     if args.json {
         return crate::cli::emit_json(&json(&params, &run, args.include_weights));
@@ -272,6 +306,48 @@ mod tests {
     use super::*;
     use crate::rnn::model::{Activation, Weights, bptt, run};
     use serde_json::Value;
+
+    #[test]
+    fn a_refused_parameter_is_reported_under_its_flag() {
+        let d = Params::default();
+        let cases = [
+            (Params { hidden: 0, ..d }, "--hidden"),
+            (Params { steps: 2001, ..d }, "--steps"),
+            (Params { input_size: 0, ..d }, "--input-size"),
+            (Params { rho: f64::NAN, ..d }, "--rho"),
+            (
+                Params {
+                    input_scale: -1.0,
+                    ..d
+                },
+                "--input-scale",
+            ),
+            (
+                Params {
+                    forget_bias: f64::INFINITY,
+                    ..d
+                },
+                "--forget-bias",
+            ),
+            (
+                Params {
+                    clip: Clip::Norm(0.0),
+                    ..d
+                },
+                "--clip",
+            ),
+        ];
+        for (p, flag) in cases {
+            let e = p.validate().expect_err(flag);
+            let line = CommandError::flag(flag_of(&e), e).to_string();
+            assert_eq!(line, format!("{flag}: {e}"));
+        }
+        let e = Params { hidden: 0, ..d }.validate().expect_err("hidden 0");
+        assert_eq!(
+            CommandError::flag(flag_of(&e), e).to_string(),
+            "--hidden: hidden size H must be between 1 and 512 (got 0)"
+        );
+    }
 
     fn value(p: &Params, r: &Run, include_weights: bool) -> Value {
         serde_json::to_value(json(p, r, include_weights)).expect("serialises")

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::cli::CommandError;
 use serde::Serialize;
 
-use super::model::{EtaGap, GradScaling, Params, Run};
+use super::model::{EtaGap, GradScaling, Params, Run, ScaleError};
 use crate::numfmt;
 
 /// At most about this many numbers go into the series of one JSON document; longer runs are
@@ -151,7 +151,22 @@ pub fn summary(p: &Params, run: &Run) -> String {
         k,
         p.steps
     );
-    let gs = &run.grad_scaling;
+    write_gradient_scaling(&mut s, &run.grad_scaling);
+    write_norm_growth(&mut s, p, run);
+    write_sweep_and_band(&mut s, p, run);
+    match run.runaway {
+        Some(r) => {
+            let _ = writeln!(s, "Stopped at step {}: {}", r.step, r.reason);
+        }
+        None => {
+            let _ = writeln!(s, "Completed all {} steps", p.steps);
+        }
+    }
+    s
+}
+
+/// (a) ∇f(λx) against ∇f(x)/λ at one point, and ⟨x, ∇f(x)⟩.
+fn write_gradient_scaling(s: &mut String, gs: &GradScaling) {
     let _ = writeln!(
         s,
         "(a) gradient scaling at x = {}, λ = {}",
@@ -166,6 +181,12 @@ pub fn summary(p: &Params, run: &Run) -> String {
         num(gs.max_abs_diff),
         num(gs.inner_product_x_grad)
     );
+}
+
+/// (b) ‖x‖, the effective step and the loss from first to last step; without weight decay the
+/// identity ‖x_k+1‖² − ‖x_k‖² = η²‖∇f(x_k)‖², and the largest first-order gap.
+fn write_norm_growth(s: &mut String, p: &Params, run: &Run) {
+    let k = run.steps_taken();
     let first = run.norms.first().copied().unwrap_or(f64::NAN);
     let last = run.norms.last().copied().unwrap_or(f64::NAN);
     let _ = writeln!(
@@ -199,6 +220,10 @@ pub fn summary(p: &Params, run: &Run) -> String {
             num(largest_gap)
         );
     }
+}
+
+/// The slope of the one-step gap against η, and the band the last quarter of the run stays in.
+fn write_sweep_and_band(s: &mut String, p: &Params, run: &Run) {
     match run.eta_sweep_slope() {
         Some(slope) => {
             let _ = writeln!(
@@ -235,15 +260,23 @@ pub fn summary(p: &Params, run: &Run) -> String {
             );
         }
     }
-    match run.runaway {
-        Some(r) => {
-            let _ = writeln!(s, "Stopped at step {}: {}", r.step, r.reason);
-        }
-        None => {
-            let _ = writeln!(s, "Completed all {} steps", p.steps);
-        }
+}
+
+/// The flag of `dlscope scale` that sets the parameter `e` is about.
+fn flag_of(e: &ScaleError) -> &'static str {
+    match e {
+        ScaleError::UnknownFunction(_) => "--function",
+        ScaleError::RatioNeedsTwoDims(_) | ScaleError::Dim(_) => "--dim",
+        ScaleError::StepSize(_) => "--lr",
+        ScaleError::Steps(_) => "--steps",
+        ScaleError::Lambda(_) => "--lambda",
+        ScaleError::WeightDecay(_) | ScaleError::DecayTooStrong(_) => "--weight-decay",
+        ScaleError::Noise(_) => "--noise",
+        ScaleError::InitLength { .. }
+        | ScaleError::InitNotFinite
+        | ScaleError::InitNorm(_)
+        | ScaleError::InitOnAxis => "--init",
     }
-    s
 }
 
 /// `dlscope scale`: the summary, or JSON, of one descent run.
@@ -275,7 +308,7 @@ pub fn command(args: &crate::cli::ScaleArgs, unicode: bool) -> Result<String, Co
         noise: args.noise,
         seed: args.seed,
     };
-    let run = super::model::run(&params).map_err(CommandError::of)?;
+    let run = super::model::run(&params).map_err(|e| CommandError::flag(flag_of(&e), e))?;
     if args.json {
         return crate::cli::emit_json(&json(&params, &run));
     }
@@ -287,6 +320,88 @@ mod tests {
     use super::*;
     use crate::scale::model::{Function, run};
     use serde_json::Value;
+
+    #[test]
+    fn a_refused_parameter_is_reported_under_its_flag() {
+        let ok = Params::default();
+        let cases: Vec<(Params, &str)> = vec![
+            (
+                Params {
+                    function: Function::Ratio,
+                    dim: 3,
+                    ..ok.clone()
+                },
+                "--dim",
+            ),
+            (
+                Params {
+                    dim: 0,
+                    ..ok.clone()
+                },
+                "--dim",
+            ),
+            (
+                Params {
+                    lr: 0.0,
+                    ..ok.clone()
+                },
+                "--lr",
+            ),
+            (
+                Params {
+                    steps: 0,
+                    ..ok.clone()
+                },
+                "--steps",
+            ),
+            (
+                Params {
+                    lambda: -1.0,
+                    ..ok.clone()
+                },
+                "--lambda",
+            ),
+            (
+                Params {
+                    weight_decay: -0.1,
+                    ..ok.clone()
+                },
+                "--weight-decay",
+            ),
+            (
+                Params {
+                    weight_decay: 10.0,
+                    ..ok.clone()
+                },
+                "--weight-decay",
+            ),
+            (
+                Params {
+                    noise: -1.0,
+                    ..ok.clone()
+                },
+                "--noise",
+            ),
+            (
+                Params {
+                    init: Some(vec![0.0, 0.0]),
+                    ..ok.clone()
+                },
+                "--init",
+            ),
+        ];
+        for (p, flag) in cases {
+            let e = run(&p).expect_err(flag);
+            assert_eq!(
+                CommandError::flag(flag_of(&e), &e).to_string(),
+                format!("{flag}: {e}")
+            );
+        }
+        assert_eq!(
+            flag_of(&"cubic".parse::<Function>().expect_err("no cubic")),
+            "--function"
+        );
+    }
 
     fn value(p: &Params, r: &Run) -> Value {
         serde_json::to_value(json(p, r)).unwrap()

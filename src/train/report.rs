@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
+use super::findings;
 use super::model::{
-    Activation, Batch, Cell, Compare, History, Lab, Optimizer, Preset, RunConfig, Targets, Task,
-    Trainer,
+    Activation, Batch, Cell, Compare, History, Lab, Optimizer, Preset, RunConfig, Setting, Targets,
+    Task, TrainError, Trainer,
 };
-use super::tab::notes;
 use crate::cli::{CommandError, TrainArgs, emit_json, emit_text};
 use crate::grad::Clip;
 use crate::numfmt;
@@ -128,7 +128,7 @@ pub struct Trained {
 pub fn train_all(lab: &Lab, include_weights: bool) -> Result<Vec<Trained>, CommandError> {
     let mut trainers = Vec::new();
     for config in lab.runs() {
-        trainers.push(Trainer::new(config).map_err(CommandError::of)?);
+        trainers.push(Trainer::new(config).map_err(flagged)?);
     }
     let out = std::thread::scope(|s| {
         let handles: Vec<_> = trainers
@@ -202,6 +202,31 @@ pub fn lab_of(args: &TrainArgs) -> Result<(Lab, Option<Preset>), CommandError> {
             ..Preset::LongMemory.lab()
         },
     };
+    set_task(&mut lab, args)?;
+    set_cell(&mut lab, args)?;
+    lab.steps = args.steps.unwrap_or(lab.steps);
+    lab.hidden = args.hidden.unwrap_or(lab.hidden);
+    lab.batch = args.batch.unwrap_or(lab.batch);
+    lab.iterations = args.iterations.unwrap_or(lab.iterations);
+    set_optimizer(&mut lab, args)?;
+    if let Some(c) = &args.clip {
+        lab.clip = c
+            .parse::<Clip>()
+            .map_err(|e| CommandError::flag("--clip", e))?;
+    }
+    if args.rho.is_some() {
+        lab.rho = args.rho;
+    }
+    if args.forget_bias.is_some() {
+        lab.forget_bias = args.forget_bias;
+    }
+    lab.seed = args.seed.unwrap_or(lab.seed);
+    lab.validate().map_err(flagged)?;
+    Ok((lab, preset))
+}
+
+/// `--task` and `--classes`.
+fn set_task(lab: &mut Lab, args: &TrainArgs) -> Result<(), CommandError> {
     if let Some(t) = &args.task {
         lab.task = match t.as_str() {
             "adding" => Task::Adding,
@@ -225,6 +250,11 @@ pub fn lab_of(args: &TrainArgs) -> Result<(Lab, Option<Preset>), CommandError> {
             }
         }
     }
+    Ok(())
+}
+
+/// `--cell` and `--activation`.
+fn set_cell(lab: &mut Lab, args: &TrainArgs) -> Result<(), CommandError> {
     if let Some(c) = &args.cell {
         if lab.compare == Compare::Cells {
             return Err(CommandError::flag(
@@ -255,10 +285,11 @@ pub fn lab_of(args: &TrainArgs) -> Result<(Lab, Option<Preset>), CommandError> {
             }
         };
     }
-    lab.steps = args.steps.unwrap_or(lab.steps);
-    lab.hidden = args.hidden.unwrap_or(lab.hidden);
-    lab.batch = args.batch.unwrap_or(lab.batch);
-    lab.iterations = args.iterations.unwrap_or(lab.iterations);
+    Ok(())
+}
+
+/// `--optimizer`, `--momentum` and `--lr`.
+fn set_optimizer(lab: &mut Lab, args: &TrainArgs) -> Result<(), CommandError> {
     if let Some(o) = &args.optimizer {
         lab.optimizer = match o.as_str() {
             "sgd" => Optimizer::Sgd {
@@ -282,20 +313,26 @@ pub fn lab_of(args: &TrainArgs) -> Result<(Lab, Option<Preset>), CommandError> {
         }
     }
     lab.lr = args.lr.unwrap_or(lab.lr);
-    if let Some(c) = &args.clip {
-        lab.clip = c
-            .parse::<Clip>()
-            .map_err(|e| CommandError::flag("--clip", e))?;
-    }
-    if args.rho.is_some() {
-        lab.rho = args.rho;
-    }
-    if args.forget_bias.is_some() {
-        lab.forget_bias = args.forget_bias;
-    }
-    lab.seed = args.seed.unwrap_or(lab.seed);
-    lab.validate().map_err(CommandError::of)?;
-    Ok((lab, preset))
+    Ok(())
+}
+
+/// A refused setting as the command line reports it: under the flag that sets it.
+fn flagged(e: TrainError) -> CommandError {
+    let flag = match &e {
+        TrainError::OutOfRange { setting, .. } => match setting {
+            Setting::Classes => "--classes",
+            Setting::Steps => "--steps",
+            Setting::Hidden => "--hidden",
+            Setting::Batch => "--batch",
+            Setting::Iterations => "--iterations",
+            Setting::Lr => "--lr",
+            Setting::Momentum => "--momentum",
+            Setting::Rho => "--rho",
+            Setting::ForgetBias => "--forget-bias",
+        },
+        TrainError::AddingNeedsTwoSteps => "--steps",
+    };
+    CommandError::flag(flag, e)
 }
 
 /// The readable summary.
@@ -360,7 +397,7 @@ pub fn summary(lab: &Lab, preset: Option<Preset>, runs: &[Trained]) -> String {
         );
     }
     let histories: Vec<&History> = runs.iter().map(|t| &t.history).collect();
-    for line in notes::note(lab, &histories) {
+    for line in findings::note(lab, &histories) {
         let _ = writeln!(s, "{line}");
     }
     s
@@ -380,4 +417,32 @@ pub fn command(args: &TrainArgs, unicode: bool) -> Result<String, CommandError> 
         return emit_json(&report);
     }
     Ok(emit_text(&summary(&lab, preset, &runs), unicode))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_setting_is_reported_under_its_flag() {
+        let lab = Lab {
+            hidden: 0,
+            ..Preset::LongMemory.lab()
+        };
+        let e = lab.validate().expect_err("hidden 0");
+        assert_eq!(
+            flagged(e).to_string(),
+            "--hidden: hidden size H = 0 is out of range (1 to 256)"
+        );
+        let lab = Lab {
+            task: Task::Adding,
+            steps: 1,
+            ..Preset::LongMemory.lab()
+        };
+        assert!(
+            flagged(lab.validate().expect_err("one step"))
+                .to_string()
+                .starts_with("--steps: the adding task")
+        );
+    }
 }

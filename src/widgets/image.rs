@@ -7,8 +7,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 
+use crate::color::ColorDepth;
 use crate::graphics::Drawing;
-use crate::theme::{ColorDepth, Ui};
+use crate::theme::Ui;
 
 /// Dark to light, for terminals without greys.
 const ASCII_RAMP: &[u8] = b" .:-=+*#%@";

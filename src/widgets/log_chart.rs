@@ -177,22 +177,8 @@ impl<'a> LogChart<'a> {
         if area.width < 8 || area.height < 3 {
             return;
         }
-        let ((x0, x1), (y0, y1)) = self.bounds();
-        // The plot is area.height − 1 rows tall: its rows are that many minus one apart.
-        let row_gaps = (area.height as usize).saturating_sub(2);
-        let (y0, y1, y_ticks) = match self.y_scale {
-            Scale::Log10 if self.even_decades => even_decades(y0, y1, row_gaps),
-            _ => (
-                y0,
-                y1,
-                ticks(
-                    y0,
-                    y1,
-                    self.y_scale,
-                    (area.height as usize - 1).div_ceil(2).max(2),
-                ),
-            ),
-        };
+        let ((x0, x1), y) = self.bounds();
+        let (y0, y1, y_ticks) = self.y_ticks(y, area.height);
         let label_w = y_ticks
             .iter()
             .map(|(_, s)| s.chars().count())
@@ -212,12 +198,59 @@ impl<'a> LogChart<'a> {
             x: (x0, x1),
             y: (y0, y1),
         };
-        let theme = &ui.theme;
+        self.draw_ref_lines(&mut canvas, &view, plot, ui);
+        let overflow_at = self.draw_series(&mut canvas, &view, ui);
+        canvas.render(plot, buf);
+        if let Some(cx) = self.cursor_x.and_then(|c| self.x_scale.map(c))
+            && let Some((dx, _)) = canvas_dot(&view, &canvas, cx, y0)
+        {
+            let (col, _) = canvas.cell_of(dx, 0);
+            if self.cursor_ticks {
+                draw_cursor_ticks(plot, buf, col, ui);
+            } else {
+                draw_cursor(plot, buf, col, ui);
+            }
+        }
+        draw_y_axis(buf, area, plot, label_w, (y0, y1), &y_ticks, ui);
+        self.draw_x_axis(buf, area, plot, (x0, x1), ui);
+        if self.legend {
+            self.draw_legend(buf, plot, ui);
+        }
+        if let Some(at) = overflow_at {
+            let arrow = ui.glyphs.up;
+            let text = format!("{arrow} overflow from {} = {}", self.x_name, x_label(at));
+            let w = (text.chars().count() as u16).min(plot.width);
+            let row = plot.y + u16::from(self.legend && plot.height > 2);
+            buf.set_stringn(plot.x, row, &text, w as usize, ui.theme.bad);
+        }
+    }
 
-        // Reference lines, dotted, under the data.
+    /// The plotted y range and its labelled ticks for a chart `height` rows tall (the range
+    /// grows to even decade steps where those are asked for).
+    fn y_ticks(&self, (y0, y1): (f64, f64), height: u16) -> (f64, f64, Vec<(f64, String)>) {
+        // The plot is height − 1 rows tall: its rows are that many minus one apart.
+        let row_gaps = (height as usize).saturating_sub(2);
+        match self.y_scale {
+            Scale::Log10 if self.even_decades => even_decades(y0, y1, row_gaps),
+            _ => (
+                y0,
+                y1,
+                ticks(
+                    y0,
+                    y1,
+                    self.y_scale,
+                    (height as usize - 1).div_ceil(2).max(2),
+                ),
+            ),
+        }
+    }
+
+    /// Reference lines, dotted, under the data, each with its label above (or below) it.
+    fn draw_ref_lines(&self, canvas: &mut DotCanvas, view: &Viewport, plot: Rect, ui: &Ui) {
+        let theme = &ui.theme;
         for r in &self.ref_lines {
             if let Some(y) = self.y_scale.map(r.y)
-                && let Some((_, dy)) = canvas_dot(&view, &canvas, x0, y)
+                && let Some((_, dy)) = canvas_dot(view, canvas, view.x.0, y)
             {
                 for dx in (0..canvas.width()).step_by(if canvas.is_unicode() { 3 } else { 2 }) {
                     canvas.dot(dx, dy, theme.dim, '.');
@@ -236,7 +269,12 @@ impl<'a> LogChart<'a> {
                 }
             }
         }
+    }
 
+    /// Every series as a line (or, without colour, one mark per cell for all but the first);
+    /// returns the x at which a series first overflowed, if one did.
+    fn draw_series(&self, canvas: &mut DotCanvas, view: &Viewport, ui: &Ui) -> Option<f64> {
+        let theme = &ui.theme;
         let mut overflow_at: Option<f64> = None;
         for s in &self.series {
             let style = theme.series[s.index % theme.series.len()];
@@ -247,7 +285,7 @@ impl<'a> LogChart<'a> {
             // Without colour, every series but the first is drawn one mark per cell so the
             // lines stay distinguishable.
             let marks_only = !ui.has_color() && s.index > 0;
-            let pts = self.decimate(s.points, &view, &canvas, &mut overflow_at);
+            let pts = self.decimate(s.points, view, canvas, &mut overflow_at);
             let mut prev: Option<(i32, i32)> = None;
             for p in pts {
                 match p {
@@ -266,41 +304,13 @@ impl<'a> LogChart<'a> {
                 }
             }
         }
+        overflow_at
+    }
 
-        canvas.render(plot, buf);
-        if let Some(cx) = self.cursor_x.and_then(|c| self.x_scale.map(c))
-            && let Some((dx, _)) = canvas_dot(&view, &canvas, cx, y0)
-        {
-            let (col, _) = canvas.cell_of(dx, 0);
-            if self.cursor_ticks {
-                draw_cursor_ticks(plot, buf, col, ui);
-            } else {
-                draw_cursor(plot, buf, col, ui);
-            }
-        }
-
-        // Axis labels: decades (or nice numbers) on the left, x bounds at the bottom.
-        for (v, label) in &y_ticks {
-            let frac = (v - y0) / (y1 - y0);
-            if !(-1e-9..=1.0 + 1e-9).contains(&frac) {
-                continue;
-            }
-            let row = plot.y + ((1.0 - frac) * (plot.height - 1) as f64).round() as u16;
-            let w = label.chars().count() as u16;
-            buf.set_stringn(area.x + label_w - w, row, label, w as usize, theme.dim);
-            if let Some(cell) = buf.cell_mut((plot.x - 1, row)) {
-                cell.set_symbol(if ui.glyphs.unicode { "┤" } else { "+" });
-                cell.set_style(theme.dim);
-            }
-        }
-        for row in plot.y..plot.y + plot.height {
-            if let Some(cell) = buf.cell_mut((plot.x - 1, row))
-                && cell.symbol() == " "
-            {
-                cell.set_symbol(ui.glyphs.v_line);
-                cell.set_style(theme.dim);
-            }
-        }
+    /// The x bounds at the bottom corners and, where there is room, the x variable's name
+    /// between them.
+    fn draw_x_axis(&self, buf: &mut Buffer, area: Rect, plot: Rect, (x0, x1): (f64, f64), ui: &Ui) {
+        let theme = &ui.theme;
         let bottom = area.y + area.height - 1;
         let left = axis_label(x0, self.x_scale);
         let right = axis_label(x1, self.x_scale);
@@ -314,29 +324,22 @@ impl<'a> LogChart<'a> {
                 buf.set_string(plot.x + (plot.width - nw) / 2, bottom, name, theme.dim);
             }
         }
+    }
 
-        // Legend on the top row, right-aligned.
-        if self.legend {
-            let mut x = plot.x + plot.width;
-            for s in self.series.iter().rev().filter(|s| !s.label.is_empty()) {
-                let mark = ui.glyphs.series_marks[s.index % ui.glyphs.series_marks.len()];
-                let text = format!(" {mark} {}", s.label);
-                let w = text.chars().count() as u16;
-                if x < plot.x + w {
-                    break;
-                }
-                x -= w;
-                let style = theme.series[s.index % theme.series.len()];
-                buf.set_string(x, plot.y, &text, style);
+    /// The legend on the top row, right-aligned, as many series as fit.
+    fn draw_legend(&self, buf: &mut Buffer, plot: Rect, ui: &Ui) {
+        let theme = &ui.theme;
+        let mut x = plot.x + plot.width;
+        for s in self.series.iter().rev().filter(|s| !s.label.is_empty()) {
+            let mark = ui.glyphs.series_marks[s.index % ui.glyphs.series_marks.len()];
+            let text = format!(" {mark} {}", s.label);
+            let w = text.chars().count() as u16;
+            if x < plot.x + w {
+                break;
             }
-        }
-
-        if let Some(at) = overflow_at {
-            let arrow = ui.glyphs.up;
-            let text = format!("{arrow} overflow from {} = {}", self.x_name, x_label(at));
-            let w = (text.chars().count() as u16).min(plot.width);
-            let row = plot.y + u16::from(self.legend && plot.height > 2);
-            buf.set_stringn(plot.x, row, &text, w as usize, theme.bad);
+            x -= w;
+            let style = theme.series[s.index % theme.series.len()];
+            buf.set_string(x, plot.y, &text, style);
         }
     }
 
@@ -409,6 +412,41 @@ impl<'a> LogChart<'a> {
         }
         flush(&mut column, &mut out);
         out
+    }
+}
+
+/// The y axis: tick labels (decades or nice numbers) right-aligned left of the plot, each with
+/// a tick mark, and the axis line on the rows between them.
+fn draw_y_axis(
+    buf: &mut Buffer,
+    area: Rect,
+    plot: Rect,
+    label_w: u16,
+    (y0, y1): (f64, f64),
+    y_ticks: &[(f64, String)],
+    ui: &Ui,
+) {
+    let theme = &ui.theme;
+    for (v, label) in y_ticks {
+        let frac = (v - y0) / (y1 - y0);
+        if !(-1e-9..=1.0 + 1e-9).contains(&frac) {
+            continue;
+        }
+        let row = plot.y + ((1.0 - frac) * (plot.height - 1) as f64).round() as u16;
+        let w = label.chars().count() as u16;
+        buf.set_stringn(area.x + label_w - w, row, label, w as usize, theme.dim);
+        if let Some(cell) = buf.cell_mut((plot.x - 1, row)) {
+            cell.set_symbol(if ui.glyphs.unicode { "┤" } else { "+" });
+            cell.set_style(theme.dim);
+        }
+    }
+    for row in plot.y..plot.y + plot.height {
+        if let Some(cell) = buf.cell_mut((plot.x - 1, row))
+            && cell.symbol() == " "
+        {
+            cell.set_symbol(ui.glyphs.v_line);
+            cell.set_style(theme.dim);
+        }
     }
 }
 
@@ -715,7 +753,7 @@ mod tests {
         chart.render(
             area,
             &mut buf,
-            &Ui::new(crate::theme::ColorDepth::None, false),
+            &Ui::new(crate::color::ColorDepth::None, false),
         );
         assert!(text(&buf).is_ascii());
     }

@@ -137,8 +137,8 @@ fn encode(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::color::ColorDepth;
     use crate::graphics::{Drawing, Images};
-    use crate::theme::ColorDepth;
 
     fn ui_with(drawing: Drawing) -> Ui {
         let ui = Ui::new(ColorDepth::TrueColor, true);

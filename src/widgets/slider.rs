@@ -120,7 +120,7 @@ mod tests {
         .render(
             area,
             &mut buf,
-            &Ui::new(crate::theme::ColorDepth::None, false),
+            &Ui::new(crate::color::ColorDepth::None, false),
         );
         assert_eq!(row(&buf), "r ===============O 5");
         for w in 0..6 {

@@ -42,8 +42,8 @@ use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::ArrayView2;
 
+use super::error::PartialError;
 use crate::jobs::Cancel;
-use crate::lowrank::model::partial::PartialError;
 
 /// Columns whose reflectors are applied to the trailing matrix together.
 pub const PANEL: usize = 32;
@@ -97,32 +97,13 @@ pub fn bidiagonalize_until(
     progress: &mut dyn FnMut(f64),
     threads: &dyn Fn() -> Par,
 ) -> Result<Bidiagonalization, PartialError> {
-    let (rows, cols) = x.dim();
-    if rows == 0 || cols == 0 {
-        return Err(PartialError::Empty { rows, cols });
-    }
-    if let Some(((row, col), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(PartialError::NonFinite { row, col });
-    }
-    let transposed = rows < cols;
-    let (m, n) = if transposed {
-        (cols, rows)
-    } else {
-        (rows, cols)
-    };
-    let mut a = Mat::<f64>::from_fn(m, n, |i, j| if transposed { x[(j, i)] } else { x[(i, j)] });
+    let (mut a, transposed) = tall_copy(x)?;
+    let (m, n) = (a.nrows(), a.ncols());
     // Work of column j: the two products with the (m − j)×(n − j) trailing matrix.
     let work = |j: usize| ((m - j) * (n - j)) as f64;
     let total: f64 = (0..n).map(work).sum();
     let mut done = 0.0;
-    let mut r = Reduction {
-        d: vec![0.0; n],
-        e: vec![0.0; n.saturating_sub(1)],
-        tau_left: vec![0.0; n],
-        tau_right: vec![0.0; n.saturating_sub(1)],
-        x: Mat::<f64>::zeros(m, PANEL),
-        y: Mat::<f64>::zeros(n, PANEL),
-    };
+    let mut r = Reduction::new(m, n);
     let mut p = 0;
     while p < n {
         let nb = PANEL.min(n - p);
@@ -136,27 +117,11 @@ pub fn bidiagonalize_until(
             done += work(p + i);
             progress(done / total);
         }
-        // A22 ← A22 − V Yᵀ − X Uᵀ, with the reflectors' unit entries in place.
-        let (mm, nn) = (m - p, n - p);
-        if nb < nn {
+        if nb < n - p {
             if stale() {
                 return Err(PartialError::Cancelled);
             }
-            let s = a.as_mut().submatrix_mut(p, p, mm, nn);
-            let (left, right) = s.split_at_col_mut(nb);
-            let (u, mut a22) = right.split_at_row_mut(nb);
-            subtract_product(
-                par,
-                a22.rb_mut(),
-                left.rb().submatrix(nb, 0, mm - nb, nb),
-                r.y.as_ref().submatrix(nb, 0, nn - nb, nb).transpose(),
-            );
-            subtract_product(
-                par,
-                a22.rb_mut(),
-                r.x.as_ref().submatrix(nb, 0, mm - nb, nb),
-                u.rb().subcols(0, nn - nb),
-            );
+            r.update_trailing(a.as_mut().submatrix_mut(p, p, m - p, n - p), nb, par);
         }
         for j in p..p + nb {
             a[(j, j)] = r.d[j];
@@ -174,6 +139,26 @@ pub fn bidiagonalize_until(
     })
 }
 
+/// `x` as a tall (m ≥ n) faer matrix to reduce in place, transposed if it is wide (which leaves
+/// the singular values alone), and whether it was. Refuses an empty or non-finite `x`.
+fn tall_copy(x: ArrayView2<f64>) -> Result<(Mat<f64>, bool), PartialError> {
+    let (rows, cols) = x.dim();
+    if rows == 0 || cols == 0 {
+        return Err(PartialError::Empty { rows, cols });
+    }
+    if let Some(((row, col), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(PartialError::NonFinite { row, col });
+    }
+    let transposed = rows < cols;
+    let (m, n) = if transposed {
+        (cols, rows)
+    } else {
+        (rows, cols)
+    };
+    let a = Mat::<f64>::from_fn(m, n, |i, j| if transposed { x[(j, i)] } else { x[(i, j)] });
+    Ok((a, transposed))
+}
+
 /// The state of a reduction: d and e (kept here while the panel's unit entries sit in their
 /// places), the τ and π, and the panel's X (m×[`PANEL`]) and Y (n×[`PANEL`]).
 struct Reduction {
@@ -186,26 +171,49 @@ struct Reduction {
 }
 
 impl Reduction {
+    fn new(m: usize, n: usize) -> Self {
+        Reduction {
+            d: vec![0.0; n],
+            e: vec![0.0; n.saturating_sub(1)],
+            tau_left: vec![0.0; n],
+            tau_right: vec![0.0; n.saturating_sub(1)],
+            x: Mat::<f64>::zeros(m, PANEL),
+            y: Mat::<f64>::zeros(n, PANEL),
+        }
+    }
+
     /// Reduces column i and row i of `s` = A[p.., p..], the i-th of the panel that starts at
     /// column p: LAPACK's `dlabrd` step, 0-based. Before it, the columns and rows 0..i of `s`
     /// hold the panel's earlier reflectors and the rest of `s` is X's trailing matrix without
     /// their updates, which X[.., 0..i] and Y[.., 0..i] stand for.
     fn reduce_column(&mut self, mut s: MatMut<'_, f64>, p: usize, i: usize, par: Par) {
-        let (mm, nn) = (s.nrows(), s.ncols());
-        let (px, py) = (&mut self.x, &mut self.y);
-        // Column i, rows i.., brought up to date: − S[i.., ..i] Y[i, ..i]ᵀ − X[i.., ..i] S[..i, i].
+        let tau = self.reflect_column(s.rb_mut(), p, i, par);
+        if i + 1 == s.ncols() {
+            return;
+        }
+        self.fill_y_column(s.rb(), i, tau, par);
+        let (u, pi) = self.reflect_row(s.rb_mut(), p, i, par);
+        self.fill_x_column(s.rb(), i, u.as_ref(), pi, par);
+    }
+
+    /// Column i, rows i.., brought up to date (− S[i.., ..i] Y[i, ..i]ᵀ − X[i.., ..i] S[..i, i])
+    /// and reduced by the left reflector H_{p+i}: d and τ recorded, v left in the column.
+    /// Returns τ.
+    #[inline]
+    fn reflect_column(&mut self, mut s: MatMut<'_, f64>, p: usize, i: usize, par: Par) -> f64 {
+        let mm = s.nrows();
         let mut c = Mat::<f64>::from_fn(mm - i, 1, |k, _| s[(i + k, i)]);
         if i > 0 {
             subtract_product(
                 par,
                 c.as_mut(),
                 s.rb().submatrix(i, 0, mm - i, i),
-                py.as_ref().submatrix(i, 0, 1, i).transpose(),
+                self.y.as_ref().submatrix(i, 0, 1, i).transpose(),
             );
             subtract_product(
                 par,
                 c.as_mut(),
-                px.as_ref().submatrix(i, 0, mm - i, i),
+                self.x.as_ref().submatrix(i, 0, mm - i, i),
                 s.rb().submatrix(0, i, i, 1),
             );
         }
@@ -216,58 +224,67 @@ impl Reduction {
         for k in 0..mm - i {
             s[(i + k, i)] = c[(k, 0)];
         }
-        if i + 1 == nn {
-            return;
-        }
+        tau
+    }
+
+    /// Y[i+1.., i] = τ (S[i.., i+1..]ᵀ v − Y[i+1.., ..i] S[i.., ..i]ᵀ v − S[..i, i+1..]ᵀ X[i.., ..i]ᵀ v).
+    #[inline]
+    fn fill_y_column(&mut self, s: MatRef<'_, f64>, i: usize, tau: f64, par: Par) {
+        let (mm, nn) = (s.nrows(), s.ncols());
         let rest = nn - i - 1;
-        // Y[i+1.., i] = τ (S[i.., i+1..]ᵀ v − Y[i+1.., ..i] S[i.., ..i]ᵀ v − S[..i, i+1..]ᵀ X[i.., ..i]ᵀ v).
-        {
-            let v = s.rb().submatrix(i, i, mm - i, 1);
-            let (y_left, mut y_right) = py.as_mut().split_at_col_mut(i);
-            let mut y_col = y_right.rb_mut().subcols_mut(0, 1);
-            product(
+        let v = s.submatrix(i, i, mm - i, 1);
+        let (y_left, mut y_right) = self.y.as_mut().split_at_col_mut(i);
+        let mut y_col = y_right.rb_mut().subcols_mut(0, 1);
+        product(
+            par,
+            y_col.rb_mut().subrows_mut(i + 1, rest),
+            s.submatrix(i, i + 1, mm - i, rest).transpose(),
+            v,
+        );
+        if i > 0 {
+            let mut t = Mat::<f64>::zeros(i, 1);
+            product(par, t.as_mut(), s.submatrix(i, 0, mm - i, i).transpose(), v);
+            subtract_product(
                 par,
                 y_col.rb_mut().subrows_mut(i + 1, rest),
-                s.rb().submatrix(i, i + 1, mm - i, rest).transpose(),
+                y_left.rb().submatrix(i + 1, 0, rest, i),
+                t.as_ref(),
+            );
+            product(
+                par,
+                t.as_mut(),
+                self.x.as_ref().submatrix(i, 0, mm - i, i).transpose(),
                 v,
             );
-            if i > 0 {
-                let mut t = Mat::<f64>::zeros(i, 1);
-                product(
-                    par,
-                    t.as_mut(),
-                    s.rb().submatrix(i, 0, mm - i, i).transpose(),
-                    v,
-                );
-                subtract_product(
-                    par,
-                    y_col.rb_mut().subrows_mut(i + 1, rest),
-                    y_left.rb().submatrix(i + 1, 0, rest, i),
-                    t.as_ref(),
-                );
-                product(
-                    par,
-                    t.as_mut(),
-                    px.as_ref().submatrix(i, 0, mm - i, i).transpose(),
-                    v,
-                );
-                subtract_product(
-                    par,
-                    y_col.rb_mut().subrows_mut(i + 1, rest),
-                    s.rb().submatrix(0, i + 1, i, rest).transpose(),
-                    t.as_ref(),
-                );
-            }
-            for k in 0..rest {
-                y_col[(i + 1 + k, 0)] *= tau;
-            }
+            subtract_product(
+                par,
+                y_col.rb_mut().subrows_mut(i + 1, rest),
+                s.submatrix(0, i + 1, i, rest).transpose(),
+                t.as_ref(),
+            );
         }
-        // Row i, columns i+1.., brought up to date: − Y[i+1.., ..=i] S[i, ..=i]ᵀ − S[..i, i+1..]ᵀ X[i, ..i]ᵀ.
+        for k in 0..rest {
+            y_col[(i + 1 + k, 0)] *= tau;
+        }
+    }
+
+    /// Row i, columns i+1.., brought up to date (− Y[i+1.., ..=i] S[i, ..=i]ᵀ
+    /// − S[..i, i+1..]ᵀ X[i, ..i]ᵀ) and reduced by the right reflector G_{p+i}: e and π
+    /// recorded, u left in the row. Returns u (as a column) and π.
+    #[inline]
+    fn reflect_row(
+        &mut self,
+        mut s: MatMut<'_, f64>,
+        p: usize,
+        i: usize,
+        par: Par,
+    ) -> (Mat<f64>, f64) {
+        let rest = s.ncols() - i - 1;
         let mut r = Mat::<f64>::from_fn(rest, 1, |k, _| s[(i, i + 1 + k)]);
         subtract_product(
             par,
             r.as_mut(),
-            py.as_ref().submatrix(i + 1, 0, rest, i + 1),
+            self.y.as_ref().submatrix(i + 1, 0, rest, i + 1),
             s.rb().submatrix(i, 0, 1, i + 1).transpose(),
         );
         if i > 0 {
@@ -275,7 +292,7 @@ impl Reduction {
                 par,
                 r.as_mut(),
                 s.rb().submatrix(0, i + 1, i, rest).transpose(),
-                px.as_ref().submatrix(i, 0, 1, i).transpose(),
+                self.x.as_ref().submatrix(i, 0, 1, i).transpose(),
             );
         }
         let (beta, pi) = householder(r.col_as_slice_mut(0));
@@ -285,33 +302,46 @@ impl Reduction {
         for k in 0..rest {
             s[(i, i + 1 + k)] = r[(k, 0)];
         }
-        // X[i+1.., i] = π (S[i+1.., i+1..] u − S[i+1.., ..=i] Y[i+1.., ..=i]ᵀ u − X[i+1.., ..i] S[..i, i+1..] u).
+        (r, pi)
+    }
+
+    /// X[i+1.., i] = π (S[i+1.., i+1..] u − S[i+1.., ..=i] Y[i+1.., ..=i]ᵀ u − X[i+1.., ..i] S[..i, i+1..] u).
+    #[inline]
+    fn fill_x_column(
+        &mut self,
+        s: MatRef<'_, f64>,
+        i: usize,
+        u: MatRef<'_, f64>,
+        pi: f64,
+        par: Par,
+    ) {
+        let (mm, nn) = (s.nrows(), s.ncols());
+        let rest = nn - i - 1;
         let below = mm - i - 1;
-        let u = r.as_ref();
-        let (x_left, mut x_right) = px.as_mut().split_at_col_mut(i);
+        let (x_left, mut x_right) = self.x.as_mut().split_at_col_mut(i);
         let mut x_col = x_right.rb_mut().subcols_mut(0, 1);
         product(
             par,
             x_col.rb_mut().subrows_mut(i + 1, below),
-            s.rb().submatrix(i + 1, i + 1, below, rest),
+            s.submatrix(i + 1, i + 1, below, rest),
             u,
         );
         let mut t = Mat::<f64>::zeros(i + 1, 1);
         product(
             par,
             t.as_mut(),
-            py.as_ref().submatrix(i + 1, 0, rest, i + 1).transpose(),
+            self.y.as_ref().submatrix(i + 1, 0, rest, i + 1).transpose(),
             u,
         );
         subtract_product(
             par,
             x_col.rb_mut().subrows_mut(i + 1, below),
-            s.rb().submatrix(i + 1, 0, below, i + 1),
+            s.submatrix(i + 1, 0, below, i + 1),
             t.as_ref(),
         );
         if i > 0 {
             let mut t = Mat::<f64>::zeros(i, 1);
-            product(par, t.as_mut(), s.rb().submatrix(0, i + 1, i, rest), u);
+            product(par, t.as_mut(), s.submatrix(0, i + 1, i, rest), u);
             subtract_product(
                 par,
                 x_col.rb_mut().subrows_mut(i + 1, below),
@@ -322,6 +352,26 @@ impl Reduction {
         for k in 0..below {
             x_col[(i + 1 + k, 0)] *= pi;
         }
+    }
+
+    /// After a panel of `nb` columns of `s` = A[p.., p..]: A22 ← A22 − V Yᵀ − X Uᵀ, with the
+    /// reflectors' unit entries in place.
+    fn update_trailing(&self, s: MatMut<'_, f64>, nb: usize, par: Par) {
+        let (mm, nn) = (s.nrows(), s.ncols());
+        let (left, right) = s.split_at_col_mut(nb);
+        let (u, mut a22) = right.split_at_row_mut(nb);
+        subtract_product(
+            par,
+            a22.rb_mut(),
+            left.rb().submatrix(nb, 0, mm - nb, nb),
+            self.y.as_ref().submatrix(nb, 0, nn - nb, nb).transpose(),
+        );
+        subtract_product(
+            par,
+            a22.rb_mut(),
+            self.x.as_ref().submatrix(nb, 0, mm - nb, nb),
+            u.rb().subcols(0, nn - nb),
+        );
     }
 }
 

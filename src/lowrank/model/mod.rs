@@ -8,6 +8,7 @@
 
 pub mod bidiag;
 pub mod descent;
+mod error;
 pub mod landscape;
 pub mod partial;
 pub mod symmetry;

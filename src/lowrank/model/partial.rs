@@ -68,7 +68,7 @@
 //!   full SVD's work), then all vectors: [`complete`] (faer's thin SVD). Each is one faer call
 //!   with no cancellation hook, on one thread (`Par::Seq`), so it never holds more than one of
 //!   two cores and the new input's first view runs on the other. In the app each runs in a child
-//!   process ([`crate::lowrank::svd_worker`]) that is killed as soon as it is stale, so stale
+//!   process (`lowrank::svd_worker`) that is killed as soon as it is stale, so stale
 //!   work stops within 20 ms and its memory is freed; where no child can be started, on a thread
 //!   that checks the [`Cancel`] before and after the call (a stale completion then never starts
 //!   its second stage or returns a result, but the call itself runs to its end).
@@ -87,8 +87,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
+pub use super::error::{PartialError, WorkerError};
+use super::{Svd, bidiag, thin_svd_with};
 use crate::jobs::Cancel;
-use crate::lowrank::model::{Svd, SvdError, bidiag, thin_svd_with};
 
 /// Default seed of the Gaussian test matrix Ω.
 pub const DEFAULT_SEED: u64 = 0x5eed_1a57;
@@ -193,53 +194,6 @@ impl Progress {
 impl fmt::Display for Progress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({:.0} %)", self.stage, 100.0 * self.fraction())
-    }
-}
-
-/// Why the leading triplets (or the completion) gave no result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartialError {
-    /// The matrix has no entries.
-    Empty { rows: usize, cols: usize },
-    /// An entry was NaN or infinite.
-    NonFinite { row: usize, col: usize },
-    /// The request became stale (a newer input, rank or quitting) and was abandoned.
-    Cancelled,
-    /// A small SVD inside (or faer's full SVD in the completion) did not converge.
-    NoConvergence,
-    /// The child process computing the completion gave no answer.
-    Worker(crate::lowrank::svd_worker::WorkerError),
-}
-
-impl fmt::Display for PartialError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PartialError::Empty { rows, cols } => {
-                write!(f, "cannot decompose an empty {rows}×{cols} matrix")
-            }
-            PartialError::NonFinite { row, col } => write!(
-                f,
-                "cannot decompose: entry at row {}, column {} is not a finite number",
-                row + 1,
-                col + 1
-            ),
-            PartialError::Cancelled => f.write_str("abandoned: a newer request replaced it"),
-            PartialError::NoConvergence => {
-                f.write_str("the singular value decomposition did not converge")
-            }
-            PartialError::Worker(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for PartialError {}
-
-impl From<SvdError> for PartialError {
-    fn from(e: SvdError) -> Self {
-        match e {
-            SvdError::NonFinite { row, col } => PartialError::NonFinite { row, col },
-            SvdError::NoConvergence | SvdError::ShapeMismatch { .. } => PartialError::NoConvergence,
-        }
     }
 }
 
@@ -372,27 +326,74 @@ pub fn leading_until(
     let rank = options.rank.min(k);
     let mut tracker = Tracker {
         progress,
+        stale,
         blocks: 0,
         planned: options.planned_blocks(),
     };
-    let check = || {
-        if stale() {
-            Err(PartialError::Cancelled)
-        } else {
-            Ok(())
-        }
-    };
 
-    check()?;
+    tracker.check()?;
     let frobenius_sq = frobenius_sq(x);
     tracker.step(Stage::Norm);
 
     let xf = faer_view(x);
     let xf = xf.as_ref();
+    let (mut p, mut q) = sketch(xf, k, options, &mut tracker)?;
+    let mut z = Mat::<f64>::zeros(n, k);
+    let mut iteration = 0usize;
+    loop {
+        let stage = Stage::PowerIteration { iteration };
+        let ritz = rayleigh_ritz(
+            xf,
+            q.as_ref(),
+            &mut z,
+            &mut p,
+            options.par,
+            &mut tracker,
+            stage,
+        )?;
+        let scale = ritz.sigma.first().copied().unwrap_or(0.0);
+        let resolved = ritz
+            .residuals
+            .iter()
+            .take(rank)
+            .all(|&r| r <= options.tolerance * scale);
+        let enough = iteration >= options.min_power_iterations && resolved;
+        if enough || iteration >= options.max_power_iterations {
+            let orthogonality_loss = orthogonality_loss(q.as_ref());
+            tracker.done();
+            return Ok(Leading {
+                u: to_ndarray(ritz.u.as_ref()),
+                singular_values: ritz.sigma,
+                v: to_ndarray(ritz.v.as_ref()),
+                residuals: ritz.residuals,
+                frobenius_sq,
+                rank,
+                power_iterations: iteration,
+                blocks: tracker.blocks,
+                orthogonality_loss,
+                shape: (m, n),
+            });
+        }
+        tracker.check()?;
+        q = p.qr().compute_thin_Q();
+        iteration += 1;
+        tracker.step(Stage::PowerIteration { iteration });
+    }
+}
+
+/// The sketch: Ω (n×k) Gaussian from the seeded generator, P = XΩ and Q = qr(P) (two blocks).
+/// Returns P (whose storage the iteration reuses) and Q.
+fn sketch(
+    xf: MatRef<'_, f64>,
+    k: usize,
+    options: &Options,
+    tracker: &mut Tracker<'_>,
+) -> Result<(Mat<f64>, Mat<f64>), PartialError> {
+    let (m, n) = (xf.nrows(), xf.ncols());
     let mut rng = StdRng::seed_from_u64(options.seed);
     let omega = Mat::<f64>::from_fn(n, k, |_, _| rng.sample(StandardNormal));
 
-    check()?;
+    tracker.check()?;
     let mut p = Mat::<f64>::zeros(m, k);
     faer::linalg::matmul::matmul(
         p.as_mut(),
@@ -404,84 +405,86 @@ pub fn leading_until(
     );
     drop(omega);
     tracker.step(Stage::Sketch);
-    check()?;
-    let mut q = p.qr().compute_thin_Q();
+    tracker.check()?;
+    let q = p.qr().compute_thin_Q();
     tracker.step(Stage::Sketch);
-
-    let mut z = Mat::<f64>::zeros(n, k);
-    let mut iteration = 0usize;
-    loop {
-        let stage = Stage::PowerIteration { iteration };
-        check()?;
-        faer::linalg::matmul::matmul(
-            z.as_mut(),
-            Accum::Replace,
-            xf.transpose(),
-            q.as_ref(),
-            1.0,
-            options.par,
-        );
-        tracker.step(stage);
-        check()?;
-        let small = z.thin_svd().map_err(|_| PartialError::NoConvergence)?;
-        let sigma: Vec<f64> = small.S().column_vector().iter().copied().collect();
-        if sigma.iter().any(|s| !s.is_finite()) {
-            return Err(PartialError::NoConvergence);
-        }
-        let v = small.U().to_owned();
-        let u = q.as_ref() * small.V();
-        tracker.step(stage);
-        check()?;
-        faer::linalg::matmul::matmul(p.as_mut(), Accum::Replace, xf, v.as_ref(), 1.0, options.par);
-        let residuals: Vec<f64> = (0..k)
-            .map(|j| {
-                (0..m)
-                    .map(|i| {
-                        let d = p[(i, j)] - sigma[j] * u[(i, j)];
-                        d * d
-                    })
-                    .sum::<f64>()
-                    .sqrt()
-            })
-            .collect();
-        tracker.step(stage);
-        let scale = sigma.first().copied().unwrap_or(0.0);
-        let resolved = residuals
-            .iter()
-            .take(rank)
-            .all(|&r| r <= options.tolerance * scale);
-        let enough = iteration >= options.min_power_iterations && resolved;
-        if enough || iteration >= options.max_power_iterations {
-            let orthogonality_loss = orthogonality_loss(q.as_ref());
-            tracker.done();
-            return Ok(Leading {
-                u: to_ndarray(u.as_ref()),
-                singular_values: sigma,
-                v: to_ndarray(v.as_ref()),
-                residuals,
-                frobenius_sq,
-                rank,
-                power_iterations: iteration,
-                blocks: tracker.blocks,
-                orthogonality_loss,
-                shape: (m, n),
-            });
-        }
-        check()?;
-        q = p.qr().compute_thin_Q();
-        iteration += 1;
-        tracker.step(Stage::PowerIteration { iteration });
-    }
+    Ok((p, q))
 }
 
-/// Counts blocks and reports each to the progress callback.
+/// The Ritz triplets of one pass and their residuals ‖X vᵢ − σᵢ uᵢ‖.
+struct Ritz {
+    sigma: Vec<f64>,
+    u: Mat<f64>,
+    v: Mat<f64>,
+    residuals: Vec<f64>,
+}
+
+/// One Rayleigh–Ritz step on the basis `q` (three blocks): Z = XᵀQ (into `z`), the thin SVD
+/// Z = W S Yᵀ gives σ = S, V = W, U = QY; then P = XV (into `p`) and the residuals
+/// ‖P eᵢ − σᵢ uᵢ‖.
+fn rayleigh_ritz(
+    xf: MatRef<'_, f64>,
+    q: MatRef<'_, f64>,
+    z: &mut Mat<f64>,
+    p: &mut Mat<f64>,
+    par: Par,
+    tracker: &mut Tracker<'_>,
+    stage: Stage,
+) -> Result<Ritz, PartialError> {
+    let (m, k) = (xf.nrows(), q.ncols());
+    tracker.check()?;
+    faer::linalg::matmul::matmul(z.as_mut(), Accum::Replace, xf.transpose(), q, 1.0, par);
+    tracker.step(stage);
+    tracker.check()?;
+    let small = z.thin_svd().map_err(|_| PartialError::NoConvergence)?;
+    let sigma: Vec<f64> = small.S().column_vector().iter().copied().collect();
+    if sigma.iter().any(|s| !s.is_finite()) {
+        return Err(PartialError::NoConvergence);
+    }
+    let v = small.U().to_owned();
+    let u = q * small.V();
+    tracker.step(stage);
+    tracker.check()?;
+    faer::linalg::matmul::matmul(p.as_mut(), Accum::Replace, xf, v.as_ref(), 1.0, par);
+    let residuals: Vec<f64> = (0..k)
+        .map(|j| {
+            (0..m)
+                .map(|i| {
+                    let d = p[(i, j)] - sigma[j] * u[(i, j)];
+                    d * d
+                })
+                .sum::<f64>()
+                .sqrt()
+        })
+        .collect();
+    tracker.step(stage);
+    Ok(Ritz {
+        sigma,
+        u,
+        v,
+        residuals,
+    })
+}
+
+/// Counts blocks, reports each to the progress callback, and says before each whether the
+/// request went stale.
 struct Tracker<'p> {
     progress: &'p mut dyn FnMut(Progress),
+    stale: &'p dyn Fn() -> bool,
     blocks: usize,
     planned: usize,
 }
 
 impl Tracker<'_> {
+    /// `Cancelled` once the request is stale: checked before every block.
+    fn check(&self) -> Result<(), PartialError> {
+        if (self.stale)() {
+            Err(PartialError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
     fn step(&mut self, stage: Stage) {
         self.blocks += 1;
         (self.progress)(Progress {

@@ -103,7 +103,8 @@ impl FromStr for Arch {
     }
 }
 
-/// A bad configuration value; `Display` is one line naming the option.
+/// A bad configuration value; `Display` is one line saying what is wrong with it (the command
+/// line adds the flag's name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
     UnknownArch(String),
@@ -120,24 +121,24 @@ impl fmt::Display for ConfigError {
                 let names: Vec<&str> = Arch::ALL.iter().map(|a| a.name()).collect();
                 write!(
                     f,
-                    "--arch: unknown architecture {s:?}; valid names are {}",
+                    "unknown architecture {s:?}; valid names are {}",
                     names.join(", ")
                 )
             }
-            ConfigError::NoClasses => f.write_str("--num-classes must be at least 1"),
+            ConfigError::NoClasses => f.write_str("the number of classes must be at least 1"),
             ConfigError::TooManyClasses(n) => {
                 write!(
                     f,
-                    "--num-classes must be at most {MAX_NUM_CLASSES} (got {n})"
+                    "the number of classes must be at most {MAX_NUM_CLASSES} (got {n})"
                 )
             }
             ConfigError::InputSideOutOfRange { side, value } => write!(
                 f,
-                "--input-size: {side} must be between 1 and {MAX_INPUT_SIDE} pixels (got {value})"
+                "{side} must be between 1 and {MAX_INPUT_SIDE} pixels (got {value})"
             ),
             ConfigError::InputSizeSyntax(s) => write!(
                 f,
-                "--input-size must be N or HxW in whole pixels, e.g. 224 or 224x160 (got {s:?})"
+                "the input size must be N or HxW in whole pixels, e.g. 224 or 224x160 (got {s:?})"
             ),
         }
     }

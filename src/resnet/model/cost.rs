@@ -177,12 +177,13 @@ impl FromStr for Optimizer {
     }
 }
 
-/// A bad cost option; `Display` is one line naming the option.
+/// A bad cost option; `Display` is one line saying what is wrong with it (the command line adds
+/// the flag's name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CostError {
     UnknownDtype(String),
     UnknownOptimizer(String),
-    /// A `--freeze` name that is not a module; `closest` is the nearest module name.
+    /// A name of a module to freeze that is not a module; `closest` is the nearest module name.
     UnknownModule {
         name: String,
         closest: String,
@@ -194,18 +195,14 @@ impl fmt::Display for CostError {
         match self {
             CostError::UnknownDtype(s) => write!(
                 f,
-                "--dtype: unknown dtype {s:?}; valid names are float32, float16, bfloat16"
+                "unknown dtype {s:?}; valid names are float32, float16, bfloat16"
             ),
             CostError::UnknownOptimizer(s) => {
-                write!(
-                    f,
-                    "--optimizer: unknown optimizer {s:?}; valid names are sgd, adam"
-                )
+                write!(f, "unknown optimizer {s:?}; valid names are sgd, adam")
             }
-            CostError::UnknownModule { name, closest } => write!(
-                f,
-                "--freeze: no module named {name:?}; the closest is {closest:?}"
-            ),
+            CostError::UnknownModule { name, closest } => {
+                write!(f, "no module named {name:?}; the closest is {closest:?}")
+            }
         }
     }
 }
@@ -600,22 +597,7 @@ impl<'a> Walk<'a> {
                 }
             }
             ModuleKind::BatchNorm2d { num_features } => {
-                if records {
-                    self.save(x.storage);
-                    if self.cost.mode == Mode::Train {
-                        let bytes = num_features
-                            .saturating_mul(2)
-                            .saturating_mul(self.cost.dtype.bytes());
-                        let stats = self.push(i, bytes, Part::Statistics);
-                        self.save(stats);
-                    }
-                }
-                self.rows[i].weight_grad = weight_grad;
-                Act {
-                    storage: self.output(i),
-                    requires_grad: records,
-                    field: x.field,
-                }
+                self.batch_norm(i, x, num_features, weight_grad)
             }
             ModuleKind::ReLU => {
                 if x.requires_grad {
@@ -623,23 +605,7 @@ impl<'a> Walk<'a> {
                 }
                 x
             }
-            ModuleKind::MaxPool2d { kernel, stride, .. } => {
-                let out = self.output(i);
-                if x.requires_grad {
-                    self.save(x.storage);
-                    let elements = product(&module.output_shape);
-                    let bytes = elements
-                        .saturating_mul(self.cost.batch)
-                        .saturating_mul(INT64_BYTES);
-                    let indices = self.push(i, bytes, Part::Indices);
-                    self.save(indices);
-                }
-                Act {
-                    storage: out,
-                    requires_grad: x.requires_grad,
-                    field: x.field.map(|f| f.through(kernel, stride)),
-                }
-            }
+            ModuleKind::MaxPool2d { kernel, stride, .. } => self.max_pool(i, x, kernel, stride),
             ModuleKind::Sequential(_) => module
                 .children
                 .iter()
@@ -665,6 +631,48 @@ impl<'a> Walk<'a> {
         };
         self.rows[i].field = y.field;
         y
+    }
+
+    /// Batch norm: saves its input when anything needs a gradient, and in train mode the batch
+    /// mean and inverse deviation (two per feature).
+    fn batch_norm(&mut self, i: usize, x: Act, num_features: u64, weight_grad: bool) -> Act {
+        let records = x.requires_grad || weight_grad;
+        if records {
+            self.save(x.storage);
+            if self.cost.mode == Mode::Train {
+                let bytes = num_features
+                    .saturating_mul(2)
+                    .saturating_mul(self.cost.dtype.bytes());
+                let stats = self.push(i, bytes, Part::Statistics);
+                self.save(stats);
+            }
+        }
+        self.rows[i].weight_grad = weight_grad;
+        Act {
+            storage: self.output(i),
+            requires_grad: records,
+            field: x.field,
+        }
+    }
+
+    /// Max pooling: saves its input and the int64 index of every output's maximum when the
+    /// input needs a gradient.
+    fn max_pool(&mut self, i: usize, x: Act, kernel: u64, stride: u64) -> Act {
+        let out = self.output(i);
+        if x.requires_grad {
+            self.save(x.storage);
+            let elements = product(&self.net.modules[i].output_shape);
+            let bytes = elements
+                .saturating_mul(self.cost.batch)
+                .saturating_mul(INT64_BYTES);
+            let indices = self.push(i, bytes, Part::Indices);
+            self.save(indices);
+        }
+        Act {
+            storage: out,
+            requires_grad: x.requires_grad,
+            field: x.field.map(|f| f.through(kernel, stride)),
+        }
     }
 
     /// A residual block as torchvision's `forward()` runs it: the main path's convs and batch

@@ -484,7 +484,7 @@ fn config_validation() {
             num_classes: 0,
             ..d
         }),
-        "--num-classes must be at least 1"
+        "the number of classes must be at least 1"
     );
     assert!(
         bad(Config {

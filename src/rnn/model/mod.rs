@@ -52,8 +52,8 @@ pub use draw::{
 };
 pub use elementwise::sigmoid;
 pub use params::{
-    Activation, CellKind, Init, MAX_HIDDEN, MAX_INPUT_SIZE, MAX_RHO, MAX_STEPS, ParamError, Params,
-    UnknownChoice,
+    Activation, CellKind, Dimension, Init, MAX_HIDDEN, MAX_INPUT_SIZE, MAX_RHO, MAX_STEPS,
+    ParamError, Params, UnknownChoice,
 };
 pub use theory::{BAND, Verdict, gradient_ratio, linear_theory, rho_power_log10, rho_power_text};
 

@@ -286,18 +286,22 @@ impl Default for Params {
 }
 
 impl Params {
-    /// Checks every field's range; the error names the command-line flag.
+    /// Checks every field's range; the error names the parameter and its range.
     pub fn validate(&self) -> Result<(), ParamError> {
-        let size = |flag: &'static str, got: usize, max: usize| {
+        let size = |dimension: Dimension, got: usize, max: usize| {
             if (1..=max).contains(&got) {
                 Ok(())
             } else {
-                Err(ParamError::Size { flag, max, got })
+                Err(ParamError::Size {
+                    dimension,
+                    max,
+                    got,
+                })
             }
         };
-        size("--hidden", self.hidden, MAX_HIDDEN)?;
-        size("--steps", self.steps, MAX_STEPS)?;
-        size("--input-size", self.input_size, MAX_INPUT_SIZE)?;
+        size(Dimension::Hidden, self.hidden, MAX_HIDDEN)?;
+        size(Dimension::Steps, self.steps, MAX_STEPS)?;
+        size(Dimension::InputSize, self.input_size, MAX_INPUT_SIZE)?;
         if !(self.rho.is_finite() && (0.0..=MAX_RHO).contains(&self.rho)) {
             return Err(ParamError::Rho(self.rho));
         }
@@ -336,12 +340,13 @@ impl Params {
     }
 }
 
-/// A parameter outside the range the model accepts; displayed as one line naming the flag.
+/// A parameter outside the range the model accepts; displayed as one line naming the
+/// parameter (the command line adds its flag).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ParamError {
-    /// A size (`--hidden`, `--steps`, `--input-size`) outside 1 ..= max.
+    /// A size (hidden size, sequence length, input size) outside 1 ..= max.
     Size {
-        flag: &'static str,
+        dimension: Dimension,
         max: usize,
         got: usize,
     },
@@ -355,20 +360,53 @@ pub enum ParamError {
     ClipThreshold(f64),
 }
 
+/// The size a [`ParamError::Size`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    /// The hidden size H.
+    Hidden,
+    /// The sequence length T.
+    Steps,
+    /// The input size I.
+    InputSize,
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Dimension::Hidden => "hidden size H",
+            Dimension::Steps => "sequence length T",
+            Dimension::InputSize => "input size I",
+        })
+    }
+}
+
 impl fmt::Display for ParamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = |x: f64| crate::numfmt::general(x, 4);
         match *self {
-            ParamError::Size { flag, max, got } => {
-                write!(f, "{flag} must be between 1 and {max} (got {got})")
+            ParamError::Size {
+                dimension,
+                max,
+                got,
+            } => {
+                write!(f, "{dimension} must be between 1 and {max} (got {got})")
             }
-            ParamError::Rho(x) => write!(f, "--rho must be between 0 and {MAX_RHO} (got {})", n(x)),
+            ParamError::Rho(x) => write!(
+                f,
+                "spectral radius ρ must be between 0 and {MAX_RHO} (got {})",
+                n(x)
+            ),
             ParamError::InputScale(x) => {
-                write!(f, "--input-scale must be finite and >= 0 (got {})", n(x))
+                write!(f, "input scale must be finite and >= 0 (got {})", n(x))
             }
-            ParamError::ForgetBias(x) => write!(f, "--forget-bias must be finite (got {})", n(x)),
+            ParamError::ForgetBias(x) => write!(f, "forget bias must be finite (got {})", n(x)),
             ParamError::ClipThreshold(x) => {
-                write!(f, "--clip threshold must be finite and > 0 (got {})", n(x))
+                write!(
+                    f,
+                    "clipping threshold must be finite and > 0 (got {})",
+                    n(x)
+                )
             }
         }
     }

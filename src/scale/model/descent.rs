@@ -64,23 +64,17 @@ impl Params {
         self.init.clone().unwrap_or_else(|| default_start(self.dim))
     }
 
-    /// Checks every parameter; the error names the offending flag.
+    /// Checks every parameter; the error names the offending parameter.
     pub fn validate(&self) -> Result<(), ScaleError> {
         check_dim(self.function, self.dim)?;
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(ScaleError::NotPositive {
-                flag: "--lr",
-                value: self.lr,
-            });
+            return Err(ScaleError::StepSize(self.lr));
         }
         if !(1..=MAX_STEPS).contains(&self.steps) {
             return Err(ScaleError::Steps(self.steps));
         }
         if !(self.lambda.is_finite() && self.lambda > 0.0) {
-            return Err(ScaleError::NotPositive {
-                flag: "--lambda",
-                value: self.lambda,
-            });
+            return Err(ScaleError::Lambda(self.lambda));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(ScaleError::WeightDecay(self.weight_decay));
@@ -392,38 +386,9 @@ pub fn run(p: &Params) -> Result<Run, ScaleError> {
 pub fn run_objective(obj: &Objective, p: &Params) -> Run {
     let dim = obj.dim();
     let eta = p.lr;
-    let shrink = 1.0 - eta * p.weight_decay;
-    // The step felt on the sphere: x_{k+1} = (1 − ηλ)(x_k − (η/(1 − ηλ))∇f(x_k)).
-    let step = eta / shrink;
-    let mut noise_rng = StdRng::seed_from_u64(p.seed ^ NOISE_SEED);
-    let mut noise = vec![0.0; dim];
     let start = p.start_point();
-    let capacity = p.steps.min(MAX_STEPS) + 1;
-    let mut run = Run {
-        dim,
-        lr: eta,
-        weight_decay: p.weight_decay,
-        noise: p.noise,
-        points: Vec::with_capacity(capacity * dim),
-        norms: Vec::with_capacity(capacity),
-        effective_lr: Vec::with_capacity(capacity),
-        loss: Vec::with_capacity(capacity),
-        norm_sq_increment: Vec::with_capacity(capacity),
-        grad_norm_sq_times_lr_sq: Vec::with_capacity(capacity),
-        first_order_gap: Vec::with_capacity(capacity),
-        grad_scaling: grad_scaling(obj, &start, p.lambda),
-        eta_sweep: eta_sweep(obj, &start),
-        eta_sweep_fit: None,
-        runaway: None,
-    };
-    run.eta_sweep_fit = log_log_fit(&run.eta_sweep);
-
-    let start_norm = robust_norm(&start);
-    let start_loss = obj.value(&start);
-    run.points.extend_from_slice(&start);
-    run.norms.push(start_norm);
-    run.effective_lr.push(step / (start_norm * start_norm));
-    run.loss.push(start_loss);
+    let mut run = Run::at_start(obj, p, &start);
+    let (start_norm, start_loss) = (run.norms[0], run.loss[0]);
     if start.len() != dim {
         run.runaway = Some(Runaway {
             step: 0,
@@ -437,8 +402,59 @@ pub fn run_objective(obj: &Objective, p: &Params) -> Run {
         run.runaway = Some(Runaway { step: 0, reason });
         return run;
     }
+    descend(obj, p, &start, &mut run);
+    run
+}
 
-    let mut x = start.clone();
+/// η/(1 − ηλ_wd): the step felt on the sphere, x_{k+1} = (1 − ηλ)(x_k − (η/(1 − ηλ))∇f(x_k)).
+fn sphere_step(p: &Params) -> f64 {
+    p.lr / (1.0 - p.lr * p.weight_decay)
+}
+
+impl Run {
+    /// A run holding x_0 only, with the checks made at x_0 (gradient scaling, η sweep).
+    fn at_start(obj: &Objective, p: &Params, start: &[f64]) -> Run {
+        let dim = obj.dim();
+        let step = sphere_step(p);
+        let capacity = p.steps.min(MAX_STEPS) + 1;
+        let mut run = Run {
+            dim,
+            lr: p.lr,
+            weight_decay: p.weight_decay,
+            noise: p.noise,
+            points: Vec::with_capacity(capacity * dim),
+            norms: Vec::with_capacity(capacity),
+            effective_lr: Vec::with_capacity(capacity),
+            loss: Vec::with_capacity(capacity),
+            norm_sq_increment: Vec::with_capacity(capacity),
+            grad_norm_sq_times_lr_sq: Vec::with_capacity(capacity),
+            first_order_gap: Vec::with_capacity(capacity),
+            grad_scaling: grad_scaling(obj, start, p.lambda),
+            eta_sweep: eta_sweep(obj, start),
+            eta_sweep_fit: None,
+            runaway: None,
+        };
+        run.eta_sweep_fit = log_log_fit(&run.eta_sweep);
+        let start_norm = robust_norm(start);
+        run.points.extend_from_slice(start);
+        run.norms.push(start_norm);
+        run.effective_lr.push(step / (start_norm * start_norm));
+        run.loss.push(obj.value(start));
+        run
+    }
+}
+
+/// The steps x_{k+1} = (1 − ηλ_wd)x_k − η(∇f(x_k) + ξ_k) from `start`, each recorded in `run`,
+/// until `p.steps` are taken or an iterate is refused.
+fn descend(obj: &Objective, p: &Params, start: &[f64], run: &mut Run) {
+    let dim = obj.dim();
+    let eta = p.lr;
+    let shrink = 1.0 - eta * p.weight_decay;
+    let step = sphere_step(p);
+    let start_norm = run.norms[0];
+    let mut noise_rng = StdRng::seed_from_u64(p.seed ^ NOISE_SEED);
+    let mut noise = vec![0.0; dim];
+    let mut x = start.to_vec();
     let mut next = vec![0.0; dim];
     let mut grad = obj.gradient(&x);
     let mut next_grad = vec![0.0; dim];
@@ -462,7 +478,7 @@ pub fn run_objective(obj: &Objective, p: &Params) -> Run {
         let next_norm = robust_norm(&next);
         let next_loss = obj.value_and_gradient_into(&next, &mut next_grad);
         if let Some(reason) =
-            check_iterate(obj, &next, next_norm, next_loss, &start, start_norm, eta)
+            check_iterate(obj, &next, next_norm, next_loss, start, start_norm, eta)
         {
             run.runaway = Some(Runaway { step: k, reason });
             break;
@@ -487,5 +503,4 @@ pub fn run_objective(obj: &Objective, p: &Params) -> Run {
         std::mem::swap(&mut x, &mut next);
         std::mem::swap(&mut grad, &mut next_grad);
     }
-    run
 }

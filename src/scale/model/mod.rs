@@ -83,95 +83,108 @@ pub fn explore(p: &Params) -> Result<Exploration, ScaleError> {
     })
 }
 
-/// Why parameters were refused: each names the command-line flag at fault.
+/// Why parameters were refused: each says which parameter and what range it must be in (the
+/// command line adds the flag's name).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScaleError {
-    /// `--function` is not one of ratio, rayleigh, logistic.
+    /// The function is not one of ratio, rayleigh, logistic.
     UnknownFunction(String),
     /// y/x is defined in 2-D only.
     RatioNeedsTwoDims(usize),
-    /// `--dim` outside 1 … [`MAX_DIM`].
+    /// The dimension is outside 1 … [`MAX_DIM`].
     Dim(usize),
-    /// A flag that must be a finite number greater than 0 (`--lr`, `--lambda`).
-    NotPositive {
-        /// The flag.
-        flag: &'static str,
-        /// What it was given.
-        value: f64,
-    },
-    /// `--steps` outside 1 … [`MAX_STEPS`].
+    /// The step size η is not a finite number greater than 0.
+    StepSize(f64),
+    /// The number of steps is outside 1 … [`MAX_STEPS`].
     Steps(usize),
-    /// `--weight-decay` negative or not finite.
+    /// The λ of the gradient-scaling check is not a finite number greater than 0.
+    Lambda(f64),
+    /// The weight decay λ_wd is negative or not finite.
     WeightDecay(f64),
     /// ηλ_wd ≥ 1, so 1 − ηλ_wd is not positive.
     DecayTooStrong(f64),
-    /// `--init` with the wrong number of coordinates.
+    /// A starting point with the wrong number of coordinates.
     InitLength {
         /// The dimension.
         want: usize,
         /// The coordinates given.
         got: usize,
     },
-    /// `--noise` negative or not finite.
+    /// The gradient noise σ is negative or not finite.
     Noise(f64),
-    /// `--init` with a NaN or an infinity.
+    /// A starting point with a NaN or an infinity.
     InitNotFinite,
-    /// `--init` with a norm outside [`INIT_NORM_RANGE`].
+    /// A starting point with a norm outside [`INIT_NORM_RANGE`].
     InitNorm(f64),
-    /// `--init` on the y axis, where y/x is undefined.
+    /// A starting point on the y axis, where y/x is undefined.
     InitOnAxis,
 }
 
 impl fmt::Display for ScaleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = |v: f64| crate::numfmt::general(v, 4);
+        let positive = |f: &mut fmt::Formatter<'_>, name: &str, value: f64| {
+            write!(
+                f,
+                "{name} must be a finite number greater than 0 (got {})",
+                g(value)
+            )
+        };
         match self {
             ScaleError::UnknownFunction(name) => write!(
                 f,
                 "unknown function '{name}' (expected ratio, rayleigh or logistic)"
             ),
-            ScaleError::RatioNeedsTwoDims(dim) => {
-                write!(f, "--dim must be 2 for the ratio function y/x (got {dim})")
-            }
-            ScaleError::Dim(dim) => {
-                write!(f, "--dim must be between 1 and {MAX_DIM} (got {dim})")
-            }
-            ScaleError::NotPositive { flag, value } => write!(
+            ScaleError::RatioNeedsTwoDims(dim) => write!(
                 f,
-                "{flag} must be a finite number greater than 0 (got {})",
-                g(*value)
+                "the dimension must be 2 for the ratio function y/x (got {dim})"
             ),
-            ScaleError::Steps(steps) => {
-                write!(f, "--steps must be between 1 and {MAX_STEPS} (got {steps})")
+            ScaleError::Dim(dim) => {
+                write!(
+                    f,
+                    "the dimension must be between 1 and {MAX_DIM} (got {dim})"
+                )
             }
+            ScaleError::StepSize(value) => positive(f, "step size η", *value),
+            ScaleError::Steps(steps) => write!(
+                f,
+                "the number of steps must be between 1 and {MAX_STEPS} (got {steps})"
+            ),
+            ScaleError::Lambda(value) => positive(f, "scaling factor λ", *value),
             ScaleError::WeightDecay(v) => {
                 write!(
                     f,
-                    "--weight-decay must be a finite number ≥ 0 (got {})",
+                    "weight decay λ_wd must be a finite number ≥ 0 (got {})",
                     g(*v)
                 )
             }
             ScaleError::DecayTooStrong(shrink) => write!(
                 f,
-                "--weight-decay times --lr must stay below 1 so that 1 − ηλ_wd is positive (got {shrink})"
+                "weight decay λ_wd times step size η must stay below 1 so that 1 − ηλ_wd is positive (got {shrink})"
             ),
             ScaleError::InitLength { want, got } => write!(
                 f,
-                "--init must have {want} coordinates, one per dimension (got {got})"
+                "the starting point must have {want} coordinates, one per dimension (got {got})"
             ),
             ScaleError::Noise(v) => {
-                write!(f, "--noise must be a finite number ≥ 0 (got {})", g(*v))
+                write!(
+                    f,
+                    "gradient noise σ must be a finite number ≥ 0 (got {})",
+                    g(*v)
+                )
             }
-            ScaleError::InitNotFinite => f.write_str("--init must contain only finite numbers"),
+            ScaleError::InitNotFinite => {
+                f.write_str("the starting point must contain only finite numbers")
+            }
             ScaleError::InitNorm(norm) => write!(
                 f,
-                "--init must have a norm between {:e} and {:e} (got {})",
+                "the starting point must have a norm between {:e} and {:e} (got {})",
                 INIT_NORM_RANGE.0,
                 INIT_NORM_RANGE.1,
                 crate::numfmt::general(*norm, 3)
             ),
             ScaleError::InitOnAxis => {
-                f.write_str("--init must have x ≠ 0 for the ratio function y/x")
+                f.write_str("the starting point must have x ≠ 0 for the ratio function y/x")
             }
         }
     }

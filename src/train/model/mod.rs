@@ -88,48 +88,70 @@ pub struct RunConfig {
     pub seed: u64,
 }
 
-/// Why a configuration cannot be trained.
+/// Why a configuration cannot be trained; each says which setting and what is wrong with it
+/// (the command line adds the flag's name).
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrainError {
-    /// A setting outside its range; `flag` is its command-line name.
+    /// A setting outside its range.
     OutOfRange {
-        flag: &'static str,
+        setting: Setting,
         value: String,
         allowed: &'static str,
     },
     /// The adding task needs a step in each half of the sequence.
     AddingNeedsTwoSteps,
-    /// A flag that contradicts the preset's comparison.
-    PresetConflict {
-        flag: &'static str,
-        preset: &'static str,
-        why: &'static str,
-    },
+}
+
+/// A setting of a run that [`RunConfig::validate`] checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    Classes,
+    Steps,
+    Hidden,
+    Batch,
+    Iterations,
+    Lr,
+    Momentum,
+    Rho,
+    ForgetBias,
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Setting::Classes => "number of classes K",
+            Setting::Steps => "sequence length T",
+            Setting::Hidden => "hidden size H",
+            Setting::Batch => "batch size B",
+            Setting::Iterations => "number of iterations N",
+            Setting::Lr => "learning rate η",
+            Setting::Momentum => "momentum μ",
+            Setting::Rho => "spectral radius ρ",
+            Setting::ForgetBias => "forget bias",
+        })
+    }
 }
 
 impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrainError::OutOfRange {
-                flag,
+                setting,
                 value,
                 allowed,
-            } => write!(f, "--{flag}: {value} is out of range ({allowed})"),
+            } => write!(f, "{setting} = {value} is out of range ({allowed})"),
             TrainError::AddingNeedsTwoSteps => f.write_str(
-                "--steps: the adding task needs at least 2 steps (one marked value in each half)",
+                "the adding task needs at least 2 steps (one marked value in each half)",
             ),
-            TrainError::PresetConflict { flag, preset, why } => {
-                write!(f, "--{flag}: the {preset} preset {why}")
-            }
         }
     }
 }
 
 impl std::error::Error for TrainError {}
 
-fn range_error(flag: &'static str, value: impl fmt::Display, allowed: &'static str) -> TrainError {
+fn range_error(setting: Setting, value: impl fmt::Display, allowed: &'static str) -> TrainError {
     TrainError::OutOfRange {
-        flag,
+        setting,
         value: value.to_string(),
         allowed,
     }
@@ -147,45 +169,49 @@ impl RunConfig {
         }
     }
 
-    /// Checks every setting; the error names the flag.
+    /// Checks every setting; the error names the setting at fault.
     pub fn validate(&self) -> Result<(), TrainError> {
         if let Task::Recall { classes } = self.task
             && !(2..=MAX_CLASSES).contains(&classes)
         {
-            return Err(range_error("classes", classes, "2 to 64"));
+            return Err(range_error(Setting::Classes, classes, "2 to 64"));
         }
         if !(1..=MAX_STEPS).contains(&self.steps) {
-            return Err(range_error("steps", self.steps, "1 to 1000"));
+            return Err(range_error(Setting::Steps, self.steps, "1 to 1000"));
         }
         if self.task == Task::Adding && self.steps < 2 {
             return Err(TrainError::AddingNeedsTwoSteps);
         }
         if !(1..=MAX_HIDDEN).contains(&self.hidden) {
-            return Err(range_error("hidden", self.hidden, "1 to 256"));
+            return Err(range_error(Setting::Hidden, self.hidden, "1 to 256"));
         }
         if !(1..=MAX_BATCH).contains(&self.batch) {
-            return Err(range_error("batch", self.batch, "1 to 1024"));
+            return Err(range_error(Setting::Batch, self.batch, "1 to 1024"));
         }
         if !(1..=MAX_ITERATIONS).contains(&self.iterations) {
-            return Err(range_error("iterations", self.iterations, "1 to 100000"));
+            return Err(range_error(
+                Setting::Iterations,
+                self.iterations,
+                "1 to 100000",
+            ));
         }
         if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 100.0) {
-            return Err(range_error("lr", self.lr, "above 0, at most 100"));
+            return Err(range_error(Setting::Lr, self.lr, "above 0, at most 100"));
         }
         if let Optimizer::Sgd { momentum } = self.optimizer
             && !(momentum.is_finite() && (0.0..1.0).contains(&momentum))
         {
-            return Err(range_error("momentum", momentum, "0 to below 1"));
+            return Err(range_error(Setting::Momentum, momentum, "0 to below 1"));
         }
         if let Some(rho) = self.rho
             && !(rho.is_finite() && (0.0..=MAX_RHO).contains(&rho))
         {
-            return Err(range_error("rho", rho, "0 to 10"));
+            return Err(range_error(Setting::Rho, rho, "0 to 10"));
         }
         if let Some(b) = self.forget_bias
             && !(b.is_finite() && b.abs() <= 100.0)
         {
-            return Err(range_error("forget-bias", b, "-100 to 100"));
+            return Err(range_error(Setting::ForgetBias, b, "-100 to 100"));
         }
         Ok(())
     }

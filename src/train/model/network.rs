@@ -198,15 +198,52 @@ pub fn forward_backward(
     grads: &mut [f64],
     ws: &mut Workspace,
 ) -> Pass {
+    let w = Weights::of(shape, params);
+    input_projection(shape, &w, batch, ws);
+    recurrence(shape, &w, batch, ws);
+    let pass = head_and_loss(shape, &w, batch, ws);
+    grads.fill(0.0);
+    let (g_rec, g_head) = grads.split_at_mut(w.head_start);
+    backward_through_head(shape, &w, batch, g_head, ws);
+    backward_through_time(shape, &w, batch, ws);
+    recurrent_gradients(shape, batch, g_rec, ws);
+    pass
+}
+
+/// The parameter tensors of the flat vector, as slices.
+struct Weights<'p> {
+    w_ih: &'p [f64],
+    w_hh: &'p [f64],
+    b_ih: &'p [f64],
+    b_hh: &'p [f64],
+    head_w: &'p [f64],
+    head_b: &'p [f64],
+    /// Where the head's parameters start (after the recurrent layer's).
+    head_start: usize,
+}
+
+impl<'p> Weights<'p> {
+    #[inline]
+    fn of(shape: &Shape, params: &'p [f64]) -> Self {
+        let [p_wih, p_whh, p_bih, p_bhh, p_hw, p_hb] = shape.parts();
+        Weights {
+            w_ih: &params[p_wih.range()],
+            w_hh: &params[p_whh.range()],
+            b_ih: &params[p_bih.range()],
+            b_hh: &params[p_bhh.range()],
+            head_w: &params[p_hw.range()],
+            head_b: &params[p_hb.range()],
+            head_start: p_hw.start,
+        }
+    }
+}
+
+/// The input part of the forward pass: the inputs time-major into `ws.x` and
+/// Z = X W_ihᵀ + 1 (b_ih + b_hh)ᵀ for all steps at once into `ws.z`; the state buffers sized.
+#[inline]
+fn input_projection(shape: &Shape, w: &Weights<'_>, batch: &Batch, ws: &mut Workspace) {
     let (b, t_len, i_len) = (batch.batch, batch.steps, batch.input);
-    let (h_len, g_len, o_len) = (shape.hidden, shape.gate_rows(), shape.output);
-    let [p_wih, p_whh, p_bih, p_bhh, p_hw, p_hb] = shape.parts();
-    let w_ih = &params[p_wih.range()];
-    let w_hh = &params[p_whh.range()];
-    let b_ih = &params[p_bih.range()];
-    let b_hh = &params[p_bhh.range()];
-    let head_w = &params[p_hw.range()];
-    let head_b = &params[p_hb.range()];
+    let (h_len, g_len) = (shape.hidden, shape.gate_rows());
     let lstm = shape.cell == Cell::Lstm;
 
     // Inputs time-major, so each step's B×I block is contiguous.
@@ -227,13 +264,22 @@ pub fn forward_backward(
         rm_mut(&mut ws.z, t_len * b, g_len),
         Accum::Replace,
         rm(&ws.x, t_len * b, i_len),
-        rm(w_ih, g_len, i_len).transpose(),
+        rm(w.w_ih, g_len, i_len).transpose(),
     );
     for row in ws.z.chunks_exact_mut(g_len) {
-        for ((z, bi), bh) in row.iter_mut().zip(b_ih).zip(b_hh) {
+        for ((z, bi), bh) in row.iter_mut().zip(w.b_ih).zip(w.b_hh) {
             *z += bi + bh;
         }
     }
+}
+
+/// The recurrence: per step z_t += h_{t−1} W_hhᵀ and the cell, filling `ws.h` (and `ws.c`,
+/// `ws.tc`); `ws.z` then holds the LSTM's gate activations.
+#[inline]
+fn recurrence(shape: &Shape, w: &Weights<'_>, batch: &Batch, ws: &mut Workspace) {
+    let (b, t_len) = (batch.batch, batch.steps);
+    let (h_len, g_len) = (shape.hidden, shape.gate_rows());
+    let lstm = shape.cell == Cell::Lstm;
     let bh = b * h_len;
     let bg = b * g_len;
     for t in 0..t_len {
@@ -244,7 +290,7 @@ pub fn forward_backward(
             rm_mut(z_t, b, g_len),
             Accum::Add,
             rm(h_prev, b, h_len),
-            rm(w_hh, g_len, h_len).transpose(),
+            rm(w.w_hh, g_len, h_len).transpose(),
         );
         let h_t = &mut h_next[..bh];
         if lstm {
@@ -285,27 +331,44 @@ pub fn forward_backward(
             }
         }
     }
+}
 
-    // The head on h_T and the loss.
-    let h_last = &ws.h[t_len * bh..];
+/// The head on h_T (`ws.y`), the batch loss and ∂ℓ/∂y (`ws.dy`).
+#[inline]
+fn head_and_loss(shape: &Shape, w: &Weights<'_>, batch: &Batch, ws: &mut Workspace) -> Pass {
+    let (b, t_len) = (batch.batch, batch.steps);
+    let (h_len, o_len) = (shape.hidden, shape.output);
+    let h_last = &ws.h[t_len * b * h_len..];
     resize(&mut ws.y, b * o_len);
     mm(
         rm_mut(&mut ws.y, b, o_len),
         Accum::Replace,
         rm(h_last, b, h_len),
-        rm(head_w, o_len, h_len).transpose(),
+        rm(w.head_w, o_len, h_len).transpose(),
     );
     for row in ws.y.chunks_exact_mut(o_len) {
-        for (y, bias) in row.iter_mut().zip(head_b) {
+        for (y, bias) in row.iter_mut().zip(w.head_b) {
             *y += bias;
         }
     }
     resize(&mut ws.dy, b * o_len);
-    let pass = loss_and_gradient(&batch.targets, &ws.y, &mut ws.dy, o_len);
+    loss_and_gradient(&batch.targets, &ws.y, &mut ws.dy, o_len)
+}
 
-    // Backward through the head.
-    grads.fill(0.0);
-    let (g_rec, g_head) = grads.split_at_mut(p_hw.start);
+/// Backward through the head: its gradients into `g_head` (weight, then bias) and
+/// ∂ℓ/∂h_T = ∂ℓ/∂y W_head into `ws.dh`; the buffers of the backward pass sized.
+#[inline]
+fn backward_through_head(
+    shape: &Shape,
+    w: &Weights<'_>,
+    batch: &Batch,
+    g_head: &mut [f64],
+    ws: &mut Workspace,
+) {
+    let (b, t_len) = (batch.batch, batch.steps);
+    let (h_len, g_len, o_len) = (shape.hidden, shape.gate_rows(), shape.output);
+    let bh = b * h_len;
+    let h_last = &ws.h[t_len * bh..];
     let (g_hw, g_hb) = g_head.split_at_mut(o_len * h_len);
     mm(
         rm_mut(g_hw, o_len, h_len),
@@ -324,15 +387,24 @@ pub fn forward_backward(
         rm_mut(&mut ws.dh, b, h_len),
         Accum::Replace,
         rm(&ws.dy, b, o_len),
-        rm(head_w, o_len, h_len),
+        rm(w.head_w, o_len, h_len),
     );
-    resize(&mut ws.dz, t_len * bg);
+    resize(&mut ws.dz, t_len * b * g_len);
     resize(&mut ws.profile, t_len);
-    if lstm {
+    if shape.cell == Cell::Lstm {
         resize(&mut ws.dc, bh);
     }
+}
 
-    // Backward through time.
+/// Backward through time: δ_t = ∂ℓ/∂z_t for every step into `ws.dz`, ‖∂ℓ/∂h_t‖ into
+/// `ws.profile`, ∂ℓ/∂h_{t−1} = δ_t W_hh carried from step to step.
+#[inline]
+fn backward_through_time(shape: &Shape, w: &Weights<'_>, batch: &Batch, ws: &mut Workspace) {
+    let (b, t_len) = (batch.batch, batch.steps);
+    let (h_len, g_len) = (shape.hidden, shape.gate_rows());
+    let lstm = shape.cell == Cell::Lstm;
+    let bh = b * h_len;
+    let bg = b * g_len;
     for t in (0..t_len).rev() {
         ws.profile[t] = crate::grad::l2_norm(&ws.dh);
         let dz_t = &mut ws.dz[t * bg..(t + 1) * bg];
@@ -376,13 +448,19 @@ pub fn forward_backward(
                 rm_mut(&mut ws.dh_prev, b, h_len),
                 Accum::Replace,
                 rm(dz_t, b, g_len),
-                rm(w_hh, g_len, h_len),
+                rm(w.w_hh, g_len, h_len),
             );
             std::mem::swap(&mut ws.dh, &mut ws.dh_prev);
         }
     }
+}
 
-    // Parameter gradients over all steps at once.
+/// The recurrent layer's gradients over all steps at once, into `g_rec` (W_ih, W_hh, b_ih,
+/// b_hh): ∂ℓ/∂W_ih = Σ_t δ_tᵀ x_t, ∂ℓ/∂W_hh = Σ_t δ_tᵀ h_{t−1}, ∂ℓ/∂b_ih = ∂ℓ/∂b_hh = Σ_t δ_tᵀ 1.
+#[inline]
+fn recurrent_gradients(shape: &Shape, batch: &Batch, g_rec: &mut [f64], ws: &Workspace) {
+    let (b, t_len, i_len) = (batch.batch, batch.steps, batch.input);
+    let (h_len, g_len) = (shape.hidden, shape.gate_rows());
     let (g_wih, rest) = g_rec.split_at_mut(g_len * i_len);
     let (g_whh, rest) = rest.split_at_mut(g_len * h_len);
     let (g_bih, g_bhh) = rest.split_at_mut(g_len);
@@ -396,7 +474,7 @@ pub fn forward_backward(
         rm_mut(g_whh, g_len, h_len),
         Accum::Replace,
         rm(&ws.dz, t_len * b, g_len).transpose(),
-        rm(&ws.h[..t_len * bh], t_len * b, h_len),
+        rm(&ws.h[..t_len * b * h_len], t_len * b, h_len),
     );
     for row in ws.dz.chunks_exact(g_len) {
         for (g, d) in g_bih.iter_mut().zip(row) {
@@ -404,7 +482,6 @@ pub fn forward_backward(
         }
     }
     g_bhh.copy_from_slice(g_bih);
-    pass
 }
 
 /// The batch loss of outputs `y` (B×O) and ∂ℓ/∂y into `dy`.
