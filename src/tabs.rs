@@ -12,6 +12,10 @@ pub type Build = fn(&Waker, &Options) -> Result<Box<dyn AnyTab>, BuildError>;
 pub struct TabSpec {
     /// The name `--tab` takes (lower case, no spaces).
     pub name: &'static str,
+    /// The homework problem the tab shows (several tabs may show one problem).
+    pub problem: u8,
+    /// Its title in the tab bar, as the built tab gives it (a test holds them together).
+    pub title: &'static str,
     /// How to build it.
     pub build: Build,
     /// Its key table as (key, what it does), readable without building the tab (config checks).
@@ -39,31 +43,41 @@ pub fn key_help(tab: &str, key: Key) -> Option<&'static str> {
 pub const TABS: &[TabSpec] = &[
     TabSpec {
         name: "resnet",
+        problem: 1,
+        title: "ResNet",
         build: |waker, _| {
             Ok(boxed(crate::resnet::tab::ResnetTab::new(
                 waker,
                 Default::default(),
             )))
         },
-        keys: || bindings(crate::resnet::tab::KEYS),
+        keys: || bindings(&crate::resnet::tab::KEYS),
     },
     TabSpec {
         name: "lowrank",
+        problem: 2,
+        title: "Low rank",
         build: |waker, options| Ok(boxed(crate::lowrank::tab::LowrankTab::new(waker, options)?)),
         keys: || bindings(&crate::lowrank::tab::KEYS),
     },
     TabSpec {
         name: "scale",
+        problem: 3,
+        title: "Scale invariance",
         build: |waker, _| Ok(boxed(crate::scale::tab::ScaleTab::new(waker))),
         keys: || bindings(&crate::scale::tab::KEYS),
     },
     TabSpec {
         name: "rnn",
+        problem: 6,
+        title: "RNN vs LSTM",
         build: |waker, _| Ok(boxed(crate::rnn::tab::RnnTab::new(waker))),
         keys: || bindings(&crate::rnn::tab::KEYS),
     },
     TabSpec {
         name: "train",
+        problem: 6,
+        title: "Train",
         build: |waker, _| Ok(boxed(crate::train::tab::TrainTab::new(waker))),
         keys: || bindings(&crate::train::tab::KEYS),
     },
@@ -79,6 +93,14 @@ pub fn position(name: &str) -> Option<usize> {
     TABS.iter().position(|t| t.name == name)
 }
 
+/// The first tab that shows homework problem `problem`: its go-to key (1–9) and its title. A
+/// tab that points to another asks for it by problem, never by name.
+pub fn for_problem(problem: u8) -> Option<(usize, &'static str)> {
+    TABS.iter()
+        .position(|t| t.problem == problem)
+        .map(|i| (i + 1, TABS[i].title))
+}
+
 /// Checks a `--tab` value; the error lists the valid names.
 pub fn parse_name(name: &str) -> Result<&'static str, String> {
     TABS.iter()
@@ -90,4 +112,21 @@ pub fn parse_name(name: &str) -> Result<&'static str, String> {
                 names().join(", ")
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_spec_has_its_tabs_title_and_problems_resolve() {
+        let waker = crate::jobs::Waker::headless();
+        for spec in TABS {
+            let tab = (spec.build)(&waker, &Options::default()).expect("the built-in tabs build");
+            assert_eq!(tab.title(), spec.title, "{}", spec.name);
+        }
+        assert_eq!(for_problem(3), Some((3, "Scale invariance")));
+        assert_eq!(for_problem(1), Some((1, "ResNet")));
+        assert_eq!(for_problem(4), None);
+    }
 }

@@ -2,10 +2,10 @@
 //! batches of camera patches, drawn from [`bn_live`]. The panel keeps its own knobs (the batch
 //! shape, how many batches were fed) and the model's figures for them, recomputed when a knob
 //! changes (on the tab's worker thread: 200 batches of 64 patches take a while in a debug
-//! build), never while drawing. The tab's `t` (train/eval) says which statistics normalise,
-//! its `b` whether the conv has a bias; `z`/`Z` step the panel's batch while it has the focus.
+//! build), never while drawing. The tab's mode key says which statistics normalise, its
+//! bias key whether the conv has a bias; the batch keys step the panel's batch while it has
+//! the focus.
 
-use std::cell::Cell;
 use std::sync::{Arc, OnceLock};
 
 use ndarray::{Array1, Array2, ArrayView2};
@@ -14,10 +14,12 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use super::keys::{self, Act};
 use super::render::{View, pack_facts};
-use super::{Act, Focus, ResnetTab, notes};
+use super::{Focus, ResnetTab, notes};
+use crate::components::scroll::ScrollAct;
+use crate::components::worker::WorkerPanel;
 use crate::jobs::{Waker, Worker};
-use crate::keymap::Nav;
 use crate::resnet::model::Mode;
 use crate::resnet::model::bn_live::{
     self, BatchStats, BnError, CHANNELS, ConvBnRelu, Live, LiveConfig, SEED, SPREAD_BATCHES,
@@ -25,8 +27,8 @@ use crate::resnet::model::bn_live::{
 use crate::text::{fit, fit_number};
 use crate::widgets::{panel, scroll};
 
-/// The batch shapes `z`/`Z` step through in the panel, as (patches, side in pixels). One 1×1
-/// patch is the only way to one value per channel (N·H·W = 1); the others are 8×8 patches.
+/// The batch shapes the batch keys step through in the panel, as (patches, side in pixels).
+/// One 1×1 patch is the only way to one value per channel (N·H·W = 1); the others are 8×8 patches.
 pub const SHAPES: [(usize, usize); 8] = [
     (1, 1),
     (1, 8),
@@ -57,13 +59,11 @@ pub(super) struct BatchNormLive {
     /// Batches fed (training steps), 1 to [`MAX_STEPS`].
     steps: usize,
     /// Computes the figures (headless: at once, on the calling thread).
-    worker: Worker<LiveConfig, Shown>,
+    worker: WorkerPanel<LiveConfig, Shown>,
     /// The settings last asked of the worker.
     requested: Option<LiveConfig>,
     /// The figures and the settings they were computed for.
     shown: Option<Shown>,
-    /// Rows of the panel's text when last drawn, for paging.
-    page: Cell<u16>,
 }
 
 /// The camera image, loaded by the first job that needs it.
@@ -158,10 +158,12 @@ impl BatchNormLive {
         BatchNormLive {
             shape: default_shape(),
             steps: default_steps(),
-            worker: Worker::new(waker, move |config| job(&camera, config)),
+            worker: WorkerPanel::new(
+                Worker::new(waker, move |config| job(&camera, config)),
+                "batch norm",
+            ),
             requested: None,
             shown: None,
-            page: Cell::new(1),
         }
     }
 
@@ -189,17 +191,21 @@ impl BatchNormLive {
         self.poll();
     }
 
-    /// Takes finished figures; true when there were some.
+    /// Takes finished figures; true when there were some. A computation that failed (a panic
+    /// in it) shows as the panel's failure, for the settings asked.
     pub(super) fn poll(&mut self) -> bool {
-        let Some(result) = self.worker.take() else {
+        // The error slot is cleared first, so an error after `poll` is this poll's.
+        self.worker.set_error(None);
+        if let Some(shown) = self.worker.poll() {
+            self.shown = Some(shown);
+            return true;
+        }
+        let Some(error) = self.worker.error() else {
             return false;
         };
-        self.shown = Some(match result {
-            Ok(shown) => shown,
-            Err(e) => Shown {
-                config: self.requested.unwrap_or_default(),
-                outcome: Outcome::Failed(e.to_string()),
-            },
+        self.shown = Some(Shown {
+            config: self.requested.unwrap_or_default(),
+            outcome: Outcome::Failed(error.to_string()),
         });
         true
     }
@@ -207,6 +213,11 @@ impl BatchNormLive {
     /// True while the worker computes figures not yet shown.
     pub(super) fn busy(&self) -> bool {
         self.worker.busy()
+    }
+
+    /// What runs, for the tab bar.
+    pub(super) fn busy_label(&self) -> Option<String> {
+        self.worker.busy_label()
     }
 
     /// What the model gave, and for which settings (`None` before the panel is first shown).
@@ -226,7 +237,7 @@ impl BatchNormLive {
         matches!(self.outcome(), Some((_, Outcome::Refused { .. })))
     }
 
-    /// `.`: one more batch, in train mode only (eval mode updates nothing).
+    /// One more batch, in train mode only (eval mode updates nothing).
     fn feed(&mut self, mode: Mode) -> bool {
         if mode == Mode::Eval || self.refused() || self.steps >= MAX_STEPS {
             return false;
@@ -235,7 +246,7 @@ impl BatchNormLive {
         true
     }
 
-    /// `,`: the state one batch earlier.
+    /// The state one batch earlier.
     fn back(&mut self) -> bool {
         if self.steps <= 1 || self.refused() {
             return false;
@@ -244,7 +255,7 @@ impl BatchNormLive {
         true
     }
 
-    /// `r`: from the fresh running statistics, the first batch again.
+    /// From the fresh running statistics, the first batch again.
     fn rewind(&mut self) -> bool {
         if self.refused() {
             return false;
@@ -254,12 +265,12 @@ impl BatchNormLive {
         changed
     }
 
-    /// `z`/`Z`: the next batch shape up or down.
+    /// The next batch shape up or down.
     fn resize(&mut self, larger: bool) -> bool {
         crate::controls::step_index(&mut self.shape, SHAPES.len(), larger)
     }
 
-    /// `R`: the panel's knobs back to the model's defaults; false if they were.
+    /// The panel's knobs back to the model's defaults; false if they were.
     pub(super) fn reset(&mut self) -> bool {
         let (shape, steps) = (default_shape(), default_steps());
         let changed = (self.shape, self.steps) != (shape, steps);
@@ -269,7 +280,6 @@ impl BatchNormLive {
     }
 
     /// Batches fed so far.
-    #[cfg(test)]
     pub(super) fn steps(&self) -> usize {
         self.steps
     }
@@ -290,8 +300,8 @@ fn default_shape() -> usize {
 }
 
 impl ResnetTab {
-    /// The panel's own actions (`.` `,` `r`, and `z`/`Z` while it has the focus); false when
-    /// the panel does not have the focus or there is nothing to do.
+    /// The panel's own actions (next batch, back, rewind, and the batch keys while it has the
+    /// focus); false when the panel does not have the focus or there is nothing to do.
     pub(super) fn batch_norm_act(&mut self, act: Act) -> bool {
         if self.focus != Focus::BatchNorm {
             return false;
@@ -305,23 +315,6 @@ impl ResnetTab {
             Act::SmallerBatch => panel.resize(false),
             _ => false,
         }
-    }
-
-    /// Movement keys while the panel replaces the tree: they scroll its text.
-    pub(super) fn batch_norm_nav(&mut self, nav: Nav) -> bool {
-        let offset = self.scroll_offset(Focus::BatchNorm);
-        let page = self.batch_norm.page.get().max(1);
-        let next = match nav {
-            Nav::Up => offset.saturating_sub(1),
-            Nav::Down => offset.saturating_add(1),
-            Nav::PageUp => offset.saturating_sub(page),
-            Nav::PageDown => offset.saturating_add(page),
-            Nav::Home => 0,
-            Nav::End => u16::MAX,
-            Nav::Left | Nav::Right => return false,
-        };
-        self.keep_scroll_offset(Focus::BatchNorm, next);
-        next != offset
     }
 }
 
@@ -353,75 +346,171 @@ impl Grid {
     }
 }
 
-impl View<'_> {
-    /// The tree, or this panel in its place while the panel has the focus.
-    pub(super) fn tree_or_batch_norm(&self, area: Rect, buf: &mut Buffer) {
-        if self.tab.focus == Focus::BatchNorm {
-            // No tree on screen: clicks must not select its hidden rows.
-            self.tab.rows_area.set(Rect::default());
-            self.batch_norm(area, buf);
-        } else {
-            self.tree(area, buf);
+/// A row of the panel's tables: a label and one number per channel; a `marked` row carries
+/// the marker (the statistics in use).
+pub(super) struct GridRow {
+    pub marked: bool,
+    pub label: String,
+    pub values: Vec<f64>,
+}
+
+/// One of the panel's tables: a heading over its rows.
+pub(super) struct GridTable {
+    pub heading: String,
+    pub rows: Vec<GridRow>,
+    /// What the marker on a row says, in words.
+    pub marked_means: &'static str,
+}
+
+fn grid_row(marked: bool, label: impl Into<String>, values: &Array1<f64>) -> GridRow {
+    GridRow {
+        marked,
+        label: label.into(),
+        values: values.to_vec(),
+    }
+}
+
+/// The conv output's statistics for the last batch, and the running statistics before and
+/// after it; in `mode`, the statistics that normalise are marked.
+pub(super) fn conv_table(f: &Figures, mode: Mode) -> GridTable {
+    let (live, last) = (&f.live, &f.live.last);
+    let train = mode == Mode::Train;
+    GridTable {
+        heading: format!("conv output, batch {}", live.model.num_batches_tracked),
+        rows: vec![
+            grid_row(train, "μ_B batch mean", &last.mean),
+            grid_row(train, "σ²_B biased var", &last.var),
+            grid_row(false, "unbiased ·n/(n−1)", &last.var_unbiased),
+            grid_row(false, "running_mean before", &f.before_mean),
+            grid_row(!train, "running_mean after", &live.model.running_mean),
+            grid_row(false, "running_var before", &f.before_var),
+            grid_row(!train, "running_var after", &live.model.running_var),
+        ],
+        marked_means: "normalises in this mode",
+    }
+}
+
+/// The BN output's mean and variance per channel in either mode; `mode`'s rows are marked.
+pub(super) fn output_table(f: &Figures, mode: Mode) -> GridTable {
+    let mut rows = Vec::new();
+    for (m, stats) in [(Mode::Train, &f.train_output), (Mode::Eval, &f.eval_output)] {
+        if let Some(stats) = stats {
+            let name = m.name();
+            rows.push(grid_row(
+                m == mode,
+                format!("{name}: output mean"),
+                &stats.mean,
+            ));
+            rows.push(grid_row(
+                m == mode,
+                format!("{name}: output var"),
+                &stats.var,
+            ));
         }
     }
+    GridTable {
+        heading: format!("BN output, batch {}", f.live.model.num_batches_tracked),
+        rows,
+        marked_means: "this mode",
+    }
+}
 
+/// The spread of the batch statistics over many batches at each batch size; the panel's own
+/// batch size is marked.
+pub(super) fn spread_table(f: &Figures, cfg: &LiveConfig) -> GridTable {
+    let mut rows = Vec::new();
+    for s in &f.live.spread {
+        let (n, current) = (s.batch, s.batch == cfg.batch);
+        rows.push(grid_row(
+            current,
+            format!("N = {n}: std of μ_B"),
+            &s.mean_std,
+        ));
+        rows.push(grid_row(
+            current,
+            format!("N = {n}: std of σ²_B"),
+            &s.var_std,
+        ));
+    }
+    GridTable {
+        heading: format!("spread over {} batches", cfg.spread_batches),
+        rows,
+        marked_means: "this panel's batch size",
+    }
+}
+
+/// What the conv bias b does to the BN output in either mode; `mode`'s rows are marked.
+pub(super) fn bias_table(f: &Figures, cfg: &LiveConfig, mode: Mode) -> GridTable {
+    let b = &f.live.bias;
+    let train = mode == Mode::Train;
+    let one = |marked: bool, label: &str, x: f64| GridRow {
+        marked,
+        label: label.to_string(),
+        values: vec![x],
+    };
+    let heading = if cfg.conv_bias {
+        "conv bias b"
+    } else {
+        "conv bias b, what-if"
+    };
+    GridTable {
+        heading: heading.to_string(),
+        rows: vec![
+            grid_row(false, "b", &b.bias),
+            one(train, "train: max |Δ|", b.train_max_difference),
+            grid_row(!train, "eval: Δ, measured", &b.eval_shift),
+            grid_row(!train, "eval: b·γ/√(var+ε)", &b.predicted_shift),
+            one(false, "eval: largest miss", b.eval_prediction_error),
+        ],
+        marked_means: "this mode",
+    }
+}
+
+impl View<'_> {
     /// The panel: a frame, its lines from the scroll offset, the scroll marks.
-    fn batch_norm(&self, area: Rect, buf: &mut Buffer) {
+    pub(super) fn batch_norm(&self, area: Rect, buf: &mut Buffer) {
         let arrow = self.g().right;
         let mut title = format!("Batch norm, live: conv 3×3 {arrow} BN {arrow} ReLU");
         if self.tab.batch_norm.busy() {
             title.push_str(" (computing…)");
         }
-        let room = usize::from(area.width.saturating_sub(4));
-        let title = fit(&self.text(&title), room, self.g().unicode);
-        let inner = panel(area, buf, self.ui, &title, true);
+        let inner = panel(area, buf, self.ui, &self.text(&title), true);
         if inner.width == 0 || inner.height == 0 {
             return;
         }
-        self.tab.batch_norm.page.set(inner.height);
-        // One column is kept free for the scroll marks.
-        let width = usize::from(inner.width.saturating_sub(1));
-        let lines = self.batch_norm_lines(width, usize::from(inner.height));
-        let wanted = self.tab.scroll_offset(Focus::BatchNorm);
-        let shown = scroll::render(inner, buf, self.ui, &lines, wanted);
-        self.tab.keep_scroll_offset(Focus::BatchNorm, shown);
+        let lines = self.batch_norm_lines(inner);
+        self.scrolled(Focus::BatchNorm, inner, buf, &lines);
     }
 
-    /// Every line of the panel at `width`; `height` decides whether the scroll keys are worth
-    /// showing.
-    fn batch_norm_lines(&self, width: usize, height: usize) -> Vec<Line<'static>> {
+    /// Every line of the panel for its `inner` area (one column kept for the scroll marks);
+    /// the scroll keys are named only when the text is taller than the area.
+    pub(super) fn batch_norm_lines(&self, inner: Rect) -> Vec<Line<'static>> {
         let t = &self.ui.theme;
+        let width = usize::from(inner.width.saturating_sub(1));
         let Some((cfg, outcome)) = self.tab.batch_norm.outcome() else {
             return scroll::wrap_lines("(no figures yet)", width, t.dim);
         };
         let mut body = Vec::new();
-        let keys = match outcome {
-            Outcome::Ready(figures) => {
-                self.ready_lines(&mut body, cfg, figures, width);
-                let steps = self.tab.batch_norm.steps;
-                let mut keys = Vec::new();
-                if self.tab.mode == Mode::Train && steps < MAX_STEPS {
-                    keys.push((".", "next batch"));
-                }
-                if steps > 1 {
-                    keys.extend([(",", "back"), ("r", "rewind")]);
-                }
-                keys.extend([("z/Z", "batch"), ("t", "mode"), ("b", "conv bias")]);
-                keys
-            }
+        match outcome {
+            Outcome::Ready(figures) => self.ready_lines(&mut body, cfg, figures, width),
             Outcome::Refused { error, eval_output } => {
                 self.refused_lines(&mut body, error, eval_output.as_deref(), width);
-                vec![("z", "larger batch"), ("t", "mode"), ("b", "conv bias")]
             }
-            Outcome::Failed(e) => {
-                body.extend(scroll::wrap_lines(&self.text(e), width, t.bad));
-                Vec::new()
-            }
-        };
+            Outcome::Failed(e) => body.extend(scroll::wrap_lines(&self.text(e), width, t.bad)),
+        }
+        let keys = self.panel_keys(outcome);
         let mut lines = self.setup_lines(cfg, width);
-        let with_scroll = [keys.clone(), vec![("J/K", "scroll")]].concat();
+        let scroll_keys = (
+            keys::key_pair(
+                Act::Scroll(ScrollAct::Down),
+                Act::Scroll(ScrollAct::Up),
+                self.g().unicode,
+            ),
+            "scroll",
+        );
+        let with_scroll = [keys.clone(), vec![scroll_keys]].concat();
         let key_lines = self.key_lines(&with_scroll, width);
-        let key_lines = if lines.len() + key_lines.len() + body.len() > height {
+        let key_lines = if lines.len() + key_lines.len() + body.len() > usize::from(inner.height) {
             key_lines
         } else {
             self.key_lines(&keys, width)
@@ -430,6 +519,41 @@ impl View<'_> {
         lines.push(Line::default());
         lines.extend(body);
         lines
+    }
+
+    /// The keys that do something now in the panel, named from the key table.
+    fn panel_keys(&self, outcome: &Outcome) -> Vec<(String, &'static str)> {
+        let u = self.g().unicode;
+        let key = |act| keys::key(act, u);
+        let mode_and_bias = [
+            (key(Act::ToggleMode), "mode"),
+            (key(Act::ToggleConvBias), "conv bias"),
+        ];
+        match outcome {
+            Outcome::Ready(_) => {
+                let steps = self.tab.batch_norm.steps();
+                let mut keys = Vec::new();
+                if self.tab.mode == Mode::Train && steps < MAX_STEPS {
+                    keys.push((key(Act::FeedBatch), "next batch"));
+                }
+                if steps > 1 {
+                    keys.push((key(Act::BackOneBatch), "back"));
+                    keys.push((key(Act::Rewind), "rewind"));
+                }
+                keys.push((
+                    keys::key_pair(Act::LargerBatch, Act::SmallerBatch, u),
+                    "batch",
+                ));
+                keys.extend(mode_and_bias);
+                keys
+            }
+            Outcome::Refused { .. } => {
+                let mut keys = vec![(key(Act::LargerBatch), "larger batch")];
+                keys.extend(mode_and_bias);
+                keys
+            }
+            Outcome::Failed(_) => Vec::new(),
+        }
     }
 
     /// What runs: the batch, values per channel, batches fed, mode and conv bias.
@@ -468,13 +592,13 @@ impl View<'_> {
     }
 
     /// The keys that do something now, as `key label` facts.
-    fn key_lines(&self, keys: &[(&'static str, &'static str)], width: usize) -> Vec<Line<'static>> {
+    fn key_lines(&self, keys: &[(String, &'static str)], width: usize) -> Vec<Line<'static>> {
         let t = &self.ui.theme;
         let facts = keys
             .iter()
-            .map(|&(k, label)| {
+            .map(|(k, label)| {
                 vec![
-                    Span::styled(k, t.key),
+                    Span::styled(k.clone(), t.key),
                     Span::styled(format!(" {label}"), t.hint),
                 ]
             })
@@ -519,11 +643,19 @@ impl View<'_> {
         Line::from(spans)
     }
 
+    /// A table: its heading, then its rows.
+    fn grid_table(&self, lines: &mut Vec<Line<'static>>, grid: Grid, table: &GridTable) {
+        lines.push(self.grid_heading(grid, &table.heading));
+        for row in &table.rows {
+            lines.push(self.grid_row(grid, row.marked, &row.label, &row.values));
+        }
+    }
+
     fn prose(&self, lines: &mut Vec<Line<'static>>, text: &str, width: usize, style: Style) {
         lines.extend(scroll::wrap_lines(&self.text(text), width, style));
     }
 
-    /// The figures of a batch the model trained on.
+    /// The figures of a batch the model trained on: four tables with what they show.
     fn ready_lines(
         &self,
         lines: &mut Vec<Line<'static>>,
@@ -531,64 +663,67 @@ impl View<'_> {
         f: &Figures,
         width: usize,
     ) {
-        let t = &self.ui.theme;
         let Some(grid) = Grid::new(width) else {
             let narrow = fit("(too narrow for the table)", width, self.g().unicode);
-            lines.push(Line::styled(narrow, t.dim));
+            lines.push(Line::styled(narrow, self.ui.theme.dim));
             return;
         };
-        let live = &f.live;
-        let last = &live.last;
-        let train = self.tab.mode == Mode::Train;
-        let k = live.model.num_batches_tracked;
-        let row = |marked: bool, label: &str, values: &Array1<f64>| {
-            self.grid_row(grid, marked, label, values.as_slice().unwrap_or(&[]))
-        };
-        lines.push(self.grid_heading(grid, &format!("conv output, batch {k}")));
-        lines.push(row(train, "μ_B batch mean", &last.mean));
-        lines.push(row(train, "σ²_B biased var", &last.var));
-        lines.push(row(false, "unbiased ·n/(n−1)", &last.var_unbiased));
-        lines.push(row(false, "running_mean before", &f.before_mean));
-        lines.push(row(!train, "running_mean after", &live.model.running_mean));
-        lines.push(row(false, "running_var before", &f.before_var));
-        lines.push(row(!train, "running_var after", &live.model.running_var));
+        let mode = self.tab.mode;
+        self.grid_table(lines, grid, &conv_table(f, mode));
+        self.update_prose(lines, f, width);
+        lines.push(Line::default());
+        self.grid_table(lines, grid, &output_table(f, mode));
+        lines.push(Line::default());
+        self.grid_table(lines, grid, &spread_table(f, cfg));
+        self.spread_prose(lines, cfg, width);
+        lines.push(Line::default());
+        self.grid_table(lines, grid, &bias_table(f, cfg, mode));
+        self.prose(
+            lines,
+            &format!(
+                "Δ: BN output with b minus without; largest miss: the largest |Δ − \
+                 b·γ/√(running_var+ε)| over every output value. {}",
+                notes::bn_live_bias_source(cfg.conv_bias)
+            ),
+            width,
+            self.ui.theme.base,
+        );
+        self.prose(lines, notes::BN_LIVE_BIAS, width, self.ui.theme.dim);
+    }
+
+    /// Under the conv table: which statistics normalise, the update rule, the batch count.
+    fn update_prose(&self, lines: &mut Vec<Line<'static>>, f: &Figures, width: usize) {
+        let t = &self.ui.theme;
+        let mode = self.tab.mode;
+        let k = f.live.model.num_batches_tracked;
         let marker = self.g().collapsed;
         self.prose(
             lines,
-            &notes::bn_live_normalises(self.tab.mode, marker),
+            &notes::bn_live_normalises(mode, marker),
             width,
             t.accent,
         );
-        self.prose(lines, &notes::bn_live_update(last.count), width, t.base);
+        self.prose(
+            lines,
+            &notes::bn_live_update(f.live.last.count),
+            width,
+            t.base,
+        );
         let arrow = self.g().right;
         lines.push(Line::from(vec![
             Span::styled("num_batches_tracked ", t.hint),
             Span::styled(format!("{} {arrow} {k}", f.before_tracked), t.number),
         ]));
-        if !train {
-            self.prose(lines, notes::BN_LIVE_EVAL_FEEDS, width, t.dim);
+        if mode == Mode::Eval {
+            let mode_key = keys::key(Act::ToggleMode, self.g().unicode);
+            self.prose(lines, &notes::bn_live_eval_feeds(&mode_key), width, t.dim);
         }
+    }
 
-        lines.push(Line::default());
-        lines.push(self.grid_heading(grid, &format!("BN output, batch {k}")));
-        for (mode, stats) in [(Mode::Train, &f.train_output), (Mode::Eval, &f.eval_output)] {
-            if let Some(stats) = stats {
-                let marked = self.tab.mode == mode;
-                let name = mode.name();
-                lines.push(row(marked, &format!("{name}: output mean"), &stats.mean));
-                lines.push(row(marked, &format!("{name}: output var"), &stats.var));
-            }
-        }
-
-        lines.push(Line::default());
-        let batches = cfg.spread_batches;
-        lines.push(self.grid_heading(grid, &format!("spread over {batches} batches")));
-        for s in &live.spread {
-            let n = s.batch;
-            let current = n == cfg.batch;
-            lines.push(row(current, &format!("N = {n}: std of μ_B"), &s.mean_std));
-            lines.push(row(current, &format!("N = {n}: std of σ²_B"), &s.var_std));
-        }
+    /// Under the spread table: the panel's batch size among the rows, and what they show.
+    fn spread_prose(&self, lines: &mut Vec<Line<'static>>, cfg: &LiveConfig, width: usize) {
+        let t = &self.ui.theme;
+        let marker = self.g().collapsed;
         if SPREAD_BATCHES.contains(&cfg.batch) {
             let n = cfg.batch;
             self.prose(
@@ -599,42 +734,9 @@ impl View<'_> {
             );
         }
         let largest = SPREAD_BATCHES.iter().copied().max().unwrap_or(0);
-        self.prose(
-            lines,
-            &notes::bn_live_spread(batches, largest),
-            width,
-            t.dim,
-        );
-
-        lines.push(Line::default());
-        let b = &live.bias;
-        let heading = if cfg.conv_bias {
-            "conv bias b"
-        } else {
-            "conv bias b, what-if"
-        };
-        lines.push(self.grid_heading(grid, heading));
-        lines.push(row(false, "b", &b.bias));
-        lines.push(self.grid_row(grid, train, "train: max |Δ|", &[b.train_max_difference]));
-        lines.push(row(!train, "eval: Δ, measured", &b.eval_shift));
-        lines.push(row(!train, "eval: b·γ/√(var+ε)", &b.predicted_shift));
-        lines.push(self.grid_row(
-            grid,
-            false,
-            "eval: largest miss",
-            &[b.eval_prediction_error],
-        ));
-        self.prose(
-            lines,
-            &format!(
-                "Δ: BN output with b minus without; largest miss: the largest |Δ − \
-                 b·γ/√(running_var+ε)| over every output value. {}",
-                notes::bn_live_bias_source(cfg.conv_bias)
-            ),
-            width,
-            t.base,
-        );
-        self.prose(lines, notes::BN_LIVE_BIAS, width, t.dim);
+        let smaller = keys::key(Act::SmallerBatch, self.g().unicode);
+        let text = notes::bn_live_spread(cfg.spread_batches, largest, &smaller);
+        self.prose(lines, &text, width, t.dim);
     }
 
     /// PyTorch's refusal, and what eval mode makes of the same batch.

@@ -7,13 +7,15 @@
 //! results; every number comes from [`Network`] or the homework check.
 
 mod bn_live;
+mod keys;
 mod notes;
+mod readout;
 mod render;
+mod rows;
+mod summary;
 #[cfg(test)]
 mod tests;
 mod tree;
-
-use std::cell::Cell;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -21,284 +23,17 @@ use ratatui::layout::Rect;
 use super::model::cost::{self as cost_model, Cost, Costs};
 use super::model::homework::{self, AssetError, CheckRow};
 use super::model::{self, Config, Mode, ModuleKind, Network, SequentialRole};
+use crate::components::scroll::ScrollText;
 use crate::controls::{Cycle, Ladder};
 use crate::jobs::Waker;
-use crate::keymap::{Binding, Key, Nav};
+use crate::keymap::{Binding, Key};
 use crate::tab::Tab;
 use crate::theme::Ui;
-use render::View;
+pub use keys::{Act, KEYS};
+pub use rows::{SortKey, filter_match};
 pub use tree::ColumnSet;
 
-/// What the tab's keys do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Act {
-    NextArch,
-    PrevArch,
-    MoreClasses,
-    FewerClasses,
-    LargerInput,
-    SmallerInput,
-    TallerInput,
-    ShorterInput,
-    WiderInput,
-    NarrowerInput,
-    ToggleConvBias,
-    ToggleMode,
-    ToggleExpand,
-    ExpandAll,
-    CollapseAll,
-    NextPanel,
-    PrevPanel,
-    FeedBatch,
-    BackOneBatch,
-    Rewind,
-    NextColumns,
-    PrevColumns,
-    LargerBatch,
-    SmallerBatch,
-    NextDtype,
-    NextOptimizer,
-    ToggleFreeze,
-    NextSort,
-    Filter,
-    ScrollDown,
-    ScrollUp,
-    Reset,
-}
-
-// Conventions: filled in as the tab moves to the shared components.
-impl crate::keymap::Action for Act {}
-
-/// The tab's key table: dispatch, footer hints and help all read it.
-pub const KEYS: &[Binding<Act>] = &[
-    Binding {
-        keys: &[Key::ch('d')],
-        action: Act::NextArch,
-        help: "deeper architecture (resnet18, 34, 50, 101, 152, then around)",
-        hint: Some("depth"),
-    },
-    Binding {
-        keys: &[Key::ch('D')],
-        action: Act::PrevArch,
-        help: "shallower architecture",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('o')],
-        action: Act::MoreClasses,
-        help: "more output classes (1, 2, 10, 100, 1000, 10k, 21843, 100k, 1M)",
-        hint: Some("classes"),
-    },
-    Binding {
-        keys: &[Key::ch('O')],
-        action: Act::FewerClasses,
-        help: "fewer output classes",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('+'), Key::ch('=')],
-        action: Act::LargerInput,
-        help: "larger input image (both sides one size up)",
-        hint: Some("size"),
-    },
-    Binding {
-        keys: &[Key::ch('-')],
-        action: Act::SmallerInput,
-        help: "smaller input image (both sides one size down)",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('y')],
-        action: Act::TallerInput,
-        help: "taller input (height one size up)",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('Y')],
-        action: Act::ShorterInput,
-        help: "shorter input (height one size down)",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('x')],
-        action: Act::WiderInput,
-        help: "wider input (width one size up)",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('X')],
-        action: Act::NarrowerInput,
-        help: "narrower input (width one size down)",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('b')],
-        action: Act::ToggleConvBias,
-        help: "give every conv a bias, or not (what-if: BN makes it redundant)",
-        hint: Some("bias"),
-    },
-    Binding {
-        keys: &[Key::ch('t')],
-        action: Act::ToggleMode,
-        help: "switch between train and eval mode (changes batch norm only)",
-        hint: Some("mode"),
-    },
-    Binding {
-        keys: &[Key::code(crossterm::event::KeyCode::Enter), Key::ch(' ')],
-        action: Act::ToggleExpand,
-        help: "expand or collapse the selected module",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('e')],
-        action: Act::ExpandAll,
-        help: "expand every module",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('E')],
-        action: Act::CollapseAll,
-        help: "collapse to the top-level modules",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('p')],
-        action: Act::NextPanel,
-        help: "next panel: module note, check, summary, batch norm (narrow screens show one)",
-        hint: Some("panel"),
-    },
-    Binding {
-        keys: &[Key::ch('P')],
-        action: Act::PrevPanel,
-        help: "previous panel",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('.')],
-        action: Act::FeedBatch,
-        help: "(batch-norm panel) next batch: one train step (train mode only)",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch(',')],
-        action: Act::BackOneBatch,
-        help: "(batch-norm panel) back one batch",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('r')],
-        action: Act::Rewind,
-        help: "(batch-norm panel) rewind: fresh running statistics, then batch 1",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('v')],
-        action: Act::NextColumns,
-        help: "next columns of the tree: sizes, FLOPs, memory, receptive field",
-        hint: Some("columns"),
-    },
-    Binding {
-        keys: &[Key::ch('V')],
-        action: Act::PrevColumns,
-        help: "previous columns of the tree",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('z')],
-        action: Act::LargerBatch,
-        help: "larger batch (1, 2, 4, ... 1024 images), for FLOPs and saved activations",
-        hint: Some("batch"),
-    },
-    Binding {
-        keys: &[Key::ch('Z')],
-        action: Act::SmallerBatch,
-        help: "smaller batch; in the batch-norm panel, z/Z step its patches (1x1, 1 ... 64)",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('u')],
-        action: Act::NextDtype,
-        help: "next dtype of the model (model.to): float32, float16, bfloat16",
-        hint: Some("dtype"),
-    },
-    Binding {
-        keys: &[Key::ch('w')],
-        action: Act::NextOptimizer,
-        help: "next optimizer: SGD, SGD with momentum (1 buffer), Adam (2 buffers)",
-        hint: Some("optimizer"),
-    },
-    Binding {
-        keys: &[Key::ch('f')],
-        action: Act::ToggleFreeze,
-        help: "freeze or unfreeze the selected module and everything under it",
-        hint: Some("freeze"),
-    },
-    Binding {
-        keys: &[Key::ch('S')],
-        action: Act::NextSort,
-        help: "sort the layers, largest first, by params, MACs, backward FLOPs, saved bytes, \
-receptive field, then back to the tree",
-        hint: Some("sort"),
-    },
-    Binding {
-        keys: &[Key::ch('/')],
-        action: Act::Filter,
-        help: "filter by name or type (every key is text: Enter keeps, Esc clears)",
-        hint: Some("filter"),
-    },
-    Binding {
-        keys: &[Key::ch('J')],
-        action: Act::ScrollDown,
-        help: "scroll the focused panel's text down (its right edge marks more below)",
-        hint: Some("scroll"),
-    },
-    Binding {
-        keys: &[Key::ch('K')],
-        action: Act::ScrollUp,
-        help: "scroll the focused panel's text up",
-        hint: None,
-    },
-    Binding {
-        keys: &[Key::ch('R')],
-        action: Act::Reset,
-        help: "back to the homework's model: resnet18, 1000 classes, 224x224, no conv bias",
-        hint: None,
-    },
-];
-
-/// The footer while the filter takes text.
-const TYPING_HINTS: crate::tab::TypingHints = &[
-    (
-        &[Key::code(crossterm::event::KeyCode::Enter)],
-        "keep filter",
-    ),
-    (&[Key::code(crossterm::event::KeyCode::Esc)], "clear"),
-    (
-        &[
-            Key::code(crossterm::event::KeyCode::Up),
-            Key::code(crossterm::event::KeyCode::Down),
-        ],
-        "move",
-    ),
-    (&[Key::ctrl('u')], "erase"),
-    (&[Key::ctrl('c')], "quit"),
-];
-
-/// The longest filter kept (module names are far shorter).
-const FILTER_MAX: usize = 64;
-
-/// Where `needle` first occurs in `haystack`, ignoring ASCII case, as a byte range of
-/// `haystack`; `Some(0..0)` for an empty needle.
-pub fn filter_match(haystack: &str, needle: &str) -> Option<std::ops::Range<usize>> {
-    if needle.is_empty() {
-        return Some(0..0);
-    }
-    let h = haystack.to_ascii_lowercase();
-    let n = needle.to_ascii_lowercase();
-    h.find(&n).map(|start| start..start + n.len())
-}
-
-/// Class counts the `o`/`O` keys step through (21843: ImageNet-21k).
+/// Class counts the class keys step through (21843: ImageNet-21k).
 pub const CLASS_LADDER: Ladder<u64> =
     Ladder(&[1, 2, 10, 100, 1000, 10_000, 21_843, 100_000, 1_000_000]);
 /// Input sides the size keys step through.
@@ -307,49 +42,8 @@ pub const SIDE_LADDER: Ladder<u64> = Ladder(&[
     2048, 4096, 8192,
 ]);
 
-/// Batch sizes the `z`/`Z` keys step through.
+/// Batch sizes the batch keys step through.
 pub const BATCH_LADDER: Ladder<u64> = Ladder(&[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
-
-/// What the layers are sorted by (`S`); `None` in [`ResnetTab`] is tree order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortKey {
-    Params,
-    Macs,
-    FlopsBackward,
-    Saved,
-    Field,
-}
-
-impl SortKey {
-    const ALL: [SortKey; 5] = [
-        SortKey::Params,
-        SortKey::Macs,
-        SortKey::FlopsBackward,
-        SortKey::Saved,
-        SortKey::Field,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SortKey::Params => "params",
-            SortKey::Macs => "MACs",
-            SortKey::FlopsBackward => "backward FLOPs",
-            SortKey::Saved => "saved bytes",
-            SortKey::Field => "receptive field",
-        }
-    }
-
-    /// The next key after `current`; after the last, tree order (`None`).
-    fn after(current: Option<SortKey>) -> Option<SortKey> {
-        match current {
-            None => Some(SortKey::ALL[0]),
-            Some(k) => {
-                let i = SortKey::ALL.iter().position(|&x| x == k).unwrap_or(0);
-                SortKey::ALL.get(i + 1).copied()
-            }
-        }
-    }
-}
 
 /// Which panel has the focus; on narrow screens it is the one shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -394,18 +88,21 @@ pub struct ResnetTab {
     columns: ColumnSet,
     /// Layers sorted by this, largest first, in a flat list; `None`: the tree.
     sort: Option<SortKey>,
-    /// First visible tree row, kept across frames so the view scrolls only when it must.
-    offset: Cell<usize>,
-    /// First shown line of each panel's text (module, check, summary, batch norm), as last drawn.
-    text_offsets: Cell<[u16; 4]>,
-    /// The kept `/` filter (empty: none): modules whose name or type contains it.
+    /// First visible tree row, as the last layout placed it: the view scrolls only when the
+    /// selection would leave it.
+    tree_offset: usize,
+    /// Rows of the tree's viewport at the last layout: a page for the page keys.
+    page: usize,
+    /// Where the tree's rows are at the last layout, for mouse clicks (empty while the
+    /// batch-norm panel covers the tree).
+    rows_area: Rect,
+    /// Each panel's text (module, check, summary, batch norm, in [`Focus`] order), scrolled
+    /// while the panel has the focus.
+    scroll: [ScrollText; 4],
+    /// The kept filter (empty: none): modules whose name or type contains it.
     filter: String,
     /// True while the filter takes typed keys.
     typing: bool,
-    /// Rows of the tree's last viewport, for paging.
-    page: Cell<usize>,
-    /// Where the tree's rows were drawn last, for mouse clicks.
-    rows_area: Cell<Rect>,
     /// The batch-norm panel's knobs and figures.
     batch_norm: bn_live::BatchNormLive,
 }
@@ -451,10 +148,10 @@ impl ResnetTab {
             selected: 0,
             focus: Focus::Module,
             check,
-            offset: Cell::new(0),
-            page: Cell::new(10),
-            rows_area: Cell::new(Rect::default()),
-            text_offsets: Cell::new([0; 4]),
+            tree_offset: 0,
+            page: 10,
+            rows_area: Rect::default(),
+            scroll: [ScrollText::new(); 4],
             batch_norm: bn_live::BatchNormLive::new(waker),
         }
     }
@@ -493,61 +190,44 @@ impl ResnetTab {
         self.sort
     }
 
-    /// The `/` filter as typed (empty: none).
+    /// The filter as typed (empty: none).
     pub fn filter(&self) -> &str {
         &self.filter
     }
 
-    /// True while the filter takes typed keys.
-    pub fn is_typing(&self) -> bool {
-        self.typing
+    /// The first line shown of `panel`'s text.
+    pub fn scroll_offset(&self, panel: Focus) -> u16 {
+        self.scroll[panel.index()].offset()
     }
 
-    /// Does module `index` match the filter: its dotted name or its type contains the text,
-    /// ignoring case? Everything matches an empty filter.
-    pub fn matches_filter(&self, index: usize) -> bool {
-        let Some(m) = self.net.modules.get(index) else {
-            return false;
-        };
-        filter_match(&m.name, &self.filter).is_some()
-            || filter_match(m.type_name(), &self.filter).is_some()
+    /// Dotted name of the selected module.
+    pub fn selected_name(&self) -> &str {
+        self.net
+            .modules
+            .get(self.selected)
+            .map_or("", |m| m.name.as_str())
     }
 
-    /// Applies a new filter text: the selection moves to the first match when it is not one.
-    fn set_filter(&mut self, text: String) -> bool {
-        if text == self.filter {
-            return false;
+    /// `batch 2, float32, sgd, 3 modules frozen`: how one training step runs.
+    fn run_text(&self) -> String {
+        let cost = &self.cost;
+        let frozen = cost.frozen.len();
+        let mut text = format!("batch {}, {}, {}", cost.batch, cost.dtype, cost.optimizer);
+        if frozen > 0 {
+            let noun = if frozen == 1 { "module" } else { "modules" };
+            text.push_str(&format!(", {frozen} {noun} frozen"));
         }
-        self.filter = text;
-        if self.filter.is_empty() {
-            self.reveal_selected();
-        } else if !self.matches_filter(self.selected) {
-            let first = (0..self.net.modules.len()).find(|&i| self.visible(i));
-            if let Some(first) = first {
-                self.selected = first;
-                self.selection_changed();
-            }
-        }
-        true
+        text
     }
 
-    /// Is module `index` one of the rows while sorted or filtered (a flat list)?
-    fn visible(&self, index: usize) -> bool {
-        let layer_or_unsorted = self.sort.is_none() || !self.net.modules[index].is_container();
-        layer_or_unsorted && self.matches_filter(index)
-    }
-
-    /// The figure module `index` is sorted by (a global field sorts above every other).
-    fn sort_value(&self, key: SortKey, index: usize) -> u64 {
-        let m = &self.net.modules[index];
-        let c = &self.costs.modules[index];
-        match key {
-            SortKey::Params => m.params,
-            SortKey::Macs => m.macs,
-            SortKey::FlopsBackward => c.flops_backward,
-            SortKey::Saved => c.activation_bytes(),
-            SortKey::Field => c.field.map_or(u64::MAX, |f| f.receptive_field),
-        }
+    /// Elements of the selected module's own parameters that batch norm makes redundant (its
+    /// conv bias, if it has one).
+    fn redundant_bias_of_selected(&self) -> u64 {
+        self.net
+            .parameters_of(self.selected)
+            .filter(|p| p.redundant)
+            .map(|p| p.numel)
+            .sum()
     }
 
     /// Recomputes the costs after the network or the run changed.
@@ -564,14 +244,6 @@ impl ResnetTab {
         self.cost = cost;
         self.refresh_costs();
         true
-    }
-
-    /// Dotted name of the selected module.
-    pub fn selected_name(&self) -> &str {
-        self.net
-            .modules
-            .get(self.selected)
-            .map_or("", |m| m.name.as_str())
     }
 
     /// Rebuilds the model for `config`, keeping expansion and selection by module name.
@@ -623,129 +295,98 @@ impl ResnetTab {
         true
     }
 
-    /// The first line shown of `panel`'s text.
-    pub fn scroll_offset(&self, panel: Focus) -> u16 {
-        self.text_offsets.get()[panel.index()]
-    }
-
-    /// Records the offset a panel was drawn with (clamped to its text), so scrolling resumes
-    /// from what is on screen.
-    fn keep_scroll_offset(&self, panel: Focus, offset: u16) {
-        let mut offsets = self.text_offsets.get();
-        offsets[panel.index()] = offset;
-        self.text_offsets.set(offsets);
-    }
-
-    /// Scrolls `panel`'s text by a line; the next frame clamps it to the text.
-    fn scroll_text(&mut self, panel: Focus, down: bool) -> bool {
-        let offset = self.scroll_offset(panel);
-        let next = if down {
-            offset.saturating_add(1)
-        } else {
-            offset.saturating_sub(1)
-        };
-        self.keep_scroll_offset(panel, next);
-        next != offset
-    }
-
-    /// A new module is selected: its note starts at the top.
-    fn selection_changed(&mut self) {
-        self.keep_scroll_offset(Focus::Module, 0);
-    }
-
-    /// Opens every ancestor of the selection so it is on screen.
-    fn reveal_selected(&mut self) {
-        for a in self.net.ancestors(self.selected) {
-            if let Some(open) = self.expanded.get_mut(a) {
-                *open = true;
+    /// The model's configuration after one of the model keys, `None` for other actions.
+    fn config_after(&self, act: Act) -> Option<Config> {
+        let c = self.config;
+        let (h, w) = c.input_hw;
+        let side = |s: u64, up: bool| SIDE_LADDER.step(s, up);
+        Some(match act {
+            Act::NextArch => Config {
+                arch: c.arch.next(),
+                ..c
+            },
+            Act::PrevArch => Config {
+                arch: c.arch.prev(),
+                ..c
+            },
+            Act::MoreClasses | Act::FewerClasses => Config {
+                num_classes: CLASS_LADDER.step(c.num_classes, act == Act::MoreClasses),
+                ..c
+            },
+            Act::LargerInput | Act::SmallerInput => {
+                let up = act == Act::LargerInput;
+                Config {
+                    input_hw: (side(h, up), side(w, up)),
+                    ..c
+                }
             }
-        }
+            Act::TallerInput | Act::ShorterInput => Config {
+                input_hw: (side(h, act == Act::TallerInput), w),
+                ..c
+            },
+            Act::WiderInput | Act::NarrowerInput => Config {
+                input_hw: (h, side(w, act == Act::WiderInput)),
+                ..c
+            },
+            Act::ToggleConvBias => Config {
+                conv_bias: !c.conv_bias,
+                ..c
+            },
+            _ => return None,
+        })
     }
 
-    /// Module indices shown in the tree: pre-order, skipping closed subtrees. While sorted,
-    /// every layer (no containers), largest first, ties in tree order; while filtered, the
-    /// matching modules in that order (a flat list: closed subtrees do not hide matches).
-    pub fn visible_rows(&self) -> Vec<usize> {
-        let n = self.net.modules.len();
-        if self.sort.is_some() || !self.filter.is_empty() {
-            let mut rows: Vec<usize> = (0..n).filter(|&i| self.visible(i)).collect();
-            if let Some(key) = self.sort {
-                rows.sort_by_key(|&i| std::cmp::Reverse(self.sort_value(key, i)));
+    /// The run's keys: batch, dtype, optimizer, freezing the selected module.
+    fn run_act(&mut self, act: Act) -> bool {
+        let mut cost = self.cost.clone();
+        match act {
+            Act::LargerBatch | Act::SmallerBatch => {
+                cost.batch = BATCH_LADDER.step(cost.batch, act == Act::LargerBatch);
             }
-            return rows;
+            Act::NextDtype => cost.dtype = cost.dtype.next(),
+            Act::NextOptimizer => cost.optimizer = cost.optimizer.next(),
+            Act::ToggleFreeze => cost.toggle_frozen(&self.net, self.selected),
+            _ => return false,
         }
-        let mut rows = Vec::with_capacity(n);
-        let mut i = 0;
-        while i < n {
-            rows.push(i);
-            let closed = self.net.modules[i].is_container() && !self.expanded[i];
-            i = if closed {
-                self.net.subtree_end(i)
-            } else {
-                i + 1
-            };
-        }
-        rows
+        self.set_cost(cost)
     }
 
-    fn move_selection(&mut self, delta: isize) -> bool {
-        let rows = self.visible_rows();
-        let Some(pos) = rows.iter().position(|&r| r == self.selected) else {
-            self.selected = rows.first().copied().unwrap_or(0);
-            return true;
-        };
-        let last = rows.len().saturating_sub(1);
-        let target = pos.saturating_add_signed(delta).min(last);
-        let changed = rows[target] != self.selected;
-        self.selected = rows[target];
-        changed
-    }
-
-    fn set_expanded(&mut self, index: usize, open: bool) -> bool {
-        let is_container = self
-            .net
-            .modules
-            .get(index)
-            .is_some_and(|m| m.is_container());
-        match self.expanded.get_mut(index) {
-            Some(e) if is_container && *e != open => {
-                *e = open;
-                true
+    /// The panel and view keys: focus, columns, sort, the filter, scrolling text.
+    fn view_act(&mut self, act: Act) -> bool {
+        match act {
+            Act::NextPanel => self.focus = self.focus.next(),
+            Act::PrevPanel => self.focus = self.focus.prev(),
+            Act::NextColumns => self.columns = self.columns.next(),
+            Act::PrevColumns => self.columns = self.columns.prev(),
+            Act::NextSort => {
+                self.sort = SortKey::after(self.sort);
+                if self.sort.is_none() {
+                    self.reveal_selected();
+                }
             }
-            _ => false,
-        }
-    }
-
-    fn toggle_expand(&mut self) -> bool {
-        let open = self.expanded.get(self.selected).copied().unwrap_or(false);
-        self.set_expanded(self.selected, !open)
-    }
-
-    fn left(&mut self) -> bool {
-        if self.expanded.get(self.selected).copied().unwrap_or(false) {
-            return self.set_expanded(self.selected, false);
-        }
-        match self.net.modules.get(self.selected).and_then(|m| m.parent) {
-            Some(p) => {
-                self.selected = p;
-                true
+            Act::Filter => {
+                // The filter works on the tree, which the batch-norm panel covers.
+                if self.focus == Focus::BatchNorm {
+                    self.focus = Focus::Module;
+                }
+                self.typing = true;
             }
-            None => false,
+            Act::Scroll(step) => return self.scroll[self.focus.index()].act(step),
+            _ => return false,
         }
-    }
-
-    fn right(&mut self) -> bool {
-        let Some(m) = self.net.modules.get(self.selected) else {
-            return false;
-        };
-        if !m.is_container() {
-            return false;
-        }
-        if !self.expanded[self.selected] {
-            return self.set_expanded(self.selected, true);
-        }
-        self.selected = m.children[0];
         true
+    }
+
+    /// Everything back to the homework's model, run and view; false if it already was.
+    fn reset(&mut self) -> bool {
+        let mode_changed = self.mode != Mode::Train;
+        self.mode = Mode::Train;
+        let unsorted = self.sort.take().is_some() | self.set_filter(String::new());
+        let rebuilt = self.set_config(Config::default()) || unsorted;
+        let run_changed = self.set_cost(Cost::default());
+        self.refresh_costs();
+        let panel_changed = self.batch_norm.reset();
+        rebuilt || mode_changed || run_changed || panel_changed
     }
 }
 
@@ -757,147 +398,40 @@ impl Tab for ResnetTab {
     }
 
     fn keys(&self) -> &'static [Binding<Act>] {
-        KEYS
+        &KEYS
     }
 
     fn act(&mut self, act: Act) -> bool {
-        let c = self.config;
-        let (h, w) = c.input_hw;
         let changed = match act {
-            Act::NextArch => self.set_config(Config {
-                arch: c.arch.next(),
-                ..c
-            }),
-            Act::PrevArch => self.set_config(Config {
-                arch: c.arch.prev(),
-                ..c
-            }),
-            Act::MoreClasses => self.set_config(Config {
-                num_classes: CLASS_LADDER.step(c.num_classes, true),
-                ..c
-            }),
-            Act::FewerClasses => self.set_config(Config {
-                num_classes: CLASS_LADDER.step(c.num_classes, false),
-                ..c
-            }),
-            Act::LargerInput => self.set_config(Config {
-                input_hw: (SIDE_LADDER.step(h, true), SIDE_LADDER.step(w, true)),
-                ..c
-            }),
-            Act::SmallerInput => self.set_config(Config {
-                input_hw: (SIDE_LADDER.step(h, false), SIDE_LADDER.step(w, false)),
-                ..c
-            }),
-            Act::TallerInput => self.set_config(Config {
-                input_hw: (SIDE_LADDER.step(h, true), w),
-                ..c
-            }),
-            Act::ShorterInput => self.set_config(Config {
-                input_hw: (SIDE_LADDER.step(h, false), w),
-                ..c
-            }),
-            Act::WiderInput => self.set_config(Config {
-                input_hw: (h, SIDE_LADDER.step(w, true)),
-                ..c
-            }),
-            Act::NarrowerInput => self.set_config(Config {
-                input_hw: (h, SIDE_LADDER.step(w, false)),
-                ..c
-            }),
-            Act::ToggleConvBias => self.set_config(Config {
-                conv_bias: !c.conv_bias,
-                ..c
-            }),
+            Act::Up
+            | Act::Down
+            | Act::Less
+            | Act::More
+            | Act::PageUp
+            | Act::PageDown
+            | Act::First
+            | Act::Last => self.move_act(act),
+            Act::ToggleExpand => self.toggle_expand(),
+            Act::ExpandAll | Act::CollapseAll => self.expand_all(act == Act::ExpandAll),
             Act::ToggleMode => {
                 self.mode = self.mode.next();
                 self.refresh_costs();
                 true
             }
-            Act::ToggleExpand => self.toggle_expand(),
-            Act::ExpandAll => {
-                let mut changed = false;
-                for i in 0..self.expanded.len() {
-                    changed |= self.set_expanded(i, true);
-                }
-                changed
-            }
-            Act::CollapseAll => {
-                let mut changed = false;
-                for i in 0..self.expanded.len() {
-                    changed |= self.set_expanded(i, false);
-                }
-                let top = self.net.ancestors(self.selected).first().copied();
-                if let Some(top) = top {
-                    self.selected = top;
-                    self.selection_changed();
-                    changed = true;
-                }
-                changed
-            }
-            Act::NextPanel => {
-                self.focus = self.focus.next();
-                true
-            }
-            Act::PrevPanel => {
-                self.focus = self.focus.prev();
-                true
-            }
             Act::FeedBatch | Act::BackOneBatch | Act::Rewind => self.batch_norm_act(act),
-            Act::NextColumns => {
-                self.columns = self.columns.next();
-                true
-            }
-            Act::PrevColumns => {
-                self.columns = self.columns.prev();
-                true
-            }
             Act::LargerBatch | Act::SmallerBatch if self.focus == Focus::BatchNorm => {
                 self.batch_norm_act(act)
             }
-            Act::LargerBatch | Act::SmallerBatch => self.set_cost(Cost {
-                batch: BATCH_LADDER.step(self.cost.batch, act == Act::LargerBatch),
-                ..self.cost.clone()
-            }),
-            Act::NextDtype => self.set_cost(Cost {
-                dtype: self.cost.dtype.next(),
-                ..self.cost.clone()
-            }),
-            Act::NextOptimizer => self.set_cost(Cost {
-                optimizer: self.cost.optimizer.next(),
-                ..self.cost.clone()
-            }),
-            Act::ToggleFreeze => {
-                let mut cost = self.cost.clone();
-                cost.toggle_frozen(&self.net, self.selected);
-                self.set_cost(cost)
-            }
-            Act::NextSort => {
-                self.sort = SortKey::after(self.sort);
-                if self.sort.is_none() {
-                    self.reveal_selected();
-                }
-                true
-            }
-            Act::Filter => {
-                // The filter works on the tree, which the batch-norm panel covers.
-                if self.focus == Focus::BatchNorm {
-                    self.focus = Focus::Module;
-                }
-                self.typing = true;
-                true
-            }
-            Act::ScrollDown => self.scroll_text(self.focus, true),
-            Act::ScrollUp => self.scroll_text(self.focus, false),
-            Act::Reset => {
-                let mode_changed = self.mode != Mode::Train;
-                self.mode = Mode::Train;
-                let unsorted = self.sort.take().is_some() | self.set_filter(String::new());
-                let rebuilt = self.set_config(Config::default()) || unsorted;
-                let run_changed = self.set_cost(Cost::default());
-                self.refresh_costs();
-                let panel_changed = self.batch_norm.reset();
-                rebuilt || mode_changed || run_changed || panel_changed
-            }
+            Act::LargerBatch
+            | Act::SmallerBatch
+            | Act::NextDtype
+            | Act::NextOptimizer
+            | Act::ToggleFreeze => self.run_act(act),
+            Act::Reset => self.reset(),
+            _ => match self.config_after(act) {
+                Some(config) => self.set_config(config),
+                None => self.view_act(act),
+            },
         };
         // The batch-norm panel recomputes only when shown and its settings changed.
         self.batch_norm
@@ -906,7 +440,7 @@ impl Tab for ResnetTab {
     }
 
     fn typing(&self) -> Option<crate::tab::TypingHints> {
-        self.typing.then_some(TYPING_HINTS)
+        self.typing.then_some(keys::TYPING_HINTS)
     }
 
     fn type_key(&mut self, key: Key) -> bool {
@@ -914,6 +448,9 @@ impl Tab for ResnetTab {
         if key.ctrl {
             // Ctrl-U empties the field, as in a shell.
             return key.code == KeyCode::Char('u') && self.set_filter(String::new());
+        }
+        if let Some(act) = keys::typing_movement(key) {
+            return self.move_act(act);
         }
         match key.code {
             KeyCode::Enter => {
@@ -932,50 +469,22 @@ impl Tab for ResnetTab {
             }
             KeyCode::Char(c) if !c.is_control() => {
                 let mut text = self.filter.clone();
-                if text.chars().count() < FILTER_MAX {
+                if text.chars().count() < rows::FILTER_MAX {
                     text.push(c);
                 }
                 self.set_filter(text)
             }
-            KeyCode::Up => Tab::nav(self, Nav::Up),
-            KeyCode::Down => Tab::nav(self, Nav::Down),
-            KeyCode::PageUp => Tab::nav(self, Nav::PageUp),
-            KeyCode::PageDown => Tab::nav(self, Nav::PageDown),
-            KeyCode::Home => Tab::nav(self, Nav::Home),
-            KeyCode::End => Tab::nav(self, Nav::End),
             _ => false,
         }
     }
 
-    fn nav(&mut self, nav: Nav) -> bool {
-        if self.focus == Focus::BatchNorm {
-            return self.batch_norm_nav(nav);
-        }
-        let before = self.selected;
-        let page = isize::try_from(self.page.get().max(1)).unwrap_or(1);
-        let changed = match nav {
-            Nav::Up => self.move_selection(-1),
-            Nav::Down => self.move_selection(1),
-            Nav::PageUp => self.move_selection(-page),
-            Nav::PageDown => self.move_selection(page),
-            Nav::Home => self.move_selection(isize::MIN),
-            Nav::End => self.move_selection(isize::MAX),
-            Nav::Left => self.left(),
-            Nav::Right => self.right(),
-        };
-        if self.selected != before {
-            self.selection_changed();
-        }
-        changed
-    }
-
     fn click(&mut self, col: u16, row: u16) -> bool {
-        let area = self.rows_area.get();
+        let area = self.rows_area;
         if !area.contains(ratatui::layout::Position::new(col, row)) {
             return false;
         }
         let rows = self.visible_rows();
-        let index = self.offset.get() + usize::from(row - area.y);
+        let index = self.tree_offset + usize::from(row - area.y);
         match rows.get(index) {
             Some(&m) if m == self.selected => self.toggle_expand(),
             Some(&m) => {
@@ -996,14 +505,26 @@ impl Tab for ResnetTab {
     }
 
     fn busy_label(&self) -> Option<String> {
-        self.batch_norm.busy().then(|| "batch norm".to_string())
+        self.batch_norm.busy_label()
+    }
+
+    fn layout(&mut self, area: Rect, ui: &Ui) {
+        let plan = self.plan(area, ui);
+        self.tree_offset = plan.tree.offset;
+        self.page = plan.tree.page;
+        self.rows_area = plan.tree.rows;
+        for (text, extent) in self.scroll.iter_mut().zip(plan.extents) {
+            if let Some((total, rows)) = extent {
+                text.set_extent(total, rows);
+            }
+        }
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let area = area.intersection(buf.area);
-        if area.width == 0 || area.height == 0 {
-            return;
-        }
-        View { tab: self, ui }.render(area, buf);
+        self.draw(area, buf, ui);
+    }
+
+    fn readout(&self) -> Option<String> {
+        Some(self.readout_text())
     }
 }

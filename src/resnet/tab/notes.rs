@@ -5,7 +5,7 @@
 
 use crate::resnet::model::batchnorm::{self, BnFeeds};
 use crate::resnet::model::bn_live;
-use crate::resnet::model::{ConvRole, Mode, ModuleKind, Network, SequentialRole};
+use crate::resnet::model::{ConvRole, ConvSpec, Mode, ModuleKind, Network, SequentialRole};
 
 /// What module `index` does and why it is where it is.
 pub fn note(net: &Network, index: usize) -> String {
@@ -13,123 +13,129 @@ pub fn note(net: &Network, index: usize) -> String {
         return String::new();
     };
     match module.kind {
-        ModuleKind::Conv2d(spec) => {
-            let (cin, cout) = (spec.in_channels, spec.out_channels);
-            match spec.role {
-                ConvRole::Stem => format!(
-                    "The stem: a {k}×{k} convolution with stride {s} turns {cin} colour channels \
-                     into {cout} feature maps at half the height and width. The big kernel sees \
-                     a wide patch of pixels at once; the stride makes every later layer four \
-                     times cheaper.",
-                    k = spec.kernel,
-                    s = spec.stride,
-                ),
-                ConvRole::Spatial => {
-                    let stride = if spec.stride > 1 {
-                        format!(
-                            "This one strides by {}, dividing height and width by {} while the \
-                             channels go from {cin} to {cout}.",
-                            spec.stride, spec.stride
-                        )
-                    } else {
-                        format!("This one keeps the resolution (stride 1), {cin}→{cout} channels.")
-                    };
-                    format!(
-                        "A 3×3 convolution: each output mixes a 3×3 neighbourhood across all \
-                         input channels. {stride}"
-                    )
-                }
-                ConvRole::Reduce => {
-                    let what = if cin > cout {
-                        format!("narrows the channels from {cin} to {cout}")
-                    } else {
-                        format!(
-                            "keeps {cin} channels here ({cin}→{cout}): the stem already gives the \
-                             block's width; later blocks narrow"
-                        )
-                    };
-                    format!(
-                        "A 1×1 convolution that {what} before the costly 3×3 step. It mixes \
-                         channels at each pixel without looking at neighbours."
-                    )
-                }
-                ConvRole::Expand => format!(
-                    "A 1×1 convolution that widens the channels from {cin} to {cout}. Its output \
-                     is added to the shortcut, so its shape must match the shortcut's."
-                ),
-                ConvRole::Projection => format!(
-                    "The shortcut's 1×1 convolution ({cin}→{cout} channels, stride {}). When a \
-                     block changes resolution or channel count, its input can no longer be \
-                     added to its output as it is; this projection reshapes it so the sum is \
-                     defined.",
-                    spec.stride
-                ),
-            }
-        }
+        ModuleKind::Conv2d(spec) => conv_note(&spec),
         ModuleKind::BatchNorm2d { .. } => batchnorm_note(batchnorm::feeds(net, index)),
-        ModuleKind::ReLU => match batchnorm::relu_calls(net, index) {
-            1 => "The stem's ReLU: it keeps positive values and zeroes the rest, once, on bn1's \
-                  output. It has no parameters and no state."
-                .to_string(),
-            calls => format!(
-                "ReLU keeps positive values and zeroes the rest. One ReLU object serves its \
-                 whole block: it runs {calls} times per forward pass, the last after the \
-                 residual sum, so it is listed once. It has no parameters and no state."
-            ),
-        },
+        ModuleKind::ReLU => relu_note(batchnorm::relu_calls(net, index)),
         ModuleKind::MaxPool2d { kernel, stride, .. } => {
-            let (h, w) = net.config.input_hw;
-            let pooled = &module.output_shape;
-            let (ph, pw) = (
-                pooled.get(1).copied().unwrap_or(0),
-                pooled.get(2).copied().unwrap_or(0),
-            );
-            format!(
-                "Max pooling over {kernel}×{kernel} windows with stride {stride} halves the \
-                 resolution again, right after the stem. It keeps the strongest response in each \
-                 window, so small shifts of the image barely change the result. layer1 thus \
-                 starts at {ph}×{pw} from a {h}×{w} input: about a quarter of its height and of \
-                 its width."
-            )
+            maxpool_note(kernel, stride, net.config.input_hw, &module.output_shape)
         }
-        ModuleKind::Sequential(SequentialRole::Stage(_)) => {
-            "A stage: a run of residual blocks at one resolution. Each stage after the first \
-             opens with a stride-2 block that halves height and width and doubles the channels. \
-             The deeper ResNets differ mostly in how many blocks each stage holds."
-                .to_string()
-        }
-        ModuleKind::Sequential(SequentialRole::Shortcut) => {
-            "The projection shortcut: a 1×1 convolution and a batch norm on the skip path. It \
-             exists only where a block changes shape; everywhere else the block's input is \
-             added back unchanged."
-                .to_string()
-        }
-        ModuleKind::BasicBlock { .. } => {
-            "A basic residual block: two 3×3 conv + batch-norm pairs, and the block's input is \
-             added to the result before the last ReLU. The block only has to learn a correction \
-             to its input, which keeps gradients flowing through deep stacks."
-                .to_string()
-        }
-        ModuleKind::Bottleneck { .. } => {
-            "A bottleneck block: a 1×1 conv narrows the channels, a 3×3 conv works at that \
-             width, a 1×1 conv widens them four-fold, and the input is added back before the \
-             last ReLU. torchvision (v1.5) strides on the 3×3 conv, not the first 1×1."
-                .to_string()
-        }
-        ModuleKind::AdaptiveAvgPool2d { .. } => {
-            "Averages each channel over all positions, whatever the spatial size, leaving one \
-             number per channel. This is why the network accepts any input size: the \
-             classifier always receives a vector of the same length."
-                .to_string()
-        }
-        ModuleKind::Linear { .. } => {
-            "The classifier: a fully connected layer from the pooled features to one score per \
-             class. Changing the number of classes changes only this layer. With torchvision's \
-             bias-free convs, its bias is the only bias outside batch norm."
-                .to_string()
-        }
+        ModuleKind::Sequential(SequentialRole::Stage(_)) => STAGE_NOTE.to_string(),
+        ModuleKind::Sequential(SequentialRole::Shortcut) => SHORTCUT_NOTE.to_string(),
+        ModuleKind::BasicBlock { .. } => BASIC_BLOCK_NOTE.to_string(),
+        ModuleKind::Bottleneck { .. } => BOTTLENECK_NOTE.to_string(),
+        ModuleKind::AdaptiveAvgPool2d { .. } => AVGPOOL_NOTE.to_string(),
+        ModuleKind::Linear { .. } => CLASSIFIER_NOTE.to_string(),
     }
 }
+
+/// A convolution, by its role in the network.
+fn conv_note(spec: &ConvSpec) -> String {
+    let (cin, cout) = (spec.in_channels, spec.out_channels);
+    match spec.role {
+        ConvRole::Stem => format!(
+            "The stem: a {k}×{k} convolution with stride {s} turns {cin} colour channels \
+             into {cout} feature maps at half the height and width. The big kernel sees \
+             a wide patch of pixels at once; the stride makes every later layer four \
+             times cheaper.",
+            k = spec.kernel,
+            s = spec.stride,
+        ),
+        ConvRole::Spatial => {
+            let stride = if spec.stride > 1 {
+                format!(
+                    "This one strides by {}, dividing height and width by {} while the \
+                     channels go from {cin} to {cout}.",
+                    spec.stride, spec.stride
+                )
+            } else {
+                format!("This one keeps the resolution (stride 1), {cin}→{cout} channels.")
+            };
+            format!(
+                "A 3×3 convolution: each output mixes a 3×3 neighbourhood across all \
+                 input channels. {stride}"
+            )
+        }
+        ConvRole::Reduce => {
+            let what = if cin > cout {
+                format!("narrows the channels from {cin} to {cout}")
+            } else {
+                format!(
+                    "keeps {cin} channels here ({cin}→{cout}): the stem already gives the \
+                     block's width; later blocks narrow"
+                )
+            };
+            format!(
+                "A 1×1 convolution that {what} before the costly 3×3 step. It mixes \
+                 channels at each pixel without looking at neighbours."
+            )
+        }
+        ConvRole::Expand => format!(
+            "A 1×1 convolution that widens the channels from {cin} to {cout}. Its output \
+             is added to the shortcut, so its shape must match the shortcut's."
+        ),
+        ConvRole::Projection => format!(
+            "The shortcut's 1×1 convolution ({cin}→{cout} channels, stride {}). When a \
+             block changes resolution or channel count, its input can no longer be \
+             added to its output as it is; this projection reshapes it so the sum is \
+             defined.",
+            spec.stride
+        ),
+    }
+}
+
+/// A ReLU that runs `calls` times per forward pass (once: the stem's).
+fn relu_note(calls: usize) -> String {
+    match calls {
+        1 => "The stem's ReLU: it keeps positive values and zeroes the rest, once, on bn1's \
+              output. It has no parameters and no state."
+            .to_string(),
+        calls => format!(
+            "ReLU keeps positive values and zeroes the rest. One ReLU object serves its \
+             whole block: it runs {calls} times per forward pass, the last after the \
+             residual sum, so it is listed once. It has no parameters and no state."
+        ),
+    }
+}
+
+/// The max pool after the stem, for an `input_hw` input pooled to `pooled` (C×H×W).
+fn maxpool_note(kernel: u64, stride: u64, input_hw: (u64, u64), pooled: &[u64]) -> String {
+    let (h, w) = input_hw;
+    let (ph, pw) = (
+        pooled.get(1).copied().unwrap_or(0),
+        pooled.get(2).copied().unwrap_or(0),
+    );
+    format!(
+        "Max pooling over {kernel}×{kernel} windows with stride {stride} halves the \
+         resolution again, right after the stem. It keeps the strongest response in each \
+         window, so small shifts of the image barely change the result. layer1 thus \
+         starts at {ph}×{pw} from a {h}×{w} input: about a quarter of its height and of \
+         its width."
+    )
+}
+
+const STAGE_NOTE: &str = "A stage: a run of residual blocks at one resolution. Each stage after \
+     the first opens with a stride-2 block that halves height and width and doubles the \
+     channels. The deeper ResNets differ mostly in how many blocks each stage holds.";
+
+const SHORTCUT_NOTE: &str = "The projection shortcut: a 1×1 convolution and a batch norm on the \
+     skip path. It exists only where a block changes shape; everywhere else the block's input \
+     is added back unchanged.";
+
+const BASIC_BLOCK_NOTE: &str = "A basic residual block: two 3×3 conv + batch-norm pairs, and the \
+     block's input is added to the result before the last ReLU. The block only has to learn a \
+     correction to its input, which keeps gradients flowing through deep stacks.";
+
+const BOTTLENECK_NOTE: &str = "A bottleneck block: a 1×1 conv narrows the channels, a 3×3 conv \
+     works at that width, a 1×1 conv widens them four-fold, and the input is added back before \
+     the last ReLU. torchvision (v1.5) strides on the 3×3 conv, not the first 1×1.";
+
+const AVGPOOL_NOTE: &str = "Averages each channel over all positions, whatever the spatial size, \
+     leaving one number per channel. This is why the network accepts any input size: the \
+     classifier always receives a vector of the same length.";
+
+const CLASSIFIER_NOTE: &str = "The classifier: a fully connected layer from the pooled features \
+     to one score per class. Changing the number of classes changes only this layer. With \
+     torchvision's bias-free convs, its bias is the only bias outside batch norm.";
 
 /// The batch-norm note, for what this batch norm feeds.
 fn batchnorm_note(feeds: Option<BnFeeds>) -> String {
@@ -188,16 +194,14 @@ pub const REDUNDANT_BIAS_NOTE: &str = "A conv bias b adds one constant per chann
      eval mode it subtracts running_mean instead, so b shifts the output by b·γ/√(running_var+ε) \
      until running_mean has taken it in; β can make the same shift. So the bias is redundant.";
 
-/// The position of the Scale invariance tab in the tab bar (its go-to key).
-fn scale_tab_key() -> Option<usize> {
-    crate::tabs::position("scale").map(|i| i + 1)
-}
+/// The homework problem on scale invariance, which the weight-decay note points to.
+const SCALE_PROBLEM: u8 = 3;
 
 /// Which parameters weight decay should spare, and why (Problem 1d, Problem 3).
 pub fn weight_decay_note() -> String {
-    let scale_tab = match scale_tab_key() {
-        Some(k) => format!("Problem 3, the Scale invariance tab, key {k}"),
-        None => "Problem 3".to_string(),
+    let scale_tab = match crate::tabs::for_problem(SCALE_PROBLEM) {
+        Some((key, title)) => format!("Problem {SCALE_PROBLEM}, the {title} tab, key {key}"),
+        None => format!("Problem {SCALE_PROBLEM}"),
     };
     format!(
         "Weight decay pulls parameters towards zero. The homework's reason to spare biases and \
@@ -224,14 +228,20 @@ pub fn redundant_bias_line(numel: &str, mode: Mode) -> String {
     }
 }
 
-/// How the FLOPs columns are counted (the rules of `model::cost`).
-pub const FLOPS_NOTE: &str = "FLOPs count as PyTorch's FlopCounterMode counts them: 2 per \
+/// How the FLOPs columns are counted (the rules of `model::cost`); `freeze_key` freezes the
+/// selected module.
+pub fn flops_note(freeze_key: &str) -> String {
+    format!("{FLOPS_RULES} ({freeze_key} freezes the selected module).")
+}
+
+/// The counting rules of [`flops_note`].
+const FLOPS_RULES: &str = "FLOPs count as PyTorch's FlopCounterMode counts them: 2 per \
 multiply-add of a convolution or the classifier, so forward FLOPs are 2 × MACs × batch; batch \
 norm, ReLU, pooling and the residual sum count 0. Backward, a conv or linear layer costs its \
 forward FLOPs once for the weight gradient, if its weight is trainable, and once for the input \
 gradient, if its input depends (through the graph, shortcuts included) on a trainable \
 parameter. The image needs no gradient, so the stem conv computes none for its input; nor \
-does a layer with only frozen layers before it (f freezes the selected module).";
+does a layer with only frozen layers before it";
 
 /// Which activations autograd keeps for the backward pass (the rules of `model::cost`).
 pub const MEMORY_NOTE: &str = "Saved activations are the tensors autograd keeps for the \
@@ -270,17 +280,23 @@ pub fn bn_live_update(count: usize) -> String {
     )
 }
 
-/// The batch-norm panel in eval mode: why `.` feeds no batch.
-pub const BN_LIVE_EVAL_FEEDS: &str = "In eval mode a batch leaves running_mean, running_var and \
-     num_batches_tracked as they are: batches are fed in train mode (t).";
+/// The batch-norm panel in eval mode: why the next-batch key feeds no batch; `mode_key`
+/// switches to train mode.
+pub fn bn_live_eval_feeds(mode_key: &str) -> String {
+    format!(
+        "In eval mode a batch leaves running_mean, running_var and num_batches_tracked as they \
+         are: batches are fed in train mode ({mode_key})."
+    )
+}
 
-/// The batch-norm panel: what the spread table shows (`largest`: its largest batch size).
-pub fn bn_live_spread(batches: usize, largest: usize) -> String {
+/// The batch-norm panel: what the spread table shows (`largest`: its largest batch size;
+/// `smaller_key` steps the panel's batch down).
+pub fn bn_live_spread(batches: usize, largest: usize, smaller_key: &str) -> String {
     format!(
         "Each row: the standard deviation, over {batches} batches of N fresh patches, of one \
          channel's μ_B or σ²_B. Small batches give noisy statistics: here the spread of μ_B \
          falls at every larger N, and both spreads are smallest at N = {largest}. One 1×1 patch \
-         (Z to the end) leaves one value per channel."
+         ({smaller_key} to the end) leaves one value per channel."
     )
 }
 
@@ -438,9 +454,9 @@ mod tests {
     #[test]
     fn weight_decay_note_names_the_scale_tab_and_both_practices() {
         let text = weight_decay_note();
-        let key = crate::tabs::position("scale").unwrap() + 1;
-        assert_eq!(key, 3);
-        assert!(text.contains(&format!("Scale invariance tab, key {key}")));
+        let (key, title) = crate::tabs::for_problem(SCALE_PROBLEM).unwrap();
+        assert_eq!((key, title), (3, "Scale invariance"));
+        assert!(text.contains(&format!("Problem 3, the {title} tab, key {key}")));
         assert!(text.contains("γ is a scale"));
         assert!(text.contains("decays every parameter"));
         assert!(text.contains("leave batch-norm parameters and biases out"));

@@ -1,5 +1,7 @@
 use super::tree::scrolled_offset;
 use super::*;
+use crate::components::scroll::ScrollAct;
+use crate::numfmt::group_thousands;
 use crate::resnet::model::Arch;
 use crate::snapshot::buffer_text;
 use crate::theme::ColorDepth;
@@ -9,9 +11,11 @@ fn tab() -> ResnetTab {
     ResnetTab::new(&Waker::headless(), Config::default())
 }
 
-fn draw(tab: &ResnetTab, w: u16, h: u16, ui: &Ui) -> Buffer {
+/// A frame as the shell draws it: the layout step, then the render.
+fn draw(tab: &mut ResnetTab, w: u16, h: u16, ui: &Ui) -> Buffer {
     let area = Rect::new(0, 0, w, h);
     let mut buf = Buffer::empty(area);
+    tab.layout(area, ui);
     tab.render(area, &mut buf, ui);
     buf
 }
@@ -115,32 +119,32 @@ fn tree_navigation_and_expansion() {
     // Stages start open: 10 top-level modules + 8 blocks.
     assert_eq!(t.visible_rows().len(), 18);
     assert_eq!(t.selected_name(), "conv1");
-    t.nav(Nav::End);
+    t.act(Act::Last);
     assert_eq!(t.selected_name(), "fc");
-    t.nav(Nav::Home);
+    t.act(Act::First);
     for _ in 0..5 {
-        t.nav(Nav::Down);
+        t.act(Act::Down);
     }
     assert_eq!(t.selected_name(), "layer1.0");
-    assert!(t.nav(Nav::Right), "opens the block");
-    assert!(t.nav(Nav::Right), "goes to its first child");
+    assert!(t.act(Act::More), "opens the block");
+    assert!(t.act(Act::More), "goes to its first child");
     assert_eq!(t.selected_name(), "layer1.0.conv1");
-    assert!(!t.nav(Nav::Right), "a leaf has nothing to open");
-    assert!(t.nav(Nav::Left));
+    assert!(!t.act(Act::More), "a leaf has nothing to open");
+    assert!(t.act(Act::Less));
     assert_eq!(t.selected_name(), "layer1.0");
-    assert!(t.nav(Nav::Left), "closes the block");
+    assert!(t.act(Act::Less), "closes the block");
     assert_eq!(t.visible_rows().len(), 18);
     assert!(t.act(Act::ToggleExpand));
     assert_eq!(t.visible_rows().len(), 23);
     assert!(t.act(Act::ExpandAll));
     assert_eq!(t.visible_rows().len(), t.network().modules.len());
-    t.nav(Nav::Down);
+    t.act(Act::Down);
     assert!(t.act(Act::CollapseAll));
     assert_eq!(t.visible_rows().len(), 10);
     assert_eq!(t.selected_name(), "layer1");
-    t.nav(Nav::PageDown);
+    t.act(Act::PageDown);
     assert_eq!(t.selected_name(), "fc");
-    t.nav(Nav::PageUp);
+    t.act(Act::PageUp);
     assert_eq!(t.selected_name(), "conv1");
 }
 
@@ -150,7 +154,7 @@ fn selection_and_expansion_survive_a_rebuild() {
     t.act(Act::PrevArch); // resnet152
     t.act(Act::ExpandAll);
     while t.selected_name() != "layer3.30.conv2" {
-        t.nav(Nav::Down);
+        t.act(Act::Down);
     }
     t.act(Act::NextArch); // resnet18 has no layer3.30
     assert_eq!(t.selected_name(), "layer3");
@@ -161,8 +165,8 @@ fn selection_and_expansion_survive_a_rebuild() {
 fn clicks_select_then_toggle() {
     let mut t = tab();
     let ui = Ui::standard();
-    draw(&t, 80, 22, &ui);
-    let area = t.rows_area.get();
+    draw(&mut t, 80, 22, &ui);
+    let area = t.rows_area;
     assert!(area.height > 5);
     assert!(t.click(area.x + 2, area.y + 4));
     assert_eq!(t.selected_name(), "layer1");
@@ -188,15 +192,15 @@ fn render_is_total_and_ascii_without_unicode() {
             (120, 30),
             (200, 58),
         ] {
-            draw(&t, w, h, &standard);
-            let text = buffer_text(&draw(&t, w, h, &ascii));
+            draw(&mut t, w, h, &standard);
+            let text = buffer_text(&draw(&mut t, w, h, &ascii));
             assert!(text.is_ascii(), "{w}x{h} focus {focus}:\n{text}");
         }
         t.act(Act::NextPanel);
     }
     for w in (0..=300).step_by(7) {
         for h in (0..=100).step_by(9) {
-            draw(&t, w, h, &standard);
+            draw(&mut t, w, h, &standard);
         }
     }
 }
@@ -221,7 +225,7 @@ fn notes_fold_to_ascii_without_placeholders() {
     for text in [
         notes::weight_decay_note(),
         notes::REDUNDANT_BIAS_NOTE.to_string(),
-        notes::FLOPS_NOTE.to_string(),
+        notes::flops_note("f"),
         notes::MEMORY_NOTE.to_string(),
     ] {
         assert!(!crate::text::ascii(&text).contains('?'), "{text}");
@@ -230,13 +234,13 @@ fn notes_fold_to_ascii_without_placeholders() {
 
 #[test]
 fn screens_show_the_numbers() {
-    let t = tab();
+    let mut t = tab();
     let ui = Ui::standard();
-    let narrow = buffer_text(&draw(&t, 80, 22, &ui));
+    let narrow = buffer_text(&draw(&mut t, 80, 22, &ui));
     assert!(narrow.contains("resnet18"), "{narrow}");
     assert!(narrow.contains("11.7M params"), "{narrow}");
     assert!(narrow.contains("conv1"), "{narrow}");
-    let wide = buffer_text(&draw(&t, 200, 58, &ui));
+    let wide = buffer_text(&draw(&mut t, 200, 58, &ui));
     for needle in [
         "11,689,512",
         "1,814,073,344",
@@ -269,7 +273,7 @@ fn summary_keeps_each_heading_with_its_rows() {
     t.act(Act::NextPanel);
     t.act(Act::NextPanel);
     assert_eq!(t.focus(), Focus::Summary);
-    let text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
+    let text = buffer_text(&draw(&mut t, 80, 22, &Ui::standard()));
     let lines: Vec<&str> = text.lines().collect();
     let find = |needle: &str| -> (usize, usize) {
         lines
@@ -290,8 +294,8 @@ fn summary_keeps_each_heading_with_its_rows() {
         if text.contains("weight decay (1d)") && text.contains("not decayed") {
             break;
         }
-        t.act(Act::ScrollDown);
-        text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
+        t.act(Act::Scroll(ScrollAct::Down));
+        text = buffer_text(&draw(&mut t, 80, 22, &Ui::standard()));
     }
     let lines: Vec<&str> = text.lines().collect();
     let (wy, wx) = lines
@@ -310,16 +314,16 @@ fn summary_keeps_each_heading_with_its_rows() {
 #[test]
 fn batch_norm_note_scrolls_to_its_end_at_80x24() {
     let mut t = tab();
-    t.nav(Nav::Down);
+    t.act(Act::Down);
     assert_eq!(t.selected_name(), "bn1");
     let ui = Ui::new(ColorDepth::None, true);
-    let first = buffer_text(&draw(&t, 80, 22, &ui));
+    let first = buffer_text(&draw(&mut t, 80, 22, &ui));
     assert!(!first.contains("num_batches_tracked"), "{first}");
     assert!(first.contains(ui.glyphs.down), "a mark says there is more");
     let mut screen = first;
     for _ in 0..40 {
-        t.act(Act::ScrollDown);
-        screen = buffer_text(&draw(&t, 80, 22, &ui));
+        t.act(Act::Scroll(ScrollAct::Down));
+        screen = buffer_text(&draw(&mut t, 80, 22, &ui));
     }
     assert!(
         screen.contains("num_batches_tracked grows by 1."),
@@ -330,11 +334,11 @@ fn batch_norm_note_scrolls_to_its_end_at_80x24() {
         "a mark says there is more above"
     );
     // The offset stays clamped: one step back moves the view at once.
-    assert!(t.act(Act::ScrollUp));
-    let back = buffer_text(&draw(&t, 80, 22, &ui));
+    assert!(t.act(Act::Scroll(ScrollAct::Up)));
+    let back = buffer_text(&draw(&mut t, 80, 22, &ui));
     assert_ne!(back, screen);
     // A new selection starts its note at the top.
-    t.nav(Nav::Down);
+    t.act(Act::Down);
     assert_eq!(t.scroll_offset(Focus::Module), 0);
 }
 
@@ -346,7 +350,7 @@ fn one_class_is_singular() {
         t.act(Act::FewerClasses);
     }
     assert_eq!(t.config().num_classes, 1);
-    let text = buffer_text(&draw(&t, 80, 22, &Ui::standard()));
+    let text = buffer_text(&draw(&mut t, 80, 22, &Ui::standard()));
     assert!(text.contains("  1 class  "), "{text}");
     assert!(!text.contains("1 classes"));
 }
@@ -372,7 +376,7 @@ fn freezing_from_the_keys_follows_the_graph() {
         .unwrap();
     assert_eq!(t.cost(), &by_name);
     // The rows say so, and the summary's totals follow.
-    let screen = buffer_text(&draw(&t, 200, 60, &Ui::standard()));
+    let screen = buffer_text(&draw(&mut t, 200, 60, &Ui::standard()));
     assert!(screen.contains("layer1 (frozen)"), "{screen}");
     assert!(screen.contains("4,806,098,944"), "{screen}");
     // Again: unfrozen; the architecture keeps frozen modules by name.
@@ -406,7 +410,7 @@ fn run_keys_change_the_costs_and_the_screen_shows_them() {
     let want = cost_model::costs(t.network(), t.cost()).totals;
     assert_eq!(t.costs().totals, want);
     assert_eq!(t.cost().mode, Mode::Eval);
-    let screen = buffer_text(&draw(&t, 200, 60, &Ui::standard()));
+    let screen = buffer_text(&draw(&mut t, 200, 60, &Ui::standard()));
     for n in [
         want.flops_forward,
         want.flops_backward,
@@ -437,7 +441,7 @@ fn column_sets_show_the_costs_per_module() {
     let (fwd, saved) = (conv1.flops_forward, conv1.activation_bytes());
     assert!(t.act(Act::NextColumns));
     assert_eq!(t.columns(), ColumnSet::Flops);
-    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let screen = buffer_text(&draw(&mut t, 200, 60, &ui));
     assert!(
         screen.contains("FLOPs fwd") && screen.contains("FLOPs bwd"),
         "{screen}"
@@ -447,7 +451,7 @@ fn column_sets_show_the_costs_per_module() {
         "{screen}"
     );
     assert!(t.act(Act::NextColumns));
-    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let screen = buffer_text(&draw(&mut t, 200, 60, &ui));
     assert!(screen.contains("saved bytes"), "{screen}");
     assert!(
         screen.contains(&crate::numfmt::group_thousands(saved)),
@@ -455,7 +459,7 @@ fn column_sets_show_the_costs_per_module() {
     );
     assert!(t.act(Act::NextColumns));
     // resnet18's layer4: 435 pixels, jump 32; the pool and the classifier are global.
-    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let screen = buffer_text(&draw(&mut t, 200, 60, &ui));
     let layer4 = screen.lines().find(|l| l.contains("layer4 ")).unwrap();
     assert!(layer4.contains("435") && layer4.contains("32"), "{layer4}");
     let fc = screen.lines().find(|l| l.contains(" fc ")).unwrap();
@@ -463,7 +467,7 @@ fn column_sets_show_the_costs_per_module() {
     // Every set draws at 80 columns, ASCII too.
     for _ in 0..4 {
         assert!(t.act(Act::NextColumns));
-        let ascii = buffer_text(&draw(&t, 80, 22, &Ui::new(ColorDepth::Ansi16, false)));
+        let ascii = buffer_text(&draw(&mut t, 80, 22, &Ui::new(ColorDepth::Ansi16, false)));
         assert!(ascii.is_ascii(), "{ascii}");
         assert!(ascii.contains("conv1"), "{ascii}");
     }
@@ -475,18 +479,18 @@ fn collapsed_stages_roll_their_blocks_up() {
     let mut t = tab();
     let ui = Ui::standard();
     assert!(t.act(Act::CollapseAll));
-    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let screen = buffer_text(&draw(&mut t, 200, 60, &ui));
     let layer1 = screen.lines().find(|l| l.contains("layer1")).unwrap();
     assert!(layer1.contains("BasicBlock ×2"), "{layer1}");
     // resnet50's layer3 holds six bottlenecks; ASCII spells the times sign.
     assert!(t.act(Act::NextArch) && t.act(Act::NextArch));
-    let ascii = buffer_text(&draw(&t, 200, 60, &Ui::new(ColorDepth::Ansi16, false)));
+    let ascii = buffer_text(&draw(&mut t, 200, 60, &Ui::new(ColorDepth::Ansi16, false)));
     let layer3 = ascii.lines().find(|l| l.contains("layer3")).unwrap();
     assert!(layer3.contains("Bottleneck x6"), "{layer3}");
     // Opened, the stage is a Sequential again.
     select(&mut t, "layer3");
     assert!(t.act(Act::ToggleExpand));
-    let screen = buffer_text(&draw(&t, 200, 60, &ui));
+    let screen = buffer_text(&draw(&mut t, 200, 60, &ui));
     let layer3 = screen.lines().find(|l| l.contains("layer3")).unwrap();
     assert!(layer3.contains("Sequential"), "{layer3}");
 }
@@ -509,7 +513,7 @@ fn sorting_flattens_the_tree_and_a_key_returns_to_it() {
             .all(|w| net.modules[w[0]].params >= net.modules[w[1]].params)
     );
     assert_eq!(net.modules[rows[0]].params, 2_359_296);
-    let screen = buffer_text(&draw(&t, 200, 60, &Ui::standard()));
+    let screen = buffer_text(&draw(&mut t, 200, 60, &Ui::standard()));
     assert!(screen.contains("by params"), "{screen}");
     assert!(screen.contains("layer4.0.conv2"), "{screen}");
     // The field sort puts the global pool and classifier first, then layer4's last conv.
@@ -644,7 +648,7 @@ fn matches_are_highlighted_where_they_are_drawn() {
     t.act(Act::Filter);
     type_in(&mut t, "relu");
     let ui = Ui::new(ColorDepth::None, true);
-    let buf = draw(&t, 80, 24, &ui);
+    let buf = draw(&mut t, 80, 24, &ui);
     let text = buffer_text(&buf);
     assert!(text.contains("/relu"), "{text}");
     assert!(text.contains("9 of 67 modules match"), "{text}");
@@ -691,6 +695,171 @@ fn the_filter_brings_the_tree_back_from_the_batch_norm_panel() {
     t.act(Act::Filter);
     assert_eq!(t.focus(), Focus::Module);
     type_in(&mut t, "fc");
-    let text = buffer_text(&draw(&t, 80, 24, &Ui::standard()));
+    let text = buffer_text(&draw(&mut t, 80, 24, &Ui::standard()));
     assert!(text.contains("/fc"), "{text}");
+}
+
+/// Issue 18: every binding follows the key conventions, and the table is sound.
+#[test]
+fn the_key_table_follows_the_conventions() {
+    let problems = crate::keymap::convention_problems(&KEYS);
+    assert!(problems.is_empty(), "{problems:?}");
+    let problems = crate::keymap::table_problems(&KEYS);
+    assert!(problems.is_empty(), "{problems:?}");
+    // Space is play/pause by convention and this tab plays nothing: Enter alone expands.
+    let space = Key::ch(' ');
+    assert!(KEYS.iter().all(|b| !b.keys.contains(&space)));
+    let enter = Key::code(crossterm::event::KeyCode::Enter);
+    assert_eq!(crate::keymap::lookup(&KEYS, enter), Some(Act::ToggleExpand));
+}
+
+/// Issue 18: the page keys move by the rows the layout step found for the tree, and a click
+/// hits the rows the layout placed.
+#[test]
+fn paging_uses_the_rows_the_layout_recorded() {
+    let mut t = tab();
+    t.act(Act::ExpandAll);
+    let ui = Ui::standard();
+    draw(&mut t, 80, 24, &ui);
+    let page = t.page;
+    assert!(page > 3 && page < 20, "{page}");
+    let rows = t.visible_rows();
+    assert!(t.act(Act::PageDown));
+    assert_eq!(t.selected, rows[page]);
+    draw(&mut t, 80, 40, &ui);
+    assert!(t.page > page, "a taller screen, a longer page");
+    assert!(t.act(Act::PageUp));
+    assert_eq!(t.selected, rows[0]);
+}
+
+/// Issue 18: at the end of a panel's text, more presses change nothing, and one press back
+/// moves the text at once (the offset is clamped to the extent the layout recorded).
+#[test]
+fn scrolling_past_the_end_is_never_stored() {
+    let ui = Ui::new(ColorDepth::None, true);
+    for focus_steps in 0..Focus::ALL.len() {
+        let mut t = tab();
+        t.act(Act::Down); // bn1: its note is longer than the panel
+        for _ in 0..focus_steps {
+            t.act(Act::NextPanel);
+        }
+        let focus = t.focus();
+        let mut last = buffer_text(&draw(&mut t, 80, 24, &ui));
+        let mut moved = 0;
+        while t.act(Act::Scroll(ScrollAct::Down)) {
+            moved += 1;
+            last = buffer_text(&draw(&mut t, 80, 24, &ui));
+            assert!(moved < 500, "{focus:?} never ends");
+        }
+        for _ in 0..30 {
+            assert!(!t.act(Act::Scroll(ScrollAct::Down)), "{focus:?}");
+        }
+        assert_eq!(buffer_text(&draw(&mut t, 80, 24, &ui)), last);
+        assert!(moved > 0, "{focus:?} scrolls at 80x24");
+        assert!(t.act(Act::Scroll(ScrollAct::Up)), "{focus:?}");
+        assert_ne!(buffer_text(&draw(&mut t, 80, 24, &ui)), last, "{focus:?}");
+    }
+}
+
+/// Issue 18: the readout says what the tab shows, with the model's numbers.
+#[test]
+fn the_readout_has_the_models_figures() {
+    let mut t = tab();
+    let text = t.readout().expect("a readout");
+    let net = t.network();
+    // resnet18 as published by torchvision: 11,689,512 parameters, 1.81G MACs.
+    assert_eq!(net.total_params(), 11_689_512);
+    for needle in [
+        "ResNet: resnet18, 1,000 classes, input 224×224, conv bias off, train mode".to_string(),
+        "run: batch 1, float32, sgd".to_string(),
+        "total params: 11,689,512".to_string(),
+        format!("MACs per image: {}", group_thousands(net.total_macs())),
+        format!(
+            "FLOPs forward: {}",
+            group_thousands(t.costs().totals.flops_forward)
+        ),
+        format!(
+            "training bytes: {}",
+            group_thousands(t.costs().totals.training_bytes())
+        ),
+        format!("batch-norm: {} ", group_thousands(net.groups().batchnorm)),
+        "tree: 18 of 67 modules shown, columns: sizes".to_string(),
+        "selected: conv1 (Conv2d)".to_string(),
+        "params: 9,408".to_string(),
+        format!("MACs: {}", group_thousands(net.modules[0].macs)),
+        "output: 64×112×112".to_string(),
+        "focused panel: module".to_string(),
+    ] {
+        assert!(text.contains(&needle), "missing {needle:?}:\n{text}");
+    }
+    // The columns shown, the sort and the filter follow the keys.
+    t.act(Act::NextColumns);
+    t.act(Act::NextSort);
+    t.act(Act::Filter);
+    for c in "conv".chars() {
+        t.type_key(Key::ch(c));
+    }
+    t.type_key(Key::code(crossterm::event::KeyCode::Enter));
+    let text = t.readout().unwrap();
+    let selected = t.selected;
+    let c = &t.costs().modules[selected];
+    for needle in [
+        "sort: layers by params, largest first".to_string(),
+        "filter: \"conv\"".to_string(),
+        "columns: FLOPs".to_string(),
+        format!("FLOPs fwd: {}", group_thousands(c.flops_forward)),
+        format!("FLOPs bwd: {}", group_thousands(c.flops_backward)),
+    ] {
+        assert!(text.contains(&needle), "missing {needle:?}:\n{text}");
+    }
+    // The homework check, when it has the focus.
+    t.act(Act::Reset);
+    t.act(Act::NextPanel);
+    let text = t.readout().unwrap();
+    assert!(text.contains("29 of 32 printed figures agree"), "{text}");
+    assert!(
+        text.contains("(differs)") && text.contains("(agrees)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_readout_of_the_batch_norm_panel_has_its_running_statistics() {
+    let mut t = tab();
+    t.act(Act::PrevPanel);
+    assert_eq!(t.focus(), Focus::BatchNorm);
+    let text = t.readout().unwrap();
+    let f = t.batch_norm.figures().expect("the model ran");
+    let k = f.live.model.num_batches_tracked;
+    assert!(text.contains(&format!("batches fed: {k}")), "{text}");
+    let line = |label: &str| -> Vec<f64> {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label}:\n{text}"));
+        let numbers = line.rsplit(": ").next().unwrap_or("");
+        numbers.split(' ').map(|x| x.parse().unwrap()).collect()
+    };
+    let close = |a: &[f64], b: &ndarray::Array1<f64>| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| (x - y).abs() <= 5e-4 * y.abs().max(1e-12))
+    };
+    assert!(
+        close(&line("running_mean after"), &f.live.model.running_mean),
+        "{text}"
+    );
+    assert!(
+        close(&line("running_var after"), &f.live.model.running_var),
+        "{text}"
+    );
+    assert!(
+        close(&line("running_mean before"), &f.before_mean),
+        "{text}"
+    );
+    assert!(
+        text.contains("μ_B batch mean (normalises in this mode)"),
+        "{text}"
+    );
 }

@@ -1,134 +1,192 @@
 //! The module tree: one row per visible module, with the columns that fit the width.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::render::{View, fraction};
+use super::keys::{self, Act};
+use super::render::{View, fraction, panel_inner};
 use crate::numfmt::{compact, group_thousands, percent};
 use crate::resnet::model::{Mode, ModuleKind, SequentialRole};
 use crate::widgets::{self, panel};
 
+/// The tree's viewport as the layout step records it for the next frame's keys and clicks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct TreeLayout {
+    /// The first row shown.
+    pub(super) offset: usize,
+    /// Rows shown at once: a page for the page keys.
+    pub(super) page: usize,
+    /// Where the rows are on screen (empty: no tree drawn).
+    pub(super) rows: Rect,
+}
+
+impl TreeLayout {
+    /// No tree on screen (the batch-norm panel covers it): no rows to click; the offset and
+    /// the page are kept for the tree's return.
+    pub(super) fn hidden(offset: usize, page: usize) -> Self {
+        TreeLayout {
+            offset,
+            page,
+            rows: Rect::default(),
+        }
+    }
+}
+
+/// The parts of the tree's panel inside its border.
+struct TreeAreas {
+    inner: Rect,
+    /// The filter's line, while there is a filter or one is typed.
+    filter: Option<Rect>,
+    header: Rect,
+    body: Rect,
+}
+
 impl View<'_> {
-    /// The module tree with its columns.
-    pub(super) fn tree(&self, area: Rect, buf: &mut Buffer) {
+    /// The parts of the tree's panel in `area`.
+    fn tree_areas(&self, area: Rect) -> TreeAreas {
+        use Constraint::{Fill, Length};
         let tab = self.tab;
-        let net = &tab.net;
-        let rows = tab.visible_rows();
-        let outer = area.intersection(buf.area);
+        let inner = panel_inner(area);
         let filtering = !tab.filter.is_empty() || tab.typing;
-        // The title needs the viewport, which needs the inner area: compute it as panel will
-        // (borders, the header, and the filter's line while there is one).
-        let data_h = usize::from(outer.height.saturating_sub(3 + u16::from(filtering)));
-        let offset = scrolled_offset(
-            tab.offset.get(),
-            rows.iter().position(|&r| r == tab.selected).unwrap_or(0),
-            data_h,
-            rows.len(),
-        );
-        tab.offset.set(offset);
-        tab.page.set(data_h.max(1));
-        let title = if rows.len() > data_h && data_h > 0 {
+        let [filter, header, body] =
+            Layout::vertical([Length(u16::from(filtering)), Length(1), Fill(1)]).areas(inner);
+        TreeAreas {
+            inner,
+            filter: filtering.then_some(filter),
+            header,
+            body,
+        }
+    }
+
+    /// The tree's viewport in `area`: scrolled as little as it can be from the last layout's
+    /// offset so that the selected row is on screen.
+    pub(super) fn tree_layout(&self, area: Rect) -> TreeLayout {
+        let tab = self.tab;
+        let rows = tab.visible_rows();
+        let areas = self.tree_areas(area);
+        let height = usize::from(areas.body.height);
+        let pos = rows.iter().position(|&r| r == tab.selected).unwrap_or(0);
+        let drawn = areas.inner.width > 0 && areas.inner.height > 0;
+        TreeLayout {
+            offset: scrolled_offset(tab.tree_offset, pos, height, rows.len()),
+            page: height.max(1),
+            rows: if drawn { areas.body } else { Rect::default() },
+        }
+    }
+
+    /// The tree's title: which rows are shown, the sort and the columns.
+    fn tree_title(&self, rows: usize, offset: usize, height: usize) -> String {
+        let tab = self.tab;
+        let bullet = self.g().bullet;
+        let mut title = if rows > height && height > 0 {
             format!(
-                "Modules {}-{} of {}",
+                "Modules {}-{} of {rows}",
                 offset + 1,
-                (offset + data_h).min(rows.len()),
-                rows.len()
+                (offset + height).min(rows),
             )
         } else {
-            format!("Modules ({} shown of {})", rows.len(), net.modules.len())
+            format!("Modules ({rows} shown of {})", tab.net.modules.len())
         };
-        let title = match tab.sort {
-            Some(key) => format!("{title} {} by {}", self.g().bullet, key.name()),
-            None => title,
-        };
-        let title = match tab.columns {
-            super::ColumnSet::Sizes => title,
-            other => format!("{title} {} {}", self.g().bullet, other.name()),
-        };
+        if let Some(key) = tab.sort {
+            title.push_str(&format!(" {bullet} by {}", key.name()));
+        }
+        if tab.columns != ColumnSet::Sizes {
+            title.push_str(&format!(" {bullet} {}", tab.columns.name()));
+        }
+        title
+    }
+
+    /// The module tree with its columns.
+    pub(super) fn tree(&self, area: Rect, buf: &mut Buffer) {
+        let rows = self.tab.visible_rows();
+        let areas = self.tree_areas(area);
+        let viewport = self.tree_layout(area);
+        let (offset, height) = (viewport.offset, usize::from(areas.body.height));
+        let title = self.tree_title(rows.len(), offset, height);
         let inner = panel(area, buf, self.ui, &title, false);
         if inner.width == 0 || inner.height == 0 {
-            tab.rows_area.set(Rect::default());
             return;
         }
-        let cells: Vec<RowCells> = rows
-            .iter()
-            .skip(offset)
-            .take(data_h)
-            .map(|&i| self.row_cells(i))
-            .collect();
-        let columns = choose_columns(tab.columns, &cells, usize::from(inner.width));
-        let t = &self.ui.theme;
-        let inner = if filtering {
-            let (line, rest) = widgets::split_v(inner, 1);
+        let shown: Vec<usize> = rows.iter().skip(offset).take(height).copied().collect();
+        let cells: Vec<RowCells> = shown.iter().map(|&i| self.row_cells(i)).collect();
+        let columns = choose_columns(self.tab.columns, &cells, usize::from(inner.width));
+        if let Some(line) = areas.filter {
             self.filter_line(line, buf, rows.len());
-            rest
-        } else {
-            inner
-        };
-        let header = RowCells::header();
-        let header_style = t.hint.add_modifier(Modifier::BOLD);
+        }
         // Column headings over no rows (a filter that matches nothing) would only mislead.
         if !rows.is_empty() {
-            let line = columns.line(&header, self.g().unicode, |_| header_style, None);
-            widgets::lines(Rect { height: 1, ..inner }, buf, &[line]);
+            let style = self.ui.theme.hint.add_modifier(Modifier::BOLD);
+            let line = columns.line(&RowCells::header(), self.g().unicode, |_| style, None);
+            widgets::lines(areas.header, buf, &[line]);
         }
-        let body = Rect {
-            y: inner.y.saturating_add(1),
-            height: inner.height.saturating_sub(1),
-            ..inner
+        for ((&index, cells), row) in shown.iter().zip(&cells).zip(areas.body.rows()) {
+            self.tree_row(row, buf, index, cells, &columns);
+        }
+    }
+
+    /// One row of the tree: the selected row highlighted, filter matches marked.
+    fn tree_row(
+        &self,
+        row: Rect,
+        buf: &mut Buffer,
+        index: usize,
+        cells: &RowCells,
+        columns: &Columns,
+    ) {
+        let tab = self.tab;
+        let t = &self.ui.theme;
+        let selected = index == tab.selected;
+        let matched = if selected {
+            t.selected.add_modifier(Modifier::UNDERLINED)
+        } else {
+            t.matched
         };
-        tab.rows_area.set(body);
-        for (k, (&index, cells)) in rows.iter().skip(offset).zip(&cells).enumerate() {
-            let y = body.y.saturating_add(k as u16);
-            if y >= body.bottom() {
-                break;
-            }
-            let m = &net.modules[index];
-            let c = &tab.costs.modules[index];
-            let frozen = tab.cost.is_frozen(net, index);
-            let selected = index == tab.selected;
-            let bn_style = match tab.mode {
-                Mode::Train => t.accent,
-                Mode::Eval => t.accent.add_modifier(Modifier::ITALIC),
-            };
-            let matched = if selected {
-                t.selected.add_modifier(Modifier::UNDERLINED)
-            } else {
-                t.matched
-            };
-            let highlight = (!tab.filter.is_empty()).then_some((tab.filter.as_str(), matched));
-            let style = |col| {
-                if selected {
-                    return t.selected;
-                }
-                use Column::*;
-                match col {
-                    Name if frozen => t.dim,
-                    Name if m.is_container() => t.base.add_modifier(Modifier::BOLD),
-                    Name => t.base,
-                    Type if m.kind.differs_between_train_and_eval() => bn_style,
-                    Type | Share | MacsShare | SavedShare => t.dim,
-                    ParamsBar | MacsBar | SavedBar => t.accent,
-                    Shape | Field | Jump => t.base,
-                    Params if m.params == 0 => t.dim,
-                    Trainable if c.trainable_params == 0 => t.dim,
-                    MacsFull | MacsCompact if m.macs == 0 => t.dim,
-                    FlopsForward | FlopsForwardCompact if c.flops_forward == 0 => t.dim,
-                    FlopsBackward | FlopsBackwardCompact if c.flops_backward == 0 => t.dim,
-                    SavedFull | SavedCompact if c.activation_bytes() == 0 => t.dim,
-                    Params | Trainable | MacsFull | MacsCompact | FlopsForward
-                    | FlopsForwardCompact | FlopsBackward | FlopsBackwardCompact | SavedFull
-                    | SavedCompact => t.number,
-                }
-            };
-            let line = columns.line(cells, self.g().unicode, style, highlight);
-            let row = Rect::new(body.x, y, body.width, 1);
+        let highlight = (!tab.filter.is_empty()).then_some((tab.filter.as_str(), matched));
+        let style = |col| {
             if selected {
-                buf.set_style(row, t.selected);
+                t.selected
+            } else {
+                self.cell_style(index, col)
             }
-            widgets::lines(row, buf, &[line]);
+        };
+        let line = columns.line(cells, self.g().unicode, style, highlight);
+        if selected {
+            buf.set_style(row, t.selected);
+        }
+        widgets::lines(row, buf, &[line]);
+    }
+
+    /// The style of module `index`'s cell in `col` (not selected): dim zeros and frozen names,
+    /// bold containers, the batch norms in the mode's style.
+    fn cell_style(&self, index: usize, col: Column) -> Style {
+        let tab = self.tab;
+        let t = &self.ui.theme;
+        let m = &tab.net.modules[index];
+        let c = &tab.costs.modules[index];
+        let frozen = tab.cost.is_frozen(&tab.net, index);
+        let bn_style = match tab.mode {
+            Mode::Train => t.accent,
+            Mode::Eval => t.accent.add_modifier(Modifier::ITALIC),
+        };
+        use Column::*;
+        match col {
+            Name if frozen => t.dim,
+            Name if m.is_container() => t.base.add_modifier(Modifier::BOLD),
+            Name => t.base,
+            Type if m.kind.differs_between_train_and_eval() => bn_style,
+            Type | Share | MacsShare | SavedShare => t.dim,
+            ParamsBar | MacsBar | SavedBar => t.accent,
+            Shape | Field | Jump => t.base,
+            Params if m.params == 0 => t.dim,
+            Trainable if c.trainable_params == 0 => t.dim,
+            MacsFull | MacsCompact if m.macs == 0 => t.dim,
+            FlopsForward | FlopsForwardCompact if c.flops_forward == 0 => t.dim,
+            FlopsBackward | FlopsBackwardCompact if c.flops_backward == 0 => t.dim,
+            SavedFull | SavedCompact if c.activation_bytes() == 0 => t.dim,
+            Params | Trainable | MacsFull | MacsCompact | FlopsForward | FlopsForwardCompact
+            | FlopsBackward | FlopsBackwardCompact | SavedFull | SavedCompact => t.number,
         }
     }
 
@@ -172,6 +230,22 @@ impl View<'_> {
         });
         name.push(' ');
         name.push_str(m.local_name());
+    }
+
+    /// Module `index`'s values in the columns the tree shows now (the widest set of the
+    /// group, bars left out: their share is a column of its own), as (column, value).
+    pub(super) fn column_values(&self, index: usize) -> Vec<(&'static str, String)> {
+        let cells = self.cost_cells(index, String::new());
+        let set = self.tab.columns.sets().first().copied().unwrap_or(&[]);
+        set.iter()
+            .filter(|c| {
+                !matches!(
+                    c,
+                    Column::Name | Column::ParamsBar | Column::MacsBar | Column::SavedBar
+                )
+            })
+            .map(|&c| (c.label(), c.text(&cells).to_string()))
+            .collect()
     }
 
     /// The row's cells, the name given.
@@ -246,12 +320,14 @@ impl View<'_> {
         // The text keeps its end in view (where typing happens); the count gives way first.
         let room = width.saturating_sub(if width >= 24 + count_w { count_w } else { 0 });
         let cursor = usize::from(tab.typing);
+        // The filter's key, as the prompt.
+        let prompt = keys::key(Act::Filter, unicode);
         let text = crate::text::fit_start(
             &crate::text::spelled(&tab.filter, unicode),
-            room.saturating_sub(1 + cursor),
+            room.saturating_sub(crate::text::width(&prompt) + cursor),
             unicode,
         );
-        let mut spans = vec![Span::styled("/", t.key), Span::styled(text, t.matched)];
+        let mut spans = vec![Span::styled(prompt, t.key), Span::styled(text, t.matched)];
         if tab.typing {
             spans.push(Span::styled(" ", t.cursor.add_modifier(Modifier::REVERSED)));
         }
@@ -370,6 +446,16 @@ impl Column {
             SavedFull | SavedCompact => "saved bytes",
             Field => "field",
             Jump => "jump",
+        }
+    }
+
+    /// The column's name in the readout, where the header alone is ambiguous (three `%`).
+    fn label(self) -> &'static str {
+        match self {
+            Column::Share => "params share",
+            Column::MacsShare => "MACs share",
+            Column::SavedShare => "saved share",
+            other => other.header(),
         }
     }
 

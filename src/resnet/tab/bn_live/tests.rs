@@ -23,15 +23,17 @@ fn tab() -> ResnetTab {
     t
 }
 
-fn draw(t: &ResnetTab, w: u16, h: u16, ui: &Ui) -> String {
+/// A frame as the shell draws it: the layout step, then the render.
+fn draw(t: &mut ResnetTab, w: u16, h: u16, ui: &Ui) -> String {
     let area = Rect::new(0, 0, w, h);
     let mut buf = Buffer::empty(area);
+    t.layout(area, ui);
     t.render(area, &mut buf, ui);
     buffer_text(&buf)
 }
 
 /// The whole panel, tall enough that nothing scrolls.
-fn screen(t: &ResnetTab) -> String {
+fn screen(t: &mut ResnetTab) -> String {
     draw(t, 80, 90, &Ui::standard())
 }
 
@@ -81,7 +83,7 @@ fn figures(t: &ResnetTab) -> &Figures {
 fn the_running_update_on_screen_is_the_momentum_rule() {
     let mut t = tab();
     for _ in 0..3 {
-        let s = screen(&t);
+        let s = screen(&mut t);
         let mean = row(&s, "μ_B batch mean");
         let var = row(&s, "σ²_B biased var");
         let unbiased = row(&s, "unbiased ·n/(n−1)");
@@ -126,7 +128,7 @@ fn the_running_update_on_screen_is_the_momentum_rule() {
         );
         // One key press, one train step: the old "after" is the new "before".
         assert!(t.act(Act::FeedBatch));
-        let next = screen(&t);
+        let next = screen(&mut t);
         assert_eq!(row(&next, "running_mean before"), ma);
         assert_eq!(row(&next, "running_var before"), va);
         assert_eq!(figures(&t).live.model.num_batches_tracked, k + 1);
@@ -136,17 +138,17 @@ fn the_running_update_on_screen_is_the_momentum_rule() {
 #[test]
 fn back_and_rewind_replay_the_same_run() {
     let mut t = tab();
-    let ten = screen(&t);
+    let ten = screen(&mut t);
     assert!(t.act(Act::FeedBatch));
     assert!(t.act(Act::BackOneBatch));
     assert_eq!(
-        screen(&t),
+        screen(&mut t),
         ten,
         "back one batch is the state one step earlier"
     );
     assert!(t.act(Act::Rewind));
     assert_eq!(t.batch_norm.steps(), 1);
-    let s = screen(&t);
+    let s = screen(&mut t);
     // Before the first batch: the fresh layer's running statistics.
     assert_eq!(row(&s, "running_mean before"), vec![0.0; CHANNELS]);
     assert_eq!(row(&s, "running_var before"), vec![1.0; CHANNELS]);
@@ -169,7 +171,7 @@ fn back_and_rewind_replay_the_same_run() {
 #[test]
 fn eval_mode_moves_the_marker_and_feeds_nothing() {
     let mut t = tab();
-    let train = screen(&t);
+    let train = screen(&mut t);
     for label in [
         "▸ μ_B batch mean",
         "▸ σ²_B biased var",
@@ -188,7 +190,7 @@ fn eval_mode_moves_the_marker_and_feeds_nothing() {
         assert!(v.abs() < 1e-12, "{v}");
     }
     assert!(t.act(Act::ToggleMode));
-    let eval = screen(&t);
+    let eval = screen(&mut t);
     for label in [
         "▸ running_mean after",
         "▸ running_var after",
@@ -220,7 +222,7 @@ fn the_conv_bias_cancels_in_train_mode_and_shifts_eval_mode() {
     let mut t = tab();
     for conv_bias in [false, true] {
         assert_eq!(t.config().conv_bias, conv_bias);
-        let s = screen(&t);
+        let s = screen(&mut t);
         let f = figures(&t);
         assert_eq!(f.live.model.bias.iter().any(|&b| b != 0.0), conv_bias);
         let b = row(&s, "  b  ");
@@ -265,7 +267,7 @@ fn the_conv_bias_cancels_in_train_mode_and_shifts_eval_mode() {
 fn the_spread_is_noisier_at_small_batches_as_the_panel_says() {
     let mut t = tab();
     for _ in 0..2 {
-        let s = screen(&t);
+        let s = screen(&mut t);
         let text = prose(&s);
         assert!(
             text.contains("spread of μ_B falls at every larger N"),
@@ -307,7 +309,7 @@ fn one_value_per_channel_is_pytorchs_error_on_screen() {
     while t.act(Act::SmallerBatch) {}
     let cfg = t.batch_norm.config(false);
     assert_eq!((cfg.batch, cfg.side), (1, 1));
-    let s = screen(&t);
+    let s = screen(&mut t);
     let text = prose(&s);
     assert!(text.contains("batch 1 camera patch of 1×1"), "{text}");
     assert!(text.contains("n = N·H·W = 1 value per channel"), "{text}");
@@ -348,7 +350,7 @@ fn one_value_per_channel_is_pytorchs_error_on_screen() {
     // One step up, a batch of one 8×8 patch trains again (64 values per channel).
     assert!(t.act(Act::LargerBatch));
     assert!(t.batch_norm.figures().is_some());
-    assert!(screen(&t).contains("n = N·H·W = 64 values per channel"));
+    assert!(screen(&mut t).contains("n = N·H·W = 64 values per channel"));
 }
 
 #[test]
@@ -358,7 +360,7 @@ fn z_steps_the_panels_batch_only_while_it_has_the_focus() {
     assert!(t.act(Act::LargerBatch));
     assert_eq!(t.batch_norm.config(false).batch, 16);
     assert_eq!(t.cost().batch, cost_batch, "the tree's batch is left alone");
-    assert!(screen(&t).contains("batch 16 camera patches of 8×8"));
+    assert!(screen(&mut t).contains("batch 16 camera patches of 8×8"));
     while t.act(Act::LargerBatch) {}
     assert_eq!(t.batch_norm.config(false).batch, SHAPES[SHAPES.len() - 1].0);
     // Another panel: z is the tree's batch again.
@@ -379,27 +381,27 @@ fn movement_keys_scroll_the_panel_not_the_hidden_tree() {
     let mut t = tab();
     let ui = Ui::standard();
     let selected = t.selected;
-    let first = draw(&t, 80, 22, &ui);
+    let first = draw(&mut t, 80, 22, &ui);
     assert!(
         first.contains("J/K scroll") && first.contains('↓'),
         "{first}"
     );
-    assert!(t.nav(Nav::Down));
+    assert!(t.act(Act::Down));
     assert_eq!(t.selected, selected);
     assert_eq!(t.scroll_offset(Focus::BatchNorm), 1);
-    assert!(t.nav(Nav::End));
-    let last = draw(&t, 80, 22, &ui);
+    assert!(t.act(Act::Last));
+    let last = draw(&mut t, 80, 22, &ui);
     assert!(
         last.contains('↑') && last.contains("BN's initial scale"),
         "{last}"
     );
-    assert!(t.nav(Nav::Home));
-    assert_eq!(draw(&t, 80, 22, &ui), first);
-    assert!(!t.nav(Nav::Left));
+    assert!(t.act(Act::First));
+    assert_eq!(draw(&mut t, 80, 22, &ui), first);
+    assert!(!t.act(Act::Less));
     // The tree is not on screen, so a click selects nothing.
     assert!(!t.click(3, 5));
     // Everything fits at 200x60: no scroll key offered.
-    let wide = draw(&t, 200, 60, &ui);
+    let wide = draw(&mut t, 200, 60, &ui);
     assert!(!wide.contains("J/K scroll"), "{wide}");
 }
 
@@ -425,8 +427,8 @@ fn the_panel_draws_at_every_size_in_ascii_and_without_colour() {
             (64, 20),
             (80, 22),
         ] {
-            draw(&t, w, h, &plain);
-            let text = draw(&t, w, h, &ascii);
+            draw(&mut t, w, h, &plain);
+            let text = draw(&mut t, w, h, &ascii);
             assert!(text.is_ascii(), "{w}x{h}:\n{text}");
             assert!(
                 !text.contains('?'),
@@ -435,7 +437,7 @@ fn the_panel_draws_at_every_size_in_ascii_and_without_colour() {
         }
         for w in (0..=220).step_by(11) {
             for h in (0..=70).step_by(7) {
-                draw(&t, w, h, &Ui::standard());
+                draw(&mut t, w, h, &Ui::standard());
             }
         }
     }
@@ -443,15 +445,15 @@ fn the_panel_draws_at_every_size_in_ascii_and_without_colour() {
 
 #[test]
 fn numbers_shrink_but_are_never_cut() {
-    let t = tab();
-    let f = figures(&t);
+    let mut t = tab();
+    let mean = figures(&t).live.last.mean.clone();
     // The narrowest panel the app draws (64 columns), and one narrower still: fewer digits.
     for w in [64, 50] {
-        let s = draw(&t, w, 90, &Ui::standard());
+        let s = draw(&mut t, w, 90, &Ui::standard());
         let shown = row(&s, "μ_B batch mean");
         assert_eq!(shown.len(), CHANNELS, "{s}");
         for c in 0..CHANNELS {
-            let exact = f.live.last.mean[c];
+            let exact = mean[c];
             assert!(
                 (shown[c] - exact).abs() <= 5e-3 * exact.abs(),
                 "{w}: {}",
@@ -460,7 +462,7 @@ fn numbers_shrink_but_are_never_cut() {
         }
     }
     assert!(Grid::new(15).is_none());
-    let narrow = draw(&t, 20, 30, &Ui::standard());
+    let narrow = draw(&mut t, 20, 30, &Ui::standard());
     assert!(narrow.contains("(too narrow"), "{narrow}");
 }
 
@@ -470,8 +472,8 @@ fn notes_fold_to_ascii() {
         notes::bn_live_normalises(Mode::Train, ">"),
         notes::bn_live_normalises(Mode::Eval, ">"),
         notes::bn_live_update(512),
-        notes::bn_live_spread(20, 32),
-        notes::BN_LIVE_EVAL_FEEDS.to_string(),
+        notes::bn_live_spread(20, 32, "Z"),
+        notes::bn_live_eval_feeds("t"),
         notes::BN_LIVE_BIAS.to_string(),
         notes::BN_LIVE_REFUSED.to_string(),
         notes::bn_live_bias_source(true).to_string(),
