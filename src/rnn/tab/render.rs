@@ -432,12 +432,9 @@ impl RnnTab {
             inner.width as usize,
             ui.glyphs.unicode,
         );
-        lines(
-            Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),
-            buf,
-            &[Line::styled(caption, t.dim)],
-        );
-        let plane = Rect::new(inner.x, inner.y, inner.width, inner.height - 1);
+        let [plane, caption_row] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+        lines(caption_row, buf, &[Line::styled(caption, t.dim)]);
         let mut canvas = DotCanvas::new(plane.width, plane.height, ui.glyphs.unicode);
         // Equal scales on both axes: a cell is about twice as tall as it is wide.
         let (phys_w, phys_h) = (plane.width as f64, 2.0 * plane.height as f64);
