@@ -116,6 +116,15 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// Where the key table of the tab called `name` breaks the key conventions.
+    pub fn convention_problems(&self, name: &str) -> Vec<String> {
+        self.tabs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.convention_problems())
+            .unwrap_or_default()
+    }
+
     pub fn should_quit(&self) -> bool {
         self.quit
     }
@@ -227,6 +236,7 @@ impl App {
                 let text = self.tabs.get(self.current).and_then(|(_, t)| t.readout());
                 self.effect = Some(Effect::Copy(text));
             }
+            // Movement keys no tab table takes scroll the help overlay, and do nothing else.
             Global::Nav(nav) => {
                 if let Some(scroll) = self.help.as_mut() {
                     let max = self.help_max;
@@ -240,8 +250,8 @@ impl App {
                         Nav::Left | Nav::Right => *scroll,
                     }
                     .min(max);
-                } else if let Some((_, tab)) = self.tabs.get_mut(self.current) {
-                    return tab.nav(nav);
+                } else {
+                    return false;
                 }
             }
         }

@@ -596,6 +596,52 @@ mod tests {
         assert_eq!(table_problems(&bad).len(), 3);
     }
 
+    /// Every tab's table follows the conventions, and every tab has a readout for `m`.
+    #[test]
+    fn every_tab_follows_the_conventions_and_has_a_readout() {
+        let mut app = crate::app::App::new(
+            crate::theme::Ui::standard(),
+            &crate::jobs::Waker::headless(),
+            &crate::tab::Options::default(),
+        )
+        .expect("the built-in tabs build");
+        app.settle();
+        for name in crate::tabs::names() {
+            let problems = app.convention_problems(name);
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            app.select(name);
+            let readout = app.readout().unwrap_or_default();
+            assert!(readout.lines().count() >= 3, "{name}: {readout:?}");
+        }
+        // The check itself: a convention's key bound to another action, and a convention's
+        // action bound to other keys, are both reported.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Bad {
+            Scroll,
+            Other,
+        }
+        impl Action for Bad {
+            fn convention(self) -> Option<Convention> {
+                (self == Bad::Scroll).then_some(Convention::ScrollDown)
+            }
+        }
+        const TABLE: &[Binding<Bad>] = &[
+            Binding {
+                keys: &[Key::ch(']')],
+                action: Bad::Scroll,
+                help: "scroll",
+                hint: None,
+            },
+            Binding {
+                keys: &[Key::ch('J')],
+                action: Bad::Other,
+                help: "something else",
+                hint: None,
+            },
+        ];
+        assert_eq!(convention_problems(TABLE).len(), 2);
+    }
+
     #[test]
     fn shift_tab_and_ctrl_letters_are_normalised() {
         let ev = KeyEvent::new(KeyCode::Tab, KeyModifiers::SHIFT);

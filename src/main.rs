@@ -174,6 +174,46 @@ fn settings(cli: &Cli) -> Result<Config, Failure> {
     Ok(config)
 }
 
+/// `dlscope snapshot`: the frame (or the readout) of a tab after some keys, as text.
+fn snapshot_command(
+    args: &dlscope::cli::SnapshotArgs,
+    options: &Options,
+    config: &Config,
+    ui: Ui,
+) -> Result<String, Failure> {
+    let unicode = ui.glyphs.unicode;
+    let keys =
+        keymap::parse_keys(&args.keys).map_err(|e| Failure::Usage(format!("--keys: {e}")))?;
+    let moment = match args.frames {
+        Some(n) => snapshot::Moment::AfterFrames(n),
+        None => snapshot::Moment::Settled,
+    };
+    let images = graphics::headless(
+        config.graphics.value,
+        args.format == dlscope::export::Format::Ansi,
+        ui.depth,
+        unicode,
+        args.cell_size,
+    );
+    let mut app = snapshot::app_after(
+        &args.tab,
+        args.width,
+        args.height,
+        &keys,
+        ui.with_images(images),
+        options,
+        moment,
+    )
+    .map_err(|e| Failure::Usage(e.to_string()))?;
+    Ok(if args.readout {
+        let readout = app.readout().unwrap_or_default();
+        dlscope::text::spelled(&readout, unicode).into_owned()
+    } else {
+        let buf = dlscope::app::render_to_buffer(&mut app, args.width, args.height);
+        dlscope::export::render(&buf, args.format)
+    })
+}
+
 fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     let config = settings(&cli)?;
     let ui = ui_for(&cli.display, config.color.value);
@@ -209,41 +249,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::from(exit.code().clamp(0, 255) as u8));
         }
         Some(Command::Snapshot(args)) => {
-            let keys = keymap::parse_keys(&args.keys)
-                .map_err(|e| Failure::Usage(format!("--keys: {e}")))?;
             let options = Options {
-                lowrank_input: args.input.or(cli.input),
+                lowrank_input: args.input.clone().or(cli.input),
                 max_side: Some(cli.max_side as usize),
                 ..Options::default()
             };
-            let moment = match args.frames {
-                Some(n) => snapshot::Moment::AfterFrames(n),
-                None => snapshot::Moment::Settled,
-            };
-            let images = graphics::headless(
-                config.graphics.value,
-                args.format == dlscope::export::Format::Ansi,
-                ui.depth,
-                unicode,
-                args.cell_size,
-            );
-            let mut app = snapshot::app_after(
-                &args.tab,
-                args.width,
-                args.height,
-                &keys,
-                ui.with_images(images),
-                &options,
-                moment,
-            )
-            .map_err(|e| Failure::Usage(e.to_string()))?;
-            if args.readout {
-                let readout = app.readout().unwrap_or_default();
-                dlscope::text::spelled(&readout, unicode).into_owned()
-            } else {
-                let buf = dlscope::app::render_to_buffer(&mut app, args.width, args.height);
-                dlscope::export::render(&buf, args.format)
-            }
+            snapshot_command(&args, &options, &config, ui)?
         }
         Some(Command::Config) => {
             let env = |k: &str| std::env::var(k).ok();

@@ -213,23 +213,8 @@ fn event_loop(
                     continue;
                 }
                 if let Some(key) = Key::from_event(&k) {
-                    // The end-to-end tests prove the panic path restores the terminal; only
-                    // debug builds (what `cargo test` runs) have this trigger.
-                    #[cfg(debug_assertions)]
-                    if key == Key::code(crossterm::event::KeyCode::F(12))
-                        && std::env::var_os("DLSCOPE_TEST_PANIC").is_some()
-                    {
-                        panic!("test panic requested");
-                    }
                     let was_animating = app.animating();
-                    dirty |= app.handle_key(key);
-                    if let Some(effect) = app.take_effect() {
-                        let size = terminal.size().unwrap_or_default();
-                        let message = perform(effect, app, size.width, size.height);
-                        let _ = execute!(terminal.backend_mut(), cursor::Hide);
-                        app.set_message(message);
-                        dirty = true;
-                    }
+                    dirty |= on_key(&mut terminal, app, key);
                     if !was_animating && app.animating() {
                         next_tick = Instant::now() + frame;
                     }
@@ -256,6 +241,27 @@ fn event_loop(
             return Ok(Exit::Quit);
         }
     }
+}
+
+/// A key for the app, and the effect it asked for (saving or copying); true to redraw.
+fn on_key(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &mut App, key: Key) -> bool {
+    // The end-to-end tests prove the panic path restores the terminal; only debug builds
+    // (what `cargo test` runs) have this trigger.
+    #[cfg(debug_assertions)]
+    if key == Key::code(crossterm::event::KeyCode::F(12))
+        && std::env::var_os("DLSCOPE_TEST_PANIC").is_some()
+    {
+        panic!("test panic requested");
+    }
+    let mut dirty = app.handle_key(key);
+    if let Some(effect) = app.take_effect() {
+        let size = terminal.size().unwrap_or_default();
+        let message = perform(effect, app, size.width, size.height);
+        let _ = execute!(terminal.backend_mut(), cursor::Hide);
+        app.set_message(message);
+        dirty = true;
+    }
+    dirty
 }
 
 /// Performs an effect the app asked for; returns the line the footer shows about it.

@@ -47,7 +47,6 @@ fn non_test_lines(text: &str) -> Vec<&str> {
 const MAX_LINES: usize = 800;
 
 #[test]
-#[ignore = "on until every file is split (issue 18)"]
 fn no_non_test_file_is_over_800_lines() {
     let mut long = Vec::new();
     for path in rust_files(&src()) {
@@ -118,7 +117,6 @@ fn looks_like_key_hints(text: &str) -> bool {
 }
 
 #[test]
-#[ignore = "on until every tab draws its hints from the key tables (issue 18)"]
 fn no_render_path_spells_a_key_name() {
     let mut found = Vec::new();
     for path in rust_files(&src()) {

@@ -5,7 +5,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use crate::keymap::{self, Action, Binding, Key, Nav};
+use crate::keymap::{self, Action, Binding, Key};
 use crate::theme::Ui;
 use crate::widgets::help::{self, Section};
 
@@ -20,10 +20,6 @@ pub trait Tab {
     fn keys(&self) -> &'static [Binding<Self::Act>];
     /// Performs an action; returns true when the screen must be redrawn.
     fn act(&mut self, act: Self::Act) -> bool;
-    /// Arrow / hjkl / paging keys the tab's table does not bind itself.
-    fn nav(&mut self, _nav: Nav) -> bool {
-        false
-    }
     /// A left click at an absolute terminal position (only with `--mouse`).
     fn click(&mut self, _col: u16, _row: u16) -> bool {
         false
@@ -81,7 +77,6 @@ pub trait AnyTab {
     fn title(&self) -> &'static str;
     /// Runs the action bound to `key`; `None` when the tab's table does not bind it.
     fn key(&mut self, key: Key) -> Option<bool>;
-    fn nav(&mut self, nav: Nav) -> bool;
     fn click(&mut self, col: u16, row: u16) -> bool;
     fn layout(&mut self, area: Rect, ui: &Ui);
     fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui);
@@ -110,9 +105,6 @@ impl<T: Tab> AnyTab for T {
     }
     fn key(&mut self, key: Key) -> Option<bool> {
         keymap::lookup(Tab::keys(self), key).map(|a| self.act(a))
-    }
-    fn nav(&mut self, nav: Nav) -> bool {
-        Tab::nav(self, nav)
     }
     fn click(&mut self, col: u16, row: u16) -> bool {
         Tab::click(self, col, row)

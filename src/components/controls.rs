@@ -209,7 +209,7 @@ impl<Id: Copy + PartialEq + strum::IntoEnumIterator + 'static> ControlList<Id> {
         }
         let column_w = (g.grid.width / g.columns as u16).max(1);
         let c = ((col - g.grid.x) / column_w) as usize;
-        let r = (row - g.grid.y) as usize;
+        let r = (row - g.grid.y) as usize + self.first_row(g);
         match Self::all().get(c * g.per_column + r) {
             Some(&id) if r < g.per_column => {
                 self.focus = id;
@@ -219,25 +219,84 @@ impl<Id: Copy + PartialEq + strum::IntoEnumIterator + 'static> ControlList<Id> {
         }
     }
 
+    /// The first row of the compact grid shown: rows scroll so the chosen control's row shows
+    /// when the grid is shorter than its columns.
+    fn first_row(&self, g: Geometry) -> usize {
+        let shown = g.grid.height as usize;
+        if g.full || shown == 0 || shown >= g.per_column {
+            return 0;
+        }
+        let i = Self::all()
+            .iter()
+            .position(|c| *c == self.focus)
+            .unwrap_or(0);
+        let row = i % g.per_column.max(1);
+        row.saturating_sub(shown - 1).min(g.per_column - shown)
+    }
+
     /// The panel's title, naming the keys from the table: "Controls ↑↓ choose ←→ change".
     pub fn title(unicode: bool) -> String {
-        let name = |keys: &[keymap::Key]| keys.first().map(|k| k.name(unicode)).unwrap_or_default();
-        if unicode {
-            format!(
-                "Controls {}{} choose {}{} change",
-                name(keymap::UP),
-                name(keymap::DOWN),
-                name(keymap::LESS),
-                name(keymap::MORE)
-            )
-        } else {
-            format!(
-                "Controls {}/{} choose {}/{} change",
-                name(keymap::UP),
-                name(keymap::DOWN),
-                name(keymap::LESS),
-                name(keymap::MORE)
-            )
+        // Arrows where they have glyphs; in ASCII the one-letter keys of the same bindings
+        // ("k/j"), which stay short where "Up/Down" would not fit a narrow panel.
+        let name = |keys: &[keymap::Key]| {
+            let key = if unicode {
+                keys.first()
+            } else {
+                keys.get(1).or(keys.first())
+            };
+            key.map(|k| k.name(unicode)).unwrap_or_default()
+        };
+        let sep = if unicode { "" } else { "/" };
+        format!(
+            "Controls {}{sep}{} choose {}{sep}{} change",
+            name(keymap::UP),
+            name(keymap::DOWN),
+            name(keymap::LESS),
+            name(keymap::MORE)
+        )
+    }
+
+    /// Compact: the controls' values in two columns, scrolled to the chosen one.
+    fn render_grid<S: ControlSet<Id = Id>>(&self, g: Geometry, buf: &mut Buffer, ui: &Ui, set: &S) {
+        let all = Self::all();
+        let column_w = g.grid.width / 2;
+        let first = self.first_row(g);
+        for (i, c) in all.iter().copied().enumerate() {
+            let (col, row) = (i / g.per_column, i % g.per_column);
+            let Some(row) = row
+                .checked_sub(first)
+                .filter(|r| (*r as u16) < g.grid.height)
+            else {
+                continue;
+            };
+            // Labels padded to the longest of their column.
+            let pad = all
+                .iter()
+                .skip(col * g.per_column)
+                .take(g.per_column)
+                .map(|c| label_width(set, *c, ui))
+                .max()
+                .unwrap_or(0);
+            let style = if c == self.focus {
+                ui.theme.key.add_modifier(Modifier::REVERSED)
+            } else {
+                ui.theme.hint
+            };
+            // A value too long for its column gets an ellipsis.
+            let room = (column_w as usize).saturating_sub(pad + 1);
+            let u = ui.glyphs.unicode;
+            let value = crate::text::fit(&crate::text::spelled(&set.value(c), u), room, u);
+            let line = Line::from(vec![
+                Span::styled(padded(set, c, ui, pad), style),
+                Span::raw(" "),
+                Span::styled(value, ui.theme.number),
+            ]);
+            let x = g.grid.x + col as u16 * column_w;
+            lines(
+                Rect::new(x, g.grid.y + row as u16, column_w, 1),
+                buf,
+                &[line],
+            );
         }
     }
 
@@ -272,40 +331,15 @@ impl<Id: Copy + PartialEq + strum::IntoEnumIterator + 'static> ControlList<Id> {
             }
             return;
         }
-        let column_w = g.grid.width / 2;
-        for (i, c) in all.iter().copied().enumerate() {
-            let (col, row) = (i / g.per_column, i % g.per_column);
-            if row as u16 >= g.grid.height {
-                continue;
-            }
-            // Labels padded to the longest of their column.
-            let pad = all
-                .iter()
-                .skip(col * g.per_column)
-                .take(g.per_column)
-                .map(|c| label_width(set, *c, ui))
-                .max()
-                .unwrap_or(0);
-            let style = if c == self.focus {
-                ui.theme.key.add_modifier(Modifier::REVERSED)
-            } else {
-                ui.theme.hint
-            };
-            // A value too long for its column gets an ellipsis.
-            let room = (column_w as usize).saturating_sub(pad + 1);
-            let u = ui.glyphs.unicode;
-            let value = crate::text::fit(&crate::text::spelled(&set.value(c), u), room, u);
-            let line = Line::from(vec![
-                Span::styled(padded(set, c, ui, pad), style),
-                Span::raw(" "),
-                Span::styled(value, ui.theme.number),
-            ]);
-            let x = g.grid.x + col as u16 * column_w;
-            lines(
-                Rect::new(x, g.grid.y + row as u16, column_w, 1),
-                buf,
-                &[line],
-            );
+        self.render_grid(g, buf, ui, set);
+        let first = self.first_row(g);
+        // Rows the grid cannot show are marked on its right edge, never dropped silently.
+        let edge = g.grid.right().saturating_sub(1);
+        if first > 0 {
+            buf.set_string(edge, g.grid.y, ui.glyphs.up, ui.theme.key);
+        }
+        if first + (g.grid.height as usize) < g.per_column {
+            buf.set_string(edge, g.grid.bottom() - 1, ui.glyphs.down, ui.theme.key);
         }
         if let Some(row) = g.slider {
             control_row(row, buf, ui, set, self.focus, set.label(self.focus), true);
@@ -534,7 +568,7 @@ mod tests {
         }
         assert_eq!(
             ControlList::<Knob>::title(false),
-            "Controls Up/Down choose Left/Right change"
+            "Controls k/j choose h/l change"
         );
     }
 
