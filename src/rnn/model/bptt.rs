@@ -383,7 +383,13 @@ fn rnn_forward(activation: Activation, pass: &PassInputs<'_>, z: &mut [f64], tra
         ..
     } = pass.sizes;
     let forward = MatRef::from_row_major_slice(pass.w_hh, gsize, hsize);
-    let hs = trace.hs.as_mut_slice();
+    let Trace {
+        hs,
+        h_norm,
+        forward_overflow_from,
+        ..
+    } = trace;
+    let hs = hs.as_mut_slice();
     for t in 1..=steps {
         let (before, after) = hs.split_at_mut(t * hsize);
         let prev = &before[(t - 1) * hsize..];
@@ -391,9 +397,9 @@ fn rnn_forward(activation: Activation, pass: &PassInputs<'_>, z: &mut [f64], tra
         let zt = &mut z[(t - 1) * gsize..t * gsize];
         mat_vec(zt, forward, prev, Accum::Add);
         activation.apply_to(zt, cur);
-        trace.h_norm[t] = l2_norm(cur);
-        if trace.forward_overflow_from.is_none() && !trace.h_norm[t].is_finite() {
-            trace.forward_overflow_from = Some(t);
+        h_norm[t] = l2_norm(cur);
+        if forward_overflow_from.is_none() && !h_norm[t].is_finite() {
+            *forward_overflow_from = Some(t);
         }
     }
 }
@@ -459,7 +465,13 @@ fn lstm_forward(
     let forward = MatRef::from_row_major_slice(pass.w_hh, gsize, hsize);
     let mut cs = vec![0.0; (steps + 1) * hsize];
     let mut tanh_c = vec![0.0; steps * hsize];
-    let hs = trace.hs.as_mut_slice();
+    let Trace {
+        hs,
+        h_norm,
+        forward_overflow_from,
+        ..
+    } = trace;
+    let hs = hs.as_mut_slice();
     for t in 1..=steps {
         let (before, after) = hs.split_at_mut(t * hsize);
         let prev = &before[(t - 1) * hsize..];
@@ -475,11 +487,11 @@ fn lstm_forward(
             tanh_c: &mut tanh_c[(t - 1) * hsize..t * hsize],
             h: cur,
         });
-        trace.h_norm[t] = l2_norm(cur);
-        if trace.forward_overflow_from.is_none()
-            && !(trace.h_norm[t].is_finite() && ccur.iter().all(|c| c.is_finite()))
+        h_norm[t] = l2_norm(cur);
+        if forward_overflow_from.is_none()
+            && !(h_norm[t].is_finite() && ccur.iter().all(|c| c.is_finite()))
         {
-            trace.forward_overflow_from = Some(t);
+            *forward_overflow_from = Some(t);
         }
     }
     Cells { cs, tanh_c }

@@ -46,6 +46,7 @@ pub(super) struct WeightSums<'a> {
 }
 
 impl<'a> WeightSums<'a> {
+    #[inline]
     pub(super) fn new(
         hs: &'a [f64],
         x: &'a [f64],
@@ -111,6 +112,7 @@ impl<'a> WeightSums<'a> {
 /// Runs `step(t, row)` for t = T … 1, `row` being row t − 1 of the T × `gsize` row-major `z`
 /// (which `step` turns into ∂ℓ/∂z_t), and hands each finished block of `block` rows (counted
 /// from the last row) to `done(first_row, rows)`, last block first.
+#[inline]
 pub(super) fn backward_in_blocks<'a>(
     z: &'a mut [f64],
     gsize: usize,
@@ -138,6 +140,7 @@ pub(super) fn backward_in_blocks<'a>(
 
 /// The backward loop (`step`, see `backward_in_blocks`) and the weight gradients, formed as
 /// `plan` says. Returns ∂ℓ/∂W_hh and ∂ℓ/∂W_ih.
+#[inline]
 pub(super) fn backward_and_weight_products(
     z: &mut [f64],
     sums: WeightSums<'_>,
