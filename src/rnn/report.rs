@@ -6,11 +6,12 @@ use ndarray::{Array1, Array2};
 use serde::Serialize;
 
 use super::model::{
-    Activation, CellKind, Clip, Dimension, Init, ParamError, Params, Run, Verdict, gradient_ratio,
-    rho_power_log10, rho_power_text,
+    Activation, CellKind, Clip, Dimension, Init, LinearGap, ParamError, Params, Run, Verdict,
+    gradient_ratio, rho_power_log10, rho_power_text,
 };
 use crate::cli::CommandError;
 use crate::numfmt;
+use crate::text::spelled;
 
 /// The run as JSON (`dlscope rnn --json`). Keys are written in this order (alphabetical, as
 /// before the types existed); non-finite numbers are written as null.
@@ -183,7 +184,7 @@ pub fn summary(p: &Params, run: &Run) -> String {
         Verdict::of(ratio).phrase()
     );
     if p.cell == CellKind::Rnn {
-        write_linear_theory(&mut out, p);
+        write_linear_theory(&mut out, p, run);
     }
     let clip = match p.clip {
         Clip::None => "no clipping".to_string(),
@@ -204,22 +205,28 @@ pub fn summary(p: &Params, run: &Run) -> String {
     out
 }
 
-/// What the linear theory ρ^T alone would say, and why it does or does not hold here.
-fn write_linear_theory(out: &mut String, p: &Params) {
-    let why = match (p.activation, p.init) {
-        (Activation::Identity, Init::Orthogonal) => {
-            "exact here: W_hh is rho times an orthogonal matrix and phi is the identity"
+/// What the linear theory ρ^T alone would say, how far the run is from it (measured), and
+/// the reason the settings give for the difference.
+fn write_linear_theory(out: &mut String, p: &Params, run: &Run) {
+    let gap = LinearGap::of(gradient_ratio(&run.bptt.grad_h), p.rho, p.steps);
+    let why = match (p.activation, p.init, gap) {
+        (_, _, LinearGap::NoRatio) => "",
+        (Activation::Identity, Init::Orthogonal, _) => {
+            "; W_hh is rho times an orthogonal matrix and phi is the identity, where rho^T is exact"
         }
-        (Activation::Identity, Init::Gaussian) => {
-            "a Gaussian W_hh follows it only after a transient (its eigenvectors are not orthogonal), so short runs can differ by a large factor"
+        (Activation::Identity, Init::Gaussian, LinearGap::Off(_)) => {
+            "; a Gaussian W_hh is not normal, so rho^T gives only the long-run rate per step, not the size"
         }
-        _ => "it leaves out phi', which scales every step back",
+        (Activation::Identity, Init::Gaussian, _) => "",
+        (_, _, LinearGap::Off(_)) => "; phi' scales every step back as well as W_hh",
+        _ => "",
     };
     let _ = writeln!(
         out,
-        "linear theory rho^T = {}, which alone would say {}; {why}",
+        "linear theory rho^T = {}, which alone would say {}; the run's ratio is {}{why}",
         rho_power_text(p.rho, p.steps),
-        Verdict::of_log10(rho_power_log10(p.rho, p.steps)).word()
+        Verdict::of_log10(rho_power_log10(p.rho, p.steps)).word(),
+        spelled(&gap.phrase(), false),
     );
 }
 

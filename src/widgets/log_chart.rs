@@ -55,7 +55,6 @@ pub struct LogChart<'a> {
     x_name: &'a str,
     legend: bool,
     overflow_from_right: bool,
-    even_decades: bool,
 }
 
 impl<'a> LogChart<'a> {
@@ -73,7 +72,6 @@ impl<'a> LogChart<'a> {
             x_name: "x",
             legend: true,
             overflow_from_right: false,
-            even_decades: false,
         }
     }
     pub fn x_scale(mut self, s: Scale) -> Self {
@@ -116,12 +114,6 @@ impl<'a> LogChart<'a> {
     }
     pub fn legend(mut self, show: bool) -> Self {
         self.legend = show;
-        self
-    }
-    /// On a log10 y axis, put the decade ticks on whole rows an equal number apart (the axis
-    /// then reaches up to the decade step that makes them even; see `even_decades`).
-    pub fn even_decade_ticks(mut self, even: bool) -> Self {
-        self.even_decades = even;
         self
     }
     /// Mark the largest overflowing x instead of the smallest: for a curve computed from the
@@ -226,12 +218,12 @@ impl<'a> LogChart<'a> {
     }
 
     /// The plotted y range and its labelled ticks for a chart `height` rows tall (the range
-    /// grows to even decade steps where those are asked for).
+    /// grows on a log axis so that its decade ticks sit on evenly spaced rows).
     fn y_ticks(&self, (y0, y1): (f64, f64), height: u16) -> (f64, f64, Vec<(f64, String)>) {
         // The plot is height − 1 rows tall: its rows are that many minus one apart.
         let row_gaps = (height as usize).saturating_sub(2);
         match self.y_scale {
-            Scale::Log10 if self.even_decades => even_decades(y0, y1, row_gaps),
+            Scale::Log10 => even_decades(y0, y1, row_gaps),
             _ => (
                 y0,
                 y1,
@@ -665,7 +657,6 @@ mod tests {
                     index: 0,
                 }])
                 .y_bounds(10f64.powf(lo), 10f64.powf(hi))
-                .even_decade_ticks(true)
                 .legend(false);
                 let area = Rect::new(0, 0, 40, height);
                 let mut buf = Buffer::empty(area);

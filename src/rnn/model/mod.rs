@@ -55,7 +55,9 @@ pub use params::{
     Activation, CellKind, Dimension, Init, MAX_HIDDEN, MAX_INPUT_SIZE, MAX_RHO, MAX_STEPS,
     ParamError, Params, UnknownChoice,
 };
-pub use theory::{BAND, Verdict, gradient_ratio, linear_theory, rho_power_log10, rho_power_text};
+pub use theory::{
+    BAND, LinearGap, Verdict, gradient_ratio, linear_theory, rho_power_log10, rho_power_text,
+};
 
 pub use crate::grad::{Clip, l2_norm};
 

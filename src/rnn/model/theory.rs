@@ -102,6 +102,55 @@ impl Verdict {
     }
 }
 
+/// How a run's gradient ratio compares with the linear theory's ρ^T.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LinearGap {
+    /// Within a factor of `BAND` of ρ^T; the value is log10(ratio / ρ^T).
+    Within(f64),
+    /// More than a factor of `BAND` above (positive) or below (negative) ρ^T, in decades.
+    Off(f64),
+    /// The ratio is not a finite positive number (overflowed, or exactly 0), so no factor.
+    NoRatio,
+}
+
+impl LinearGap {
+    /// log10(ratio) − T·log10(ρ), computed in logarithms so that ρ^T beyond f64 still compares.
+    pub fn of(ratio: f64, rho: f64, steps: usize) -> LinearGap {
+        if !(ratio.is_finite() && ratio > 0.0 && rho > 0.0) {
+            return LinearGap::NoRatio;
+        }
+        let decades = ratio.log10() - rho_power_log10(rho, steps);
+        if decades.abs() <= BAND.log10() {
+            LinearGap::Within(decades)
+        } else {
+            LinearGap::Off(decades)
+        }
+    }
+
+    /// "within a factor of 10 of ρ^T", "2.4e5 times ρ^T", "1/3.1e3 of ρ^T", as the
+    /// computation says.
+    pub fn phrase(self) -> String {
+        match self {
+            // 4e-10 decades is a relative difference of about 1e-9.
+            LinearGap::Within(d) if d.abs() < 4e-10 => "equal to ρ^T to within 1e-9".into(),
+            LinearGap::Within(_) => format!("within a factor of {BAND} of ρ^T"),
+            LinearGap::Off(d) if d > 0.0 => format!("{} times ρ^T", power_of_ten_text(d)),
+            LinearGap::Off(d) => format!("1/{} of ρ^T", power_of_ten_text(-d)),
+            LinearGap::NoRatio => "not comparable with ρ^T (the ratio is not finite)".into(),
+        }
+    }
+}
+
+/// 10^d for d ≥ 0 with three significant digits, written from its logarithm beyond f64.
+fn power_of_ten_text(d: f64) -> String {
+    let v = 10f64.powf(d);
+    if v.is_finite() {
+        return crate::numfmt::general(v, 3);
+    }
+    let e = d.floor();
+    format!("{:.2}e{}", 10f64.powf(d - e), e as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +168,35 @@ mod tests {
         assert_eq!(Verdict::of_log10(-602.1), Verdict::Vanishing);
         assert_eq!(Verdict::of_log10(0.86), Verdict::Preserved);
         assert_eq!(Verdict::of_log10(f64::NEG_INFINITY), Verdict::Vanishing);
+    }
+
+    #[test]
+    fn the_gap_to_the_linear_theory_is_measured_in_decades() {
+        // 0.9^20 = 0.1216: a ratio of 0.12 is within a factor of 10, 1e-5 is 1/1.22e4 of it.
+        assert!(matches!(LinearGap::of(0.12, 0.9, 20), LinearGap::Within(_)));
+        assert_eq!(
+            LinearGap::of(0.9f64.powi(20), 0.9, 20).phrase(),
+            "equal to ρ^T to within 1e-9"
+        );
+        let off = LinearGap::of(1e-5, 0.9, 20);
+        assert!(
+            matches!(off, LinearGap::Off(d) if (d - (-5.0 - 20.0 * 0.9f64.log10())).abs() < 1e-12)
+        );
+        assert_eq!(
+            off.phrase(),
+            format!(
+                "1/{} of ρ^T",
+                crate::numfmt::general(1e-5f64.recip() * 0.9f64.powi(20), 3)
+            )
+        );
+        assert_eq!(
+            LinearGap::of(1e3, 1.0, 50).phrase(),
+            format!("{} times ρ^T", crate::numfmt::general(1e3, 3))
+        );
+        // ρ^T beyond f64 (3^2000 ≈ 1.75e954) still compares, in logarithms.
+        assert!(matches!(LinearGap::of(1e300, 3.0, 2000), LinearGap::Off(d) if d < -600.0));
+        assert!(LinearGap::of(1e300, 3.0, 2000).phrase().starts_with("1/"));
+        assert_eq!(LinearGap::of(f64::INFINITY, 1.0, 5), LinearGap::NoRatio);
+        assert_eq!(LinearGap::of(0.0, 1.0, 5), LinearGap::NoRatio);
     }
 }

@@ -1,10 +1,25 @@
 //! The notes beside the charts, one per part of Problem 6, in our own words. Each is written
 //! from the run it sits beside, so what it states is what the computation shows.
+//!
+//! Which test guards which claim (all in `tests.rs`; `claims_hold_across_the_settings_grid`
+//! sweeps ρ × activation × init × clipping × forget bias and computes each counterfactual):
+//! - 6a's verdict ("grows/shrinks by more than 10x", "roughly preserved"): the sweep, from the
+//!   curve's own ratio.
+//! - 6a's "exactly for an orthogonal W_hh": the sweep, on the identity run of the same draw;
+//!   "after a transient for a Gaussian one": `a_gaussian_recurrence_grows_at_rho_per_step_in_the_long_run`.
+//! - 6b's "at most 1" / "at most 1/4" per step back: the sweep, against ‖W_hh‖₂ by power
+//!   iteration; "within a factor of 10 of ρ^T" and "ρ alone does not predict it": the sweep,
+//!   from the curve; the active share: `relu_note_states_this_runs_active_share`.
+//! - 6c's "no plotted ‖∂ℓ/∂h_t‖ changes", "only shrinks", "1 (unchanged)", "caps each entry":
+//!   the sweep, against the run without clipping.
+//! - 6d's "most … comes through W_hh / along the cell path": the sweep; the split itself:
+//!   `model::tests::lstm_cell_gradient_splits_into_the_cell_path_and_the_rest`.
+//! - The summary's "rho^T is exact" and its reasons for a gap: the sweep.
 
 use super::Computed;
 use crate::grad::Clip;
 use crate::numfmt;
-use crate::rnn::model::{Activation, Verdict, gradient_ratio, rho_power_text, sigmoid};
+use crate::rnn::model::{Activation, LinearGap, Verdict, gradient_ratio, rho_power_text, sigmoid};
 use crate::text::spelled;
 
 /// How many notes there are (6a … 6d).
@@ -31,20 +46,41 @@ fn note_6a(r: &Computed) -> String {
     )
 }
 
-/// 6b: with ReLU, how many units pass the gradient and what that does to ρ's prediction.
+/// 6b: what φ' does to each step back, and how far this run's ratio is from ρ^T.
 fn note_6b(r: &Computed) -> String {
-    let saturating = "tanh and sigmoid have φ' ≤ 1 (sigmoid ≤ 1/4), near 0 when saturated: each step back scales the gradient's entries by at most that, on top of W_hhᵀ.";
-    match (r.params.activation, r.rnn.bptt.active_fraction) {
-        (Activation::Relu, Some(active)) => format!(
-            "ReLU passes the gradient only through active units (h > 0) and blocks the rest: in this run {}% of the units are active over the pass, so ρ alone does not decide. ‖∂ℓ/∂h_0‖ = {} while ρ^T = {}.",
-            numfmt::general(100.0 * active, 2),
-            n(r.rnn.bptt.grad_h.first().copied().unwrap_or(f64::NAN)),
-            rho_power(r),
-        ),
-        _ => format!(
-            "{saturating} Choose relu (a) to see how many units it switches off in this run."
-        ),
-    }
+    let ratio = gradient_ratio(&r.rnn.bptt.grad_h);
+    let gap = LinearGap::of(ratio, r.params.rho, r.params.steps);
+    let compare = format!(
+        "Here the RNN's ratio is {}, ρ^T = {}: {}",
+        n(ratio),
+        rho_power(r),
+        gap.phrase(),
+    );
+    // Only a measured gap of more than a factor of 10 is called a disagreement.
+    let decides = match gap {
+        LinearGap::Off(_) => ", so ρ alone does not predict it.",
+        _ => ".",
+    };
+    let blocks = "ReLU passes the gradient only through active units (h > 0) and blocks the rest";
+    let mechanism = match r.params.activation {
+        Activation::Relu => match r.rnn.bptt.active_fraction {
+            Some(active) => format!(
+                "{blocks}: in this run {}% of the units are active over the pass.",
+                numfmt::general(100.0 * active, 2),
+            ),
+            None => format!("{blocks}."),
+        },
+        Activation::Identity => {
+            "With φ = identity, φ' = 1: each step back is W_hhᵀ alone, the linear theory's setting.".to_string()
+        }
+        Activation::Sigmoid => {
+            "sigmoid has φ' = h(1 − h) ≤ 1/4: each step back scales the gradient's entries by at most 1/4, on top of W_hhᵀ.".to_string()
+        }
+        Activation::Tanh => {
+            "tanh has φ' = 1 − h² ≤ 1, near 0 where a unit saturates: each step back scales the gradient's entries by at most 1, on top of W_hhᵀ.".to_string()
+        }
+    };
+    format!("{mechanism} {compare}{decides}")
 }
 
 /// 6c: what norm clipping does to this run's gradients, with PyTorch's coefficient.

@@ -367,7 +367,6 @@ impl RnnTab {
             .cursor_ticks(t as f64)
             .x_name("t")
             .overflow_from_right(true)
-            .even_decade_ticks(true)
             .legend(false)
             .render(chart_area, buf, ui);
         let row = self.chart_figures(result, cell, ui);
@@ -488,13 +487,24 @@ impl RnnTab {
         let t = self.cursor();
         let th = &ui.theme;
         let u = ui.glyphs.unicode;
-        let w = 13usize;
+        let rows = readout::rows(r, t, u);
+        // The label column is as wide as its longest label and a space, so no label runs into
+        // its number.
+        let w = rows
+            .iter()
+            .filter_map(|row| match row {
+                Row::Pair { label, .. } => Some(spelled(label, u).chars().count() + 1),
+                _ => None,
+            })
+            .chain([format!("t = {t}").chars().count() + 1, 13])
+            .max()
+            .unwrap_or(13);
         let mut out = vec![Line::from(vec![
             Span::styled(format!("{:<w$}", format!("t = {t}")), th.cursor),
             Span::styled(format!("{:<11}", "RNN"), th.title),
             Span::styled("LSTM", th.title),
         ])];
-        for row in readout::rows(r, t, u) {
+        for row in rows {
             out.push(match row {
                 Row::Pair {
                     label,

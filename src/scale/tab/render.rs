@@ -501,7 +501,6 @@ impl ScaleTab {
             .x_bounds(0.0, self.settings.steps as f64)
             .x_name("k")
             .cursor_ticks(frame as f64)
-            .even_decade_ticks(true)
             .y_scale(match kind {
                 SeriesKind::Norm => Scale::Linear,
                 _ => Scale::Log10,
@@ -544,7 +543,6 @@ impl ScaleTab {
             },
         ])
         .x_scale(Scale::Log10)
-        .even_decade_ticks(true)
         .y_scale(Scale::Log10)
         .x_name(&eta)
         .render(inner, buf, ui);
