@@ -28,6 +28,8 @@ pub enum Effect {
     SaveScreen,
     /// Put text on the clipboard; `None` means the visible screen's text.
     Copy(Option<String>),
+    /// Give the terminal back and stop the process until it is continued.
+    Suspend,
 }
 
 pub struct App {
@@ -189,9 +191,10 @@ impl App {
     }
 
     fn handle_key_inner(&mut self, key: Key) -> bool {
-        // A tab's text field takes every key but Ctrl-C; an Alt key is no text.
+        // A tab's text field takes every key but Ctrl-C and Ctrl-Z; an Alt key is no text.
         if self.help.is_none()
             && key != Key::ctrl('c')
+            && key != Key::ctrl('z')
             && let Some((_, tab)) = self.tabs.get_mut(self.current)
             && tab.typing().is_some()
         {
@@ -232,6 +235,7 @@ impl App {
                 }
             }
             Global::Export => self.effect = Some(Effect::SaveScreen),
+            Global::Suspend => self.effect = Some(Effect::Suspend),
             Global::Copy => {
                 let text = self.tabs.get(self.current).and_then(|(_, t)| t.readout());
                 self.effect = Some(Effect::Copy(text));

@@ -406,6 +406,8 @@ pub enum Global {
     Export,
     /// Copy the tab's readout to the clipboard (OSC 52).
     Copy,
+    /// Ctrl-Z: give the terminal back to the shell and stop (`fg` resumes).
+    Suspend,
     Nav(Nav),
 }
 
@@ -422,6 +424,12 @@ pub const GLOBAL: &[Binding<Global>] = &[
         keys: &[Key::code(KeyCode::Esc)],
         action: Global::Back,
         help: "close the open overlay, else quit",
+        hint: None,
+    },
+    Binding {
+        keys: &[Key::ctrl('z')],
+        action: Global::Suspend,
+        help: "suspend to the shell (fg resumes)",
         hint: None,
     },
     Binding {

@@ -5,7 +5,8 @@
 //! `report` for the headless command, and a `tab` composed of the shared `components` (control
 //! list, scrolling text, worker panel). Above them the shell: `tab` (the trait a tab
 //! implements), `tabs` (the one list of tabs), `app` (keys, overlays, layout), `runtime` (the
-//! terminal loop), `keymap` (key tables and conventions), `theme`, `text`, `widgets`.
+//! terminal loop; `input` joins escape sequences split by a slow link), `keymap` (key tables
+//! and conventions), `theme`, `text`, `widgets`.
 
 pub mod app;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod controls;
 pub mod export;
 pub mod grad;
 pub mod graphics;
+pub mod input;
 pub mod jobs;
 pub mod keymap;
 pub mod lowrank;

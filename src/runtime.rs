@@ -2,7 +2,10 @@
 //! second while something animates, redraws only when something changed, wraps each frame in
 //! synchronized-update escapes, and restores the terminal on every way out: `q`, an error, a
 //! panic (the report is printed after the restore), SIGTERM, SIGHUP and a terminal that went
-//! away.
+//! away. Ctrl-Z and SIGTSTP suspend like other full-screen tools: the terminal is restored
+//! before the process stops, and taken again and redrawn when it continues (SIGCONT, also
+//! after a SIGSTOP it could not see coming). An Esc waits briefly for the rest of an escape
+//! sequence split by a slow link (`input::Joiner`).
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,6 +57,10 @@ enum Msg {
     InputGone,
     Wake,
     Signal(i32),
+    /// SIGTSTP: give the terminal back and stop.
+    Suspend,
+    /// SIGCONT: we run again; take the terminal back and redraw.
+    Continue,
 }
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -92,32 +99,81 @@ fn enter(mouse: bool) -> io::Result<()> {
 
 fn spawn_input(tx: Sender<Msg>) {
     thread::spawn(move || {
+        let wait =
+            crate::input::escape_wait_from(std::env::var("DLSCOPE_ESCAPE_MS").ok().as_deref());
+        let mut joiner = crate::input::Joiner::new(wait);
         loop {
-            match event::read() {
-                Ok(ev) => {
-                    if tx.send(Msg::Input(ev)).is_err() {
+            // While an Esc waits for the rest of a sequence, read only until its deadline.
+            let ready = match joiner.deadline() {
+                Some(at) => event::poll(at.saturating_duration_since(Instant::now())),
+                None => Ok(true),
+            };
+            let events = match ready {
+                Ok(true) => match event::read() {
+                    Ok(ev) => joiner.feed(ev, Instant::now()),
+                    Err(_) => {
+                        let _ = tx.send(Msg::InputGone);
                         break;
                     }
-                }
+                },
+                Ok(false) => joiner.flush(),
                 Err(_) => {
                     let _ = tx.send(Msg::InputGone);
                     break;
                 }
+            };
+            if events
+                .into_iter()
+                .any(|ev| tx.send(Msg::Input(ev)).is_err())
+            {
+                break;
             }
         }
     });
 }
 
 fn spawn_signals(tx: Sender<Msg>) -> io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
+    use signal_hook::consts::{SIGCONT, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGCONT])?;
     thread::spawn(move || {
-        if let Some(sig) = signals.forever().next() {
-            let _ = tx.send(Msg::Signal(sig));
+        for sig in signals.forever() {
+            let msg = match sig {
+                SIGTSTP => Msg::Suspend,
+                SIGCONT => Msg::Continue,
+                sig => Msg::Signal(sig),
+            };
+            let last = matches!(msg, Msg::Signal(_));
+            if tx.send(msg).is_err() || last {
+                break;
+            }
         }
     });
     Ok(())
 }
+
+/// Gives the terminal back, stops the process (as SIGTSTP's default would), and once it runs
+/// again takes the terminal back; the caller redraws everything.
+fn suspend(terminal: &mut Term) -> io::Result<()> {
+    let mouse = MOUSE.load(Ordering::SeqCst);
+    restore();
+    signal_hook::low_level::raise(signal_hook::consts::SIGSTOP)?;
+    retake(terminal, mouse)
+}
+
+/// Takes the terminal again after a stop (raw mode, the alternate screen, the mouse) and
+/// forgets what it showed, so the next draw paints every cell.
+fn retake(terminal: &mut Term, mouse: bool) -> io::Result<()> {
+    restore();
+    enter(mouse)?;
+    *terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    execute!(
+        terminal.backend_mut(),
+        terminal::Clear(terminal::ClearType::All)
+    )
+}
+
+type Term = Terminal<CrosstermBackend<io::Stdout>>;
 
 /// The terminal loop's channel, made before the app so the app's workers can wake the loop.
 pub struct Runtime {
@@ -214,7 +270,7 @@ fn event_loop(
                 }
                 if let Some(key) = Key::from_event(&k) {
                     let was_animating = app.animating();
-                    dirty |= on_key(&mut terminal, app, key);
+                    dirty |= on_key(&mut terminal, app, key)?;
                     if !was_animating && app.animating() {
                         next_tick = Instant::now() + frame;
                     }
@@ -229,6 +285,17 @@ fn event_loop(
             Msg::Input(_) => {}
             Msg::Wake => dirty |= app.poll(),
             Msg::InputGone => return Ok(Exit::TerminalGone),
+            Msg::Suspend => {
+                suspend(&mut terminal)?;
+                app.screen_cleared();
+                dirty = true;
+            }
+            Msg::Continue => {
+                // Also after a SIGSTOP we never saw: the shell may have reset the terminal.
+                retake(&mut terminal, MOUSE.load(Ordering::SeqCst))?;
+                app.screen_cleared();
+                dirty = true;
+            }
             Msg::Signal(sig) => {
                 return Ok(if sig == signal_hook::consts::SIGHUP {
                     Exit::TerminalGone
@@ -243,8 +310,9 @@ fn event_loop(
     }
 }
 
-/// A key for the app, and the effect it asked for (saving or copying); true to redraw.
-fn on_key(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &mut App, key: Key) -> bool {
+/// A key for the app, and the effect it asked for (saving, copying, suspending); true to
+/// redraw.
+fn on_key(terminal: &mut Term, app: &mut App, key: Key) -> io::Result<bool> {
     // The end-to-end tests prove the panic path restores the terminal; only debug builds
     // (what `cargo test` runs) have this trigger.
     #[cfg(debug_assertions)]
@@ -253,47 +321,52 @@ fn on_key(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &mut App, 
     {
         panic!("test panic requested");
     }
-    let mut dirty = app.handle_key(key);
-    if let Some(effect) = app.take_effect() {
-        let size = terminal.size().unwrap_or_default();
-        let message = perform(effect, app, size.width, size.height);
-        let _ = execute!(terminal.backend_mut(), cursor::Hide);
-        app.set_message(message);
-        dirty = true;
-    }
-    dirty
+    let dirty = app.handle_key(key);
+    let size = terminal.size().unwrap_or_default();
+    let message = match app.take_effect() {
+        None => return Ok(dirty),
+        // Raw mode turns Ctrl-Z into a key: suspend as the terminal would have.
+        Some(Effect::Suspend) => {
+            suspend(terminal)?;
+            app.screen_cleared();
+            return Ok(true);
+        }
+        Some(Effect::SaveScreen) => save_screen(app, size.width, size.height),
+        Some(Effect::Copy(text)) => copy(app, text, size.width, size.height),
+    };
+    let _ = execute!(terminal.backend_mut(), cursor::Hide);
+    app.set_message(message);
+    Ok(true)
 }
 
-/// Performs an effect the app asked for; returns the line the footer shows about it.
-fn perform(effect: Effect, app: &App, width: u16, height: u16) -> String {
-    match effect {
-        Effect::SaveScreen => {
-            let buf = crate::app::render_cells_to_buffer(app, width, height);
-            let tab = app.current_tab().unwrap_or("screen");
-            let path = export_path(tab, crate::export::Format::Svg);
-            match std::fs::write(&path, crate::export::svg(&buf)) {
-                Ok(()) => format!("saved the screen to {}", path.display()),
-                Err(e) => format!("could not save {}: {e}", path.display()),
-            }
-        }
-        Effect::Copy(text) => {
-            let text = text.unwrap_or_else(|| {
-                let buf = crate::app::render_cells_to_buffer(app, width, height);
-                crate::snapshot::buffer_text(&buf)
-            });
-            let sent = execute!(
-                io::stdout(),
-                crossterm::clipboard::CopyToClipboard::to_clipboard_from(text.as_bytes())
-            );
-            match sent {
-                // The terminal cannot confirm it: say what was done, not that it arrived.
-                Ok(()) => format!(
-                    "sent {} characters to the clipboard (OSC 52; tmux needs set-clipboard on)",
-                    text.chars().count()
-                ),
-                Err(e) => format!("could not send to the clipboard: {e}"),
-            }
-        }
+/// Saves the screen as SVG; returns the line the footer shows about it.
+fn save_screen(app: &App, width: u16, height: u16) -> String {
+    let buf = crate::app::render_cells_to_buffer(app, width, height);
+    let tab = app.current_tab().unwrap_or("screen");
+    let path = export_path(tab, crate::export::Format::Svg);
+    match std::fs::write(&path, crate::export::svg(&buf)) {
+        Ok(()) => format!("saved the screen to {}", path.display()),
+        Err(e) => format!("could not save {}: {e}", path.display()),
+    }
+}
+
+/// Sends `text` (else the screen's text) to the clipboard; returns the footer's line.
+fn copy(app: &App, text: Option<String>, width: u16, height: u16) -> String {
+    let text = text.unwrap_or_else(|| {
+        let buf = crate::app::render_cells_to_buffer(app, width, height);
+        crate::snapshot::buffer_text(&buf)
+    });
+    let sent = execute!(
+        io::stdout(),
+        crossterm::clipboard::CopyToClipboard::to_clipboard_from(text.as_bytes())
+    );
+    match sent {
+        // The terminal cannot confirm it: say what was done, not that it arrived.
+        Ok(()) => format!(
+            "sent {} characters to the clipboard (OSC 52; tmux needs set-clipboard on)",
+            text.chars().count()
+        ),
+        Err(e) => format!("could not send to the clipboard: {e}"),
     }
 }
 
@@ -314,7 +387,7 @@ pub fn export_path(tab: &str, format: crate::export::Format) -> std::path::PathB
 }
 
 /// Lays the app out for the terminal's size, then draws it.
-fn draw(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &mut App) -> io::Result<()> {
+fn draw(terminal: &mut Term, app: &mut App) -> io::Result<()> {
     let size = terminal.size()?;
     app.layout(size.width, size.height);
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;

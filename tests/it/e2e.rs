@@ -420,3 +420,83 @@ fn the_low_rank_completion_runs_in_a_child_that_ends_with_the_app() {
         thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The process's state letter from /proc (T: stopped).
+fn process_state(pid: u32) -> char {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let after = s.rfind(')')?;
+            s[after + 1..].trim_start().chars().next()
+        })
+        .unwrap_or('?')
+}
+
+fn wait_state(pid: u32, want: char) {
+    let deadline = Instant::now() + PATIENCE;
+    while process_state(pid) != want {
+        assert!(
+            Instant::now() < deadline,
+            "process never reached state {want}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_z_and_sigtstp_give_the_terminal_back_and_fg_redraws() {
+    let mut s = Session::start(&["--tab", "rnn"], &[], 100, 30);
+    s.wait_for("RNN");
+    let pid = s.child.process_id().expect("pid");
+    for how in ["ctrl-z", "kill"] {
+        if how == "ctrl-z" {
+            s.send(b"\x1a");
+        } else {
+            Command::new("kill")
+                .args(["-TSTP", &pid.to_string()])
+                .status()
+                .expect("kill");
+        }
+        // Stopped, with the terminal as the shell needs it: main screen, cursor, cooked.
+        wait_state(pid, 'T');
+        s.wait_until("the main screen after the stop", |_| !s.alternate_screen());
+        assert!(!s.cursor_hidden(), "{how}: cursor left hidden");
+        assert_cooked(&s.stty());
+        // fg: the app takes the terminal back and draws the whole screen again.
+        Command::new("kill")
+            .args(["-CONT", &pid.to_string()])
+            .status()
+            .expect("kill");
+        s.wait_until("the app redrawn after SIGCONT", |screen| {
+            s.alternate_screen() && screen.contains("RNN") && screen.contains("help")
+        });
+        assert!(s.cursor_hidden(), "{how}: cursor shown after resuming");
+    }
+    s.send(b"q");
+    let status = s.wait_exit(PATIENCE).expect("no exit after q");
+    assert!(status.success());
+    assert_cooked(&s.stty());
+}
+
+#[test]
+fn an_arrow_split_by_a_slow_link_is_an_arrow_not_esc() {
+    // The app waits 3 s for the rest of a sequence, so the 30 ms gap below is always inside
+    // the wait, however busy the machine.
+    let mut s = Session::start(&["--tab", "rnn"], &[("DLSCOPE_ESCAPE_MS", "3000")], 100, 30);
+    s.wait_for("RNN");
+    s.send(b"\x1b");
+    thread::sleep(Duration::from_millis(30));
+    s.send(b"[B");
+    // Had the Esc been read alone, the app would have quit: it answers the help key instead.
+    s.send(b"?");
+    s.wait_for("or Esc closes");
+    s.send(b"q");
+    let status = s.wait_exit(PATIENCE).expect("no exit after q");
+    assert!(status.success());
+    // And a real Esc still quits, once its wait is over.
+    let mut s = Session::start(&["--tab", "rnn"], &[("DLSCOPE_ESCAPE_MS", "0")], 100, 30);
+    s.wait_for("RNN");
+    s.send(b"\x1b");
+    let status = s.wait_exit(PATIENCE).expect("no exit after Esc");
+    assert!(status.success());
+}
