@@ -16,7 +16,7 @@ pub struct Cli {
 
     /// The tab the app opens on: resnet, lowrank, scale, rnn or train (default: resnet, or
     /// the config file's `tab`).
-    #[arg(long, value_parser = tab_name)]
+    #[arg(long, allow_negative_numbers = true, value_parser = tab_name)]
     pub tab: Option<String>,
 
     /// Enable the mouse: click tabs and rows.
@@ -24,11 +24,11 @@ pub struct Cli {
     pub mouse: bool,
 
     /// An image (PNG, JPEG, PGM/PPM), 2-D .npy array or numeric CSV for the low-rank tab.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PATH")]
     pub input: Option<PathBuf>,
 
     /// Inputs larger than this on a side are downscaled (low-rank tab).
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(2..=8192))]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1024, value_parser = whole_in::<u32>(2, 8192))]
     pub max_side: u32,
 
     #[command(subcommand)]
@@ -39,12 +39,18 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct Display {
     /// Colour: auto (the default: none when NO_COLOR is set), always, or never.
-    #[arg(long, value_enum, global = true)]
+    #[arg(long, allow_negative_numbers = true, value_enum, global = true)]
     pub color: Option<ColorChoice>,
 
     /// Read settings from this file instead of the usual place
     /// ($XDG_CONFIG_HOME/dlscope/config.toml or ~/.config/dlscope/config.toml).
-    #[arg(long, value_name = "PATH", global = true, conflicts_with = "no_config")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "PATH",
+        global = true,
+        conflicts_with = "no_config"
+    )]
     pub config: Option<PathBuf>,
 
     /// Read no config file.
@@ -59,7 +65,13 @@ pub struct Display {
     /// How pictures (the low-rank images) are drawn; inside tmux a protocol needs tmux's
     /// allow-passthrough on. Default: auto, or ascii with --ascii, or the config file's
     /// `graphics`.
-    #[arg(long, value_enum, global = true, value_name = "HOW")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_enum,
+        global = true,
+        value_name = "HOW"
+    )]
     pub graphics: Option<crate::graphics::Graphics>,
 }
 
@@ -89,37 +101,76 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
     /// The tab to render: resnet, lowrank, scale, rnn or train.
-    #[arg(long, value_parser = tab_name)]
+    #[arg(long, allow_negative_numbers = true, value_parser = tab_name)]
     pub tab: String,
     /// Frame width in columns.
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 120, value_parser = whole_in::<u16>(1, 1000))]
     pub width: u16,
     /// Frame height in rows.
-    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 40, value_parser = whole_in::<u16>(1, 1000))]
     pub height: u16,
     /// Keys to press first, space-separated, named as the help overlay writes them
     /// (e.g. "j j Enter ?").
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub keys: String,
     /// An input file for the low-rank tab.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PATH")]
     pub input: Option<PathBuf>,
     /// Take the frame mid-run: after the keys, let the animation they left running play this
     /// many frames (30 a second) instead of jumping to its end.
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u32>, value_name = "N")]
     pub frames: Option<u32>,
     /// How to write the frame: text, ansi (with colour codes), svg or html. With --graphics
     /// kitty, sixel or iterm2, ansi carries the image escapes a terminal would get; text, svg
     /// and html draw the pictures as half blocks (characters without 256 colours).
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_enum,
+        default_value = "text"
+    )]
     pub format: crate::export::Format,
     /// The pixel size of a cell that protocol images are encoded for, WIDTHxHEIGHT.
-    #[arg(long, value_name = "WxH", default_value = "10x20", value_parser = cell_size)]
+    #[arg(long, allow_negative_numbers = true, value_name = "WxH", default_value = "10x20", value_parser = cell_size)]
     pub cell_size: (u16, u16),
     /// Print the tab's readout (what `m` copies: its figures and settings in plain lines)
     /// instead of the frame.
     #[arg(long, conflicts_with = "format")]
     pub readout: bool,
+}
+
+/// A module name for `--freeze`: never empty (an empty one froze nothing, silently).
+fn module_name(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err("a module name is empty (give names separated by commas, like layer1,fc)".into()),
+        name => Ok(name.to_string()),
+    }
+}
+
+/// A whole number: a negative or non-numeric value is refused with what is accepted (clap's
+/// own message for "-5" would be "unexpected argument" or "invalid digit").
+fn whole<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    let t = text.trim();
+    t.parse::<T>().map_err(|_| match t.parse::<f64>() {
+        Ok(x) if x < 0.0 => "expected a whole number of 0 or more (it cannot be negative)".into(),
+        Ok(x) if x.fract() != 0.0 => "expected a whole number (no decimals)".into(),
+        Ok(_) => "expected a whole number, and this one is too large".into(),
+        Err(_) => "expected a whole number".into(),
+    })
+}
+
+/// A whole number from `lo` to `hi`; anything else is refused naming the range.
+fn whole_in<T>(lo: T, hi: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |text: &str| {
+        let range = || format!("expected a whole number from {lo} to {hi}");
+        match text.trim().parse::<T>() {
+            Ok(v) if lo <= v && v <= hi => Ok(v),
+            _ => Err(range()),
+        }
+    }
 }
 
 /// Reads `WIDTHxHEIGHT` in pixels, each 1 to 1000.
@@ -180,37 +231,48 @@ pub fn emit_json<T: serde::Serialize>(value: &T) -> Result<String, CommandError>
 #[derive(Debug, Args)]
 pub struct ResnetArgs {
     /// resnet18, resnet34, resnet50, resnet101 or resnet152.
-    #[arg(long, default_value = "resnet18")]
+    #[arg(long, allow_negative_numbers = true, default_value = "resnet18")]
     pub arch: String,
     /// Number of output classes of the final fully connected layer.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 1000)]
     pub num_classes: u64,
     /// Input size: `224` (square) or `HxW`.
-    #[arg(long, default_value = "224")]
+    #[arg(long, allow_negative_numbers = true, default_value = "224")]
     pub input_size: String,
     /// Give every convolution a bias (torchvision's have none).
     #[arg(long)]
     pub conv_bias: bool,
     /// Print JSON instead of the table (the same as `--format json`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// How to print the network: table, json, csv (one row per module) or markdown.
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_enum,
+        default_value = "table"
+    )]
     pub format: ResnetFormat,
     /// Images per batch, for the activation memory.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1, value_parser = whole_in::<u64>(1, 1_000_000))]
     pub batch: u64,
     /// The dtype of parameters and activations: float32, float16 or bfloat16.
-    #[arg(long, default_value = "float32")]
+    #[arg(long, allow_negative_numbers = true, default_value = "float32")]
     pub dtype: String,
     /// The optimizer whose state is counted: sgd or adam.
-    #[arg(long, default_value = "sgd")]
+    #[arg(long, allow_negative_numbers = true, default_value = "sgd")]
     pub optimizer: String,
     /// SGD's momentum μ; with μ > 0 SGD keeps one buffer per parameter.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub momentum: f64,
     /// Modules whose parameters are frozen (requires_grad off), comma-separated.
-    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "NAME[,NAME...]",
+        value_delimiter = ',',
+        value_parser = module_name
+    )]
     pub freeze: Vec<String>,
 }
 
@@ -227,16 +289,16 @@ pub enum ResnetFormat {
 #[derive(Debug, Args)]
 pub struct LowrankArgs {
     /// A built-in matrix: camera, astronaut or synthetic (the default is camera).
-    #[arg(long, conflicts_with = "input")]
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "input")]
     pub builtin: Option<String>,
     /// An image (PNG, JPEG, PGM/PPM), a 2-D .npy array or a numeric CSV.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PATH")]
     pub input: Option<PathBuf>,
     /// The rank r of the approximation A*B* (default 10, or min(rows, cols) if that is smaller).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub rank: Option<usize>,
     /// Inputs larger than this on a side are downscaled.
-    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(2..=8192))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1024, value_parser = whole_in::<u32>(2, 8192))]
     pub max_side: u32,
     /// Print JSON instead of the summary.
     #[arg(long)]
@@ -246,16 +308,16 @@ pub struct LowrankArgs {
 #[derive(Debug, Args)]
 pub struct ScaleArgs {
     /// ratio, rayleigh or logistic.
-    #[arg(long, default_value = "rayleigh")]
+    #[arg(long, allow_negative_numbers = true, default_value = "rayleigh")]
     pub function: String,
     /// Dimension of x (ratio is 2-D only).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 2)]
     pub dim: usize,
     /// Step size η.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub lr: f64,
     /// Number of descent steps.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 200)]
     pub steps: usize,
     /// Starting point, comma-separated (`1,0.3`).
     #[arg(long, value_name = "X,Y,...", allow_hyphen_values = true)]
@@ -276,7 +338,7 @@ pub struct ScaleArgs {
     pub noise: f64,
     /// Seed of the random parts (A for rayleigh in other dimensions, the logistic data, the
     /// gradient noise).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
     pub seed: u64,
     /// Print JSON instead of the summary.
     #[arg(long)]
@@ -286,37 +348,37 @@ pub struct ScaleArgs {
 #[derive(Debug, Args)]
 pub struct RnnArgs {
     /// rnn or lstm.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub cell: String,
     /// Hidden size H (1 to 512).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 64)]
     pub hidden: usize,
     /// Sequence length T (1 to 2000).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 100)]
     pub steps: usize,
     /// Spectral radius ρ of each recurrent H×H block.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub rho: f64,
     /// The RNN's nonlinearity: identity, tanh, relu or sigmoid.
-    #[arg(long, default_value = "tanh")]
+    #[arg(long, allow_negative_numbers = true, default_value = "tanh")]
     pub activation: String,
     /// The LSTM's forget-gate bias.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub forget_bias: f64,
     /// Recurrent weights: gaussian or orthogonal (then rescaled to spectral radius ρ).
-    #[arg(long, default_value = "gaussian")]
+    #[arg(long, allow_negative_numbers = true, default_value = "gaussian")]
     pub init: String,
     /// Input size I.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 8)]
     pub input_size: usize,
     /// Standard deviation of the inputs.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub input_scale: f64,
     /// Gradient clipping: none, norm:C or value:C.
-    #[arg(long, default_value = "none")]
+    #[arg(long, allow_negative_numbers = true, default_value = "none")]
     pub clip: String,
     /// Seed of every random draw.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
     pub seed: u64,
     /// Print JSON instead of the summary.
     #[arg(long)]
@@ -330,34 +392,34 @@ pub struct RnnArgs {
 pub struct TrainArgs {
     /// long-memory (an RNN and an LSTM, same settings) or exploding (one RNN without and with
     /// clipping); other flags change the preset's settings. Without it: one run.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub preset: Option<String>,
     /// adding (regression, baseline 1/6) or recall (classify the first symbol, baseline ln K).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub task: Option<String>,
     /// Number of symbols K of the recall task (2 to 64; default 8).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub classes: Option<usize>,
     /// rnn or lstm (one run, or the cell of the exploding preset; default lstm).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub cell: Option<String>,
     /// The RNN's nonlinearity: tanh or relu.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub activation: Option<String>,
     /// Sequence length T (1 to 1000; adding needs 2).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub steps: Option<usize>,
     /// Hidden size H (1 to 256).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub hidden: Option<usize>,
     /// Sequences per batch B (1 to 1024).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub batch: Option<usize>,
     /// Number of updates N (1 to 100000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub iterations: Option<usize>,
     /// sgd or adam.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub optimizer: Option<String>,
     /// Learning rate η.
     #[arg(long, allow_negative_numbers = true)]
@@ -367,7 +429,7 @@ pub struct TrainArgs {
     pub momentum: Option<f64>,
     /// Gradient clipping: none, norm:C or value:C (as torch.nn.utils.clip_grad_norm_ and
     /// clip_grad_value_).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub clip: Option<String>,
     /// Rescale each H×H block of W_hh to this spectral radius after the draw.
     #[arg(long, allow_negative_numbers = true)]
@@ -376,7 +438,7 @@ pub struct TrainArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub forget_bias: Option<f64>,
     /// Seed of the weights and of the batches.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>)]
     pub seed: Option<u64>,
     /// Print JSON instead of the summary.
     #[arg(long)]
@@ -385,4 +447,99 @@ pub struct TrainArgs {
     /// min(N, 20) batches, to replay the run in PyTorch.
     #[arg(long, requires = "json")]
     pub include_weights: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every flag that takes a value, given "-5": never clap's "unexpected argument" (a
+    /// negative number read as a flag), and where clap refuses it, the line names the flag.
+    #[test]
+    fn every_flag_takes_a_negative_number_as_its_value() {
+        let cli = Cli::command();
+        // The flags a subcommand requires, so that only the flag under test can fail.
+        let required = |sub: &str| -> Vec<&'static str> {
+            match sub {
+                "snapshot" => vec!["--tab", "rnn"],
+                "rnn" => vec!["--cell", "rnn"],
+                _ => vec![],
+            }
+        };
+        let mut tried = 0;
+        let subs: Vec<Option<&clap::Command>> = std::iter::once(None)
+            .chain(cli.get_subcommands().map(Some))
+            .collect();
+        for sub in subs {
+            let cmd = sub.unwrap_or(&cli);
+            for arg in cmd.get_arguments() {
+                let Some(long) = arg.get_long() else { continue };
+                if !arg.get_action().takes_values() || long == "help" {
+                    continue;
+                }
+                let mut argv = vec!["dlscope".to_string()];
+                if let Some(s) = sub {
+                    argv.push(s.get_name().to_string());
+                    argv.extend(required(s.get_name()).iter().map(|a| a.to_string()));
+                }
+                argv.push(format!("--{long}"));
+                argv.push("-5".into());
+                tried += 1;
+                if let Err(e) = Cli::try_parse_from(&argv) {
+                    assert_ne!(
+                        e.kind(),
+                        clap::error::ErrorKind::UnknownArgument,
+                        "{argv:?}: {e}"
+                    );
+                    let text = e.to_string();
+                    assert!(text.contains(&format!("--{long}")), "{argv:?}: {text}");
+                }
+            }
+        }
+        assert!(tried >= 40, "only {tried} flags tried");
+    }
+
+    #[test]
+    fn conflicting_or_empty_flags_are_refused() {
+        let parse = |args: &[&str]| {
+            let argv = ["dlscope", "resnet"].iter().chain(args).copied();
+            Cli::try_parse_from(argv)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let e = parse(&["--format", "csv", "--json"]).unwrap_err();
+        assert!(e.contains("--json") && e.contains("--format"), "{e}");
+        for empty in ["", ",,,", "layer1,,fc", " "] {
+            let e = parse(&["--freeze", empty]).unwrap_err();
+            assert!(
+                e.contains("--freeze") && e.contains("empty"),
+                "{empty:?}: {e}"
+            );
+        }
+        assert!(parse(&["--freeze", "layer1,fc"]).is_ok());
+        assert!(parse(&["--json"]).is_ok());
+    }
+
+    #[test]
+    fn whole_numbers_say_what_they_accept() {
+        assert_eq!(whole::<u32>("7"), Ok(7));
+        assert!(
+            whole::<u32>("-1")
+                .unwrap_err()
+                .contains("cannot be negative")
+        );
+        assert!(whole::<u32>("2.5").unwrap_err().contains("no decimals"));
+        assert!(whole::<u8>("300").unwrap_err().contains("too large"));
+        let side = whole_in::<u32>(2, 8192);
+        assert_eq!(side("8192"), Ok(8192));
+        assert_eq!(
+            side("1").unwrap_err(),
+            "expected a whole number from 2 to 8192"
+        );
+        assert_eq!(
+            side("-4").unwrap_err(),
+            "expected a whole number from 2 to 8192"
+        );
+    }
 }
