@@ -44,7 +44,7 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Default => f.write_str("default"),
-            Source::File(path, line) => write!(f, "{}:{line}", path.display()),
+            Source::File(path, line) => write!(f, "{}:{line}", crate::text::shown_path(path)),
             Source::Flag(flag) => write!(f, "command line ({flag})"),
             Source::Env(var) => write!(f, "environment ({var})"),
         }
@@ -118,8 +118,18 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
+            Some(line) => write!(
+                f,
+                "{}:{line}: {}",
+                crate::text::shown_path(&self.path),
+                self.message
+            ),
+            None => write!(
+                f,
+                "{}: {}",
+                crate::text::shown_path(&self.path),
+                self.message
+            ),
         }
     }
 }
@@ -361,7 +371,7 @@ impl Config {
     pub fn describe(&self, images: Option<&str>) -> String {
         let mut out = String::new();
         let file = match &self.file {
-            Some(p) => p.display().to_string(),
+            Some(p) => crate::text::shown_path(p),
             None => "none".to_string(),
         };
         out.push_str(&format!("{:<18}{file}\n", "config file"));

@@ -345,8 +345,8 @@ fn save_screen(app: &App, width: u16, height: u16) -> String {
     let tab = app.current_tab().unwrap_or("screen");
     let path = export_path(tab, crate::export::Format::Svg);
     match std::fs::write(&path, crate::export::svg(&buf)) {
-        Ok(()) => format!("saved the screen to {}", path.display()),
-        Err(e) => format!("could not save {}: {e}", path.display()),
+        Ok(()) => format!("saved the screen to {}", crate::text::shown_path(&path)),
+        Err(e) => format!("could not save {}: {e}", crate::text::shown_path(&path)),
     }
 }
 

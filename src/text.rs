@@ -6,6 +6,25 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+/// A file's name as it may be printed: control characters (an escape that would clear the
+/// screen or colour the terminal, a newline that would forge a second line) are written as
+/// `\x1b`, `\n` and so on, and bytes that are not UTF-8 as U+FFFD. Every path the app or a
+/// headless command prints goes through this.
+pub fn shown_path(path: &std::path::Path) -> String {
+    let raw = path.to_string_lossy();
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The display width of `text` in terminal columns.
 pub fn width(text: &str) -> usize {
     UnicodeWidthStr::width(text)
@@ -266,6 +285,18 @@ pub fn fit_number(x: f64, digits: usize, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shown_paths_escape_control_characters() {
+        let p = std::path::Path::new("evil\x1b[2J\x1b[31mX\nsecond\u{9b}line");
+        let shown = shown_path(p);
+        assert_eq!(shown, "evil\\x1b[2J\\x1b[31mX\\nsecond\\x9bline");
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert_eq!(
+            shown_path(std::path::Path::new("data/cat é.png")),
+            "data/cat é.png"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -2148,3 +2148,32 @@ fn the_snapshot_checks_cover_every_tab() {
     let names: Vec<&str> = TABS.iter().map(|(name, _)| *name).collect();
     assert_eq!(names, dlscope::tabs::names());
 }
+
+#[test]
+fn file_names_are_printed_with_their_control_characters_escaped() {
+    // A name that would clear the screen and turn the terminal red if printed raw.
+    let evil = "evil\x1b[2J\x1b[31mX\nforged";
+    let dir = std::env::temp_dir().join(format!("dlscope-evil-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let missing = dir.join(evil);
+    let missing = missing.to_str().expect("utf-8");
+    fails_with(
+        &["lowrank", "--input", missing],
+        &["evil\\x1b[2J\\x1b[31mX\\nforged"],
+    );
+    // The same name as a file that exists but is not an input.
+    let bad = dir.join(format!("{evil}.npy"));
+    std::fs::write(&bad, b"not a numpy file").expect("write");
+    let out = common::dlscope(&["lowrank", "--input", bad.to_str().expect("utf-8")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains('\x1b') && err.lines().count() == 1, "{err:?}");
+    // And a config file's name.
+    let cfg = dir.join(format!("{evil}.toml"));
+    std::fs::write(&cfg, "tab = 7\n").expect("write");
+    let out = common::dlscope(&["--config", cfg.to_str().expect("utf-8"), "config"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(!err.contains('\x1b') && err.lines().count() == 1, "{err:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

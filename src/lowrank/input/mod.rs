@@ -160,7 +160,7 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Builtin(builtin) => f.write_str(builtin.name()),
-            Source::Path(path) => write!(f, "{}", path.display()),
+            Source::Path(path) => f.write_str(&crate::text::shown_path(path)),
         }
     }
 }
@@ -327,7 +327,7 @@ pub fn load(source: &Source, max_side: usize) -> Result<Loaded, InputError> {
 }
 
 fn load_path(path: &Path, max_side: usize) -> Result<Loaded, InputError> {
-    let file = path.display().to_string();
+    let file = crate::text::shown_path(path);
     let error = |problem| InputError {
         file: file.clone(),
         problem,
