@@ -273,3 +273,45 @@ fn the_readout_states_the_settings_and_each_runs_figures() {
         assert!(text.contains(&said), "{said} not in {text}");
     }
 }
+
+#[test]
+fn the_status_line_keeps_accuracy_first_and_never_cuts_a_number() {
+    // Issue 19: at 80×24 the RNN's recall accuracy was cut ("acc…") after a long loss.
+    let mut tab = headless();
+    tab.act(Act::Controls(ControlAct::More)); // task: recall
+    let record = |loss: f64, accuracy: f64| Record {
+        loss,
+        grad_norm: 2.56e-4,
+        accuracy: Some(accuracy),
+        clip_step: None,
+    };
+    for _ in 0..1500 {
+        tab.runs[0].history.push(record(1.14e-4, 1.0));
+        tab.runs[1].history.push(record(2.07, 0.03125));
+    }
+    let s = screen(&mut tab, 80, 24);
+    assert!(
+        s.contains("RNN tanh: 1500/1500  acc 100%  loss 1.14e-4 (0.0055% of baseline) …"),
+        "{s}"
+    );
+    assert!(s.contains("LSTM: 1500/1500  acc 3.1%  loss 2.07"), "{s}");
+    assert!(!s.contains("acc…"), "{s}");
+    // Every field is there in full where there is room.
+    let s = screen(&mut tab, 160, 48);
+    assert!(s.contains("(0.0055% of baseline)  ‖g‖ 2.56e-4"), "{s}");
+    // A diverged run: "not finite", never "inf" (and no share of the baseline).
+    tab.runs[1].history = History::default();
+    for _ in 0..39 {
+        tab.runs[1].history.push(record(2.07, 0.125));
+    }
+    tab.runs[1].history.push(record(f64::INFINITY, 0.0));
+    let line = render::status_text(&tab, 1);
+    assert!(
+        line.contains("40/1500 diverged") && line.contains("loss not finite"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("inf") && !line.contains("of baseline"),
+        "{line}"
+    );
+}
