@@ -419,7 +419,11 @@ fn the_chance_verdict_uses_two_binomial_standard_errors() {
 
 #[test]
 fn every_guard_names_a_test() {
-    let sources = [include_str!("tests.rs"), include_str!("../model/tests.rs")];
+    let sources = [
+        include_str!("tests.rs"),
+        include_str!("../model/tests.rs"),
+        include_str!("../tab/tests.rs"),
+    ];
     for (sentence, test) in GUARDS {
         let def = format!("fn {test}()");
         assert!(
