@@ -43,10 +43,64 @@ pub struct RunReport {
     /// Mean loss over the last 10% of iterations.
     pub final_loss: Option<f64>,
     pub diverged: bool,
+    /// Per iteration, where clipping changed the gradient: the step taken against the step the
+    /// same weights, batch and optimizer state give without clipping; null elsewhere. Absent
+    /// without clipping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip_steps: Option<Vec<Option<ClipStepReport>>>,
+    /// What clipping did to the steps, counted (absent without clipping).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clipping: Option<ClippingReport>,
+    /// The final accuracy against chance (recall only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_accuracy: Option<AccuracyReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_state: Option<InitialState>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batches: Option<Vec<BatchReport>>,
+}
+
+/// One clipped iteration's step.
+#[derive(Serialize)]
+pub struct ClipStepReport {
+    /// ‖clipped g‖ / ‖g‖.
+    pub shrink: f64,
+    /// ‖Δθ‖ of the step taken, and of the step without clipping (computed, not taken).
+    pub step_clipped: f64,
+    pub step_unclipped: f64,
+}
+
+/// The clipped steps against the unclipped ones, over a run.
+#[derive(Serialize)]
+pub struct ClippingReport {
+    /// Updates taken, and those where clipping changed the gradient.
+    pub updates: usize,
+    pub clipped: usize,
+    /// Clipped steps shorter / longer than the unclipped step by more than 0.1%, within it,
+    /// and with a non-finite length.
+    pub shorter: usize,
+    pub longer: usize,
+    pub within_0_1_percent: usize,
+    pub not_finite: usize,
+    /// Clipped steps whose length ratio is the gradient's shrink factor within 0.1%.
+    pub shrank_as_gradient: usize,
+    /// Clipped over unclipped step length: smallest, median, largest.
+    pub ratio_min: Option<f64>,
+    pub ratio_median: Option<f64>,
+    pub ratio_max: Option<f64>,
+}
+
+/// The final accuracy against guessing.
+#[derive(Serialize)]
+pub struct AccuracyReport {
+    /// Mean over the last 10% of iterations, and the predictions that counts.
+    pub accuracy: f64,
+    pub predictions: usize,
+    /// 1/K, and √(p(1−p)/n) at p = 1/K.
+    pub chance: f64,
+    pub standard_error: f64,
+    /// Within 2 standard errors of chance.
+    pub at_chance: bool,
 }
 
 /// The parameters before training, under PyTorch's state_dict names (matrices as rows).
@@ -165,9 +219,48 @@ pub fn train_all(lab: &Lab, include_weights: bool) -> Result<Vec<Trained>, Comma
     out.map_err(|_| CommandError("training failed".to_string()))
 }
 
+fn clipping_report(f: &findings::ClipFacts) -> ClippingReport {
+    ClippingReport {
+        updates: f.updates,
+        clipped: f.fired,
+        shorter: f.shorter,
+        longer: f.longer,
+        within_0_1_percent: f.same,
+        not_finite: f.unmeasured,
+        shrank_as_gradient: f.near_gradient,
+        ratio_min: f.ratio.map(|r| r.min),
+        ratio_median: f.ratio.map(|r| r.median),
+        ratio_max: f.ratio.map(|r| r.max),
+    }
+}
+
 fn run_report(t: Trained) -> RunReport {
     let c = &t.config;
+    let clipping = findings::clip_facts(c, &t.history).map(|f| clipping_report(&f));
+    let final_accuracy = findings::accuracy_facts(c, &t.history).map(|a| AccuracyReport {
+        accuracy: a.accuracy,
+        predictions: a.predictions,
+        chance: a.chance,
+        standard_error: a.sigma,
+        at_chance: a.versus == findings::Versus::AtChance,
+    });
+    let clip_steps = (c.clip != Clip::None).then(|| {
+        t.history
+            .clip_steps
+            .iter()
+            .map(|s| {
+                s.map(|s| ClipStepReport {
+                    shrink: s.shrink,
+                    step_clipped: s.clipped,
+                    step_unclipped: s.unclipped,
+                })
+            })
+            .collect()
+    });
     RunReport {
+        clip_steps,
+        clipping,
+        final_accuracy,
         cell: c.cell.name(),
         activation: (c.cell == Cell::Rnn).then(|| c.activation.name()),
         hidden: c.hidden,
@@ -379,21 +472,14 @@ pub fn summary(lab: &Lab, preset: Option<Preset>, runs: &[Trained]) -> String {
                 _ => String::new(),
             }
         );
-        let peak = h
-            .grad_norm
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
         let _ = writeln!(
             s,
             "  {} iterations{}: loss {} -> final {}, largest gradient norm {}",
             h.len(),
             if h.diverged { " (diverged)" } else { "" },
-            h.loss
-                .first()
-                .map_or("-".into(), |l| numfmt::general(*l, 4)),
-            h.final_loss().map_or("-".into(), |l| numfmt::general(l, 4)),
-            numfmt::general(peak, 3),
+            h.loss.first().map_or("-".into(), |&l| finite(l, 4)),
+            h.final_loss().map_or("-".into(), |l| finite(l, 4)),
+            largest(&h.grad_norm).map_or("-".into(), |g| finite(g, 3)),
         );
     }
     let histories: Vec<&History> = runs.iter().map(|t| &t.history).collect();
@@ -401,6 +487,22 @@ pub fn summary(lab: &Lab, preset: Option<Preset>, runs: &[Trained]) -> String {
         let _ = writeln!(s, "{line}");
     }
     s
+}
+
+/// A number, or "not finite" for inf and NaN.
+fn finite(x: f64, digits: usize) -> String {
+    if x.is_finite() {
+        numfmt::general(x, digits)
+    } else {
+        "not finite".to_string()
+    }
+}
+
+/// The largest value, non-finite if any is (NaN included).
+fn largest(xs: &[f64]) -> Option<f64> {
+    xs.iter()
+        .map(|&x| if x.is_nan() { f64::INFINITY } else { x })
+        .reduce(f64::max)
 }
 
 /// `dlscope train`.

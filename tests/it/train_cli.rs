@@ -26,24 +26,26 @@ fn json_has_the_issues_schema() {
     let runs = v["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2, "a preset returns both runs");
     for run in runs {
-        assert_eq!(
-            keys(run),
-            [
-                "accuracy",
-                "activation",
-                "batch",
-                "cell",
-                "clip",
-                "diverged",
-                "final_loss",
-                "grad_norm",
-                "hidden",
-                "loss",
-                "lr",
-                "momentum",
-                "optimizer",
-            ]
-        );
+        let mut want = vec![
+            "accuracy",
+            "activation",
+            "batch",
+            "cell",
+            "clip",
+            "diverged",
+            "final_loss",
+            "grad_norm",
+            "hidden",
+            "loss",
+            "lr",
+            "momentum",
+            "optimizer",
+        ];
+        if run["clip"] != "none" {
+            want.extend(["clip_steps", "clipping"]);
+            want.sort_unstable();
+        }
+        assert_eq!(keys(run), want);
         assert_eq!(run["loss"].as_array().unwrap().len(), 30);
         assert_eq!(run["grad_norm"].as_array().unwrap().len(), 30);
         assert!(run["accuracy"].is_null());
@@ -60,8 +62,38 @@ fn json_has_the_issues_schema() {
     }
     assert_eq!(runs[0]["clip"], "none");
     assert_eq!(runs[1]["clip"], "norm:1");
+    clipping_counts_its_steps(&runs[1]);
     // Both runs start from the same weights and batches: the first loss is the same.
     assert_eq!(runs[0]["loss"][0], runs[1]["loss"][0]);
+}
+
+/// `clipping` counts the per-iteration `clip_steps`: each clipped step against the step the
+/// same state takes without clipping.
+fn clipping_counts_its_steps(run: &Value) {
+    let steps = run["clip_steps"].as_array().unwrap();
+    assert_eq!(steps.len(), run["loss"].as_array().unwrap().len());
+    let measured: Vec<(f64, f64)> = steps
+        .iter()
+        .filter(|s| !s.is_null())
+        .map(|s| {
+            assert!(s["shrink"].as_f64().unwrap() < 1.0);
+            (
+                s["step_clipped"].as_f64().unwrap(),
+                s["step_unclipped"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let c = &run["clipping"];
+    assert!(!measured.is_empty());
+    assert_eq!(c["clipped"], measured.len());
+    let longer = measured.iter().filter(|(a, b)| a > &(b * 1.001)).count();
+    let shorter = measured.iter().filter(|(a, b)| a < &(b * 0.999)).count();
+    assert_eq!(c["longer"], longer);
+    assert_eq!(c["shorter"], shorter);
+    assert_eq!(c["within_0_1_percent"], measured.len() - longer - shorter);
+    let ratios: Vec<f64> = measured.iter().map(|(a, b)| a / b).collect();
+    let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(c["ratio_min"].as_f64().unwrap(), min);
 }
 
 #[test]
@@ -72,6 +104,16 @@ fn recall_reports_accuracy_per_iteration_and_lstm_has_no_activation() {
     assert_eq!(run["accuracy"].as_array().unwrap().len(), 5);
     assert!(run["activation"].is_null());
     assert!(run["momentum"].is_null(), "adam has no momentum");
+    // The final accuracy against chance: the last 10% (1 of 5 iterations) of 32 predictions,
+    // at chance within two binomial standard errors of 1/4.
+    let fa = &run["final_accuracy"];
+    assert_eq!(fa["predictions"], 32);
+    assert_eq!(fa["chance"], 0.25);
+    let sigma = (0.25f64 * 0.75 / 32.0).sqrt();
+    assert!((fa["standard_error"].as_f64().unwrap() - sigma).abs() < 1e-15);
+    let acc = run["accuracy"][4].as_f64().unwrap();
+    assert_eq!(fa["accuracy"].as_f64().unwrap(), acc);
+    assert_eq!(fa["at_chance"], (acc - 0.25).abs() <= 2.0 * sigma);
 }
 
 #[test]
@@ -122,6 +164,51 @@ fn the_summary_states_the_final_losses() {
     assert!(text.contains("preset exploding"), "{text}");
     assert!(text.contains("baseline loss 0.1667"), "{text}");
     assert!(text.contains("without clipping"), "{text}");
+}
+
+#[test]
+fn the_summary_measures_clipping_and_names_the_runs() {
+    // Issue 19: "it only shortens steps" under Adam, and "Run 1 / Run 2".
+    let text = stdout_of(&cmd(
+        "train --preset long-memory --iterations 30 --steps 10",
+    ));
+    assert!(
+        !text.contains("only shortens") && !text.contains("Run 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("RNN tanh: norm clipping at c = 1 rescaled"),
+        "{text}"
+    );
+    assert!(text.contains("computed again without clipping"), "{text}");
+    assert!(
+        text.contains("Adam divides each entry of the step"),
+        "{text}"
+    );
+    // Plain SGD: the step shrinks exactly as the gradient.
+    let text = stdout_of(&cmd(
+        "train --preset exploding --iterations 20 --optimizer sgd --momentum 0 --clip norm:0.5",
+    ));
+    assert!(
+        text.contains("shrank exactly as the gradient did (by c/"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_diverged_run_says_not_finite_never_inf() {
+    let text = stdout_of(&cmd(
+        "train --iterations 40 --steps 10 --rho 10 --lr 100 --cell rnn --activation relu --optimizer sgd --clip none",
+    ));
+    assert!(text.contains("RNN relu diverged"), "{text}");
+    assert!(
+        text.contains("final not finite, largest gradient norm not finite"),
+        "{text}"
+    );
+    assert!(text.contains("RNN relu not finite (diverged)"), "{text}");
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        assert!(word != "inf" && word != "NaN", "{text}");
+    }
 }
 
 #[test]

@@ -72,5 +72,7 @@ fn recall_shows_accuracy_at_200x60() {
     let keys = format!("Home Right {SHORT_RUN}");
     let text = body(200, 60, &keys, Ui::standard());
     assert!(text.contains("Accuracy per iteration"), "{text}");
-    assert!(text.contains("guessing gives 12%"), "{text}");
+    // 1/8 with the digit that keeps it apart from an accuracy of 12.7%.
+    assert!(text.contains("guessing gives 12.5% (1/8)"), "{text}");
+    assert!(text.contains("chance 12.5%"), "{text}");
 }

@@ -10,6 +10,7 @@
 //! (see [`DATA_STREAM`]), so two runs with one seed see the same batches.
 
 pub mod network;
+pub mod optimizer;
 pub mod task;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::grad::Clip;
 pub use network::{Activation, Cell, Part, Shape, Workspace};
+pub use optimizer::{ADAM_BETA1, ADAM_BETA2, ADAM_EPS, OptState, Optimizer};
 pub use task::{Batch, Targets, Task};
 
 /// Mixed into the seed of the batch stream, so it differs from the weight stream.
@@ -35,35 +37,6 @@ pub const MAX_BATCH: usize = 1024;
 pub const MAX_ITERATIONS: usize = 100_000;
 pub const MAX_CLASSES: usize = 64;
 pub const MAX_RHO: f64 = 10.0;
-
-/// The optimizer (torch.optim, no weight decay).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Optimizer {
-    /// `torch.optim.SGD(lr, momentum=μ)`: dampening 0, no Nesterov; with μ = 0 no buffer.
-    Sgd { momentum: f64 },
-    /// `torch.optim.Adam(lr)`: β = (0.9, 0.999), ε = 1e-8, bias-corrected.
-    Adam,
-}
-
-impl Optimizer {
-    pub fn name(self) -> &'static str {
-        match self {
-            Optimizer::Sgd { .. } => "sgd",
-            Optimizer::Adam => "adam",
-        }
-    }
-    pub fn momentum(self) -> Option<f64> {
-        match self {
-            Optimizer::Sgd { momentum } => Some(momentum),
-            Optimizer::Adam => None,
-        }
-    }
-}
-
-/// Adam's constants as torch.optim.Adam's defaults.
-pub const ADAM_BETA1: f64 = 0.9;
-pub const ADAM_BETA2: f64 = 0.999;
-pub const ADAM_EPS: f64 = 1e-8;
 
 /// Everything one training run depends on.
 #[derive(Clone, Debug, PartialEq)]
@@ -290,6 +263,29 @@ pub struct Record {
     pub grad_norm: f64,
     /// Fraction of the batch classified right (recall only).
     pub accuracy: Option<f64>,
+    /// Where clipping changed the gradient: the step taken against the step without it.
+    pub clip_step: Option<ClipStep>,
+}
+
+/// An iteration where clipping changed the gradient: how much it shrank the gradient, the
+/// length of the step taken, and the length of the step the same weights, batch and optimizer
+/// state would have given with the unclipped gradient (computed, not taken).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClipStep {
+    /// ‖clipped g‖ / ‖g‖: c / (‖g‖ + 1e-6) for norm clipping.
+    pub shrink: f64,
+    /// ‖Δθ‖ of the step taken.
+    pub clipped: f64,
+    /// ‖Δθ‖ of the step without clipping.
+    pub unclipped: f64,
+}
+
+impl ClipStep {
+    /// ‖Δθ clipped‖ / ‖Δθ unclipped‖ (infinite when the unclipped step is 0 and the clipped
+    /// one is not).
+    pub fn ratio(&self) -> f64 {
+        self.clipped / self.unclipped
+    }
 }
 
 /// The series of a run so far.
@@ -298,6 +294,8 @@ pub struct History {
     pub loss: Vec<f64>,
     pub grad_norm: Vec<f64>,
     pub accuracy: Vec<Option<f64>>,
+    /// Per iteration, the step against the unclipped step where clipping changed g.
+    pub clip_steps: Vec<Option<ClipStep>>,
     /// A loss became non-finite; training stopped there (that loss is the last entry).
     pub diverged: bool,
 }
@@ -307,6 +305,7 @@ impl History {
         self.loss.push(r.loss);
         self.grad_norm.push(r.grad_norm);
         self.accuracy.push(r.accuracy);
+        self.clip_steps.push(r.clip_step);
         if !r.loss.is_finite() {
             self.diverged = true;
         }
@@ -333,6 +332,12 @@ impl History {
 
     /// Mean accuracy over the last 10% of the iterations run (recall only).
     pub fn final_accuracy(&self) -> Option<f64> {
+        self.final_accuracy_over().map(|(a, _)| a)
+    }
+
+    /// [`History::final_accuracy`] and the number of iterations it averages (each of them
+    /// one batch of predictions).
+    pub fn final_accuracy_over(&self) -> Option<(f64, usize)> {
         let n = self.accuracy.len();
         let tail = n.div_ceil(10).max(1).min(n);
         let vals: Vec<f64> = self.accuracy[n - tail..]
@@ -340,7 +345,7 @@ impl History {
             .flatten()
             .copied()
             .collect();
-        (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64)
+        (!vals.is_empty()).then(|| (vals.iter().sum::<f64>() / vals.len() as f64, vals.len()))
     }
 
     /// The largest loss from iteration `from` on (NaN counts as infinite).
@@ -353,13 +358,6 @@ impl History {
     }
 }
 
-/// The optimizer's state for all parameters (flat, same layout as the parameters).
-#[derive(Clone, Debug)]
-enum OptState {
-    Sgd { momentum_buffer: Option<Vec<f64>> },
-    Adam { step: i32, m: Vec<f64>, v: Vec<f64> },
-}
-
 /// A run being trained: parameters, optimizer state, batch stream and buffers.
 #[derive(Clone, Debug)]
 pub struct Trainer {
@@ -367,6 +365,8 @@ pub struct Trainer {
     shape: Shape,
     params: Vec<f64>,
     grads: Vec<f64>,
+    /// Scratch for the step lengths where clipping acts.
+    delta: Vec<f64>,
     opt: OptState,
     data: StdRng,
     ws: Workspace,
@@ -380,22 +380,14 @@ impl Trainer {
         let shape = config.shape();
         let params = initial_parameters(&config);
         let n = params.len();
-        let opt = match config.optimizer {
-            Optimizer::Sgd { .. } => OptState::Sgd {
-                momentum_buffer: None,
-            },
-            Optimizer::Adam => OptState::Adam {
-                step: 0,
-                m: vec![0.0; n],
-                v: vec![0.0; n],
-            },
-        };
+        let opt = OptState::new(config.optimizer, n);
         Ok(Trainer {
             data: StdRng::seed_from_u64(config.seed ^ DATA_STREAM),
             config,
             shape,
             params,
             grads: vec![0.0; n],
+            delta: vec![0.0; n],
             opt,
             ws: Workspace::default(),
             done: 0,
@@ -461,21 +453,54 @@ impl Trainer {
                 loss: pass.loss,
                 grad_norm: crate::grad::l2_norm(&self.grads),
                 accuracy: pass.accuracy,
+                clip_step: None,
             });
         }
-        let grad_norm = self.config.clip.apply(&mut [&mut self.grads[..]]);
-        optimizer_step(
-            &mut self.opt,
-            self.config.optimizer,
-            self.config.lr,
-            &mut self.params,
-            &self.grads,
-        );
+        let (grad_norm, clip_step) = self.clip();
+        let (kind, lr) = (self.config.optimizer, self.config.lr);
+        self.opt.step(kind, lr, &mut self.params, &self.grads);
         Some(Record {
             loss: pass.loss,
             grad_norm,
             accuracy: pass.accuracy,
+            clip_step,
         })
+    }
+
+    /// Clips the gradient; returns ‖g‖ before clipping and, where clipping changed g, the
+    /// step to be taken against the step the unclipped g would give (one more optimizer
+    /// update computed, none taken: no extra forward or backward pass).
+    fn clip(&mut self) -> (f64, Option<ClipStep>) {
+        let clip = self.config.clip;
+        let (kind, lr) = (self.config.optimizer, self.config.lr);
+        let norm = crate::grad::l2_norm(&self.grads);
+        let max_abs = match clip {
+            Clip::Value(_) => self.grads.iter().fold(0.0, |a: f64, g| {
+                if a.is_nan() || g.is_nan() {
+                    f64::NAN
+                } else {
+                    a.max(g.abs())
+                }
+            }),
+            _ => 0.0,
+        };
+        if !clip.changes(norm, max_abs) {
+            return (norm, None);
+        }
+        self.opt.update(kind, lr, &self.grads, &mut self.delta);
+        let unclipped = crate::grad::l2_norm(&self.delta);
+        clip.apply(&mut [&mut self.grads[..]]);
+        let shrink = crate::grad::l2_norm(&self.grads) / norm;
+        self.opt.update(kind, lr, &self.grads, &mut self.delta);
+        let clipped = crate::grad::l2_norm(&self.delta);
+        (
+            norm,
+            Some(ClipStep {
+                shrink,
+                clipped,
+                unclipped,
+            }),
+        )
     }
 
     /// Runs up to `max` iterations, stopping early when finished, when `cancelled()` says so,
@@ -500,56 +525,6 @@ impl Trainer {
             }
         }
         out
-    }
-}
-
-/// torch.optim's update of `params` with gradient `grads`.
-///
-/// SGD: b ← g on the first step, b ← μ b + g after (dampening 0); p ← p − η b (p ← p − η g
-/// when μ = 0). Adam at step k: m ← m + (1−β₁)(g − m), v ← β₂ v + (1−β₂) g²,
-/// p ← p − (η / (1−β₁ᵏ)) · m / (√v / √(1−β₂ᵏ) + ε).
-fn optimizer_step(opt: &mut OptState, kind: Optimizer, lr: f64, params: &mut [f64], grads: &[f64]) {
-    match opt {
-        OptState::Sgd { momentum_buffer } => {
-            let momentum = kind.momentum().unwrap_or(0.0);
-            if momentum == 0.0 {
-                for (p, g) in params.iter_mut().zip(grads) {
-                    *p -= lr * g;
-                }
-                return;
-            }
-            match momentum_buffer {
-                None => {
-                    for (p, g) in params.iter_mut().zip(grads) {
-                        *p -= lr * g;
-                    }
-                    *momentum_buffer = Some(grads.to_vec());
-                }
-                Some(buf) => {
-                    for ((p, g), b) in params.iter_mut().zip(grads).zip(buf.iter_mut()) {
-                        *b = momentum * *b + g;
-                        *p -= lr * *b;
-                    }
-                }
-            }
-        }
-        OptState::Adam { step, m, v } => {
-            *step += 1;
-            let bias1 = 1.0 - ADAM_BETA1.powi(*step);
-            let bias2_sqrt = (1.0 - ADAM_BETA2.powi(*step)).sqrt();
-            let step_size = lr / bias1;
-            for (((p, g), m), v) in params
-                .iter_mut()
-                .zip(grads)
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-            {
-                *m += (1.0 - ADAM_BETA1) * (g - *m);
-                *v = ADAM_BETA2 * *v + (1.0 - ADAM_BETA2) * g * g;
-                let denom = v.sqrt() / bias2_sqrt + ADAM_EPS;
-                *p -= step_size * *m / denom;
-            }
-        }
     }
 }
 

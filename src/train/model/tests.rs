@@ -405,3 +405,101 @@ fn presets_show_their_effect_on_shortened_runs() {
     );
     assert!(clipped.final_loss() < plain.final_loss());
 }
+
+/// The step lengths of the optimizers with and without clipping: the counterfactual step
+/// against identities and against PyTorch's replay of the long-memory preset (issue 19).
+#[test]
+fn the_counterfactual_step_matches_the_issues_figures() {
+    // The update computed without taking it is the step then taken.
+    for optimizer in [
+        Optimizer::Sgd { momentum: 0.0 },
+        Optimizer::Sgd { momentum: 0.9 },
+        Optimizer::Adam,
+    ] {
+        let mut opt = OptState::new(optimizer, 3);
+        let mut p = vec![0.5, -1.0, 2.0];
+        let mut delta = vec![0.0; 3];
+        for g in [[1.0, -2.0, 0.5], [-0.3, 0.2, 4.0], [2.0, 2.0, -1.0]] {
+            opt.update(optimizer, 0.1, &g, &mut delta);
+            let before = p.clone();
+            opt.step(optimizer, 0.1, &mut p, &g);
+            for ((b, a), d) in before.iter().zip(&p).zip(&delta) {
+                assert!((b - a - d).abs() <= 1e-15, "{optimizer:?}");
+            }
+        }
+    }
+    // SGD without momentum: every clipped step is shortened by exactly c/(‖g‖ + 1e-6).
+    let mut c = config(Task::Adding, Cell::Rnn, Activation::Tanh);
+    c.optimizer = Optimizer::Sgd { momentum: 0.0 };
+    c.clip = Clip::Norm(0.01);
+    c.iterations = 6;
+    let h = train(&c, &|| false).expect("valid");
+    for (s, g) in h.clip_steps.iter().zip(&h.grad_norm) {
+        let s = s.expect("every gradient is above 0.01");
+        let coef = 0.01 / (g + 1e-6);
+        assert!((s.ratio() - coef).abs() <= 1e-12 * coef, "{s:?}");
+        assert!((s.shrink - coef).abs() <= 1e-12 * coef);
+    }
+    // Momentum 0.9 at lr 0.1 (PyTorch's replay): 30 clipped steps of g = +1, then g = −2:
+    // the clipped step is 0.762 long, the unclipped one 0.662 (the buffer points against g);
+    // in closed form lr·(μ·b₃₀ − 1) and lr·(μ·b₃₀ − 2), b₃₀ = (1 − μ³⁰)/(1 − μ) (clipping at
+    // ‖g‖ = 1 scales by 1/(1 + 1e-6) only).
+    let sgd = Optimizer::Sgd { momentum: 0.9 };
+    let mut opt = OptState::new(sgd, 1);
+    let mut p = vec![0.0];
+    for _ in 0..30 {
+        let mut g = [1.0];
+        Clip::Norm(1.0).apply(&mut [&mut g[..]]);
+        opt.step(sgd, 0.1, &mut p, &g);
+    }
+    let (mut clipped, mut unclipped) = ([0.0], [0.0]);
+    opt.update(sgd, 0.1, &[-2.0], &mut unclipped);
+    let mut g = [-2.0];
+    Clip::Norm(1.0).apply(&mut [&mut g[..]]);
+    opt.update(sgd, 0.1, &g, &mut clipped);
+    assert_eq!(
+        format!("{:.3} {:.3}", clipped[0].abs(), unclipped[0].abs()),
+        "0.762 0.662"
+    );
+    let b30 = (1.0 - 0.9f64.powi(30)) / 0.1;
+    assert!((clipped[0].abs() - 0.1 * (0.9 * b30 - 1.0)).abs() < 1e-5);
+    assert!((unclipped[0].abs() - 0.1 * (0.9 * b30 - 2.0)).abs() < 1e-5);
+    // Adam: the preset's RNN, replayed in PyTorch from the exported weights and batches,
+    // clipped and not: iteration 1 (‖g‖ 3.551) moves the weights 0.34424 either way (Adam's
+    // first step is lr·g/(|g| + ε) per entry, blind to the scale of g); iteration 2 moves
+    // them 0.28114 clipped, 0.27720 in the run without clipping.
+    let lab = Preset::LongMemory.lab();
+    let rnn = RunConfig {
+        iterations: 2,
+        ..lab.runs()[0].clone()
+    };
+    let moves = |config: RunConfig| -> (Vec<f64>, History) {
+        let mut t = Trainer::new(config).expect("valid");
+        let mut h = History::default();
+        let mut lengths = Vec::new();
+        for _ in 0..2 {
+            let before = t.params().to_vec();
+            h.push(t.step().expect("an iteration"));
+            let d: Vec<f64> = before.iter().zip(t.params()).map(|(a, b)| a - b).collect();
+            lengths.push(crate::grad::l2_norm(&d));
+        }
+        (lengths, h)
+    };
+    let (clipped, h) = moves(rnn.clone());
+    let (plain, _) = moves(RunConfig {
+        clip: Clip::None,
+        ..rnn
+    });
+    let five = |xs: &[f64]| xs.iter().map(|x| format!("{x:.5}")).collect::<Vec<_>>();
+    assert_eq!(format!("{:.3}", h.grad_norm[0]), "3.551");
+    assert_eq!(five(&clipped), ["0.34424", "0.28114"]);
+    assert_eq!(five(&plain), ["0.34424", "0.27720"]);
+    // The recorded steps are the steps taken; the first one's counterfactual (same state,
+    // unclipped g) is the unclipped run's first step.
+    let s: Vec<ClipStep> = h.clip_steps.iter().map(|s| s.expect("clipped")).collect();
+    for (s, len) in s.iter().zip(&clipped) {
+        assert!((s.clipped - len).abs() <= 1e-12 * len, "{s:?} {len}");
+    }
+    assert!((s[0].unclipped - plain[0]).abs() <= 1e-12 * plain[0]);
+    assert!((s[0].ratio() - 1.0).abs() < 1e-4, "{:?}", s[0]);
+}

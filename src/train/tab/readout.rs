@@ -3,7 +3,7 @@
 
 use strum::IntoEnumIterator;
 
-use super::render::{run_label, status_text};
+use super::render::status_text;
 use super::{Control, TrainTab, notes};
 use crate::components::controls::ControlSet;
 
@@ -29,17 +29,8 @@ impl TrainTab {
             ),
         ];
         let histories = self.histories();
-        let findings = notes::findings(lab, &histories);
-        for (i, run) in self.runs.iter().enumerate() {
+        for i in 0..self.runs.len() {
             out.push(format!("run {} {}", i + 1, status_text(self, i)));
-            if let Some(Some(k)) = findings.rescaled.get(i) {
-                out.push(format!(
-                    "run {} {}: norm clipping rescaled the gradient in {k} of {} iterations",
-                    i + 1,
-                    run_label(self, i),
-                    run.history.len()
-                ));
-            }
         }
         out.extend(notes::note(lab, &histories));
         out.join("\n")

@@ -401,10 +401,7 @@ fn render_chart(tab: &TrainTab, view: View, area: Rect, buf: &mut Buffer, ui: &U
                 Task::Recall { classes } => 1.0 / classes as f64,
                 Task::Adding => 0.0,
             };
-            let label = match lab.task {
-                Task::Recall { .. } => format!("chance {}", notes::percent(chance)),
-                Task::Adding => String::new(),
-            };
+            let label = notes::chance_label(lab.task).unwrap_or_default();
             chart
                 .y_scale(Scale::Linear)
                 .y_bounds(0.0, 1.0)
@@ -427,35 +424,18 @@ fn series(values: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// A run's status line: where it is and its latest numbers (or why it could not start).
-pub(super) fn status_text(tab: &TrainTab, i: usize) -> String {
+/// A run's status fields, most important first (or why it could not start).
+pub(super) fn status_fields(tab: &TrainTab, i: usize) -> Vec<String> {
     let run = &tab.runs[i];
-    let h = &run.history;
     if let Some(e) = run.error() {
-        return format!("{}: {e}", run_label(tab, i));
+        return vec![format!("{}: {e}", run_label(tab, i))];
     }
-    let baseline = tab.lab.task.baseline_loss();
-    let mut s = format!(
-        "{}: {}/{}",
-        run_label(tab, i),
-        h.len(),
-        run.config.iterations
-    );
-    if let (Some(l), Some(g)) = (h.loss.last(), h.grad_norm.last()) {
-        s.push_str(&format!(
-            "  loss {} ({} of baseline)  ‖g‖ {}",
-            crate::numfmt::general(*l, 3),
-            notes::percent(l / baseline),
-            crate::numfmt::general(*g, 3)
-        ));
-    }
-    if let Some(Some(a)) = h.accuracy.last() {
-        s.push_str(&format!("  acc {}", notes::percent(*a)));
-    }
-    if h.diverged {
-        s.push_str("  diverged");
-    }
-    s
+    notes::status_fields(&run_label(tab, i), &run.config, &run.history)
+}
+
+/// A run's whole status line (the readout's).
+pub(super) fn status_text(tab: &TrainTab, i: usize) -> String {
+    status_fields(tab, i).join("  ")
 }
 
 /// One line per run: where it is and its latest numbers.
@@ -463,8 +443,14 @@ fn render_status(tab: &TrainTab, area: Rect, buf: &mut Buffer, ui: &Ui) {
     for (i, run) in tab.runs.iter().enumerate().take(area.height as usize) {
         let mark = ui.glyphs.series_marks[i % ui.glyphs.series_marks.len()];
         let style = ui.theme.series[i % ui.theme.series.len()];
-        let text = spelled(&status_text(tab, i), ui.glyphs.unicode).into_owned();
+        let u = ui.glyphs.unicode;
+        let fields: Vec<String> = status_fields(tab, i)
+            .iter()
+            .map(|f| spelled(f, u).into_owned())
+            .collect();
         let width = (area.width as usize).saturating_sub(2);
+        let text = notes::fit_fields(&fields, width, if u { "…" } else { "..." });
+        let text = fit(&text, width, u);
         let line = Line::from(vec![
             Span::styled(format!("{mark} "), style),
             Span::styled(
