@@ -191,6 +191,9 @@ fn resnet_json_has_exactly_the_documented_keys() {
             "optimizer_bytes",
             "activation_bytes",
             "training_bytes",
+            "saved_input_bytes",
+            "one_value_per_channel",
+            "train_step_error",
         ])
     );
     assert_eq!(keys(&v["groups"]), sorted(&["batchnorm", "bias", "rest"]));

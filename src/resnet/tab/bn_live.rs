@@ -439,10 +439,13 @@ pub(super) fn spread_table(f: &Figures, cfg: &LiveConfig) -> GridTable {
     }
 }
 
-/// What the conv bias b does to the BN output in either mode; `mode`'s rows are marked.
+/// What the conv bias b does to the BN output in either mode; `mode`'s rows are marked. Two
+/// what-ifs in eval mode: the same running statistics with b taken out (or put in) after
+/// training, and two layers each trained on the same batches with its own statistics.
 pub(super) fn bias_table(f: &Figures, cfg: &LiveConfig, mode: Mode) -> GridTable {
-    let b = &f.live.bias;
+    let (b, s) = (&f.live.bias, &f.live.from_start);
     let train = mode == Mode::Train;
+    let k = s.batches;
     let one = |marked: bool, label: &str, x: f64| GridRow {
         marked,
         label: label.to_string(),
@@ -458,9 +461,21 @@ pub(super) fn bias_table(f: &Figures, cfg: &LiveConfig, mode: Mode) -> GridTable
         rows: vec![
             grid_row(false, "b", &b.bias),
             one(train, "train: max |Δ|", b.train_max_difference),
-            grid_row(!train, "eval: Δ, measured", &b.eval_shift),
-            grid_row(!train, "eval: b·γ/√(var+ε)", &b.predicted_shift),
-            one(false, "eval: largest miss", b.eval_prediction_error),
+            grid_row(!train, "eval Δ, same stats", &b.eval_shift),
+            grid_row(!train, "  b·γ/√(var+ε)", &b.predicted_shift),
+            grid_row(!train, "eval Δ, own stats", &s.eval_shift),
+            grid_row(
+                !train,
+                &format!("  0.9^{k}·b·γ/√(var+ε)"),
+                &s.predicted_shift,
+            ),
+            grid_row(false, "running_mean, b on − off", &s.absorbed),
+            grid_row(false, &format!("  (1−0.9^{k})·b"), &s.absorbed_predicted),
+            one(
+                false,
+                "largest |measured−formula|",
+                b.eval_prediction_error.max(s.prediction_error),
+            ),
         ],
         marked_means: "this mode",
     }
@@ -675,20 +690,35 @@ impl View<'_> {
         self.grid_table(lines, grid, &output_table(f, mode));
         lines.push(Line::default());
         self.grid_table(lines, grid, &spread_table(f, cfg));
-        self.spread_prose(lines, cfg, width);
+        self.spread_prose(lines, cfg, f, width);
         lines.push(Line::default());
         self.grid_table(lines, grid, &bias_table(f, cfg, mode));
         self.prose(
             lines,
             &format!(
-                "Δ: BN output with b minus without; largest miss: the largest |Δ − \
-                 b·γ/√(running_var+ε)| over every output value. {}",
+                "Δ: eval-mode output with b minus without. {}",
                 notes::bn_live_bias_source(cfg.conv_bias)
             ),
             width,
             self.ui.theme.base,
         );
-        self.prose(lines, notes::BN_LIVE_BIAS, width, self.ui.theme.dim);
+        for sentence in self.bias_sentences(f, cfg) {
+            self.prose(lines, &sentence, width, self.ui.theme.dim);
+        }
+    }
+
+    /// The bias sentences for the figures shown, naming the keys that act now.
+    pub(super) fn bias_sentences(&self, f: &Figures, cfg: &LiveConfig) -> Vec<String> {
+        let u = self.g().unicode;
+        let mode = self.tab.mode;
+        let can_feed = mode == Mode::Train && self.tab.batch_norm.steps() < MAX_STEPS;
+        let feed = can_feed.then(|| keys::key(Act::FeedBatch, u));
+        let mode_key = keys::key(Act::ToggleMode, u);
+        let keys = notes::BiasKeys {
+            feed: feed.as_deref(),
+            mode: &mode_key,
+        };
+        notes::bn_live_bias(&f.live, cfg.conv_bias, mode, &keys)
     }
 
     /// Under the conv table: which statistics normalise, the update rule, the batch count.
@@ -721,7 +751,13 @@ impl View<'_> {
     }
 
     /// Under the spread table: the panel's batch size among the rows, and what they show.
-    fn spread_prose(&self, lines: &mut Vec<Line<'static>>, cfg: &LiveConfig, width: usize) {
+    fn spread_prose(
+        &self,
+        lines: &mut Vec<Line<'static>>,
+        cfg: &LiveConfig,
+        f: &Figures,
+        width: usize,
+    ) {
         let t = &self.ui.theme;
         let marker = self.g().collapsed;
         if SPREAD_BATCHES.contains(&cfg.batch) {
@@ -735,7 +771,8 @@ impl View<'_> {
         }
         let largest = SPREAD_BATCHES.iter().copied().max().unwrap_or(0);
         let smaller = keys::key(Act::SmallerBatch, self.g().unicode);
-        let text = notes::bn_live_spread(cfg.spread_batches, largest, &smaller);
+        let facts = bn_live::spread_facts(&f.live.spread);
+        let text = notes::bn_live_spread(cfg.spread_batches, largest, &smaller, facts);
         self.prose(lines, &text, width, t.dim);
     }
 

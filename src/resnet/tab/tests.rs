@@ -226,7 +226,7 @@ fn notes_fold_to_ascii_without_placeholders() {
         notes::weight_decay_note(),
         notes::REDUNDANT_BIAS_NOTE.to_string(),
         notes::flops_note("f"),
-        notes::MEMORY_NOTE.to_string(),
+        notes::memory_note(&model::cost::costs(&net, &Default::default())),
     ] {
         assert!(!crate::text::ascii(&text).contains('?'), "{text}");
     }
