@@ -155,10 +155,8 @@ fn stated_shapes(text: &str) -> Option<(Vec<u64>, Vec<u64>)> {
     let (before, after) = text.split_once(" → ")?;
     let parse =
         |s: &str| -> Option<Vec<u64>> { s.split('×').map(|d| d.trim().parse().ok()).collect() };
-    let from = before.rsplit(|c: char| c == ' ' || c == '(').next()?;
-    let to = after
-        .split(|c: char| c == ' ' || c == ',' || c == ';' || c == '.' || c == ')')
-        .next()?;
+    let from = before.rsplit([' ', '(']).next()?;
+    let to = after.split([' ', ',', ';', '.', ')']).next()?;
     Some((parse(from)?, parse(to)?))
 }
 
@@ -271,7 +269,7 @@ fn check_conv_note(net: &Network, i: usize, spec: &ConvSpec, text: &str, at: &st
             assert_eq!(shown, ratio > 1.0, "{at}");
             if shown {
                 assert!(
-                    text.contains(&format!("{} times fewer", general(ratio, 3))),
+                    text.contains(&format!("{} times fewer", times(ratio))),
                     "{at}"
                 );
             }
@@ -299,7 +297,7 @@ fn check_conv_note(net: &Network, i: usize, spec: &ConvSpec, text: &str, at: &st
             assert_eq!(shown, ratio > 1.0, "{at}");
             if shown {
                 assert!(
-                    text.contains(&format!("takes {} times", general(ratio, 3))),
+                    text.contains(&format!("takes {} times", times(ratio))),
                     "{at}"
                 );
             }
