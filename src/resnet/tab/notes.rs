@@ -119,7 +119,7 @@ pub const GUARDS: &[(&str, &str)] = &[
         "panel",
     ),
     (
-        "Eval mode, same stats: taking b out / putting b in",
+        "Eval mode, same stats: taking b out, or putting b in",
         "panel",
     ),
     (
