@@ -123,13 +123,28 @@ pub struct Report {
     pub input_size: [u64; 2],
     pub modules: Vec<ModuleReport>,
     pub num_classes: u64,
+    /// The batch norms PyTorch refuses to run in train mode at this batch and input size (one
+    /// value per channel), in forward order; empty when the training step runs.
+    pub one_value_per_channel: Vec<OneValueReport>,
     pub optimizer_bytes: u64,
     pub param_bytes: u64,
+    /// The part of `activation_bytes` that is the input image, counted in the stem conv's
+    /// row (`conv1`), which saves it; no module allocates it.
+    pub saved_input_bytes: u64,
     pub total_macs: u64,
     pub total_params: u64,
+    /// PyTorch's error for the first of `one_value_per_channel`, or null.
+    pub train_step_error: Option<String>,
     pub trainable_params: u64,
     pub training_bytes: u64,
     pub weight_decay: WeightDecayReport,
+}
+
+/// A batch norm that sees one value per channel in train mode.
+#[derive(Debug, Serialize)]
+pub struct OneValueReport {
+    pub input_size: [u64; 4],
+    pub name: String,
 }
 
 /// The report of `net`, built for `cfg` and run as `cost` says.
@@ -139,7 +154,19 @@ pub fn report(cfg: &Config, net: &Network, cost: &Cost) -> Report {
     let Costs {
         modules: module_costs,
         totals,
+        one_value_per_channel,
     } = costs(net, cost);
+    let train_step_error = one_value_per_channel.first().map(|r| r.message());
+    let one_value_per_channel = one_value_per_channel
+        .iter()
+        .map(|r| OneValueReport {
+            input_size: r.input_size,
+            name: net
+                .modules
+                .get(r.module)
+                .map_or_else(String::new, |m| m.name.clone()),
+        })
+        .collect();
     Report {
         activation_bytes: totals.activation_bytes(),
         arch: cfg.arch.name(),
@@ -173,10 +200,13 @@ pub fn report(cfg: &Config, net: &Network, cost: &Cost) -> Report {
             })
             .collect(),
         num_classes: cfg.num_classes,
+        one_value_per_channel,
         optimizer_bytes: totals.optimizer_bytes,
         param_bytes: totals.param_bytes,
+        saved_input_bytes: totals.saved.input,
         total_macs: net.total_macs(),
         total_params: net.total_params(),
+        train_step_error,
         trainable_params: totals.trainable_params,
         training_bytes: totals.training_bytes(),
         weight_decay: WeightDecayReport {
@@ -307,7 +337,7 @@ fn write_totals(out: &mut String, net: &Network, cost: &Cost) {
         cost.mode.name()
     );
     let activation_label = format!("Saved activation bytes ({run})");
-    let summary: [(&str, u64); 17] = [
+    let summary: [(&str, u64); 18] = [
         ("Total params", net.total_params()),
         ("Trainable params", totals.trainable_params),
         ("Total MACs per image (conv + fc)", net.total_macs()),
@@ -320,6 +350,10 @@ fn write_totals(out: &mut String, net: &Network, cost: &Cost) {
         ("Gradient bytes", totals.grad_bytes),
         ("Optimizer state bytes", totals.optimizer_bytes),
         (&activation_label, totals.activation_bytes()),
+        (
+            "  of which the input image (in conv1's row)",
+            totals.saved.input,
+        ),
         (
             "Training bytes (params, buffers, grads, state, saved)",
             totals.training_bytes(),
@@ -341,6 +375,25 @@ fn write_totals(out: &mut String, net: &Network, cost: &Cost) {
     let value_width = values.iter().map(String::len).max().unwrap_or(0);
     for ((label, _), value) in summary.iter().zip(&values) {
         let _ = writeln!(out, "{label:<label_width$}  {value:>value_width$}");
+    }
+    let refused = costs(net, cost).one_value_per_channel;
+    if let Some(first) = refused.first() {
+        let name = net
+            .modules
+            .get(first.module)
+            .map_or("", |m| m.name.as_str());
+        let more = match refused.len() - 1 {
+            0 => " sees".to_string(),
+            1 => " and 1 more batch norm see".to_string(),
+            n => format!(" and {n} more batch norms see"),
+        };
+        let _ = writeln!(
+            out,
+            "PyTorch refuses this training step: in {} mode {name}{more} one value per \
+             channel, and F.batch_norm raises \"{}\"",
+            cost.mode.name(),
+            first.message()
+        );
     }
 }
 
@@ -468,10 +521,13 @@ mod tests {
                 "input_size",
                 "modules",
                 "num_classes",
+                "one_value_per_channel",
                 "optimizer_bytes",
                 "param_bytes",
+                "saved_input_bytes",
                 "total_macs",
                 "total_params",
+                "train_step_error",
                 "trainable_params",
                 "training_bytes",
                 "weight_decay"
@@ -512,8 +568,8 @@ mod tests {
         assert!(fc_line.contains("Linear") && fc_line.contains("[1000]"));
         let numbers: Vec<&str> = fc_line.split_whitespace().rev().take(2).collect();
         assert_eq!(numbers, ["512,000", "513,000"]);
-        // One line per module, plus title, header, two rules and 17 summary lines.
-        assert_eq!(text.lines().count(), net.modules.len() + 21);
+        // One line per module, plus title, header, two rules and 18 summary lines.
+        assert_eq!(text.lines().count(), net.modules.len() + 22);
         assert!(text.contains("3,628,146,688") && text.contains("7,020,265,472"));
     }
 

@@ -191,6 +191,9 @@ fn resnet_json_has_exactly_the_documented_keys() {
             "optimizer_bytes",
             "activation_bytes",
             "training_bytes",
+            "saved_input_bytes",
+            "one_value_per_channel",
+            "train_step_error",
         ])
     );
     assert_eq!(keys(&v["groups"]), sorted(&["batchnorm", "bias", "rest"]));
@@ -559,6 +562,60 @@ fn resnet_flags_change_the_counts_as_predicted() {
         let v = json(&["resnet", "--arch", arch, "--input-size", "1", "--json"]);
         assert_eq!(v["total_macs"], v["groups"]["rest"], "{arch}");
     }
+}
+
+/// Issue 19 point 7: at 32×32 and batch 1, layer4's batch norms see one value per channel in
+/// train mode; the table and the JSON say PyTorch refuses the step, by PyTorch's own rule
+/// (batch × H × W == 1 at a batch norm's input), and a batch of 2 runs.
+#[test]
+fn resnet_flags_a_training_step_pytorch_refuses() {
+    let v = json(&cmd("resnet --input-size 32 --json"));
+    let refused = array(&v["one_value_per_channel"]);
+    assert_eq!(refused[0]["name"], "layer4.0.bn1");
+    assert_eq!(refused[0]["input_size"], serde_json::json!([1, 512, 1, 1]));
+    // The rule, from the module shapes: every BN whose output (= input) is 1×1 at batch 1.
+    let by_rule: Vec<&Value> = array(&v["modules"])
+        .iter()
+        .filter(|m| m["type"] == "BatchNorm2d")
+        .filter(|m| m["output_shape"][1] == 1 && m["output_shape"][2] == 1)
+        .map(|m| &m["name"])
+        .collect();
+    let flagged: Vec<&Value> = refused.iter().map(|r| &r["name"]).collect();
+    assert_eq!(flagged, by_rule);
+    assert_eq!(
+        v["train_step_error"],
+        "Expected more than 1 value per channel when training, got input size \
+         torch.Size([1, 512, 1, 1])"
+    );
+    let text = stdout_of(&cmd("resnet --input-size 32"));
+    assert!(
+        text.contains("PyTorch refuses this training step: in train mode layer4.0.bn1"),
+        "{text}"
+    );
+    for args in ["resnet --input-size 32 --batch 2 --json", "resnet --json"] {
+        let v = json(&cmd(args));
+        assert!(array(&v["one_value_per_channel"]).is_empty(), "{args}");
+        assert!(v["train_step_error"].is_null(), "{args}");
+    }
+    assert!(!stdout_of(&cmd("resnet --input-size 32 --batch 2")).contains("PyTorch refuses"));
+}
+
+/// Issue 19 point 14: the input image's saved bytes are their own figure, inside conv1's row.
+#[test]
+fn resnet_counts_the_input_image_in_conv1s_row() {
+    let v = json(&cmd("resnet --json"));
+    assert_eq!(v["saved_input_bytes"], 3 * 224 * 224 * 4);
+    assert_eq!(v["saved_input_bytes"], 602_112);
+    let conv1 = &array(&v["modules"])[0];
+    assert_eq!(conv1["activation_bytes"], 602_112 + 64 * 112 * 112 * 4);
+    let v = json(&cmd("resnet --freeze conv1 --json"));
+    assert_eq!(v["saved_input_bytes"], 0);
+    let text = stdout_of(&cmd("resnet"));
+    let line = text
+        .lines()
+        .find(|l| l.contains("of which the input image (in conv1's row)"))
+        .expect("the image's line");
+    assert!(line.ends_with("602,112"), "{line}");
 }
 
 #[test]

@@ -6,9 +6,11 @@
 //! with momentum m = 0.1 as running ← (1 − m)·running + m·batch, using the *unbiased*
 //! variance σ²_B·n/(n − 1) for `running_var`, and counts `num_batches_tracked`. Eval mode uses
 //! the running statistics instead. A conv bias b shifts x and μ_B alike, so it cancels
-//! exactly in train mode; in eval mode the running mean does not move with it, and the
-//! output shifts by b·γ/√(running_var + ε). With one value per channel (N·H·W = 1) the
-//! variance is undefined and PyTorch refuses to train.
+//! exactly in train mode. In eval mode there are two what-ifs: taking b out of a trained
+//! layer (its running statistics kept) shifts the output by b·γ/√(running_var + ε); a layer
+//! trained from the start without b, on the same k batches, has a running_mean lower by
+//! (1 − (1 − m)^k)·b, so the two differ by only (1 − m)^k·b·γ/√(running_var + ε). With one
+//! value per channel (N·H·W = 1) the variance is undefined and PyTorch refuses to train.
 //!
 //! Arithmetic is f64; no terminal here.
 
@@ -406,6 +408,113 @@ pub struct Step {
     pub num_batches_tracked: u64,
 }
 
+/// The conv bias against a layer trained from the start without it: two layers with the same
+/// weights, one with the conv bias b and one without, fed the same k batches in train mode,
+/// each keeping its own running statistics; then both run the same batch in eval mode.
+///
+/// Each batch's mean moves by b, so after k batches running_mean has moved by
+/// Σ_j m·(1 − m)^(k−1−j)·b = (1 − (1 − m)^k)·b (from 0); the running variances agree (a shift
+/// leaves a variance as it is); so the eval outputs differ by (1 − m)^k·b·γ/√(running_var + ε).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FromStart {
+    /// Batches both layers were fed, k.
+    pub batches: u64,
+    /// (1 − m)^k: the share of b·γ/√(running_var + ε) that is left.
+    pub remaining: f64,
+    /// Per channel: running_mean with b minus running_mean without, measured.
+    pub absorbed: Array1<f64>,
+    /// Per channel: (1 − (1 − m)^k)·b.
+    pub absorbed_predicted: Array1<f64>,
+    /// Per channel: the eval-mode BN output with b minus without, measured (mean over the
+    /// channel's values).
+    pub eval_shift: Array1<f64>,
+    /// Per channel: (1 − m)^k·b·γ/√(running_var + ε), with the layer with b's running_var.
+    pub predicted_shift: Array1<f64>,
+    /// Largest |measured − predicted| over every eval-mode output value and every channel of
+    /// running_mean.
+    pub prediction_error: f64,
+}
+
+/// (1 − m)^k with m = [`MOMENTUM`]: what is left of a shift of every batch mean after k batches.
+pub fn remaining_after(batches: u64) -> f64 {
+    (1.0 - MOMENTUM).powi(i32::try_from(batches).unwrap_or(i32::MAX))
+}
+
+/// Compares `with_b` and `without_b` (same weights, same batches fed, the conv bias the only
+/// difference) in eval mode on `x`; see [`FromStart`].
+pub fn from_start(with_b: &ConvBnRelu, without_b: &ConvBnRelu, x: ArrayView4<f64>) -> FromStart {
+    let bias = &with_b.bias - &without_b.bias;
+    let batches = with_b.num_batches_tracked;
+    let remaining = remaining_after(batches);
+    let absorbed = &with_b.running_mean - &without_b.running_mean;
+    let absorbed_predicted = &bias * (1.0 - remaining);
+    let predicted_shift = Array1::from_shape_fn(CHANNELS, |c| {
+        remaining * bias[c] * with_b.gamma[c] / (with_b.running_var[c] + EPS).sqrt()
+    });
+    let difference = &with_b.eval_forward(x).normalized - &without_b.eval_forward(x).normalized;
+    let (eval_shift, eval_error) = per_channel(&difference, &predicted_shift);
+    let absorbed_error = (&absorbed - &absorbed_predicted)
+        .iter()
+        .fold(0.0, |m: f64, d| m.max(d.abs()));
+    FromStart {
+        batches,
+        remaining,
+        absorbed,
+        absorbed_predicted,
+        eval_shift,
+        predicted_shift,
+        prediction_error: eval_error.max(absorbed_error),
+    }
+}
+
+/// Per channel, the mean of `difference`; and the largest |difference − predicted| over
+/// every value.
+fn per_channel(difference: &Array4<f64>, predicted: &Array1<f64>) -> (Array1<f64>, f64) {
+    let mean = Array1::from_shape_fn(CHANNELS, |c| {
+        difference.index_axis(Axis(1), c).mean().unwrap_or(0.0)
+    });
+    let error = difference
+        .axis_iter(Axis(1))
+        .enumerate()
+        .flat_map(|(c, lane)| {
+            let p = predicted[c];
+            lane.iter().map(move |&d| (d - p).abs()).collect::<Vec<_>>()
+        })
+        .fold(0.0, f64::max);
+    (mean, error)
+}
+
+/// What the spread table shows, in facts: for every channel, does the spread of μ_B fall at
+/// every larger batch size, and are both spreads smallest at the largest batch size?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpreadFacts {
+    pub mean_falls: bool,
+    pub smallest_at_largest: bool,
+}
+
+/// The facts of `spread` (batch sizes in any order).
+pub fn spread_facts(spread: &[Spread]) -> SpreadFacts {
+    let mut sorted: Vec<&Spread> = spread.iter().collect();
+    sorted.sort_by_key(|s| s.batch);
+    let mean_falls = !sorted.is_empty()
+        && sorted.windows(2).all(|w| {
+            w[0].mean_std
+                .iter()
+                .zip(&w[1].mean_std)
+                .all(|(small, large)| large < small)
+        });
+    let smallest_at_largest = sorted.last().is_some_and(|largest| {
+        sorted.iter().all(|s| {
+            (0..CHANNELS)
+                .all(|c| largest.mean_std[c] <= s.mean_std[c] && largest.var_std[c] <= s.var_std[c])
+        })
+    });
+    SpreadFacts {
+        mean_falls,
+        smallest_at_largest,
+    }
+}
+
 /// Everything the panel draws.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Live {
@@ -421,8 +530,11 @@ pub struct Live {
     pub last: BatchStats,
     /// Batch-to-batch spread at [`SPREAD_BATCHES`].
     pub spread: Vec<Spread>,
-    /// The conv bias (the seeded one, or one drawn for the what-if when the conv has none).
+    /// The conv bias (the seeded one, or one drawn for the what-if when the conv has none),
+    /// taken out of or put into this layer after its training, running statistics kept.
     pub bias: BiasEffect,
+    /// The same b against a layer trained from the start with the other setting of the bias.
+    pub from_start: FromStart,
 }
 
 /// Batch `k` of a run of `cfg` on `image` (seed [`SEED`] + k), as [`live`] draws it.
@@ -441,10 +553,20 @@ pub fn first_batch_in_eval(image: ArrayView2<f64>, cfg: &LiveConfig) -> Result<F
     Ok(ConvBnRelu::new(SEED, cfg.conv_bias).eval_forward(x.view()))
 }
 
-/// Trains the layer `steps` steps on batches of `image` (step k uses [`run_batch`] k) and
-/// gathers every figure of the panel. `steps` = 0 still runs the last batch (one step).
-pub fn live(image: ArrayView2<f64>, cfg: &LiveConfig) -> Result<Live, BnError> {
-    let mut model = ConvBnRelu::new(SEED, cfg.conv_bias);
+/// A layer trained on the batches of a run, and what it recorded.
+struct Run {
+    model: ConvBnRelu,
+    steps: Vec<Step>,
+    /// The last batch, its train-mode output and its statistics.
+    x: Array4<f64>,
+    train: Forward,
+    last: BatchStats,
+}
+
+/// Trains a fresh layer (with the conv bias or not) `steps` steps (at least one), step k on
+/// [`run_batch`] k.
+fn train_run(image: ArrayView2<f64>, cfg: &LiveConfig, conv_bias: bool) -> Result<Run, BnError> {
+    let mut model = ConvBnRelu::new(SEED, conv_bias);
     let mut steps = Vec::with_capacity(cfg.steps.max(1));
     let mut last = None;
     for k in 0..cfg.steps.max(1) {
@@ -459,6 +581,29 @@ pub fn live(image: ArrayView2<f64>, cfg: &LiveConfig) -> Result<Live, BnError> {
         last = Some((x, train, stats));
     }
     let (x, train, last) = last.ok_or(BnError::Empty)?;
+    Ok(Run {
+        model,
+        steps,
+        x,
+        train,
+        last,
+    })
+}
+
+/// Trains the layer `steps` steps on batches of `image` (step k uses [`run_batch`] k) and
+/// gathers every figure of the panel; the layer with the other setting of the conv bias is
+/// trained on the same batches for [`Live::from_start`]. `steps` = 0 still runs the last batch
+/// (one step).
+pub fn live(image: ArrayView2<f64>, cfg: &LiveConfig) -> Result<Live, BnError> {
+    let run = train_run(image, cfg, cfg.conv_bias)?;
+    let other = train_run(image, cfg, !cfg.conv_bias)?;
+    let Run {
+        model,
+        steps,
+        x,
+        train,
+        last,
+    } = run;
     let eval = model.eval_forward(x.view());
     let spread = batch_size_spread(
         &model,
@@ -478,6 +623,12 @@ pub fn live(image: ArrayView2<f64>, cfg: &LiveConfig) -> Result<Live, BnError> {
         ..model.clone()
     };
     let bias = bias_effect(&plain, &what_if, x.view())?;
+    let (with_b, without_b) = if cfg.conv_bias {
+        (&model, &other.model)
+    } else {
+        (&other.model, &model)
+    };
+    let from_start = from_start(with_b, without_b, x.view());
     Ok(Live {
         model,
         steps,
@@ -486,6 +637,7 @@ pub fn live(image: ArrayView2<f64>, cfg: &LiveConfig) -> Result<Live, BnError> {
         last,
         spread,
         bias,
+        from_start,
     })
 }
 

@@ -39,7 +39,8 @@
 //! (saved by its batch norm), a batch-norm output at the batch norm (saved by the ReLU), the
 //! pool's output (saved by the next conv) and indices at the pool, the pooled features at
 //! `avgpool` (saved by `fc`), and the image, which no module allocates, at the stem conv that
-//! saves it. Per-module figures therefore sum to the total. Activations and statistics take
+//! saves it ([`SavedBytes::input`] says how much of that row it is). Per-module figures
+//! therefore sum to the total. Activations and statistics take
 //! the model's dtype (`model.to(dtype)`), indices 8 bytes.
 //!
 //! **Receptive field and jump** follow the main path: r′ = r + (k − 1)·d·j and j′ = j·s from
@@ -238,6 +239,9 @@ impl Field {
 pub struct SavedBytes {
     /// Activations (and the image), in the model's dtype.
     pub values: u64,
+    /// The part of `values` that is the input image (no module allocates it; it is booked at
+    /// the stem conv that saves it), 0 when the image is not saved.
+    pub input: u64,
     /// Max-pool indices, int64.
     pub indices: u64,
     /// Batch-norm batch mean and inverse std (train mode only), in the model's dtype.
@@ -253,6 +257,7 @@ impl SavedBytes {
 
     fn add(&mut self, other: SavedBytes) {
         self.values = self.values.saturating_add(other.values);
+        self.input = self.input.saturating_add(other.input);
         self.indices = self.indices.saturating_add(other.indices);
         self.statistics = self.statistics.saturating_add(other.statistics);
     }
@@ -330,6 +335,55 @@ impl Totals {
 pub struct Costs {
     pub modules: Vec<ModuleCost>,
     pub totals: Totals,
+    /// The batch norms PyTorch refuses to run in this mode (see [`one_value_per_channel`]);
+    /// empty when the step runs.
+    pub one_value_per_channel: Vec<OneValuePerChannel>,
+}
+
+/// A batch norm that sees one value per channel in train mode: its input is N×C×H×W with
+/// N·H·W = 1, and `F.batch_norm` raises instead of running (a variance needs two values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneValuePerChannel {
+    /// Index into [`Network::modules`].
+    pub module: usize,
+    /// The input's size as PyTorch prints it: [N, C, H, W].
+    pub input_size: [u64; 4],
+}
+
+impl OneValuePerChannel {
+    /// PyTorch's message for it.
+    pub fn message(&self) -> String {
+        let [n, c, h, w] = self.input_size;
+        format!(
+            "Expected more than 1 value per channel when training, got input size \
+             torch.Size([{n}, {c}, {h}, {w}])"
+        )
+    }
+}
+
+/// Every batch norm that would raise in `cost`'s run, in forward order: in train mode, those
+/// whose input has batch × H × W = 1 (`size(0)·prod(size(2:)) == 1`, PyTorch's test); none in
+/// eval mode, which uses the running statistics. The forward pass stops at the first.
+pub fn one_value_per_channel(net: &Network, cost: &Cost) -> Vec<OneValuePerChannel> {
+    if cost.mode != Mode::Train {
+        return Vec::new();
+    }
+    net.modules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let ModuleKind::BatchNorm2d { num_features } = m.kind else {
+                return None;
+            };
+            // A batch norm's output has its input's shape.
+            let (h, w) = (*m.output_shape.get(1)?, *m.output_shape.get(2)?);
+            let values = cost.batch.saturating_mul(h).saturating_mul(w);
+            (values == 1).then_some(OneValuePerChannel {
+                module: i,
+                input_size: [cost.batch, num_features, h, w],
+            })
+        })
+        .collect()
 }
 
 /// Computes every cost of `net` run as `cost` says (see the module documentation for the
@@ -339,6 +393,7 @@ pub fn costs(net: &Network, cost: &Cost) -> Costs {
     let [c, h, w] = net.input_shape();
     let first = net.top_level().next().unwrap_or(0);
     let image = walk.values(first, c.saturating_mul(h).saturating_mul(w));
+    walk.storages[image].part = Part::Input;
     let mut x = Act {
         storage: image,
         requires_grad: false,
@@ -361,6 +416,8 @@ pub fn receptive_fields(net: &Network) -> Vec<Option<Field>> {
 
 #[derive(Debug, Clone, Copy)]
 enum Part {
+    /// The input image: values, booked at the module that saves it.
+    Input,
     Values,
     Indices,
     Statistics,
@@ -609,8 +666,11 @@ impl<'a> Walk<'a> {
     fn finish(mut self) -> Costs {
         for s in self.storages.iter().filter(|s| s.saved) {
             let saved = &mut self.rows[s.owner].saved;
+            if let Part::Input = s.part {
+                saved.input = saved.input.saturating_add(s.bytes);
+            }
             let slot = match s.part {
-                Part::Values => &mut saved.values,
+                Part::Input | Part::Values => &mut saved.values,
                 Part::Indices => &mut saved.indices,
                 Part::Statistics => &mut saved.statistics,
             };
@@ -676,6 +736,7 @@ impl<'a> Walk<'a> {
         Costs {
             modules: self.rows,
             totals,
+            one_value_per_channel: one_value_per_channel(net, cost),
         }
     }
 }

@@ -390,6 +390,40 @@ impl Network {
                 .sum::<usize>()
     }
 
+    /// Shape of the tensor module `index` receives for one image, as torchvision's
+    /// `forward()` passes it: the image for the first module; a shortcut's (and a block's
+    /// first conv's) input is the block's input; otherwise the output of the conv, batch norm
+    /// or other module before it among its siblings (a block's ReLU works in place and is
+    /// skipped).
+    pub fn input_shape_of(&self, index: usize) -> Vec<u64> {
+        let Some(module) = self.modules.get(index) else {
+            return Vec::new();
+        };
+        let siblings: Vec<usize> = match module.parent {
+            Some(p) => self.modules[p].children.clone(),
+            None => self.top_level().collect(),
+        };
+        let in_block = module.parent.is_some_and(|p| {
+            matches!(
+                self.modules[p].kind,
+                ModuleKind::BasicBlock { .. } | ModuleKind::Bottleneck { .. }
+            )
+        });
+        let shortcut = matches!(
+            module.kind,
+            ModuleKind::Sequential(SequentialRole::Shortcut)
+        );
+        let position = siblings.iter().position(|&s| s == index).unwrap_or(0);
+        let before = siblings[..position]
+            .iter()
+            .rfind(|&&s| !(in_block && matches!(self.modules[s].kind, ModuleKind::ReLU)));
+        match (before, module.parent) {
+            (Some(&b), _) if !shortcut => self.modules[b].output_shape.clone(),
+            (_, Some(p)) => self.input_shape_of(p),
+            (_, None) => self.input_shape().to_vec(),
+        }
+    }
+
     /// Shape of the image the network was built for: `[3, H, W]`.
     pub fn input_shape(&self) -> [u64; 3] {
         [3, self.config.input_hw.0, self.config.input_hw.1]

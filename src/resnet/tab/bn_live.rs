@@ -346,126 +346,6 @@ impl Grid {
     }
 }
 
-/// A row of the panel's tables: a label and one number per channel; a `marked` row carries
-/// the marker (the statistics in use).
-pub(super) struct GridRow {
-    pub marked: bool,
-    pub label: String,
-    pub values: Vec<f64>,
-}
-
-/// One of the panel's tables: a heading over its rows.
-pub(super) struct GridTable {
-    pub heading: String,
-    pub rows: Vec<GridRow>,
-    /// What the marker on a row says, in words.
-    pub marked_means: &'static str,
-}
-
-fn grid_row(marked: bool, label: impl Into<String>, values: &Array1<f64>) -> GridRow {
-    GridRow {
-        marked,
-        label: label.into(),
-        values: values.to_vec(),
-    }
-}
-
-/// The conv output's statistics for the last batch, and the running statistics before and
-/// after it; in `mode`, the statistics that normalise are marked.
-pub(super) fn conv_table(f: &Figures, mode: Mode) -> GridTable {
-    let (live, last) = (&f.live, &f.live.last);
-    let train = mode == Mode::Train;
-    GridTable {
-        heading: format!("conv output, batch {}", live.model.num_batches_tracked),
-        rows: vec![
-            grid_row(train, "μ_B batch mean", &last.mean),
-            grid_row(train, "σ²_B biased var", &last.var),
-            grid_row(false, "unbiased ·n/(n−1)", &last.var_unbiased),
-            grid_row(false, "running_mean before", &f.before_mean),
-            grid_row(!train, "running_mean after", &live.model.running_mean),
-            grid_row(false, "running_var before", &f.before_var),
-            grid_row(!train, "running_var after", &live.model.running_var),
-        ],
-        marked_means: "normalises in this mode",
-    }
-}
-
-/// The BN output's mean and variance per channel in either mode; `mode`'s rows are marked.
-pub(super) fn output_table(f: &Figures, mode: Mode) -> GridTable {
-    let mut rows = Vec::new();
-    for (m, stats) in [(Mode::Train, &f.train_output), (Mode::Eval, &f.eval_output)] {
-        if let Some(stats) = stats {
-            let name = m.name();
-            rows.push(grid_row(
-                m == mode,
-                format!("{name}: output mean"),
-                &stats.mean,
-            ));
-            rows.push(grid_row(
-                m == mode,
-                format!("{name}: output var"),
-                &stats.var,
-            ));
-        }
-    }
-    GridTable {
-        heading: format!("BN output, batch {}", f.live.model.num_batches_tracked),
-        rows,
-        marked_means: "this mode",
-    }
-}
-
-/// The spread of the batch statistics over many batches at each batch size; the panel's own
-/// batch size is marked.
-pub(super) fn spread_table(f: &Figures, cfg: &LiveConfig) -> GridTable {
-    let mut rows = Vec::new();
-    for s in &f.live.spread {
-        let (n, current) = (s.batch, s.batch == cfg.batch);
-        rows.push(grid_row(
-            current,
-            format!("N = {n}: std of μ_B"),
-            &s.mean_std,
-        ));
-        rows.push(grid_row(
-            current,
-            format!("N = {n}: std of σ²_B"),
-            &s.var_std,
-        ));
-    }
-    GridTable {
-        heading: format!("spread over {} batches", cfg.spread_batches),
-        rows,
-        marked_means: "this panel's batch size",
-    }
-}
-
-/// What the conv bias b does to the BN output in either mode; `mode`'s rows are marked.
-pub(super) fn bias_table(f: &Figures, cfg: &LiveConfig, mode: Mode) -> GridTable {
-    let b = &f.live.bias;
-    let train = mode == Mode::Train;
-    let one = |marked: bool, label: &str, x: f64| GridRow {
-        marked,
-        label: label.to_string(),
-        values: vec![x],
-    };
-    let heading = if cfg.conv_bias {
-        "conv bias b"
-    } else {
-        "conv bias b, what-if"
-    };
-    GridTable {
-        heading: heading.to_string(),
-        rows: vec![
-            grid_row(false, "b", &b.bias),
-            one(train, "train: max |Δ|", b.train_max_difference),
-            grid_row(!train, "eval: Δ, measured", &b.eval_shift),
-            grid_row(!train, "eval: b·γ/√(var+ε)", &b.predicted_shift),
-            one(false, "eval: largest miss", b.eval_prediction_error),
-        ],
-        marked_means: "this mode",
-    }
-}
-
 impl View<'_> {
     /// The panel: a frame, its lines from the scroll offset, the scroll marks.
     pub(super) fn batch_norm(&self, area: Rect, buf: &mut Buffer) {
@@ -675,20 +555,35 @@ impl View<'_> {
         self.grid_table(lines, grid, &output_table(f, mode));
         lines.push(Line::default());
         self.grid_table(lines, grid, &spread_table(f, cfg));
-        self.spread_prose(lines, cfg, width);
+        self.spread_prose(lines, cfg, f, width);
         lines.push(Line::default());
         self.grid_table(lines, grid, &bias_table(f, cfg, mode));
         self.prose(
             lines,
             &format!(
-                "Δ: BN output with b minus without; largest miss: the largest |Δ − \
-                 b·γ/√(running_var+ε)| over every output value. {}",
+                "Δ: eval-mode output with b minus without. {}",
                 notes::bn_live_bias_source(cfg.conv_bias)
             ),
             width,
             self.ui.theme.base,
         );
-        self.prose(lines, notes::BN_LIVE_BIAS, width, self.ui.theme.dim);
+        for sentence in self.bias_sentences(f, cfg) {
+            self.prose(lines, &sentence, width, self.ui.theme.dim);
+        }
+    }
+
+    /// The bias sentences for the figures shown, naming the keys that act now.
+    pub(super) fn bias_sentences(&self, f: &Figures, cfg: &LiveConfig) -> Vec<String> {
+        let u = self.g().unicode;
+        let mode = self.tab.mode;
+        let can_feed = mode == Mode::Train && self.tab.batch_norm.steps() < MAX_STEPS;
+        let feed = can_feed.then(|| keys::key(Act::FeedBatch, u));
+        let mode_key = keys::key(Act::ToggleMode, u);
+        let keys = notes::BiasKeys {
+            feed: feed.as_deref(),
+            mode: &mode_key,
+        };
+        notes::bn_live_bias(&f.live, cfg.conv_bias, mode, &keys)
     }
 
     /// Under the conv table: which statistics normalise, the update rule, the batch count.
@@ -721,7 +616,13 @@ impl View<'_> {
     }
 
     /// Under the spread table: the panel's batch size among the rows, and what they show.
-    fn spread_prose(&self, lines: &mut Vec<Line<'static>>, cfg: &LiveConfig, width: usize) {
+    fn spread_prose(
+        &self,
+        lines: &mut Vec<Line<'static>>,
+        cfg: &LiveConfig,
+        f: &Figures,
+        width: usize,
+    ) {
         let t = &self.ui.theme;
         let marker = self.g().collapsed;
         if SPREAD_BATCHES.contains(&cfg.batch) {
@@ -735,7 +636,8 @@ impl View<'_> {
         }
         let largest = SPREAD_BATCHES.iter().copied().max().unwrap_or(0);
         let smaller = keys::key(Act::SmallerBatch, self.g().unicode);
-        let text = notes::bn_live_spread(cfg.spread_batches, largest, &smaller);
+        let facts = bn_live::spread_facts(&f.live.spread);
+        let text = notes::bn_live_spread(cfg.spread_batches, largest, &smaller, facts);
         self.prose(lines, &text, width, t.dim);
     }
 
@@ -765,6 +667,9 @@ impl View<'_> {
         }
     }
 }
+
+mod tables;
+pub(super) use tables::{GridTable, bias_table, conv_table, output_table, spread_table};
 
 #[cfg(test)]
 mod tests;

@@ -1,11 +1,149 @@
-//! The prose beside the module tree: what a module does, why it sits where it does, and how it
-//! behaves in train and eval mode (Problems 1a, 1b, 1d). Every sentence that depends on the
-//! module (its stride, its channels, what its batch norm feeds, how often its ReLU runs) is
-//! written from the network, so it is true of the module it is shown for.
+//! The prose beside the module tree and in the panels: what a module does, why it sits where
+//! it does, and how it behaves in train and eval mode (Problems 1a, 1b, 1d). Every sentence
+//! that depends on the module (its stride, its shapes, its channels, what its batch norm feeds,
+//! how often its ReLU runs) is written from the network, and every sentence that claims a
+//! mechanism is chosen from facts the model computes, so it is shown only where it holds.
+//!
+//! Which test guards which sentence: [`GUARDS`].
 
+use crate::numfmt::{general, group_thousands};
 use crate::resnet::model::batchnorm::{self, BnFeeds};
-use crate::resnet::model::bn_live;
+use crate::resnet::model::cost::{Cost, Costs};
 use crate::resnet::model::{ConvRole, ConvSpec, Mode, ModuleKind, Network, SequentialRole};
+
+/// Sentence (its start) → the test that computes its counterfactual over the tab's settings
+/// and fails if the sentence is shown where its claim does not hold. `network` is
+/// `resnet::tab::notes::tests::claims_sweep_over_the_network` (arch × input size × conv bias ×
+/// mode × batch × frozen stem); `panel` is
+/// `resnet::tab::bn_live::tests::claims_sweep_over_the_batch_norm_panel` (conv bias ×
+/// batches fed × mode × batch shape).
+#[cfg_attr(not(test), allow(dead_code))] // read by the tests, which keep it true
+pub const GUARDS: &[(&str, &str)] = &[
+    ("The stem: … times fewer positions", "network"),
+    (
+        "This one strides by … (halving height and width)",
+        "network",
+    ),
+    (
+        "A 1×1 convolution that narrows … / keeps …; later blocks narrow",
+        "network",
+    ),
+    (
+        "… before the 3×3 conv, which takes … times its MACs",
+        "network",
+    ),
+    (
+        "Its output is added to the shortcut, so its shape must match",
+        "network",
+    ),
+    (
+        "When a block changes resolution or channel count … projection",
+        "network",
+    ),
+    ("ReLU … runs N times per forward pass", "network"),
+    (
+        "Max pooling … about a quarter of its height and of its width",
+        "network",
+    ),
+    (
+        "A stage: N residual blocks …; its first block strides/keeps",
+        "network",
+    ),
+    (
+        "The projection shortcut … exists only where a block changes shape",
+        "network",
+    ),
+    (
+        "A bottleneck block: a 1×1 conv narrows/keeps … widens to 4×",
+        "network",
+    ),
+    (
+        "Averages each channel … the classifier receives C numbers",
+        "network",
+    ),
+    (
+        "The classifier … changing the number of classes changes only",
+        "network",
+    ),
+    ("… its bias is the only bias outside batch norm", "network"),
+    (
+        "Batch norm … feeds a ReLU / the residual sum / the shortcut",
+        "network",
+    ),
+    (
+        "… a conv bias before it is cancelled in train mode",
+        "panel",
+    ),
+    (
+        "Eval mode: … an image's output no longer depends on its batch",
+        "panel",
+    ),
+    (
+        "Only batch norm behaves differently in train and eval mode",
+        "network",
+    ),
+    (
+        "A conv bias b adds one constant per channel … (redundant-bias note)",
+        "panel",
+    ),
+    (
+        "Its bias (N) is redundant: in train mode … cancels it",
+        "panel",
+    ),
+    (
+        "Its bias (N) is redundant: in eval mode running_mean has taken in",
+        "panel",
+    ),
+    (
+        "Weight decay … γ is a scale … scale-invariant in train mode",
+        "panel",
+    ),
+    (
+        "… as counted above (not decayed = batch-norm + bias groups)",
+        "network",
+    ),
+    (
+        "FLOPs count … the stem conv computes none for its input",
+        "network",
+    ),
+    (
+        "Saved activations … the input image … in conv1's row",
+        "network",
+    ),
+    (
+        "PyTorch refuses this training step: … one value per channel",
+        "network",
+    ),
+    (
+        "Train mode: b moves every value and μ_B alike, so it cancels",
+        "panel",
+    ),
+    (
+        "Eval mode, same stats: taking b out, or putting b in",
+        "panel",
+    ),
+    (
+        "Eval mode, own stats: … (1−0.9^k)·b … 0.9^k·b·γ/√(running_var+ε)",
+        "panel",
+    ),
+    (
+        "Each batch fed … multiplies that difference by 0.9",
+        "panel",
+    ),
+    ("Here the spread of μ_B falls at every larger N", "panel"),
+    ("… both spreads are smallest at N = 32", "panel"),
+    (
+        "In eval mode a batch leaves running_mean … as they are",
+        "panel",
+    ),
+    (
+        "A variance needs two values … PyTorch raises … nothing is updated",
+        "panel",
+    ),
+];
+
+/// The largest difference the notes call rounding.
+pub const ROUNDING: f64 = 1e-12;
 
 /// What module `index` does and why it is where it is.
 pub fn note(net: &Network, index: usize) -> String {
@@ -13,40 +151,72 @@ pub fn note(net: &Network, index: usize) -> String {
         return String::new();
     };
     match module.kind {
-        ModuleKind::Conv2d(spec) => conv_note(&spec),
+        ModuleKind::Conv2d(spec) => conv_note(net, index, &spec),
         ModuleKind::BatchNorm2d { .. } => batchnorm_note(batchnorm::feeds(net, index)),
         ModuleKind::ReLU => relu_note(batchnorm::relu_calls(net, index)),
-        ModuleKind::MaxPool2d { kernel, stride, .. } => {
-            maxpool_note(kernel, stride, net.config.input_hw, &module.output_shape)
-        }
-        ModuleKind::Sequential(SequentialRole::Stage(_)) => STAGE_NOTE.to_string(),
-        ModuleKind::Sequential(SequentialRole::Shortcut) => SHORTCUT_NOTE.to_string(),
+        ModuleKind::MaxPool2d { kernel, stride, .. } => maxpool_note(net, index, kernel, stride),
+        ModuleKind::Sequential(SequentialRole::Stage(_)) => stage_note(net, index),
+        ModuleKind::Sequential(SequentialRole::Shortcut) => shortcut_note(net, index),
         ModuleKind::BasicBlock { .. } => BASIC_BLOCK_NOTE.to_string(),
-        ModuleKind::Bottleneck { .. } => BOTTLENECK_NOTE.to_string(),
-        ModuleKind::AdaptiveAvgPool2d { .. } => AVGPOOL_NOTE.to_string(),
-        ModuleKind::Linear { .. } => CLASSIFIER_NOTE.to_string(),
+        ModuleKind::Bottleneck { .. } => bottleneck_note(net, index),
+        ModuleKind::AdaptiveAvgPool2d { .. } => avgpool_note(net, index),
+        ModuleKind::Linear { .. } => classifier_note(net),
     }
 }
 
+/// `64×56×56` (or `[1000]` for a vector).
+fn shape_text(shape: &[u64]) -> String {
+    let dims: Vec<String> = shape.iter().map(u64::to_string).collect();
+    dims.join("×")
+}
+
+/// (H, W) of a C×H×W shape.
+fn sides(shape: &[u64]) -> (u64, u64) {
+    (
+        shape.get(1).copied().unwrap_or(0),
+        shape.get(2).copied().unwrap_or(0),
+    )
+}
+
+/// Positions of the input per position of the output (H·W over H′·W′).
+fn position_ratio(input: &[u64], output: &[u64]) -> f64 {
+    let (h, w) = sides(input);
+    let (ho, wo) = sides(output);
+    (h * w) as f64 / (ho * wo).max(1) as f64
+}
+
+/// A ratio as the notes write it: whole numbers without decimals (`4`), others to 3 digits.
+pub fn times(ratio: f64) -> String {
+    if ratio.fract() == 0.0 && ratio.abs() < 1e15 {
+        format!("{ratio:.0}")
+    } else {
+        general(ratio, 3)
+    }
+}
+
+/// True when the output has exactly half the height and width of the input.
+fn halves(input: &[u64], output: &[u64]) -> bool {
+    let (h, w) = sides(input);
+    let (ho, wo) = sides(output);
+    ho * 2 == h && wo * 2 == w
+}
+
 /// A convolution, by its role in the network.
-fn conv_note(spec: &ConvSpec) -> String {
+fn conv_note(net: &Network, index: usize, spec: &ConvSpec) -> String {
     let (cin, cout) = (spec.in_channels, spec.out_channels);
+    let input = net.input_shape_of(index);
+    let output = &net.modules[index].output_shape;
+    let (from, to) = (shape_text(&input), shape_text(output));
     match spec.role {
-        ConvRole::Stem => format!(
-            "The stem: a {k}×{k} convolution with stride {s} turns {cin} colour channels \
-             into {cout} feature maps at half the height and width. The big kernel sees \
-             a wide patch of pixels at once; the stride makes every later layer four \
-             times cheaper.",
-            k = spec.kernel,
-            s = spec.stride,
-        ),
+        ConvRole::Stem => stem_note(spec, &input, output),
         ConvRole::Spatial => {
             let stride = if spec.stride > 1 {
-                format!(
-                    "This one strides by {}, dividing height and width by {} while the \
-                     channels go from {cin} to {cout}.",
-                    spec.stride, spec.stride
-                )
+                let half = if halves(&input, output) {
+                    " (halving height and width)"
+                } else {
+                    ""
+                };
+                format!("This one strides by {}: {from} → {to}{half}.", spec.stride)
             } else {
                 format!("This one keeps the resolution (stride 1), {cin}→{cout} channels.")
             };
@@ -55,32 +225,90 @@ fn conv_note(spec: &ConvSpec) -> String {
                  input channels. {stride}"
             )
         }
-        ConvRole::Reduce => {
-            let what = if cin > cout {
-                format!("narrows the channels from {cin} to {cout}")
-            } else {
-                format!(
-                    "keeps {cin} channels here ({cin}→{cout}): the stem already gives the \
-                     block's width; later blocks narrow"
-                )
-            };
-            format!(
-                "A 1×1 convolution that {what} before the costly 3×3 step. It mixes \
-                 channels at each pixel without looking at neighbours."
-            )
-        }
+        ConvRole::Reduce => reduce_note(net, index, cin, cout),
         ConvRole::Expand => format!(
             "A 1×1 convolution that widens the channels from {cin} to {cout}. Its output \
-             is added to the shortcut, so its shape must match the shortcut's."
+             is added to the shortcut, so its shape must match the shortcut's ({to})."
         ),
         ConvRole::Projection => format!(
-            "The shortcut's 1×1 convolution ({cin}→{cout} channels, stride {}). When a \
-             block changes resolution or channel count, its input can no longer be \
+            "The shortcut's 1×1 convolution ({cin}→{cout} channels, stride {}): {from} → {to}. \
+             When a block changes resolution or channel count, its input can no longer be \
              added to its output as it is; this projection reshapes it so the sum is \
              defined.",
             spec.stride
         ),
     }
+}
+
+/// The stem conv, from the image's shape to its output's.
+fn stem_note(spec: &ConvSpec, input: &[u64], output: &[u64]) -> String {
+    let ratio = position_ratio(input, output);
+    let fewer = if ratio > 1.0 {
+        format!(
+            ", {} times fewer positions for every later layer to work on",
+            times(ratio)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "The stem: a {k}×{k} convolution with stride {s} turns {cin} colour channels into \
+         {cout} feature maps: {} → {}{fewer}. The big kernel sees a {k}×{k} patch of pixels \
+         at once.",
+        shape_text(input),
+        shape_text(output),
+        k = spec.kernel,
+        s = spec.stride,
+        cin = spec.in_channels,
+        cout = spec.out_channels,
+    )
+}
+
+/// The convs of module `block` (a residual block), by role.
+fn block_conv(net: &Network, block: usize, role: ConvRole) -> Option<(usize, ConvSpec)> {
+    net.modules[block]
+        .children
+        .iter()
+        .find_map(|&c| match net.modules[c].kind {
+            ModuleKind::Conv2d(spec) if spec.role == role => Some((c, spec)),
+            _ => None,
+        })
+}
+
+/// A bottleneck's first 1×1 conv: narrows or keeps the channels, and what the 3×3 costs.
+fn reduce_note(net: &Network, index: usize, cin: u64, cout: u64) -> String {
+    let later_narrow = net.modules[index + 1..].iter().any(|m| {
+        matches!(m.kind, ModuleKind::Conv2d(s) if s.role == ConvRole::Reduce
+            && s.in_channels > s.out_channels)
+    });
+    let what = if cin > cout {
+        format!("narrows the channels from {cin} to {cout}")
+    } else {
+        let later = if later_narrow {
+            "; later blocks narrow"
+        } else {
+            ""
+        };
+        format!(
+            "keeps {cin} channels here ({cin}→{cout}): its input already has the block's width{later}"
+        )
+    };
+    let own = net.modules[index].own_macs;
+    let spatial = net.modules[index]
+        .parent
+        .and_then(|b| block_conv(net, b, ConvRole::Spatial))
+        .map(|(c, _)| net.modules[c].own_macs);
+    let step = match spatial {
+        Some(macs) if own > 0 && macs > own => format!(
+            "before the 3×3 conv, which takes {} times its MACs",
+            times(macs as f64 / own as f64)
+        ),
+        _ => "before the 3×3 conv".to_string(),
+    };
+    format!(
+        "A 1×1 convolution that {what}, {step}. It mixes channels at each pixel without \
+         looking at neighbours."
+    )
 }
 
 /// A ReLU that runs `calls` times per forward pass (once: the stem's).
@@ -97,58 +325,159 @@ fn relu_note(calls: usize) -> String {
     }
 }
 
-/// The max pool after the stem, for an `input_hw` input pooled to `pooled` (C×H×W).
-fn maxpool_note(kernel: u64, stride: u64, input_hw: (u64, u64), pooled: &[u64]) -> String {
-    let (h, w) = input_hw;
-    let (ph, pw) = (
-        pooled.get(1).copied().unwrap_or(0),
-        pooled.get(2).copied().unwrap_or(0),
-    );
+/// Whether `side` is within an eighth of four times `pooled`.
+fn about_a_quarter(side: u64, pooled: u64) -> bool {
+    (pooled * 4).abs_diff(side) * 8 <= side
+}
+
+/// The max pool after the stem, from its input's shape to its output's.
+fn maxpool_note(net: &Network, index: usize, kernel: u64, stride: u64) -> String {
+    let input = net.input_shape_of(index);
+    let output = &net.modules[index].output_shape;
+    let (h, w) = net.config.input_hw;
+    let (ph, pw) = sides(output);
+    let half = if halves(&input, output) {
+        " halves the resolution again"
+    } else {
+        ""
+    };
+    let quarter = if about_a_quarter(h, ph) && about_a_quarter(w, pw) {
+        let exact = if ph * 4 == h && pw * 4 == w {
+            "a quarter"
+        } else {
+            "about a quarter"
+        };
+        format!(": {exact} of its height and of its width")
+    } else {
+        String::new()
+    };
     format!(
-        "Max pooling over {kernel}×{kernel} windows with stride {stride} halves the \
-         resolution again, right after the stem. It keeps the strongest response in each \
-         window, so small shifts of the image barely change the result. layer1 thus \
-         starts at {ph}×{pw} from a {h}×{w} input: about a quarter of its height and of \
-         its width."
+        "Max pooling over {kernel}×{kernel} windows with stride {stride}{half}, right after \
+         the stem: {} → {}. It keeps the strongest response in each window. layer1 thus \
+         starts at {ph}×{pw} from a {h}×{w} input{quarter}.",
+        shape_text(&input),
+        shape_text(output)
     )
 }
 
-const STAGE_NOTE: &str = "A stage: a run of residual blocks at one resolution. Each stage after \
-     the first opens with a stride-2 block that halves height and width and doubles the \
-     channels. The deeper ResNets differ mostly in how many blocks each stage holds.";
+/// A stage: its blocks, its shapes, what its first block does, the blocks of every stage.
+fn stage_note(net: &Network, index: usize) -> String {
+    let stage = &net.modules[index];
+    let input = net.input_shape_of(index);
+    let blocks = stage.children.len();
+    let first = stage.children.first().map(|&b| net.modules[b].kind);
+    let opens = match first {
+        Some(ModuleKind::BasicBlock { stride } | ModuleKind::Bottleneck { stride, .. })
+            if stride > 1 =>
+        {
+            format!("its first block strides by {stride}")
+        }
+        _ => "its first block has stride 1".to_string(),
+    };
+    let counts: Vec<String> = net
+        .top_level()
+        .filter(|&i| {
+            matches!(
+                net.modules[i].kind,
+                ModuleKind::Sequential(SequentialRole::Stage(_))
+            )
+        })
+        .map(|i| net.modules[i].children.len().to_string())
+        .collect();
+    let noun = if blocks == 1 { "block" } else { "blocks" };
+    format!(
+        "A stage: {blocks} residual {noun}, {} → {}; {opens}, and the others keep the \
+         shape. The stages of {} hold {} blocks; the deeper ResNets hold more.",
+        shape_text(&input),
+        shape_text(&stage.output_shape),
+        net.config.arch.name(),
+        counts.join(", ")
+    )
+}
 
-const SHORTCUT_NOTE: &str = "The projection shortcut: a 1×1 convolution and a batch norm on the \
-     skip path. It exists only where a block changes shape; everywhere else the block's input \
-     is added back unchanged.";
+/// The projection shortcut, with the block's input and output shapes.
+fn shortcut_note(net: &Network, index: usize) -> String {
+    format!(
+        "The projection shortcut: a 1×1 convolution and a batch norm on the skip path, \
+         here {} → {}. It exists only where a block changes shape; everywhere else the \
+         block's input is added back unchanged.",
+        shape_text(&net.input_shape_of(index)),
+        shape_text(&net.modules[index].output_shape)
+    )
+}
 
 const BASIC_BLOCK_NOTE: &str = "A basic residual block: two 3×3 conv + batch-norm pairs, and the \
-     block's input is added to the result before the last ReLU. The block only has to learn a \
-     correction to its input, which keeps gradients flowing through deep stacks.";
+     block's input (or its projection) is added to the result before the last ReLU.";
 
-const BOTTLENECK_NOTE: &str = "A bottleneck block: a 1×1 conv narrows the channels, a 3×3 conv \
-     works at that width, a 1×1 conv widens them four-fold, and the input is added back before \
-     the last ReLU. torchvision (v1.5) strides on the 3×3 conv, not the first 1×1.";
+/// A bottleneck block, from its own convs.
+fn bottleneck_note(net: &Network, index: usize) -> String {
+    let spec = |role| block_conv(net, index, role).map(|(_, s)| s);
+    let (Some(reduce), Some(spatial), Some(expand)) = (
+        spec(ConvRole::Reduce),
+        spec(ConvRole::Spatial),
+        spec(ConvRole::Expand),
+    ) else {
+        return "A bottleneck block.".to_string();
+    };
+    let first = if reduce.in_channels > reduce.out_channels {
+        format!(
+            "narrows the channels from {} to {}",
+            reduce.in_channels, reduce.out_channels
+        )
+    } else {
+        format!("keeps {} channels", reduce.in_channels)
+    };
+    let width = spatial.out_channels;
+    let times = expand.out_channels / width.max(1);
+    format!(
+        "A bottleneck block: a 1×1 conv {first}, a 3×3 conv works at that width ({width}, \
+         stride {}), a 1×1 conv widens it {times}-fold to {}, and the input is added back \
+         before the last ReLU. torchvision (v1.5) strides on the 3×3 conv, not the first \
+         1×1.",
+        spatial.stride, expand.out_channels
+    )
+}
 
-const AVGPOOL_NOTE: &str = "Averages each channel over all positions, whatever the spatial size, \
-     leaving one number per channel. This is why the network accepts any input size: the \
-     classifier always receives a vector of the same length.";
+/// The global pool: its input's positions and the vector it leaves.
+fn avgpool_note(net: &Network, index: usize) -> String {
+    let input = net.input_shape_of(index);
+    let (h, w) = sides(&input);
+    let c = input.first().copied().unwrap_or(0);
+    format!(
+        "Averages each channel over all {h}×{w} positions, leaving one number per channel: \
+         whatever the input size, the classifier receives these {c} numbers."
+    )
+}
 
-const CLASSIFIER_NOTE: &str = "The classifier: a fully connected layer from the pooled features \
-     to one score per class. Changing the number of classes changes only this layer. With \
-     torchvision's bias-free convs, its bias is the only bias outside batch norm.";
+/// The classifier; the sentence on biases depends on the conv bias.
+fn classifier_note(net: &Network) -> String {
+    let bias = if net.conv_bias_params() == 0 {
+        "With torchvision's bias-free convs, its bias is the only bias outside batch norm."
+            .to_string()
+    } else {
+        format!(
+            "With the conv bias on, the convs add {} bias elements of their own.",
+            group_thousands(net.conv_bias_params())
+        )
+    };
+    format!(
+        "The classifier: a fully connected layer from the pooled features to one score per \
+         class. Changing the number of classes changes only this layer. {bias}"
+    )
+}
 
 /// The batch-norm note, for what this batch norm feeds.
 fn batchnorm_note(feeds: Option<BnFeeds>) -> String {
-    let what = "Batch norm: brings each channel to zero mean and unit variance, then applies a \
+    let what = "Batch norm: normalises each channel (in train mode by the batch's own mean and \
+                variance, in eval mode by the stored running statistics), then applies a \
                 learned scale γ and shift β.";
     let place = match feeds {
         Some(BnFeeds::Relu) | None => {
-            "This one feeds a ReLU. The homework's reason for this order: normalised inputs keep \
-             an activation out of saturation (which matters most for sigmoid and tanh), and in \
-             train mode a conv bias before it has no effect. At initialisation (γ = 1, β = 0) the ReLU sees \
-             centred inputs, so about half the units are active; once γ and β are trained, they \
-             set that share. The other order, ReLU then batch norm, is also used: it gives \
-             every layer's input the same scale."
+            "This one feeds a ReLU. The homework's reasons for this order: normalised inputs \
+             keep an activation out of saturation (which matters most for sigmoid and tanh), \
+             and a conv bias before it is cancelled in train mode. At initialisation (γ = 1, \
+             β = 0) the ReLU receives, in train mode, inputs of mean zero per channel. The \
+             other order, ReLU then batch norm, is also used."
         }
         Some(BnFeeds::ResidualSum) => {
             "This one feeds the residual sum, not a ReLU: its output is added to the shortcut, \
@@ -191,8 +520,11 @@ pub const MODE_SUMMARY: &str = "Only batch norm behaves differently in train and
 /// Why conv biases in front of batch norm are wasted (Problem 1a).
 pub const REDUNDANT_BIAS_NOTE: &str = "A conv bias b adds one constant per channel. In train \
      mode the batch norm right after it subtracts the batch mean, which removes b exactly. In \
-     eval mode it subtracts running_mean instead, so b shifts the output by b·γ/√(running_var+ε) \
-     until running_mean has taken it in; β can make the same shift. So the bias is redundant.";
+     eval mode it subtracts running_mean, which after k train batches has taken in \
+     (1−0.9^k)·b: a layer trained with b differs from one trained without by \
+     0.9^k·b·γ/√(running_var+ε), which fades as training goes on, while taking b out of a \
+     trained layer would shift its output by the whole b·γ/√(running_var+ε). β can make any \
+     such shift, so the bias is redundant.";
 
 /// The homework problem on scale invariance, which the weight-decay note points to.
 const SCALE_PROBLEM: u8 = 3;
@@ -206,11 +538,12 @@ pub fn weight_decay_note() -> String {
     format!(
         "Weight decay pulls parameters towards zero. The homework's reason to spare biases and \
          β: penalising an offset favours data centred at zero for no good reason. γ is a scale: \
-         decaying it shrinks the layer's output. Both practices are used: the original ResNet \
-         recipe decays every parameter; many recent recipes leave batch-norm parameters and \
-         biases out, as counted above. A conv weight that feeds a batch norm is scale-invariant \
-         ({scale_tab}): decay does not change what it computes, it shrinks ‖w‖ and so mainly \
-         raises the effective step η/‖w‖²."
+         decaying it shrinks the spread of the layer's output around β. Both practices are \
+         used: the original ResNet recipe decays every parameter; many recent recipes leave \
+         batch-norm parameters and biases out, as counted above. In train mode a conv weight \
+         that feeds a batch norm is scale-invariant up to ε ({scale_tab}): decay shrinks ‖w‖ \
+         while the output changes only through ε, so it mainly raises the effective step \
+         η/‖w‖²."
     )
 }
 
@@ -222,8 +555,8 @@ pub fn redundant_bias_line(numel: &str, mode: Mode) -> String {
              the batch mean, which cancels it."
         ),
         Mode::Eval => format!(
-            "Its bias ({numel}) is redundant: in eval mode it shifts the output by \
-             b·γ/√(running_var+ε), a shift running_mean and β take in."
+            "Its bias ({numel}) is redundant: in eval mode running_mean has taken in all but \
+             0.9^k of it after k train batches, and β can make any constant shift."
         ),
     }
 }
@@ -243,224 +576,69 @@ gradient, if its input depends (through the graph, shortcuts included) on a trai
 parameter. The image needs no gradient, so the stem conv computes none for its input; nor \
 does a layer with only frozen layers before it";
 
-/// Which activations autograd keeps for the backward pass (the rules of `model::cost`).
-pub const MEMORY_NOTE: &str = "Saved activations are the tensors autograd keeps for the \
-backward pass, counted once each, at the module that allocated them, so the rows sum to the \
-total: the image (saved by conv1), every conv output (saved by its batch norm), every \
-batch-norm output that feeds a ReLU (the in-place ReLU and += share its storage; the \
-downsample's batch-norm output is not saved), the max pool's output and its int64 indices, 2 \
-values per channel of batch statistics per batch norm in train mode (none in eval mode), and \
-the classifier's input if its weight is trainable. Under torch.no_grad() nothing is saved. \
-Parameters and gradients take the dtype; SGD keeps no state, SGD with momentum one buffer per \
-parameter, Adam two (and a float32 step per tensor).";
-
-/// The batch-norm panel: which statistics normalise in `mode`; `marker` is the glyph beside
-/// the rows it names.
-pub fn bn_live_normalises(mode: Mode, marker: &str) -> String {
-    match mode {
-        Mode::Train => format!(
-            "{marker} Train mode normalises each channel with this batch's own μ_B and biased σ²_B, \
-             then updates the running statistics."
-        ),
-        Mode::Eval => format!(
-            "{marker} Eval mode normalises with running_mean and running_var; the batch's own \
-             statistics are not used."
-        ),
-    }
-}
-
-/// The batch-norm panel: the running-statistics update for `count` = N·H·W values per channel.
-pub fn bn_live_update(count: usize) -> String {
-    let m = bn_live::MOMENTUM;
-    format!(
-        "Update, momentum {m}: after = {keep}·before + {m}·batch; running_var takes the \
-         unbiased σ²_B·n/(n−1), here n/(n−1) = {count}/{less}.",
-        keep = 1.0 - m,
-        less = count.saturating_sub(1)
-    )
-}
-
-/// The batch-norm panel in eval mode: why the next-batch key feeds no batch; `mode_key`
-/// switches to train mode.
-pub fn bn_live_eval_feeds(mode_key: &str) -> String {
-    format!(
-        "In eval mode a batch leaves running_mean, running_var and num_batches_tracked as they \
-         are: batches are fed in train mode ({mode_key})."
-    )
-}
-
-/// The batch-norm panel: what the spread table shows (`largest`: its largest batch size;
-/// `smaller_key` steps the panel's batch down).
-pub fn bn_live_spread(batches: usize, largest: usize, smaller_key: &str) -> String {
-    format!(
-        "Each row: the standard deviation, over {batches} batches of N fresh patches, of one \
-         channel's μ_B or σ²_B. Small batches give noisy statistics: here the spread of μ_B \
-         falls at every larger N, and both spreads are smallest at N = {largest}. One 1×1 patch \
-         ({smaller_key} to the end) leaves one value per channel."
-    )
-}
-
-/// The batch-norm panel: the conv bias in train and eval mode.
-pub const BN_LIVE_BIAS: &str = "Train mode: b moves every value and μ_B alike, so it cancels; \
-     the largest difference is rounding. Eval mode: running_mean does not move with b, so the \
-     output moves by b·γ/√(running_var+ε) per channel (γ = 1: BN's initial scale).";
-
-/// The batch-norm panel: where the conv bias b of the bias rows comes from.
-pub fn bn_live_bias_source(conv_bias: bool) -> &'static str {
-    if conv_bias {
-        "b is on: this is the conv's own bias; \"without\" is the same layer with it removed."
+/// Which activations autograd keeps for the backward pass (the rules of `model::cost`), and
+/// where the input image is counted in `costs`.
+pub fn memory_note(costs: &Costs) -> String {
+    let input = costs.totals.saved.input;
+    let image = if input > 0 {
+        format!(
+            "The input image ({} bytes here) is allocated by no module: it is counted in \
+             conv1's row, as conv1 saves it, so the rows sum to the total.",
+            group_thousands(input)
+        )
     } else {
-        "b is off: the conv has no bias; this b is the seeded one b on would give it, added \
-         as a what-if to the same layer."
-    }
+        "The input image is not saved here (conv1's weight is frozen and the image needs no \
+         gradient), so the rows sum to the total."
+            .to_string()
+    };
+    format!("{MEMORY_RULES} {image}")
 }
 
-/// The batch-norm panel when PyTorch refuses the batch (one value per channel).
-pub const BN_LIVE_REFUSED: &str = "A variance needs two values, and train mode has one per \
-     channel: PyTorch raises before touching the running statistics, so nothing is updated. \
-     Eval mode needs no batch statistics and runs the same batch; with the fresh layer's \
-     running statistics (mean 0, var 1) its BN output per channel is:";
+/// The counting rules of [`memory_note`].
+const MEMORY_RULES: &str = "Saved activations are the tensors autograd keeps for the \
+backward pass, counted once each, at the module that allocated them: every conv output (saved \
+by its batch norm), every batch-norm output that feeds a ReLU (the in-place ReLU and += share \
+its storage; the downsample's batch-norm output is not saved), the max pool's output and its \
+int64 indices, 2 values per channel of batch statistics per batch norm in train mode (none in \
+eval mode), and the classifier's input if its weight is trainable; each only where its \
+operation records a backward node (its input or its own parameters need a gradient), so \
+frozen layers at the start save less. Under torch.no_grad() nothing is saved. Parameters and \
+gradients take the dtype; SGD keeps no state, SGD with momentum one buffer per parameter, \
+Adam two (and a float32 step per tensor).";
+
+/// The summary's note when PyTorch refuses the training step (`None` when it runs): which
+/// batch norm raises first, and what would run instead.
+pub fn refused_step_note(net: &Network, costs: &Costs, cost: &Cost) -> Option<String> {
+    let first = costs.one_value_per_channel.first()?;
+    let name = net
+        .modules
+        .get(first.module)
+        .map_or("", |m| m.name.as_str());
+    let more = match costs.one_value_per_channel.len() - 1 {
+        0 => String::new(),
+        1 => " (and 1 more batch norm after it)".to_string(),
+        n => format!(" (and {n} more batch norms after it)"),
+    };
+    Some(format!(
+        "PyTorch refuses this training step: in train mode at batch {}, {name} sees one value \
+         per channel{more}, and F.batch_norm raises \"{}\". The figures above are what the \
+         step would cost; eval mode, or a batch of 2, runs.",
+        cost.batch,
+        first.message()
+    ))
+}
+
+/// The module panel's line for a batch norm that PyTorch refuses to run in train mode.
+pub fn refused_module_line(input_size: [u64; 4]) -> String {
+    let [n, c, h, w] = input_size;
+    format!(
+        "At batch {n} in train mode this batch norm sees one value per channel (input \
+         [{n}, {c}, {h}, {w}]): PyTorch raises here, as a variance needs two values."
+    )
+}
+
+mod panel;
+pub use panel::*;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::resnet::model::{Arch, Config, build};
-
-    fn net(arch: Arch) -> Network {
-        build(&Config {
-            arch,
-            ..Config::default()
-        })
-    }
-
-    /// Issue 9 point 13: each batch norm's note says what that batch norm feeds, as the module
-    /// tree has it, and "about half active" only comes with "at initialisation".
-    #[test]
-    fn batch_norm_notes_follow_what_each_feeds() {
-        for arch in [Arch::Resnet18, Arch::Resnet50] {
-            let n = net(arch);
-            for i in 0..n.modules.len() {
-                let Some(feeds) = batchnorm::feeds(&n, i) else {
-                    continue;
-                };
-                let text = note(&n, i);
-                let name = &n.modules[i].name;
-                assert_eq!(
-                    text.contains("feeds a ReLU"),
-                    feeds == BnFeeds::Relu,
-                    "{name}"
-                );
-                assert_eq!(
-                    text.contains("feeds the residual sum, not a ReLU"),
-                    feeds == BnFeeds::ResidualSum,
-                    "{name}"
-                );
-                assert_eq!(
-                    text.contains("no ReLU of its own"),
-                    feeds == BnFeeds::Shortcut,
-                    "{name}"
-                );
-                if text.contains("about half") {
-                    assert!(text.contains("At initialisation (γ = 1, β = 0)"));
-                    assert!(text.contains("The other order, ReLU then batch norm, is also used"));
-                    assert!(text.contains("saturation"));
-                }
-            }
-        }
-    }
-
-    /// Point 16: the stride sentence only where the conv strides; the reduce conv of layer1.0
-    /// does not narrow; the pool's "quarter" is of height and width; the stem ReLU has no block.
-    #[test]
-    fn conv_pool_and_relu_notes_match_their_module() {
-        let n = net(Arch::Resnet50);
-        for (i, m) in n.modules.iter().enumerate() {
-            let text = note(&n, i);
-            if let ModuleKind::Conv2d(spec) = m.kind {
-                if spec.role == ConvRole::Spatial {
-                    assert_eq!(
-                        text.contains("strides by 2"),
-                        spec.stride == 2,
-                        "{}",
-                        m.name
-                    );
-                    assert_eq!(text.contains("stride 1"), spec.stride == 1, "{}", m.name);
-                }
-                if spec.role == ConvRole::Reduce {
-                    let narrows = spec.in_channels > spec.out_channels;
-                    assert_eq!(text.contains("narrows"), narrows, "{}", m.name);
-                }
-            }
-        }
-        let reduce = |name: &str| note(&n, n.find(name).unwrap());
-        assert!(reduce("layer1.0.conv1").contains("64→64"));
-        assert!(reduce("layer1.1.conv1").contains("narrows the channels from 256 to 64"));
-        assert!(reduce("layer2.0.conv1").contains("from 256 to 128"));
-
-        let pool = n.find("maxpool").unwrap();
-        let [_, ph, pw] = n.modules[pool].output_shape[..] else {
-            panic!("a C×H×W shape")
-        };
-        let (h, w) = n.config.input_hw;
-        assert_eq!((ph * 4, pw * 4), (h, w), "a quarter of each side at 224");
-        let text = note(&n, pool);
-        assert!(text.contains(&format!("{ph}×{pw} from a {h}×{w} input")));
-        assert!(text.contains("a quarter of its height and of its width"));
-
-        let stem = note(&n, n.find("relu").unwrap());
-        assert!(stem.contains("once") && !stem.contains("block"), "{stem}");
-        let block = note(&n, n.find("layer2.1.relu").unwrap());
-        assert!(block.contains("runs 3 times"), "{block}");
-        let basic = net(Arch::Resnet18);
-        let block = note(&basic, basic.find("layer2.1.relu").unwrap());
-        assert!(block.contains("runs 2 times"), "{block}");
-    }
-
-    /// Point 15: the train-mode text states the momentum and the update the model performs.
-    #[test]
-    fn train_mode_text_states_the_update() {
-        let kind = ModuleKind::BatchNorm2d { num_features: 64 };
-        let text = mode_behaviour(&kind, Mode::Train).unwrap();
-        let m = batchnorm::MOMENTUM;
-        assert!(text.contains(&format!("momentum {m}")));
-        assert!(text.contains(&format!("{}·running_mean + {m}·batch mean", 1.0 - m)));
-        assert!(text.contains("unbiased, n/(n−1)"));
-        assert!(text.contains("num_batches_tracked grows by 1"));
-        // The update it describes, done by the model: mean 2.5, unbiased variance 5/3.
-        let mut stats = batchnorm::RunningStats::default();
-        batchnorm::train_forward(&[1.0, 2.0, 3.0, 4.0], Default::default(), &mut stats);
-        assert!((stats.mean - m * 2.5).abs() < 1e-15);
-        assert!((stats.var - ((1.0 - m) + m * 5.0 / 3.0)).abs() < 1e-15);
-        assert_eq!(stats.num_batches_tracked, 1);
-        assert!(mode_behaviour(&ModuleKind::ReLU, Mode::Train).is_none());
-    }
-
-    /// Point 12: the bias note names both modes and the eval-mode shift the model computes.
-    #[test]
-    fn bias_notes_say_train_cancels_and_eval_shifts() {
-        for text in [
-            REDUNDANT_BIAS_NOTE.to_string(),
-            redundant_bias_line("64", Mode::Eval),
-        ] {
-            assert!(text.contains("b·γ/√(running_var+ε)"), "{text}");
-        }
-        assert!(REDUNDANT_BIAS_NOTE.contains("In train mode"));
-        assert!(REDUNDANT_BIAS_NOTE.contains("removes b exactly"));
-        assert!(redundant_bias_line("64", Mode::Train).contains("cancels it"));
-    }
-
-    /// Point 14: the weight-decay note names the Scale tab by its real key, says γ is a scale,
-    /// and gives both practices.
-    #[test]
-    fn weight_decay_note_names_the_scale_tab_and_both_practices() {
-        let text = weight_decay_note();
-        let (key, title) = crate::tabs::for_problem(SCALE_PROBLEM).unwrap();
-        assert_eq!((key, title), (3, "Scale invariance"));
-        assert!(text.contains(&format!("Problem 3, the {title} tab, key {key}")));
-        assert!(text.contains("γ is a scale"));
-        assert!(text.contains("decays every parameter"));
-        assert!(text.contains("leave batch-norm parameters and biases out"));
-        assert!(text.contains("scale-invariant"));
-        assert!(text.contains("effective step η/‖w‖²"));
-    }
-}
+mod tests;

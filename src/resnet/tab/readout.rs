@@ -23,6 +23,14 @@ impl ResnetTab {
         let mut out = vec![self.model_line(), format!("run: {}", self.run_text())];
         out.push("summary:".to_string());
         out.extend(view.summary_items().iter().map(item_text));
+        for r in &self.costs.one_value_per_channel {
+            let name = self
+                .net
+                .modules
+                .get(r.module)
+                .map_or("", |m| m.name.as_str());
+            out.push(format!("  train step refused at {name}: {}", r.message()));
+        }
         out.extend(self.tree_lines());
         out.extend(self.selected_lines(&view));
         out.extend(match self.focus {

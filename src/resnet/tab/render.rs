@@ -415,6 +415,10 @@ impl View<'_> {
             let line = notes::redundant_bias_line(&group_thousands(redundant), self.tab.mode);
             prose(&line, t.warn);
         }
+        let refused = &self.tab.costs.one_value_per_channel;
+        if let Some(r) = refused.iter().find(|r| r.module == index) {
+            prose(&notes::refused_module_line(r.input_size), t.bad);
+        }
         prose(&notes::note(net, index), t.base);
         match notes::mode_behaviour(&m.kind, self.tab.mode) {
             Some(text) => prose(&text, t.accent),

@@ -124,12 +124,20 @@ impl View<'_> {
             ("gradient bytes", totals.grad_bytes),
             ("optimizer bytes", totals.optimizer_bytes),
             ("saved activations", totals.activation_bytes()),
+            ("  of which the image", totals.saved.input),
             ("training bytes", totals.training_bytes()),
         ];
         let mut items = vec![
             Item::Heading("one training step"),
             Item::pair("run", self.tab.run_text(), t.accent),
         ];
+        if !self.tab.costs.one_value_per_channel.is_empty() {
+            items.push(Item::pair(
+                "PyTorch",
+                "refuses it: see below".to_string(),
+                t.bad,
+            ));
+        }
         items.extend(
             figures
                 .into_iter()
@@ -142,16 +150,20 @@ impl View<'_> {
     /// wrapped to `width`.
     fn summary_notes(&self, width: u16) -> Vec<Vec<String>> {
         let freeze_key = keys::key(Act::ToggleFreeze, self.g().unicode);
-        [
-            notes::weight_decay_note(),
-            notes::REDUNDANT_BIAS_NOTE.to_string(),
-            notes::MODE_SUMMARY.to_string(),
-            notes::flops_note(&freeze_key),
-            notes::MEMORY_NOTE.to_string(),
-        ]
-        .iter()
-        .map(|n| crate::text::wrap(&self.text(n), usize::from(width)))
-        .collect()
+        let tab = self.tab;
+        notes::refused_step_note(&tab.net, &tab.costs, &tab.cost)
+            .into_iter()
+            .chain([
+                notes::weight_decay_note(),
+                notes::REDUNDANT_BIAS_NOTE.to_string(),
+                notes::MODE_SUMMARY.to_string(),
+                notes::flops_note(&freeze_key),
+                notes::memory_note(&tab.costs),
+            ])
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|n| crate::text::wrap(&self.text(n), usize::from(width)))
+            .collect()
     }
 
     /// Rows the summary panel wants: its numbers, plus up to `extra` rows of whole notes.

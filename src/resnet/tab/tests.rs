@@ -226,7 +226,7 @@ fn notes_fold_to_ascii_without_placeholders() {
         notes::weight_decay_note(),
         notes::REDUNDANT_BIAS_NOTE.to_string(),
         notes::flops_note("f"),
-        notes::MEMORY_NOTE.to_string(),
+        notes::memory_note(&model::cost::costs(&net, &Default::default())),
     ] {
         assert!(!crate::text::ascii(&text).contains('?'), "{text}");
     }
@@ -862,4 +862,55 @@ fn the_readout_of_the_batch_norm_panel_has_its_running_statistics() {
         text.contains("μ_B batch mean (normalises in this mode)"),
         "{text}"
     );
+}
+
+/// Issue 19 point 7: at 32×32, batch 1, train mode, the tab says PyTorch refuses the step, in
+/// the summary, on the batch norm that raises and in the readout; eval mode or batch 2 runs.
+#[test]
+fn a_training_step_pytorch_refuses_is_flagged() {
+    let mut t = ResnetTab::new(
+        &Waker::headless(),
+        Config {
+            input_hw: (32, 32),
+            ..Config::default()
+        },
+    );
+    let readout = t.readout_text();
+    assert!(readout.contains("PyTorch: refuses it"), "{readout}");
+    assert!(
+        readout.contains("train step refused at layer4.0.bn1: Expected more than 1 value"),
+        "{readout}"
+    );
+    let ui = Ui::new(ColorDepth::None, true);
+    let view = render::View { tab: &t, ui: &ui };
+    let summary = view.summary_lines(Rect::new(0, 0, 46, 200));
+    let text: String = summary.iter().map(|l| l.to_string() + " ").collect();
+    assert!(
+        text.contains("PyTorch refuses this training step"),
+        "{text}"
+    );
+    select(&mut t, "layer4.0.bn1");
+    let module: String = render::View { tab: &t, ui: &ui }
+        .module_lines(Rect::new(0, 0, 46, 200))
+        .iter()
+        .map(|l| l.to_string() + " ")
+        .collect();
+    assert!(module.contains("PyTorch raises here"), "{module}");
+    assert!(t.act(Act::ToggleMode));
+    assert!(!t.readout_text().contains("refuses"));
+    assert!(t.act(Act::ToggleMode) && t.act(Act::LargerBatch));
+    assert!(!t.readout_text().contains("refuses"));
+}
+
+/// Issue 19 point 14: the memory note says where the image is counted, with its bytes.
+#[test]
+fn the_memory_note_says_where_the_image_is_counted() {
+    let t = tab();
+    let note = notes::memory_note(t.costs());
+    assert!(
+        note.contains("The input image (602,112 bytes here)"),
+        "{note}"
+    );
+    assert!(note.contains("counted in conv1's row"), "{note}");
+    assert!(t.readout_text().contains("of which the image: 602,112"));
 }

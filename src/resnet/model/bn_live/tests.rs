@@ -302,3 +302,29 @@ fn live_gathers_the_panel() {
     let diff = max_abs_difference(&biased.train.normalized, &snapshot.train.normalized);
     assert!(diff < 1e-12);
 }
+
+/// Issue 19 point 2, with no batch fed: the fresh layers' running_mean are both 0, so the two
+/// what-ifs agree (the whole shift); after k batches the own-stats shift is (1 − m)^k of it.
+#[test]
+fn the_own_stats_shift_starts_whole_and_fades_as_point_nine_to_the_k() {
+    let img = image();
+    let x = patches(img.view(), 8, 8, 5).unwrap();
+    let (mut with_b, mut without_b) = (ConvBnRelu::new(SEED, true), ConvBnRelu::new(SEED, false));
+    let fresh = from_start(&with_b, &without_b, x.view());
+    assert_eq!(fresh.batches, 0);
+    assert_eq!(fresh.remaining, 1.0);
+    assert!(fresh.absorbed.iter().all(|&a| a == 0.0));
+    let whole = bias_effect(&without_b, &with_b.bias, x.view()).unwrap();
+    for c in 0..CHANNELS {
+        assert!((fresh.eval_shift[c] - whole.eval_shift[c]).abs() < 1e-12);
+    }
+    for k in 1..=30u64 {
+        let batch = patches(img.view(), 8, 8, 100 + k).unwrap();
+        with_b.train_step(batch.view()).unwrap();
+        without_b.train_step(batch.view()).unwrap();
+        let s = from_start(&with_b, &without_b, x.view());
+        assert_eq!(s.batches, k);
+        assert!((s.remaining - 0.9f64.powi(k as i32)).abs() < 1e-15);
+        assert!(s.prediction_error < 1e-12, "{k}: {}", s.prediction_error);
+    }
+}

@@ -157,6 +157,9 @@ fn per_module_saved_bytes_by_hand() {
     let saved = |name: &str| at(&n, &c, name).saved;
     // The image and the stem's output, both booked at conv1.
     assert_eq!(saved("conv1").values, (3 * 224 * 224 + 64 * 112 * 112) * f);
+    // Issue 19 point 14: the image's part of that row is its own figure (602,112 bytes).
+    assert_eq!(saved("conv1").input, 3 * 224 * 224 * f);
+    assert_eq!(3 * 224 * 224 * 4, 602_112);
     assert_eq!(saved("bn1").values, 64 * 112 * 112 * f);
     assert_eq!(saved("bn1").statistics, 2 * 64 * 4);
     assert_eq!(saved("relu").total(), 0);
@@ -168,6 +171,7 @@ fn per_module_saved_bytes_by_hand() {
         saved("layer2.0.downsample.1"),
         SavedBytes {
             values: 0,
+            input: 0,
             indices: 0,
             statistics: 2 * 128 * 4
         }
@@ -425,6 +429,9 @@ fn frozen_layers_save_only_what_their_input_gradients_need() {
         full.totals.activation_bytes() - 3 * 224 * 224 * 2 * 4
     );
     assert_eq!(at(&n, &c, "conv1").saved.values, 64 * 112 * 112 * 2 * 4);
+    // A frozen conv1 does not save the image.
+    assert_eq!(at(&n, &c, "conv1").saved.input, 0);
+    assert_eq!(c.totals.saved.input, 0);
     assert_eq!(at(&n, &c, "conv1").flops_backward, 0);
     // Everything frozen: nothing requires grad, nothing is saved or computed backward.
     let c = cost(
