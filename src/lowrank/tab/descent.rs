@@ -325,7 +325,7 @@ impl DescentPanel {
         Line::from(vec![
             hint("gap ×"),
             number(observed.map_or("–".to_string(), |x| rate_text(x, 2))),
-            hint("/step, local rate ρ² "),
+            hint("/step, local ρ² "),
             number(rate_text(predicted.factor, 2)),
         ])
     }

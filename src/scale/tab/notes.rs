@@ -135,16 +135,17 @@ pub const SCALING: &str =
 pub fn norm_chart(plain: &Run, decay: &Run) -> String {
     let verb = |r: &Run| {
         let s = r.norm_story();
+        // "holds": a step that changed ‖x‖ by rounding only.
         if s.steps == 0 || s.stayed() {
-            "stays"
+            "holds"
         } else if s.only_grew() {
             "only grows"
         } else if s.only_shrank() {
             "only shrinks"
         } else if s.shrank == 0 {
-            "never shrinks (to rounding)"
+            "grows or holds"
         } else if s.grew == 0 {
-            "never grows (to rounding)"
+            "shrinks or holds"
         } else {
             "up and down"
         }

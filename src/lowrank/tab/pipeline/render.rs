@@ -565,7 +565,7 @@ pub(in crate::lowrank::tab) fn left_out_chart(left_out: &[(f64, f64)]) -> LeftOu
         .map(|p| p.0)
         .fold(f64::INFINITY, f64::min);
     let title = if zero_from.is_finite() {
-        format!("energy left out at rank r (0 from r = {zero_from}, not drawn)")
+        format!("energy left out at rank r (r ≥ {zero_from}: 0, not drawn)")
     } else {
         "energy left out at rank r".to_string()
     };
