@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 use crate::cli::CommandError;
 use serde::Serialize;
 
-use super::model::{EtaGap, GradScaling, Params, Run, ScaleError};
+use super::model::{
+    AngularProfile, DecayRegime, EtaGap, GradScaling, Objective, Params, Run, SETTLED_DRIFT,
+    SETTLED_TOLERANCE, ScaleError, decay_regime,
+};
 use crate::numfmt;
 
 /// At most about this many numbers go into the series of one JSON document; longer runs are
@@ -251,15 +254,57 @@ fn write_sweep_and_band(s: &mut String, p: &Params, run: &Run) {
             num(band.effective_lr_min),
             num(band.effective_lr_max)
         );
-        if p.weight_decay > 0.0 {
+        if p.weight_decay > 0.0 && run.runaway.is_none() {
             let _ = writeln!(
                 s,
-                "    RMS ‖x‖ {} against {} predicted by E‖x‖² = η²(E‖∇f‖² + dσ²)/(1 − (1 − ηλ)²)",
+                "    RMS ‖x‖ {} against the balance {} of E‖x‖² = η²(E‖∇f‖² + dσ²)/(1 − (1 − ηλ)²)",
                 num(band.rms_norm),
                 num(band.predicted_norm)
             );
         }
     }
+    if let Some(verdict) = decay_verdict(p, run) {
+        let _ = writeln!(s, "    {verdict}");
+    }
+}
+
+/// What weight decay did, from the run's regime: an equilibrium only where the drift test held.
+fn decay_verdict(p: &Params, run: &Run) -> Option<String> {
+    let profile = Objective::from_params(p)
+        .ok()
+        .and_then(|obj| AngularProfile::new(&obj));
+    let drift_test = format!(
+        "its mean moving by less than {} between the halves of the last quarter, RMS within {} \
+         of the balance",
+        numfmt::percent(SETTLED_DRIFT, 0),
+        numfmt::percent(SETTLED_TOLERANCE, 0)
+    );
+    Some(match decay_regime(run, profile.as_ref())? {
+        DecayRegime::NoDecay => return None,
+        DecayRegime::RanAway { runaway, .. } => format!(
+            "weight decay: the run stopped at step {}, so no equilibrium is claimed",
+            runaway.step
+        ),
+        DecayRegime::Shrinking { rate, band, .. } => format!(
+            "weight decay: ‖x‖ shrinks by 1 − ηλ = {} per step (measured {}): no equilibrium",
+            num(rate),
+            num(band.ratio_per_step)
+        ),
+        DecayRegime::Unstable {
+            crossed_at, limit, ..
+        } => format!(
+            "weight decay: the effective step passed the stability limit {} at step {crossed_at}",
+            num(limit)
+        ),
+        DecayRegime::Settled { band, .. } => format!(
+            "weight decay: ‖x‖ settled ({drift_test}; drift {})",
+            numfmt::percent(band.drift, 1)
+        ),
+        DecayRegime::Unsettled { band } => format!(
+            "weight decay: ‖x‖ has not settled (test: {drift_test}; drift {})",
+            numfmt::percent(band.drift, 1)
+        ),
+    })
 }
 
 /// The flag of `dlscope scale` that sets the parameter `e` is about.

@@ -1426,7 +1426,7 @@ fn scale_noise_is_a_seeded_flag() {
     assert_eq!(num(&a["noise"]), 0.1);
     let summary = stdout_of(&cmd("scale --noise 0.1 --weight-decay 0.5 --steps 2000"));
     assert!(
-        summary.contains("noise σ = 0.1") && summary.contains("predicted by"),
+        summary.contains("noise σ = 0.1") && summary.contains("against the balance"),
         "{summary}"
     );
     fails_with(&cmd("scale --noise -1"), &["--noise"]);

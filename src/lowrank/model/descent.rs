@@ -16,6 +16,8 @@
 //! So the slowest direction that changes the loss has curvature σ_r − σ_{r+1} and the fastest
 //! 2σ₁: each error component shrinks by |1 − ηλ| per step, and the gap L − L*, quadratic in
 //! the error, by ρ² with ρ = max(|1 − η(σ_r − σ_{r+1})|, |1 − 2ησ₁|) ([`predicted_contraction`]).
+//! That is the local rate near the optimum, not a bound on the run: far from the optimum (from
+//! the small start, near the saddle at 0) the gap can shrink more slowly.
 //! With η = 0.9/σ₁ that is (1 − 0.9(σ_r − σ_{r+1})/σ₁)² unless σ_r is close to σ₁.
 //!
 //! Balance. Gradient flow conserves AᵀA − BBᵀ (its derivative is BEᵀA + AᵀEBᵀ minus the same,
@@ -116,6 +118,11 @@ impl GradientDescent {
         self.step_size
     }
 
+    /// ½‖X‖²_F: the loss of A = 0 or B = 0, the scale of the rounding and of the absolute rule.
+    pub fn data_loss(&self) -> f64 {
+        0.5 * self.frobenius_sq
+    }
+
     /// The power-iteration estimate of σ₁ the step size was chosen from.
     pub fn spectral_norm(&self) -> f64 {
         self.spectral_norm
@@ -181,7 +188,7 @@ impl GradientDescent {
     pub fn standing(&self, optimum: f64, budget: usize) -> Standing {
         if self.diverged {
             Standing::Diverged
-        } else if converged(self.loss(), optimum, 0.5 * self.frobenius_sq) {
+        } else if converged(self.loss(), optimum, self.data_loss()) {
             Standing::Converged
         } else if self.iterations() >= budget {
             Standing::AtBudget
@@ -327,14 +334,67 @@ pub fn optimal_loss(decomposition: &Decomposition, rank: usize) -> f64 {
     0.5 * decomposition.tail_energy(rank)
 }
 
-/// How far `loss` is above `optimum`, in percent of the optimum (0 when both are 0).
-pub fn gap_percent(loss: f64, optimum: f64) -> f64 {
-    if optimum > 0.0 {
-        100.0 * (loss - optimum) / optimum
-    } else if loss <= 0.0 {
-        0.0
+/// The loss is computed to about 10⁻¹⁶ of ½‖X‖²_F (the expansion in [`GradientDescent`] and the
+/// optimum from the dropped σᵢ² each round at that level): a gap |L − L*| at most this fraction
+/// of ½‖X‖²_F is rounding, shown as such and never as a negative gap.
+pub const GAP_ROUNDING: f64 = 1e-13;
+
+/// The run has converged once L − L* ≤ this · L* (L* the Eckart–Young optimum), when L* is
+/// not small ([`converged`]).
+pub const CONVERGED_RELATIVE_GAP: f64 = 1e-5;
+
+/// Where L* is below [`CONVERGED_RELATIVE_GAP`] of ½‖X‖²_F (in particular L* = 0, at full rank
+/// or when X has rank ≤ r), the rule is absolute: L − L* ≤ this · ½‖X‖²_F, a residual
+/// ‖X − AB‖_F of at most 10⁻⁵ ‖X‖_F.
+pub const CONVERGED_ABSOLUTE_GAP: f64 = 1e-10;
+
+/// Which tolerance the stopping rule uses for an optimum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tolerance {
+    /// L − L* ≤ [`CONVERGED_RELATIVE_GAP`] · L*.
+    Relative,
+    /// L − L* ≤ [`CONVERGED_ABSOLUTE_GAP`] · ½‖X‖²_F (the optimum is 0 or nearly).
+    Absolute,
+}
+
+/// The tolerance the rule uses at `optimum` for data with ½‖X‖²_F = `data_loss`: relative
+/// where 10⁻⁵ L* ≥ 10⁻¹⁰ ½‖X‖²_F, absolute below (the two agree at the boundary).
+pub fn tolerance(optimum: f64, data_loss: f64) -> Tolerance {
+    if CONVERGED_RELATIVE_GAP * optimum >= CONVERGED_ABSOLUTE_GAP * data_loss && optimum > 0.0 {
+        Tolerance::Relative
     } else {
-        f64::INFINITY
+        Tolerance::Absolute
+    }
+}
+
+/// The stopping rule: L − L* ≤ max(10⁻⁵ L*, 10⁻¹⁰ · ½‖X‖²_F). Where L* = 0 the absolute part
+/// is what can hold.
+pub fn converged(loss: f64, optimum: f64, data_loss: f64) -> bool {
+    loss.is_finite()
+        && loss - optimum
+            <= (CONVERGED_RELATIVE_GAP * optimum).max(CONVERGED_ABSOLUTE_GAP * data_loss)
+}
+
+/// How far the loss is above the optimum, as shown: never infinite, never negative.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Gap {
+    /// |L − L*| ≤ [`GAP_ROUNDING`] · ½‖X‖²_F: zero up to rounding.
+    Rounding,
+    /// 100 (L − L*)/L*, where the rule is relative.
+    Percent(f64),
+    /// L − L*, where the optimum is 0 or nearly (the rule is absolute).
+    Absolute(f64),
+}
+
+/// The gap L − L* as shown, for data with ½‖X‖²_F = `data_loss`.
+pub fn gap(loss: f64, optimum: f64, data_loss: f64) -> Gap {
+    let difference = loss - optimum;
+    if difference.abs() <= GAP_ROUNDING * data_loss {
+        return Gap::Rounding;
+    }
+    match tolerance(optimum, data_loss) {
+        Tolerance::Relative => Gap::Percent(100.0 * difference / optimum),
+        Tolerance::Absolute => Gap::Absolute(difference),
     }
 }
 
@@ -343,26 +403,12 @@ pub fn gap_percent(loss: f64, optimum: f64) -> f64 {
 pub enum Standing {
     /// Neither converged nor out of budget.
     Running,
-    /// The gap to the optimum is below [`CONVERGED_RELATIVE_GAP`] ([`converged`]).
+    /// The gap to the optimum is within the rule's tolerance ([`converged`]).
     Converged,
     /// The iteration budget is spent before convergence: the run can continue.
     AtBudget,
     /// The loss stopped being finite.
     Diverged,
-}
-
-/// The run has converged once L − L* ≤ this · L* (L* the Eckart–Young optimum).
-pub const CONVERGED_RELATIVE_GAP: f64 = 1e-5;
-
-/// The floor used for L* when the optimum is 0, as a fraction of ½‖X‖²_F: the loss is computed
-/// to about 10⁻¹⁶ of ½‖X‖²_F, so the rule's tolerance stays a hundred times above rounding.
-const ROUNDING_FLOOR: f64 = 1e-9;
-
-/// The stopping rule: L − L* ≤ [`CONVERGED_RELATIVE_GAP`] · max(L*, 10⁻⁹ · ½‖X‖²_F). The floor
-/// matters only when X has rank ≤ r (L* = 0).
-pub fn converged(loss: f64, optimum: f64, data_loss: f64) -> bool {
-    loss.is_finite()
-        && loss - optimum <= CONVERGED_RELATIVE_GAP * optimum.max(ROUNDING_FLOOR * data_loss)
 }
 
 /// What sets the theory's rate.
@@ -374,7 +420,8 @@ pub enum RateLimit {
     LargestCurvature,
 }
 
-/// The theory's contraction of the gap L − L* per iteration near the optimum.
+/// The local contraction of the gap L − L* per iteration near the optimum (not a bound on the
+/// run: the gap approaches this factor once the iterate is close to the optimum).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PredictedRate {
     /// ρ², the factor the gap is multiplied by each iteration.

@@ -18,7 +18,7 @@ use crate::components::scroll::ScrollText;
 use crate::components::worker::WorkerPanel;
 use crate::jobs::{Waker, Worker};
 use crate::lowrank::model::descent::{
-    self, GradientDescent, PredictedRate, RATE_WINDOW, RateLimit, Standing,
+    self, Gap, GradientDescent, PredictedRate, RATE_WINDOW, RateLimit, Standing, Tolerance,
 };
 use crate::numfmt;
 use crate::text::spelled;
@@ -40,8 +40,10 @@ pub(super) struct DescentStatus {
     pub(super) loss: f64,
     pub(super) optimum: f64,
     pub(super) step_size: f64,
-    /// How far the loss is above the optimum, in percent.
-    pub(super) gap_percent: f64,
+    /// ½‖X‖²_F: the scale of rounding and of the absolute rule.
+    pub(super) data_loss: f64,
+    /// How far the loss is above the optimum, as shown.
+    pub(super) gap: Gap,
     pub(super) standing: Standing,
     /// The gap's contraction per iteration over the last [`descent::RATE_WINDOW`] iterations.
     pub(super) observed_rate: Option<f64>,
@@ -87,7 +89,8 @@ fn status_of(job: &DescentJob) -> DescentStatus {
         loss: descent.loss(),
         optimum: job.optimum,
         step_size: descent.step_size(),
-        gap_percent: descent::gap_percent(descent.loss(), job.optimum),
+        data_loss: descent.data_loss(),
+        gap: descent::gap(descent.loss(), job.optimum, descent.data_loss()),
         standing: descent.standing(job.optimum, job.budget),
         observed_rate: descent::observed_contraction(
             descent.losses(),
@@ -106,7 +109,7 @@ pub(super) struct DescentPanel {
     /// Trains a run chunk by chunk; its error is a run lost to a failed chunk.
     pub(super) worker: WorkerPanel<DescentJob, DescentJob>,
     /// The run while it is not on the worker.
-    job: Option<DescentJob>,
+    pub(super) job: Option<DescentJob>,
     pub(super) status: Option<DescentStatus>,
     /// (iteration, loss) of the current run, for the chart.
     pub(super) losses: Vec<(f64, f64)>,
@@ -279,8 +282,11 @@ impl DescentPanel {
         if self.training {
             return format!("training{}", ui.glyphs.ellipsis);
         }
+        if status.rank == 0 {
+            return "nothing to train at rank 0: AB = 0, its loss is the optimum".to_string();
+        }
         match status.standing {
-            Standing::Converged => "converged: gap ≤ 1e-5 × optimum".to_string(),
+            Standing::Converged => converged_text(status).to_string(),
             Standing::AtBudget => {
                 let key = key_of(Act::Train, ui);
                 let long = format!("stopped at the budget ({key}: {DESCENT_BUDGET} more)");
@@ -308,8 +314,8 @@ impl DescentPanel {
         let long = Line::from(vec![
             hint("gap ×"),
             number(observed.map_or("–".to_string(), |x| rate_text(x, 3))),
-            hint(&format!(" per iteration (last {RATE_WINDOW}), theory ")),
-            hint(bound_formula(predicted.limit)),
+            hint(&format!(" per iteration (last {RATE_WINDOW}), ")),
+            hint(local_rate_formula(predicted.limit)),
             number(rate_text(predicted.factor, 3)),
         ]);
         if long.width() <= width {
@@ -319,7 +325,7 @@ impl DescentPanel {
         Line::from(vec![
             hint("gap ×"),
             number(observed.map_or("–".to_string(), |x| rate_text(x, 2))),
-            hint("/step, theory ≤ "),
+            hint("/step, local ρ² "),
             number(rate_text(predicted.factor, 2)),
         ])
     }
@@ -356,7 +362,7 @@ impl DescentPanel {
                 hint(&format!("rank {}, iteration ", status.rank)),
                 number(status.iterations.to_string()),
                 hint(", gap "),
-                number(format!("{}%", numfmt::general(status.gap_percent, 3))),
+                number(gap_text(status.gap)),
             ]),
             Line::from(vec![
                 hint("loss "),
@@ -410,7 +416,7 @@ impl DescentPanel {
             inner,
         );
         let note = Self::parts(inner, used).note?;
-        Some((notes::DESCENT_RATE.to_string(), note))
+        Some((notes::descent_rate(&rate_facts(status)), note))
     }
 
     /// Records the extent of the note in the panel at `area` (`None`: not shown).
@@ -464,7 +470,8 @@ impl DescentPanel {
         .legend(false);
         chart.render(parts.chart, buf, ui);
         if let Some(note) = parts.note {
-            draw_note(note, buf, ui, notes::DESCENT_RATE, &self.note);
+            let text = notes::descent_rate(&rate_facts(status));
+            draw_note(note, buf, ui, &text, &self.note);
         }
     }
 
@@ -482,11 +489,11 @@ impl DescentPanel {
                 self.state_text(status, ui, usize::MAX)
             ),
             format!(
-                "rank {}, iteration {} (budget {}), gap {}%",
+                "rank {}, iteration {} (budget {}), gap {}",
                 status.rank,
                 status.iterations,
                 status.budget,
-                numfmt::general(status.gap_percent, 3)
+                gap_text(status.gap)
             ),
             format!(
                 "loss {}, optimum {}",
@@ -500,8 +507,8 @@ impl DescentPanel {
             .map_or("–".to_string(), |x| rate_text(x, 3));
         out.push(match status.predicted_rate {
             Some(predicted) => format!(
-                "gap × {observed} per iteration (last {RATE_WINDOW}), theory {}{}",
-                bound_formula(predicted.limit),
+                "gap × {observed} per iteration (last {RATE_WINDOW}), {}{}",
+                local_rate_formula(predicted.limit),
                 rate_text(predicted.factor, 3)
             ),
             None => "no rate at rank 0".to_string(),
@@ -516,11 +523,37 @@ impl DescentPanel {
     }
 }
 
-/// The theory's bound on the contraction, by what limits it.
-fn bound_formula(limit: RateLimit) -> &'static str {
+/// What the rate note compares: the measured contraction against the local rate.
+pub(super) fn rate_facts(status: &DescentStatus) -> notes::RateFacts {
+    notes::RateFacts {
+        observed: status.observed_rate,
+        local: status.predicted_rate.map(|p| p.factor),
+    }
+}
+
+/// The local rate near the optimum (not a bound on the run), by what sets it.
+pub(super) fn local_rate_formula(limit: RateLimit) -> &'static str {
     match limit {
-        RateLimit::SpectralGap => "≤ (1 − η(σ_r − σ_{r+1}))² = ",
-        RateLimit::LargestCurvature => "≤ (1 − 2ησ₁)² = ",
+        RateLimit::SpectralGap => "local rate near the optimum (1 − η(σ_r − σ_{r+1}))² = ",
+        RateLimit::LargestCurvature => "local rate near the optimum (1 − 2ησ₁)² = ",
+    }
+}
+
+/// The gap L − L* as shown: a percentage of the optimum, the difference itself where the
+/// optimum is 0 (or nearly), or rounding; never infinite, never negative.
+pub(super) fn gap_text(gap: Gap) -> String {
+    match gap {
+        Gap::Percent(p) => format!("{}%", numfmt::general(p, 3)),
+        Gap::Absolute(d) => numfmt::general(d, 3),
+        Gap::Rounding => "0 up to rounding".to_string(),
+    }
+}
+
+/// What "converged" means for this run's optimum: the rule that held.
+pub(super) fn converged_text(status: &DescentStatus) -> &'static str {
+    match descent::tolerance(status.optimum, status.data_loss) {
+        Tolerance::Relative => "converged: gap ≤ 1e-5 × optimum",
+        Tolerance::Absolute => "converged: gap ≤ 1e-10 × ½‖X‖²_F",
     }
 }
 

@@ -99,9 +99,7 @@ impl Ready {
             .enumerate()
             .map(|(i, s)| ((i + 1) as f64, *s))
             .collect();
-        let left_out = (0..=decomposition.values_known())
-            .map(|r| (r as f64, 1.0 - decomposition.energy_captured(r)))
-            .collect();
+        let left_out = left_out(&decomposition);
         let mut ready = Ready {
             name: meta.name.clone(),
             shape: decomposition.shape(),
@@ -322,4 +320,21 @@ pub(super) fn percentile_range(matrix: &Array2<f64>) -> (f64, f64) {
     values.sort_unstable_by(f64::total_cmp);
     let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
     (at(0.01), at(0.99))
+}
+
+/// (r, Σ_{i>r} σᵢ² / Σᵢ σᵢ²) for r = 0 … the values known. Once the spectrum is complete the
+/// tail is summed from the dropped values themselves, so a tiny fraction keeps its digits
+/// (1 minus the captured fraction would round it to 0 or below past 10⁻¹⁶).
+pub(super) fn left_out(decomposition: &Decomposition) -> Vec<(f64, f64)> {
+    let total = decomposition.total_energy();
+    (0..=decomposition.values_known())
+        .map(|r| {
+            let fraction = if decomposition.spectrum_complete() && total > 0.0 {
+                decomposition.tail_energy(r) / total
+            } else {
+                1.0 - decomposition.energy_captured(r)
+            };
+            (r as f64, fraction)
+        })
+        .collect()
 }

@@ -10,6 +10,8 @@
 //! loops over the panels' work (`Work`) for the tab bar and headless settling; `render` lays
 //! the panels out and `notes` holds the prose.
 
+#[cfg(test)]
+mod claims;
 mod descent;
 mod jobs;
 mod landscape;

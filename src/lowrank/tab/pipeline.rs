@@ -9,6 +9,9 @@
 
 mod render;
 
+#[cfg(test)]
+pub(super) use render::{eckart_young_note, left_out_chart};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

@@ -72,6 +72,19 @@ pub(super) struct SymmetryView {
     pub(super) readout: Option<SymmetryReadout>,
 }
 
+/// The readout of `transform` at `rank` on `decomposition` (serial 0), as the worker computes it.
+#[cfg(test)]
+pub(super) fn view_of(
+    decomposition: &Arc<Decomposition>,
+    rank: usize,
+    transform: Transform,
+) -> SymmetryView {
+    symmetry_view(SymmetryJob {
+        wanted: (0, rank, transform),
+        decomposition: Arc::clone(decomposition),
+    })
+}
+
 fn symmetry_view(job: SymmetryJob) -> SymmetryView {
     let (_, rank, transform) = job.wanted;
     let optimal = Factors::optimal(&job.decomposition.svd, rank);
@@ -268,21 +281,32 @@ impl SymmetryPanel {
         lines
     }
 
-    /// Where the note goes inside the panel at `area`, when a readout is shown.
-    fn note_area(&self, area: Rect, ui: &Ui, pipeline: &Pipeline) -> Option<Rect> {
+    /// The note under a readout: what this transform did, from the readout's own numbers.
+    pub(super) fn note_text(view: &SymmetryView, pipeline: &Pipeline) -> Option<String> {
+        let readout = view.readout.as_ref()?;
+        let scale = pipeline
+            .ready()
+            .map_or(1.0, |r| r.decomposition.total_energy().sqrt());
+        Some(notes::symmetry(&notes::SymmetryFacts::of(readout, scale)))
+    }
+
+    /// Where the note goes inside the panel at `area`, and its text, when a readout is shown.
+    fn note_at(&self, area: Rect, ui: &Ui, pipeline: &Pipeline) -> Option<(Rect, String)> {
         let Body::Shown(view) = self.body(pipeline) else {
             return None;
         };
-        view.readout.as_ref()?;
+        let text = Self::note_text(view, pipeline)?;
         let inner = inner(area);
         let used = rows_used(Self::lines(view, ui, inner.width).len(), inner);
-        Some(below(inner, used.saturating_add(1)))
+        Some((below(inner, used.saturating_add(1)), text))
     }
 
     /// Records the extent of the note in the panel at `area` (`None`: not shown).
     pub(super) fn fit_note(&mut self, area: Option<Rect>, ui: &Ui, pipeline: &Pipeline) {
-        let note_area = area.and_then(|area| self.note_area(area, ui, pipeline));
-        fit_note(&mut self.note, note_area, ui, notes::SYMMETRY);
+        match area.and_then(|area| self.note_at(area, ui, pipeline)) {
+            Some((at, text)) => fit_note(&mut self.note, Some(at), ui, &text),
+            None => fit_note(&mut self.note, None, ui, ""),
+        }
     }
 
     pub(super) fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui, pipeline: &Pipeline) {
@@ -302,9 +326,9 @@ impl SymmetryPanel {
             }
             Body::Shown(view) => {
                 let used = put_lines(inner, buf, ui, Self::lines(view, ui, inner.width));
-                if view.readout.is_some() {
+                if let Some(text) = Self::note_text(view, pipeline) {
                     let rest = below(inner, used.saturating_add(1));
-                    draw_note(rest, buf, ui, notes::SYMMETRY, &self.note);
+                    draw_note(rest, buf, ui, &text, &self.note);
                 }
             }
         }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::descent::DescentPanel;
+use super::descent::{DescentPanel, gap_text};
 use super::jobs::CompletionStage;
 use super::jobs::{FirstViewJob, JobInput, Ready, first_view};
 use super::render::{WIDE_MIN, areas, fitted, rate_text, rounding_bound, short_number, titled};
@@ -868,7 +868,7 @@ fn the_readout_says_what_the_tab_shows() {
         )),
         "{readout}"
     );
-    // The descent at rank 5: iteration, loss, gap, the rate against its bound.
+    // The descent at rank 5: iteration, loss, gap, the measured rate beside the local one.
     tab.act(Act::RankZero);
     for _ in 0..5 {
         tab.act(Act::RankUp);
@@ -885,8 +885,8 @@ fn the_readout_says_what_the_tab_shows() {
             "optimum {}",
             numfmt::general(descent::optimal_loss(&decomposition, 5), 6)
         ),
-        format!("gap {}%", numfmt::general(status.gap_percent, 3)),
-        "theory ≤ ".to_string(),
+        format!("gap {}", gap_text(status.gap)),
+        "local rate near the optimum".to_string(),
         render::rate_text(predicted.factor, 3),
     ] {
         assert!(readout.contains(&figure), "{figure:?} in\n{readout}");

@@ -226,6 +226,9 @@ pub struct Band {
     pub predicted_norm: f64,
     /// (‖x_to‖/‖x_from‖)^(1/(to − from)): the norm's factor per step over the window.
     pub ratio_per_step: f64,
+    /// The mean ‖x_k‖ over the window's second half against its first half, minus 1: how far
+    /// the norm still drifts (NaN for a window of fewer than two iterates).
+    pub drift: f64,
 }
 
 /// A descent run and every series reported about it.
@@ -320,7 +323,15 @@ impl Run {
         } else {
             f64::NAN
         };
+        let half = window.len() / 2;
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let drift = if half >= 1 {
+            mean(&window[window.len() - half..]) / mean(&window[..half]) - 1.0
+        } else {
+            f64::NAN
+        };
         Some(Band {
+            drift,
             from_step: from,
             to_step: last,
             norm_min,

@@ -4,6 +4,8 @@
 //! shows the one-step gap against η, and a weight-decay run sits beside the plain one. The tab
 //! holds view state and model results only; every number comes from [`super::model::explore`].
 
+#[cfg(test)]
+mod claims;
 mod notes;
 mod plane;
 mod prepared;

@@ -128,7 +128,7 @@ impl ScaleTab {
             text.push(Line::styled(line.clone(), t.bad));
         }
         lines(parts.legend, buf, &text);
-        self.render_note(parts.note, buf, ui, notes::PLANE);
+        self.render_note(parts.note, buf, ui, &notes::plane(run));
     }
 
     /// The path x_0 … x_k.

@@ -71,8 +71,7 @@ impl ScaleTab {
                 .get(k)
                 .copied()
                 .unwrap_or(f64::NAN);
-            let remark = self
-                .growth_remark(run, increment, predicted)
+            let remark = Self::growth_remark(run, increment, predicted)
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default();
             let _ = writeln!(
@@ -122,12 +121,14 @@ impl ScaleTab {
             None => out.push_str("one-step gap against η: no fit (zero gap)\n"),
         }
         let decay_run = &shown.exploration.with_decay;
+        // A run that stopped early has no balance to compare with.
         if decay_run.weight_decay > 0.0
+            && decay_run.runaway.is_none()
             && let Some(b) = decay_run.band()
         {
             let _ = writeln!(
                 out,
-                "decay run: RMS ‖x‖ {} vs predicted {} (steps {}–{})",
+                "decay run: RMS ‖x‖ {} vs balance {} (steps {}–{})",
                 num(b.rms_norm),
                 num(b.predicted_norm),
                 b.from_step,

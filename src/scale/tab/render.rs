@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use strum::IntoEnumIterator;
 
 use super::settings::setting;
-use super::{Act, Control, KEYS, PlaneRun, ScaleTab, View, WIDE, notes};
+use super::{Act, Control, KEYS, ScaleTab, View, WIDE, notes};
 use crate::components::scroll::ScrollText;
 use crate::keymap;
 use crate::numfmt;
@@ -233,8 +233,10 @@ impl ScaleTab {
         if self.shown.is_none() {
             return out;
         }
-        if !a.plane.is_empty() {
-            out.push((notes::PLANE.to_string(), self.plane_parts(a.plane, ui).note));
+        if !a.plane.is_empty()
+            && let Some(run) = self.plane()
+        {
+            out.push((notes::plane(run), self.plane_parts(a.plane, ui).note));
         }
         if !a.scaling.is_empty() {
             out.push((
@@ -381,7 +383,7 @@ impl ScaleTab {
             let increment = at(&run.norm_sq_increment, k);
             let predicted = at(&run.grad_norm_sq_times_lr_sq, k);
             let mut growth = readout(ui, "  ‖x_k+1‖² − ‖x_k‖²", num(increment));
-            if let Some(why) = self.growth_remark(run, increment, predicted) {
+            if let Some(why) = Self::growth_remark(run, increment, predicted) {
                 growth.push_span(Span::styled(format!("  ({why})"), t.dim));
             }
             text.push(own(ui, growth));
@@ -396,7 +398,9 @@ impl ScaleTab {
             text.push(Line::styled("no step taken", t.warn));
         }
         let decay_run = &shown.exploration.with_decay;
+        // A run that stopped early has no balance to compare with.
         if decay_run.weight_decay > 0.0
+            && decay_run.runaway.is_none()
             && let Some(b) = decay_run.band()
         {
             text.push(own(
@@ -405,7 +409,7 @@ impl ScaleTab {
                     Span::styled("decay ", t.series[1]),
                     Span::styled("RMS ‖x‖ ", t.hint),
                     Span::styled(num(b.rms_norm), t.number),
-                    Span::styled(" vs predicted ", t.hint),
+                    Span::styled(" vs balance ", t.hint),
                     Span::styled(num(b.predicted_norm), t.number),
                 ]),
             ));
@@ -415,19 +419,16 @@ impl ScaleTab {
 
     /// Why the norm's growth differs from η²‖∇f‖², where it does.
     pub(super) fn growth_remark(
-        &self,
         run: &crate::scale::model::Run,
         increment: f64,
         predicted: f64,
     ) -> Option<&'static str> {
-        if self.plane_run == PlaneRun::WithDecay {
-            Some("decay shrinks x too")
-        } else if run.noise > 0.0 {
-            Some("noise moves x too")
-        } else if increment == 0.0 && predicted > 0.0 {
-            Some("below rounding")
-        } else {
-            None
+        match (run.weight_decay > 0.0, run.noise > 0.0) {
+            (true, true) => Some("decay and noise move x too"),
+            (true, false) => Some("decay pulls x toward 0 too"),
+            (false, true) => Some("noise moves x too"),
+            (false, false) if increment == 0.0 && predicted > 0.0 => Some("below rounding"),
+            (false, false) => None,
         }
     }
 
@@ -468,12 +469,13 @@ impl ScaleTab {
         let Some(shown) = &self.shown else {
             return;
         };
+        let e = &shown.exploration;
         let explanation = match kind {
-            SeriesKind::Norm => notes::NORM_CHART,
-            SeriesKind::EffectiveStep => notes::EFFECTIVE_CHART,
-            SeriesKind::Gap => notes::GAP_CHART,
+            SeriesKind::Norm => notes::norm_chart(&e.without_decay, &e.with_decay),
+            SeriesKind::EffectiveStep => notes::EFFECTIVE_CHART.to_string(),
+            SeriesKind::Gap => notes::GAP_CHART.to_string(),
         };
-        let inner = with_note(inner, buf, ui, explanation);
+        let inner = with_note(inner, buf, ui, &explanation);
         let (data, bounds) = match kind {
             SeriesKind::Norm => (&shown.norms, shown.norm_bounds),
             SeriesKind::EffectiveStep => (&shown.effective, shown.effective_bounds),

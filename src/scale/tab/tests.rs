@@ -438,7 +438,7 @@ fn the_readout_states_the_figures_on_screen() {
         text.contains(&format!("η/((1 − ηλ)‖x_k‖²) = {}", num(d.effective_lr[3]))),
         "{text}"
     );
-    assert!(text.contains("(decay shrinks x too)"), "{text}");
+    assert!(text.contains("(decay pulls x toward 0 too)"), "{text}");
     assert!(
         !text.contains('\u{2500}') && !text.contains('━'),
         "no box drawing"
@@ -590,4 +590,66 @@ fn both_minima_are_marked_on_the_plane() {
     let (a, b) = (marked[0], marked[1]);
     assert!((i32::from(a.0) + i32::from(b.0) - 2 * i32::from(origin.0)).abs() <= 1);
     assert!((i32::from(a.1) + i32::from(b.1) - 2 * i32::from(origin.1)).abs() <= 1);
+}
+
+/// Issue 19, point 3: beside a decay run whose norm shrinks, the plane no longer says "each
+/// step is at right angles to x: ‖x‖ grows"; it says decay pulls x toward 0, and with noise
+/// that the noise's part along x can shrink ‖x‖.
+#[test]
+fn the_plane_note_follows_the_run_it_shows() {
+    let mut t = tab();
+    t.act(Act::ToggleDecayRun);
+    let text = frame(&mut t, 200, 60, &Ui::standard());
+    let run = &t.exploration().unwrap().with_decay;
+    assert!(
+        run.norms.last().unwrap() < &run.norms[0],
+        "the decay run shrinks"
+    );
+    let note = notes::plane(run);
+    assert!(
+        !note.contains("grows") && !note.contains("right angles"),
+        "{note}"
+    );
+    assert!(note.contains("pulls x toward 0 by ηλx"), "{note}");
+    assert!(text.contains("With decay each step"), "{text}");
+    assert!(!text.contains("‖x‖ grows"), "{text}");
+    let noisy = with(0.0, 0.1, 50);
+    let note = notes::plane(&noisy.exploration().unwrap().without_decay);
+    assert!(note.contains("The noise has a part along x"), "{note}");
+    assert!(!note.contains("right angles"), "{note}");
+    let plain = with(0.0, 0.0, 50);
+    let note = notes::plane(&plain.exploration().unwrap().without_decay);
+    // Late steps at the minimum change ‖x‖ below rounding: "never shrinks", not "grows".
+    assert!(
+        note.contains("at right angles to x, so ‖x‖ never shrinks"),
+        "{note}"
+    );
+}
+
+/// Issue 19, point 4: the ratio run with decay 0.5 stops at step 9 (x crossed 0); the note and
+/// the summary say so instead of an equilibrium over steps 7–9.
+#[test]
+fn a_run_that_stopped_has_no_equilibrium() {
+    let mut t = with(0.5, 0.0, 200);
+    t.act(Act::NextFunction);
+    t.act(Act::NextFunction);
+    t.settle();
+    assert_eq!(t.params().function, Function::Ratio);
+    let run = &t.exploration().unwrap().with_decay;
+    let stop = run.runaway.unwrap();
+    let text = story(&t);
+    assert!(
+        text.contains(&format!("stopped at step {}", stop.step)),
+        "{text}"
+    );
+    assert!(
+        !text.contains("settled") && !text.contains("balances"),
+        "{text}"
+    );
+    let readout = t.readout().unwrap();
+    assert!(!readout.contains("settled where"), "{readout}");
+    assert!(!readout.contains("RMS ‖x‖"), "{readout}");
+    let summary = crate::scale::report::summary(&t.params(), run);
+    assert!(!summary.contains("RMS ‖x‖"), "{summary}");
+    assert!(summary.contains("no equilibrium is claimed"), "{summary}");
 }

@@ -64,6 +64,18 @@ fn readout_areas(area: Rect) -> ReadoutAreas {
     }
 }
 
+/// The Eckart–Young note for what the readouts show: the identity's sentence only where both
+/// errors are computed and agree to rounding (10⁻⁹ of ‖X‖²_F).
+pub(in crate::lowrank::tab) fn eckart_young_note(ready: &Ready) -> &'static str {
+    let first_view = ready.leading.is_some() && !ready.decomposition.spectrum_complete();
+    if first_view {
+        return notes::ECKART_YOUNG_PARTIAL;
+    }
+    let r = &ready.readouts;
+    let scale = ready.decomposition.total_energy().max(f64::MIN_POSITIVE);
+    notes::eckart_young(r.identity_gap.abs() <= notes::ROUNDING * scale)
+}
+
 impl Pipeline {
     /// Why there is nothing to draw yet (computing or an error), wrapped to the area.
     pub(in crate::lowrank::tab) fn render_waiting(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
@@ -323,7 +335,8 @@ impl Pipeline {
     /// screens; `None` when it is not shown).
     pub(in crate::lowrank::tab) fn fit_note(&mut self, area: Option<Rect>, ui: &Ui) {
         let note_area = area.and_then(|area| self.note_area(area, ui));
-        fit_note(&mut self.note, note_area, ui, notes::ECKART_YOUNG);
+        let text = self.ready.as_ref().map_or("", eckart_young_note);
+        fit_note(&mut self.note, note_area, ui, text);
     }
 
     /// The rank slider and the readouts at the rank; on wide screens the leading values, the
@@ -358,7 +371,7 @@ impl Pipeline {
         let used = put_lines(parts.body, buf, ui, lines);
         if wide {
             let rest = below(parts.body, used.saturating_add(1));
-            draw_note(rest, buf, ui, notes::ECKART_YOUNG, &self.note);
+            draw_note(rest, buf, ui, eckart_young_note(ready), &self.note);
         }
     }
 
@@ -392,22 +405,23 @@ impl Pipeline {
     }
 
     pub(in crate::lowrank::tab) fn render_left_out(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
-        let inner = titled(area, buf, ui, "energy left out at rank r", false);
         let Some(ready) = &self.ready else {
+            let inner = titled(area, buf, ui, "energy left out at rank r", false);
             self.render_waiting(inner, buf, ui);
             return;
         };
+        let chart = left_out_chart(&ready.left_out);
+        let inner = titled(area, buf, ui, &chart.title, false);
         let k = ready.max_rank().max(1) as f64;
-        let chart = LogChart::new(vec![Series {
+        LogChart::new(vec![Series {
             label: "",
-            points: &ready.left_out,
+            points: &chart.drawn,
             index: 1,
         }])
         .x_scale(Scale::Linear)
         .y_scale(Scale::Log10)
         .x_bounds(0.0, k)
-        // Below a millionth the fraction is rounding noise; it is pinned to the bottom edge.
-        .y_bounds(1e-6, 1.0)
+        .y_bounds(chart.floor, 1.0)
         .cursor(ready.rank() as f64)
         .ref_line(RefLine {
             y: 0.1,
@@ -422,8 +436,8 @@ impl Pipeline {
             label: "99.9%",
         })
         .x_name("r")
-        .legend(false);
-        chart.render(inner, buf, ui);
+        .legend(false)
+        .render(inner, buf, ui);
     }
 
     /// The input, the rank and the figures at it, for the tab's readout.
@@ -518,5 +532,46 @@ impl Pipeline {
             "lower panel: singular values σᵢ{} (wide screens: the energy left out at rank r too)",
             partial.unwrap_or_default()
         )]
+    }
+}
+
+/// The smallest lower edge of the energy chart: a millionth, or lower to reach every value.
+const LEFT_OUT_FLOOR: f64 = 1e-6;
+
+/// The energy chart: every positive fraction drawn on an axis that reaches down to the decade
+/// of the smallest (nothing is pinned to a floor), and the title saying which ranks leave
+/// nothing out (a log axis has no place for 0).
+pub(in crate::lowrank::tab) struct LeftOutChart {
+    pub(in crate::lowrank::tab) drawn: Vec<(f64, f64)>,
+    pub(in crate::lowrank::tab) floor: f64,
+    pub(in crate::lowrank::tab) title: String,
+}
+
+pub(in crate::lowrank::tab) fn left_out_chart(left_out: &[(f64, f64)]) -> LeftOutChart {
+    let drawn: Vec<(f64, f64)> = left_out
+        .iter()
+        .copied()
+        .filter(|(_, f)| f.is_finite() && *f > 0.0)
+        .collect();
+    let smallest = drawn.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let floor = if smallest < LEFT_OUT_FLOOR {
+        10f64.powf(smallest.log10().floor())
+    } else {
+        LEFT_OUT_FLOOR
+    };
+    let zero_from = left_out
+        .iter()
+        .filter(|(_, f)| !(f.is_finite() && *f > 0.0))
+        .map(|p| p.0)
+        .fold(f64::INFINITY, f64::min);
+    let title = if zero_from.is_finite() {
+        format!("energy left out at rank r (r ≥ {zero_from}: 0, not drawn)")
+    } else {
+        "energy left out at rank r".to_string()
+    };
+    LeftOutChart {
+        drawn,
+        floor,
+        title,
     }
 }
