@@ -276,7 +276,12 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
+        // A fixed seed: the same 48 cases on every machine, so CI never meets a case nobody saw.
+        #![proptest_config(ProptestConfig {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_48),
+            failure_persistence: None,
+            ..ProptestConfig::with_cases(48)
+        })]
 
         /// Any orthogonal Q and any scale e ≠ 0 leave AB (and so the error) unchanged while
         /// the factors themselves move.
