@@ -32,6 +32,9 @@ pub enum Effect {
     Suspend,
 }
 
+/// How soon a second Esc must follow the first to quit while work is unfinished.
+pub const ESC_AGAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct App {
     tabs: Vec<(&'static str, Box<dyn AnyTab>)>,
     // The global key table, with the config file's remaps applied.
@@ -44,6 +47,9 @@ pub struct App {
     // The help overlay's scroll limit at the last layout, so keys cannot scroll past it.
     help_max: u16,
     quit: bool,
+    /// When Esc last asked to quit while a tab had unfinished work (a second Esc within
+    /// `ESC_AGAIN` quits).
+    esc_armed: Option<std::time::Instant>,
     pub ui: Ui,
     // Where the tab bar put each title at the last layout, for mouse clicks: (x start, x end).
     tab_spans: Vec<(u16, u16)>,
@@ -73,6 +79,7 @@ impl App {
             help: None,
             help_max: u16::MAX,
             quit: false,
+            esc_armed: None,
             ui,
             tab_spans: Vec::new(),
             images_reason: None,
@@ -212,13 +219,7 @@ impl App {
         };
         match action {
             Global::Quit => self.quit = true,
-            Global::Back => {
-                if self.help.is_some() {
-                    self.help = None;
-                } else {
-                    self.quit = true;
-                }
-            }
+            Global::Back => self.back(),
             Global::Help => self.help = if self.help.is_some() { None } else { Some(0) },
             Global::NextTab => self.cycle(1),
             Global::PrevTab => self.cycle(-1),
@@ -260,6 +261,37 @@ impl App {
             }
         }
         true
+    }
+
+    /// Esc: closes the help; else quits, but while a tab has unfinished work (a training run)
+    /// only when pressed twice within `ESC_AGAIN`, the footer saying so after the first.
+    fn back(&mut self) {
+        if self.help.is_some() {
+            self.help = None;
+            return;
+        }
+        let now = std::time::Instant::now();
+        let armed = self
+            .esc_armed
+            .take()
+            .is_some_and(|at| now.duration_since(at) <= ESC_AGAIN);
+        let work = self.tabs.iter().find_map(|(_, t)| t.unfinished_work());
+        match work {
+            Some(what) if !armed => {
+                self.esc_armed = Some(now);
+                let quit = keymap::keys_of(&self.global, Global::Quit, self.ui.glyphs.unicode);
+                self.message = Some(format!(
+                    "Esc again within {} s quits and loses {what} ({quit}: quit now)",
+                    ESC_AGAIN.as_secs()
+                ));
+            }
+            _ => self.quit = true,
+        }
+    }
+
+    #[cfg(test)]
+    fn age_esc(&mut self, by: std::time::Duration) {
+        self.esc_armed = self.esc_armed.and_then(|at| at.checked_sub(by));
     }
 
     fn cycle(&mut self, step: isize) {
@@ -797,6 +829,56 @@ pub(crate) mod tests {
         assert!(a.should_quit());
         let mut a = app();
         a.handle_key(Key::ctrl('c'));
+        assert!(a.should_quit());
+    }
+
+    /// A tab with a run that quitting would lose.
+    struct RunningTab;
+
+    impl Tab for RunningTab {
+        type Act = CounterAct;
+        fn title(&self) -> &'static str {
+            "Running"
+        }
+        fn keys(&self) -> &'static [Binding<CounterAct>] {
+            COUNTER_KEYS
+        }
+        fn act(&mut self, _: CounterAct) -> bool {
+            false
+        }
+        fn render(&self, _: Rect, _: &mut Buffer, _: &Ui) {}
+        fn unfinished_work(&self) -> Option<&'static str> {
+            Some("the training run")
+        }
+    }
+
+    #[test]
+    fn esc_quits_at_once_unless_a_run_would_be_lost_then_twice_within_two_seconds() {
+        // Nothing to lose: one Esc quits.
+        let mut a = app();
+        a.handle_key(Key::code(KeyCode::Esc));
+        assert!(a.should_quit());
+        // A run in another tab: the first Esc only warns, in the footer.
+        let tabs: Vec<(&'static str, Box<dyn AnyTab>)> = vec![
+            ("one", crate::tab::boxed(CounterTab { count: 0 })),
+            ("run", crate::tab::boxed(RunningTab)),
+        ];
+        let mut a = App::with_tabs(Ui::standard(), tabs);
+        assert!(a.handle_key(Key::code(KeyCode::Esc)));
+        assert!(!a.should_quit());
+        let text = buffer_text(&render_to_buffer(&mut a, 80, 24));
+        assert!(text.contains("Esc again within 2 s quits"), "{text}");
+        a.handle_key(Key::code(KeyCode::Esc));
+        assert!(a.should_quit(), "the second Esc within 2 s quits");
+        // A second Esc after more than 2 s warns again; q never asks.
+        let tabs: Vec<(&'static str, Box<dyn AnyTab>)> =
+            vec![("run", crate::tab::boxed(RunningTab))];
+        let mut a = App::with_tabs(Ui::standard(), tabs);
+        a.handle_key(Key::code(KeyCode::Esc));
+        a.age_esc(ESC_AGAIN + std::time::Duration::from_millis(1));
+        a.handle_key(Key::code(KeyCode::Esc));
+        assert!(!a.should_quit(), "too late: it warns again");
+        a.handle_key(Key::ch('q'));
         assert!(a.should_quit());
     }
 

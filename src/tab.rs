@@ -50,6 +50,11 @@ pub trait Tab {
     fn busy_label(&self) -> Option<String> {
         None
     }
+    /// Work that quitting would lose, named for a sentence ("the training run"): a run that
+    /// has started and not finished. Esc then quits only when pressed twice.
+    fn unfinished_work(&self) -> Option<&'static str> {
+        None
+    }
     /// Headless: take all results and jump animations to their end, so a snapshot shows the
     /// finished picture.
     fn settle(&mut self) {
@@ -85,6 +90,7 @@ pub trait AnyTab {
     fn poll(&mut self) -> bool;
     fn busy(&self) -> bool;
     fn busy_label(&self) -> Option<String>;
+    fn unfinished_work(&self) -> Option<&'static str>;
     fn settle(&mut self);
     fn readout(&self) -> Option<String>;
     fn typing(&self) -> Option<TypingHints>;
@@ -129,6 +135,9 @@ impl<T: Tab> AnyTab for T {
     }
     fn busy_label(&self) -> Option<String> {
         Tab::busy_label(self)
+    }
+    fn unfinished_work(&self) -> Option<&'static str> {
+        Tab::unfinished_work(self)
     }
     fn settle(&mut self) {
         Tab::settle(self)

@@ -278,7 +278,7 @@ mod tests {
     proptest! {
         // A fixed seed: the same 48 cases on every machine, so CI never meets a case nobody saw.
         #![proptest_config(ProptestConfig {
-            rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_48),
+            rng_seed: proptest::test_runner::RngSeed::Fixed(20_261_248),
             failure_persistence: None,
             ..ProptestConfig::with_cases(48)
         })]

@@ -90,7 +90,7 @@ fn values_are_scale_invariant_even_at_extreme_scales() {
 proptest! {
     // A fixed seed: the same 64 cases on every machine, so CI never meets a case nobody saw.
     #![proptest_config(ProptestConfig {
-        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_64),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20_261_264),
         failure_persistence: None,
         ..ProptestConfig::with_cases(64)
     })]

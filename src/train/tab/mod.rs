@@ -519,6 +519,14 @@ impl Tab for TrainTab {
         self.runs.iter().any(Run::in_flight)
     }
 
+    /// A run that has trained some iterations and not reached its end (running or paused).
+    fn unfinished_work(&self) -> Option<&'static str> {
+        self.runs
+            .iter()
+            .any(|r| !r.history.is_empty() && !r.finished())
+            .then_some("the training run")
+    }
+
     /// Short, so it fits beside five tabs at 100 columns; the status lines give the counts.
     fn busy_label(&self) -> Option<String> {
         Some("training".to_string())

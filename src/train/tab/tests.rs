@@ -315,3 +315,18 @@ fn the_status_line_keeps_accuracy_first_and_never_cuts_a_number() {
         "{line}"
     );
 }
+
+#[test]
+fn a_started_run_is_unfinished_work_until_it_ends() {
+    use crate::tab::Tab;
+    let mut tab = headless();
+    short(&mut tab, 3);
+    assert_eq!(tab.unfinished_work(), None, "nothing trained yet");
+    tab.act(Act::Step);
+    tab.settle();
+    assert_eq!(tab.unfinished_work(), Some("the training run"));
+    tab.act(Act::Play);
+    tab.settle();
+    assert!(tab.histories().iter().all(|h| h.len() == 3));
+    assert_eq!(tab.unfinished_work(), None, "both runs reached their end");
+}
