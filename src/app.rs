@@ -279,9 +279,11 @@ impl App {
         match work {
             Some(what) if !armed => {
                 self.esc_armed = Some(now);
-                let quit = keymap::keys_of(&self.global, Global::Quit, self.ui.glyphs.unicode);
+                let unicode = self.ui.glyphs.unicode;
+                let quit = keymap::keys_of(&self.global, Global::Quit, unicode);
+                let back = keymap::keys_of(&self.global, Global::Back, unicode);
                 self.message = Some(format!(
-                    "Esc again within {} s quits and loses {what} ({quit}: quit now)",
+                    "{back} again within {} s quits and loses {what} ({quit}: quit now)",
                     ESC_AGAIN.as_secs()
                 ));
             }
