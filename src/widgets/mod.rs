@@ -50,6 +50,29 @@ pub fn readout<'a>(ui: &Ui, label: &'a str, value: String) -> Line<'a> {
     ])
 }
 
+/// `line` in at most `width` columns: its spans as they are when they fit, else the spans that
+/// fit whole and an ellipsis. A span that does not fit is left out whole, so a number is never
+/// cut to its first digits.
+pub fn fit_spans<'a>(line: &Line<'a>, width: usize, ui: &Ui) -> Line<'a> {
+    if line.width() <= width {
+        return line.clone();
+    }
+    let mark_w = crate::text::width(ui.glyphs.ellipsis);
+    let mut out: Vec<Span<'a>> = Vec::new();
+    let mut used = 0;
+    for span in &line.spans {
+        let w = span.width();
+        if used + w + mark_w <= width {
+            out.push(span.clone());
+            used += w;
+            continue;
+        }
+        out.push(Span::styled(ui.glyphs.ellipsis, span.style));
+        break;
+    }
+    Line::from(out).style(line.style)
+}
+
 /// Writes lines into `area`, one per row, cut at the right edge; returns the rows used.
 pub fn lines(area: Rect, buf: &mut Buffer, lines: &[Line]) -> u16 {
     let area = area.intersection(buf.area);

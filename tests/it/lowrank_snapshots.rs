@@ -164,3 +164,32 @@ fn j_and_k_scroll_a_long_note_with_marks() {
     assert!(down.contains('↑'), "{down}");
     assert_eq!(back, top);
 }
+
+#[test]
+fn readout_numbers_are_never_cut_at_any_rank() {
+    // The synthetic input at 24 pixels has a tiny error at rank 0 and a long rounding bound
+    // beside it: at 80 columns in ASCII the bound was cut to "|diff| < 1...". A line that does
+    // not fit now drops whole spans, never digits.
+    let ascii = Ui::new(ColorDepth::Ansi16, false);
+    let small = Options {
+        lowrank_input: Some("synthetic".into()),
+        max_side: Some(24),
+        svd_worker: None,
+    };
+    for keys in ["Home", "", "End"] {
+        for ui in [ascii.clone(), Ui::standard()] {
+            let text = body_text(&common::screen("lowrank", 80, 24, keys, ui, &small));
+            if keys == "Home" {
+                assert!(text.contains("0.31489446"), "the rank-0 error:\n{text}");
+            }
+            for line in text.lines() {
+                for cut in ["< 1...", "< 1…", "e-…", "e-..."] {
+                    assert!(
+                        !line.contains(cut),
+                        "{keys:?}: a cut number in {line:?}\n{text}"
+                    );
+                }
+            }
+        }
+    }
+}

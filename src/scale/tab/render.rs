@@ -16,7 +16,7 @@ use crate::text::{fit, spelled};
 use crate::theme::Ui;
 use crate::widgets::log_chart::{LogChart, Scale, Series};
 use crate::widgets::scroll::max_offset;
-use crate::widgets::{lines, panel, readout};
+use crate::widgets::{fit_spans, lines, panel, readout};
 
 /// Where the panels go at one size; a panel not shown has an empty area.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -84,32 +84,8 @@ pub(super) fn own(ui: &Ui, line: Line<'_>) -> Line<'static> {
 /// instead of being cut. Returns the rows used.
 fn fitted_lines(area: Rect, buf: &mut Buffer, ui: &Ui, rows: &[Line]) -> u16 {
     let width = usize::from(area.width);
-    let fitted: Vec<Line> = rows.iter().map(|l| fit_line(l, width, ui)).collect();
+    let fitted: Vec<Line> = rows.iter().map(|l| fit_spans(l, width, ui)).collect();
     lines(area, buf, &fitted)
-}
-
-/// `line` in at most `width` columns: its spans as they are when they fit, else the spans that
-/// fit whole and an ellipsis.
-fn fit_line<'a>(line: &Line<'a>, width: usize, ui: &Ui) -> Line<'a> {
-    if line.width() <= width {
-        return line.clone();
-    }
-    let mark_w = crate::text::width(ui.glyphs.ellipsis);
-    let mut out: Vec<Span<'a>> = Vec::new();
-    let mut used = 0;
-    for span in &line.spans {
-        let w = span.width();
-        if used + w + mark_w <= width {
-            out.push(span.clone());
-            used += w;
-            continue;
-        }
-        // The span that does not fit is left out whole (a number is never cut to its first
-        // digits); the ellipsis says something was.
-        out.push(Span::styled(ui.glyphs.ellipsis, span.style));
-        break;
-    }
-    Line::from(out).style(line.style)
 }
 
 /// The row under the sliders: the tab's other keys, named from its table.
