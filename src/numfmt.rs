@@ -45,6 +45,16 @@ pub fn sci(x: f64, digits: usize) -> String {
     format!("{:.*e}", digits.saturating_sub(1), x)
 }
 
+/// A setting echoed back exactly as it is stored, in its shortest form that reads back the
+/// same: "0.1", "2", "1e308", "1e-7" (never the 309 digits of 1e308 that `{}` writes).
+pub fn setting(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e16).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:?}")
+    }
+}
+
 /// A readable general number: plain for moderate magnitudes, scientific otherwise.
 pub fn general(x: f64, digits: usize) -> String {
     if !x.is_finite() {
@@ -73,6 +83,22 @@ pub fn percent(fraction: f64, decimals: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn settings_read_back_exactly_and_stay_short() {
+        for (x, want) in [
+            (1e308, "1e308"),
+            (0.1, "0.1"),
+            (2.0, "2"),
+            (1e-7, "1e-7"),
+            (-2.5e-9, "-2.5e-9"),
+            (0.0, "0"),
+            (123456.75, "123456.75"),
+        ] {
+            assert_eq!(setting(x), want);
+            assert_eq!(setting(x).parse::<f64>(), Ok(x));
+        }
+    }
+
     use super::*;
 
     #[test]

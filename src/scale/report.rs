@@ -148,9 +148,9 @@ pub fn summary(p: &Params, run: &Run) -> String {
         p.function.name(),
         p.function.formula(),
         p.dim,
-        p.lr,
-        p.weight_decay,
-        p.noise,
+        numfmt::setting(p.lr),
+        numfmt::setting(p.weight_decay),
+        numfmt::setting(p.noise),
         k,
         p.steps
     );

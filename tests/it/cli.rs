@@ -2234,3 +2234,24 @@ fn file_names_are_printed_with_their_control_characters_escaped() {
     assert!(!err.contains('\x1b') && err.lines().count() == 1, "{err:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn huge_settings_are_echoed_short() {
+    // `{}` writes 1e308 as 309 digits; the summary echoes it as "1e308".
+    let text = stdout_of(&["scale", "--lr", "1e308"]);
+    assert!(text.contains("η = 1e308"), "{text}");
+    let longest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(longest < 200, "a line of {longest} characters:\n{text}");
+}
+
+#[test]
+fn ascii_frames_mid_run_are_ascii() {
+    // Mid-run, before the descent has a rate, the rate was a Unicode dash in ASCII mode.
+    for keys in ["End p p p Space", "Home p p p Space", "p p p Space"] {
+        let text = stdout_of(&[
+            "--ascii", "snapshot", "--tab", "lowrank", "--width", "80", "--height", "24", "--keys",
+            keys, "--frames", "1",
+        ]);
+        assert!(text.is_ascii(), "{keys}:\n{text}");
+    }
+}

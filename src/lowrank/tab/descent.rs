@@ -307,13 +307,15 @@ impl DescentPanel {
         let hint =
             |text: &str| Span::styled(spelled(text, ui.glyphs.unicode).into_owned(), ui.theme.hint);
         let number = |text: String| Span::styled(text, ui.theme.number);
+        // No rate yet: a dash, spelled for the terminal ("-" in ASCII).
+        let none = || spelled("–", ui.glyphs.unicode).into_owned();
         let Some(predicted) = status.predicted_rate else {
             return Line::from(hint("no rate at rank 0"));
         };
         let observed = status.observed_rate;
         let long = Line::from(vec![
             hint("gap ×"),
-            number(observed.map_or("–".to_string(), |x| rate_text(x, 3))),
+            number(observed.map_or_else(none, |x| rate_text(x, 3))),
             hint(&format!(" per iteration (last {RATE_WINDOW}), ")),
             hint(local_rate_formula(predicted.limit)),
             number(rate_text(predicted.factor, 3)),
@@ -324,7 +326,7 @@ impl DescentPanel {
         // Two significant digits of 1 − ρ² keep both numbers on a 36-column line.
         Line::from(vec![
             hint("gap ×"),
-            number(observed.map_or("–".to_string(), |x| rate_text(x, 2))),
+            number(observed.map_or_else(none, |x| rate_text(x, 2))),
             hint("/step, local ρ² "),
             number(rate_text(predicted.factor, 2)),
         ])
