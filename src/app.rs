@@ -472,7 +472,9 @@ impl App {
         if let Some(busy) = busy {
             let room = width.saturating_sub(used + 1);
             if room >= 4 {
-                bar.busy = Some(format!("{} ", crate::text::fit(&busy, room - 1, unicode)));
+                // A progress label keeps its numbers (the percentage) before its words.
+                let text = crate::text::fit_keeping_numbers(&busy, room - 1, unicode);
+                bar.busy = Some(format!("{text} "));
             }
         }
         bar
@@ -915,7 +917,7 @@ pub(crate) mod tests {
         }
         let mut a = App::with_tabs(Ui::standard(), tabs);
         a.handle_key(Key::ch('3'));
-        for w in [64u16, 80, 120, 300] {
+        for w in [64u16, 80, 100, 120, 300] {
             let text = buffer_text(&render_to_buffer(&mut a, w, 24));
             let bar = text.lines().next().unwrap_or("");
             assert!(bar.contains("3 A rather long title"), "{w}: {bar}");
@@ -923,6 +925,10 @@ pub(crate) mod tests {
             assert!(bar.contains(" first"), "{w}: {bar}");
             // The label is whole or ends in an ellipsis, never cut mid-word silently.
             assert!(bar.trim_end().ends_with('…'), "{w}: {bar}");
+            // Where the iteration's numbers fit at all, they are kept over the words.
+            if w >= 100 {
+                assert!(bar.contains("3 (40 %)"), "{w}: {bar}");
+            }
         }
         // Wide enough: every title in full.
         let text = buffer_text(&render_to_buffer(&mut a, 300, 24));

@@ -95,6 +95,39 @@ fn split_at_width(text: &str, cols: usize) -> (&str, &str) {
     (text, "")
 }
 
+/// `text` in `width` columns keeping its numbers: words without a digit are dropped from the
+/// end (never the first), each run of dropped words marked with an ellipsis, until it fits;
+/// only if that is not enough is it cut as `fit` cuts. For progress labels, where the
+/// percentage matters most ("all σ: … 40 %…" rather than "all σ: bidiagona…").
+pub fn fit_keeping_numbers(text: &str, width: usize, unicode: bool) -> String {
+    if self::width(text) <= width {
+        return text.to_string();
+    }
+    let mark = if unicode { "…" } else { "..." };
+    let words: Vec<&str> = text.split(' ').collect();
+    let numeric = |w: &str| w.chars().any(|c| c.is_ascii_digit()) || w.starts_with('%');
+    let mut keep = vec![true; words.len()];
+    for i in (1..words.len()).rev() {
+        if numeric(words[i]) {
+            continue;
+        }
+        keep[i] = false;
+        let mut parts: Vec<&str> = Vec::new();
+        for (j, w) in words.iter().enumerate() {
+            if keep[j] {
+                parts.push(w);
+            } else if j == 0 || keep[j - 1] {
+                parts.push(mark);
+            }
+        }
+        let candidate = parts.join(" ");
+        if self::width(&candidate) <= width {
+            return candidate;
+        }
+    }
+    fit(text, width, unicode)
+}
+
 /// `text` if it fits in `width` columns, else its start and an ellipsis (`…`, or `...` when
 /// `unicode` is false) in exactly `width` columns or fewer.
 pub fn fit(text: &str, width: usize, unicode: bool) -> String {
@@ -285,6 +318,25 @@ pub fn fit_number(x: f64, digits: usize, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn progress_labels_keep_their_numbers() {
+        let label = "all σ: bidiagonal form 40 %…";
+        assert_eq!(fit_keeping_numbers(label, 40, true), label);
+        assert_eq!(
+            fit_keeping_numbers(label, 25, true),
+            "all σ: bidiagonal … 40 %…"
+        );
+        assert_eq!(fit_keeping_numbers(label, 15, true), "all σ: … 40 %…");
+        let first = "first view: power iteration 3 (40 %), camera…";
+        let short = fit_keeping_numbers(first, 30, false);
+        assert!(
+            short.contains("3 (40 %),") && self::width(&short) <= 30,
+            "{short}"
+        );
+        // No room even for the numbers: cut as `fit` cuts.
+        assert_eq!(fit_keeping_numbers(label, 6, true), fit(label, 6, true));
+    }
+
     #[test]
     fn shown_paths_escape_control_characters() {
         let p = std::path::Path::new("evil\x1b[2J\x1b[31mX\nsecond\u{9b}line");
