@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             // clap lists a flag's valid values on a later line: they join the line too.
             if e.kind() == ErrorKind::InvalidValue
                 && let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue)
+                && !valid.is_empty()
             {
                 line = format!("{line}; it can be {}", valid.join(", "));
             }

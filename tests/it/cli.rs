@@ -2255,3 +2255,21 @@ fn ascii_frames_mid_run_are_ascii() {
         assert!(text.is_ascii(), "{keys}:\n{text}");
     }
 }
+
+#[test]
+fn an_empty_value_ends_its_sentence() {
+    // `--input ""` and a bare `--config` ended in "…; it can be " with nothing after it.
+    for args in [
+        &["lowrank", "--input", ""][..],
+        &["--config"][..],
+        &["--config", "", "config"][..],
+    ] {
+        fails_with(args, &["a value is required"]);
+        let err = String::from_utf8_lossy(&common::dlscope(args).stderr).into_owned();
+        assert!(!err.contains("it can be"), "{args:?}: {err:?}");
+        assert!(
+            !err.trim_end_matches('\n').ends_with(' '),
+            "{args:?}: {err:?}"
+        );
+    }
+}
