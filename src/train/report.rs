@@ -180,43 +180,126 @@ pub struct Trained {
 
 /// Trains every run of `lab`, each on its own thread (the numbers do not depend on it).
 pub fn train_all(lab: &Lab, include_weights: bool) -> Result<Vec<Trained>, CommandError> {
+    train_all_reporting(lab, include_weights, None)
+}
+
+/// Iterations a run trains between two updates of its progress.
+const PROGRESS_CHUNK: usize = 16;
+
+/// How far each run has got: (iterations done, the latest batch loss).
+type Shared = std::sync::Mutex<(usize, f64)>;
+
+/// Called with each run's (iterations done, total, latest loss) and the time since the start.
+pub type Reporter<'a> = &'a dyn Fn(&[(usize, usize, f64)], std::time::Duration);
+
+/// `train_all`, calling `report` about five times a second with each run's iterations done,
+/// total and latest loss, and the time since the start (for a progress line).
+pub fn train_all_reporting(
+    lab: &Lab,
+    include_weights: bool,
+    report: Option<Reporter>,
+) -> Result<Vec<Trained>, CommandError> {
     let mut trainers = Vec::new();
     for config in lab.runs() {
         trainers.push(Trainer::new(config).map_err(flagged)?);
     }
+    let totals: Vec<usize> = trainers.iter().map(|t| t.config().iterations).collect();
+    let shared: Vec<Shared> = totals.iter().map(|_| Shared::new((0, f64::NAN))).collect();
+    let start = std::time::Instant::now();
     let out = std::thread::scope(|s| {
         let handles: Vec<_> = trainers
             .into_iter()
-            .map(|mut t| {
-                s.spawn(move || {
-                    let (initial_state, batches) = if include_weights {
-                        let n = t.config().iterations.min(REPLAY_BATCHES);
-                        (
-                            Some(initial_state(&t)),
-                            Some(t.peek_batches(n).iter().map(batch_report).collect()),
-                        )
-                    } else {
-                        (None, None)
-                    };
-                    let mut history = History::default();
-                    for r in t.run(usize::MAX, &|| false, None) {
-                        history.push(r);
-                    }
-                    Trained {
-                        config: t.config().clone(),
-                        history,
-                        initial_state,
-                        batches,
-                    }
-                })
-            })
+            .zip(&shared)
+            .map(|(t, progress)| s.spawn(move || train_one(t, include_weights, progress)))
             .collect();
+        if let Some(report) = report {
+            while !handles.iter().all(|h| h.is_finished()) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let now: Vec<(usize, usize, f64)> = shared
+                    .iter()
+                    .zip(&totals)
+                    .map(|(p, &total)| {
+                        let (done, loss) = *p.lock().unwrap_or_else(|e| e.into_inner());
+                        (done, total, loss)
+                    })
+                    .collect();
+                report(&now, start.elapsed());
+            }
+        }
         handles
             .into_iter()
             .map(|h| h.join())
             .collect::<Result<Vec<_>, _>>()
     });
     out.map_err(|_| CommandError("training failed".to_string()))
+}
+
+/// One run to its end, in chunks, writing its progress to `progress` after each.
+fn train_one(mut t: Trainer, include_weights: bool, progress: &Shared) -> Trained {
+    let (initial_state, batches) = if include_weights {
+        let n = t.config().iterations.min(REPLAY_BATCHES);
+        (
+            Some(initial_state(&t)),
+            Some(t.peek_batches(n).iter().map(batch_report).collect()),
+        )
+    } else {
+        (None, None)
+    };
+    let mut history = History::default();
+    loop {
+        let records = t.run(PROGRESS_CHUNK, &|| false, None);
+        let n = records.len();
+        let last = records.last().map(|r| r.loss);
+        for r in records {
+            history.push(r);
+        }
+        if let (Some(loss), Ok(mut p)) = (last, progress.lock()) {
+            *p = (history.len(), loss);
+        }
+        if n < PROGRESS_CHUNK {
+            break;
+        }
+    }
+    Trained {
+        config: t.config().clone(),
+        history,
+        initial_state,
+        batches,
+    }
+}
+
+/// The progress line: each run's iterations and latest loss, and the time left at the pace so
+/// far (the slowest run decides).
+pub fn progress_line(
+    names: &[String],
+    runs: &[(usize, usize, f64)],
+    elapsed: std::time::Duration,
+) -> String {
+    let parts: Vec<String> = runs
+        .iter()
+        .zip(names)
+        .map(|(&(done, total, loss), name)| {
+            let loss = if loss.is_finite() {
+                numfmt::general(loss, 3)
+            } else if done == 0 {
+                "-".to_string()
+            } else {
+                "not finite".to_string()
+            };
+            format!("{name} {done}/{total} loss {loss}")
+        })
+        .collect();
+    let left = runs
+        .iter()
+        .filter(|&&(done, total, _)| done > 0 && done < total)
+        .map(|&(done, total, _)| elapsed.as_secs_f64() * (total - done) as f64 / done as f64)
+        .fold(0.0, f64::max);
+    let left = if left > 0.0 {
+        format!(", about {} s left", left.ceil() as u64)
+    } else {
+        String::new()
+    };
+    format!("training: {}{left}", parts.join(", "))
 }
 
 fn clipping_report(f: &findings::ClipFacts) -> ClippingReport {
@@ -508,7 +591,25 @@ fn largest(xs: &[f64]) -> Option<f64> {
 /// `dlscope train`.
 pub fn command(args: &TrainArgs, unicode: bool) -> Result<String, CommandError> {
     let (lab, preset) = lab_of(args)?;
-    let runs = train_all(&lab, args.include_weights)?;
+    let runs = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        // A progress line on the terminal, rewritten in place and cleared at the end; none
+        // when stderr is a file or a pipe.
+        let names: Vec<String> = lab
+            .runs()
+            .iter()
+            .map(|c| findings::run_name(lab.compare, c))
+            .collect();
+        let report = |runs: &[(usize, usize, f64)], elapsed: std::time::Duration| {
+            let line = progress_line(&names, runs, elapsed);
+            let line = crate::text::spelled(&line, unicode).into_owned();
+            eprint!("\r\x1b[2K{line}");
+        };
+        let runs = train_all_reporting(&lab, args.include_weights, Some(&report));
+        eprint!("\r\x1b[2K");
+        runs?
+    } else {
+        train_all(&lab, args.include_weights)?
+    };
     if args.json {
         let report = Report {
             task: lab.task.name(),
@@ -523,6 +624,39 @@ pub fn command(args: &TrainArgs, unicode: bool) -> Result<String, CommandError> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_progress_line_says_iterations_loss_and_time_left() {
+        let names = ["RNN tanh".to_string(), "LSTM".to_string()];
+        let line = progress_line(
+            &names,
+            &[(100, 1500, 0.25), (50, 1500, f64::NAN)],
+            std::time::Duration::from_secs(10),
+        );
+        // The slower run decides: 50 of 1500 in 10 s leaves 1450 × 0.2 s = 290 s.
+        assert_eq!(
+            line,
+            "training: RNN tanh 100/1500 loss 0.250, LSTM 50/1500 loss not finite, about 290 s left"
+        );
+        let start = progress_line(&names[..1], &[(0, 10, f64::NAN)], std::time::Duration::ZERO);
+        assert_eq!(start, "training: RNN tanh 0/10 loss -");
+    }
+
+    #[test]
+    fn training_in_chunks_gives_the_same_history() {
+        let lab = Lab {
+            iterations: 37,
+            steps: 6,
+            hidden: 4,
+            ..Preset::LongMemory.lab()
+        };
+        let chunked = train_all(&lab, false).expect("trains");
+        for (run, config) in chunked.iter().zip(lab.runs()) {
+            let whole = crate::train::model::train(&config, &|| false).expect("trains");
+            assert_eq!(run.history, whole);
+            assert_eq!(run.history.len(), 37);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -500,3 +500,27 @@ fn an_arrow_split_by_a_slow_link_is_an_arrow_not_esc() {
     let status = s.wait_exit(PATIENCE).expect("no exit after Esc");
     assert!(status.success());
 }
+
+#[test]
+fn train_shows_its_progress_on_a_terminal_only() {
+    let args = ["train", "--preset", "long-memory", "--iterations", "60"];
+    let mut s = Session::start(&args, &[], 120, 30);
+    let status = s.wait_exit(PATIENCE).expect("train ended");
+    assert!(status.success());
+    s.wait_output_end();
+    let raw = String::from_utf8_lossy(&s.raw.lock().expect("raw").clone()).into_owned();
+    assert!(
+        raw.contains("training: RNN tanh ") && raw.contains("/60 loss"),
+        "{raw}"
+    );
+    // The line is cleared before the summary, which the screen shows whole.
+    assert!(s.contents().contains("Final loss"), "{}", s.contents());
+    // Not a terminal: nothing on stderr.
+    let out = common::dlscope(&args);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
