@@ -156,11 +156,40 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// A config file is a few lines; a longer "file" (a device, a stream) is refused.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The text at `path`, or `None` when it goes on past `MAX_CONFIG_BYTES` (read no further:
+/// the size a file reports is not a bound).
+fn read_bounded(path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Ok(None);
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
 /// Reads the config at `path`; a missing file at the default place is no error (`required`
 /// false), one named with `--config` is.
 pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let text = match read_bounded(path) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: None,
+                message: format!(
+                    "it is longer than {} KiB, too long for a config file (reading stopped there)",
+                    MAX_CONFIG_BYTES / 1024
+                ),
+            });
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
             return Ok(Config::default());
         }

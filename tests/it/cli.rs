@@ -2273,3 +2273,12 @@ fn an_empty_value_ends_its_sentence() {
         );
     }
 }
+
+#[test]
+fn an_endless_input_stops_at_the_limit() {
+    // /dev/zero reports size 0 and never ends: the read is bounded by what was read.
+    fails_with(
+        &["lowrank", "--input", "/dev/zero"],
+        &["/dev/zero", "256 MiB limit"],
+    );
+}

@@ -197,6 +197,9 @@ pub enum Problem {
     UnsupportedImageFormat(String),
     /// The file is larger than [`MAX_FILE_BYTES`].
     FileTooLarge { bytes: u64 },
+    /// A stream, pipe or device that gave more than [`MAX_FILE_BYTES`] (its size was not known
+    /// before reading, so reading stopped at the limit).
+    StreamTooLarge,
     /// The image's header announces more pixels than may be decoded.
     ImageTooLarge { width: u32, height: u32 },
     /// A matrix with more entries than [`MAX_MATRIX_ENTRIES`].
@@ -247,6 +250,11 @@ impl fmt::Display for Problem {
             Problem::FileTooLarge { bytes } => write!(
                 f,
                 "file is {bytes} bytes, more than the {} MiB limit",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            Problem::StreamTooLarge => write!(
+                f,
+                "it gave more than the {} MiB limit (reading stopped there)",
                 MAX_FILE_BYTES / (1024 * 1024)
             ),
             Problem::ImageTooLarge { width, height } => write!(
@@ -341,7 +349,17 @@ fn load_path(path: &Path, max_side: usize) -> Result<Loaded, InputError> {
             bytes: metadata.len(),
         }));
     }
-    let bytes = std::fs::read(path).map_err(|e| error(io_problem(&e)))?;
+    // The size a file reports is not a bound (a pipe, /dev/zero): read at most one byte past
+    // the limit, whatever it is.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_FILE_BYTES + 1), &mut bytes)
+        })
+        .map_err(|e| error(io_problem(&e)))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(error(Problem::StreamTooLarge));
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
