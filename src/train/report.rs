@@ -253,8 +253,8 @@ fn train_one(mut t: Trainer, include_weights: bool, progress: &Shared) -> Traine
         for r in records {
             history.push(r);
         }
-        if let (Some(loss), Ok(mut p)) = (last, progress.lock()) {
-            *p = (history.len(), loss);
+        if let Some(loss) = last {
+            *progress.lock().unwrap_or_else(|e| e.into_inner()) = (history.len(), loss);
         }
         if n < PROGRESS_CHUNK {
             break;

@@ -306,7 +306,6 @@ impl Pipeline {
 
     /// Every line under the rank slider, for a body `width` columns wide.
     fn readout_lines(&self, ready: &Ready, ui: &Ui, width: u16, wide: bool) -> Vec<Line<'static>> {
-        // Lines wider than the panel lose whole spans (a bound, a remark), never digits.
         let mut lines: Vec<Line<'static>> = Self::error_lines(ready, ui);
         if let Some(failure) = self.completion_failure() {
             // The first view stays, with why the rest of the SVD is missing, wrapped whole.
@@ -318,6 +317,7 @@ impl Pipeline {
         if wide {
             lines.extend(self.wide_lines(ready, ui));
         }
+        // Lines wider than the panel lose whole spans (a bound, a remark), never digits.
         lines
             .iter()
             .map(|l| crate::widgets::fit_spans(l, width as usize, ui))
