@@ -17,7 +17,8 @@ use ratatui::widgets::{Block, Borders, Widget};
 
 use crate::theme::Ui;
 
-/// A bordered panel with a title; returns the inner area. `focused` highlights the border.
+/// A bordered panel with a title (spelled for the glyph set and fitted with an ellipsis);
+/// returns the inner area. `focused` highlights the border.
 pub fn panel(area: Rect, buf: &mut Buffer, ui: &Ui, title: &str, focused: bool) -> Rect {
     let area = area.intersection(buf.area);
     let t = &ui.theme;
@@ -29,7 +30,7 @@ pub fn panel(area: Rect, buf: &mut Buffer, ui: &Ui, title: &str, focused: bool) 
             format!(
                 " {} ",
                 crate::text::fit(
-                    title,
+                    &crate::text::spelled(title, ui.glyphs.unicode),
                     area.width.saturating_sub(4) as usize,
                     ui.glyphs.unicode
                 )

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use super::jobs::Ready;
 use super::pipeline::Pipeline;
 use super::render::{
-    below, draw_note, fit_note, inner, put_lines, put_wrapped, rate_text, rows_used, titled,
+    below, draw_note, fit_note, inner, put_lines, put_wrapped, rate_text, rows_used,
 };
 use super::{Act, Taken, Work, key_of, notes, take};
 use crate::components::scroll::ScrollText;
@@ -436,7 +436,7 @@ impl DescentPanel {
             key_of(Act::Rewind, ui),
             key_of(Act::NewDraw, ui)
         );
-        let inner = titled(area, buf, ui, &title, false);
+        let inner = crate::widgets::panel(area, buf, ui, &title, false);
         if inner.width == 0 || inner.height == 0 {
             return;
         }

@@ -7,7 +7,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 
-use super::render::{put_lines, short_number, titled};
+use super::render::{put_lines, short_number};
 use super::{Act, key_of};
 use crate::lowrank::model::landscape::{self, ConvexityCounterexample, Saddle, Window};
 use crate::theme::Ui;
@@ -118,7 +118,7 @@ impl LandscapePanel {
 
     pub(super) fn render(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         let title = format!("g(a, b) = (x − ab)² ({})", key_of(Act::NextX, ui));
-        let inner = titled(area, buf, ui, &title, false);
+        let inner = crate::widgets::panel(area, buf, ui, &title, false);
         if inner.width == 0 || inner.height == 0 {
             return;
         }

@@ -143,7 +143,7 @@ impl LowrankTab {
     }
 }
 
-/// The inside of a bordered panel in `area` (what [`titled`] returns).
+/// The inside of a bordered panel in `area` (what [`crate::widgets::panel`] returns).
 pub(super) fn inner(area: Rect) -> Rect {
     Block::bordered().inner(area)
 }
@@ -156,11 +156,6 @@ pub(super) fn below(area: Rect, rows: u16) -> Rect {
     ])
     .areas(area);
     rest
-}
-
-/// A bordered panel whose title is spelled for the glyph set (and fitted with an ellipsis).
-pub(super) fn titled(area: Rect, buf: &mut Buffer, ui: &Ui, title: &str, focused: bool) -> Rect {
-    widgets::panel(area, buf, ui, &spelled(title, ui.glyphs.unicode), focused)
 }
 
 /// `line` in at most `width` columns: unchanged if it fits, else cut where the room ends with

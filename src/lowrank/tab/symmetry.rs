@@ -14,7 +14,7 @@ use super::jobs::Ready;
 use super::pipeline::Pipeline;
 use super::render::{
     below, draw_note, fit_note, inner, put_lines, put_wrapped, rounding_bound, rows_used,
-    small_or_bound, titled,
+    small_or_bound,
 };
 use super::{Act, Taken, Work, key_of, notes, take};
 use crate::components::scroll::ScrollText;
@@ -316,7 +316,7 @@ impl SymmetryPanel {
             key_of(Act::NextSymmetry, ui),
             key_of(Act::Rescale, ui)
         );
-        let inner = titled(area, buf, ui, &title, false);
+        let inner = crate::widgets::panel(area, buf, ui, &title, false);
         match self.body(pipeline) {
             Body::Waiting => pipeline.render_waiting(inner, buf, ui),
             Body::Failed(error) => put_wrapped(inner, buf, ui, &error, ui.theme.bad),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use super::descent::{DescentPanel, gap_text};
 use super::jobs::CompletionStage;
 use super::jobs::{FirstViewJob, JobInput, Ready, first_view};
-use super::render::{WIDE_MIN, areas, fitted, rate_text, rounding_bound, short_number, titled};
+use super::render::{WIDE_MIN, areas, fitted, rate_text, rounding_bound, short_number};
 use super::*;
 use crate::jobs::{JobError, Worker};
 use crate::lowrank::input::{self, Builtin, Source};
@@ -664,7 +664,7 @@ fn titles_that_do_not_fit_end_in_an_ellipsis() {
         for width in 8..=30u16 {
             let area = Rect::new(0, 0, width, 3);
             let mut buf = Buffer::empty(area);
-            titled(area, &mut buf, &ui, "gradient descent (x, r, n)", false);
+            crate::widgets::panel(area, &mut buf, &ui, "gradient descent (x, r, n)", false);
             let top = crate::snapshot::buffer_text(&buf);
             let top = top.lines().next().unwrap_or_default();
             assert_eq!(text::width(top), width as usize, "{top:?}");

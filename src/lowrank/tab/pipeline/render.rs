@@ -10,7 +10,7 @@ use super::Pipeline;
 use crate::lowrank::input::Source;
 use crate::lowrank::tab::jobs::Ready;
 use crate::lowrank::tab::render::{
-    below, draw_note, fit_note, inner, put_lines, put_wrapped, rounding_bound, rows_used, titled,
+    below, draw_note, fit_note, inner, put_lines, put_wrapped, rounding_bound, rows_used,
 };
 use crate::lowrank::tab::{Act, View, key_of, notes};
 use crate::numfmt;
@@ -130,7 +130,7 @@ impl Pipeline {
         view: View,
         hint: bool,
     ) {
-        let inner = titled(area, buf, ui, &self.image_title(ui, view, hint), false);
+        let inner = crate::widgets::panel(area, buf, ui, &self.image_title(ui, view, hint), false);
         let Some(ready) = &self.ready else {
             self.render_waiting(inner, buf, ui);
             return;
@@ -353,7 +353,7 @@ impl Pipeline {
         wide: bool,
     ) {
         let parts = readout_areas(area.intersection(buf.area));
-        let inner = titled(area, buf, ui, "rank-r approximation", true);
+        let inner = crate::widgets::panel(area, buf, ui, "rank-r approximation", true);
         if inner.height == 0 || inner.width == 0 {
             return;
         }
@@ -388,7 +388,7 @@ impl Pipeline {
             ),
             _ => "singular values σᵢ".to_string(),
         };
-        let inner = titled(area, buf, ui, &title, false);
+        let inner = crate::widgets::panel(area, buf, ui, &title, false);
         let Some(ready) = &self.ready else {
             self.render_waiting(inner, buf, ui);
             return;
@@ -410,12 +410,12 @@ impl Pipeline {
 
     pub(in crate::lowrank::tab) fn render_left_out(&self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         let Some(ready) = &self.ready else {
-            let inner = titled(area, buf, ui, "energy left out at rank r", false);
+            let inner = crate::widgets::panel(area, buf, ui, "energy left out at rank r", false);
             self.render_waiting(inner, buf, ui);
             return;
         };
         let chart = left_out_chart(&ready.left_out);
-        let inner = titled(area, buf, ui, &chart.title, false);
+        let inner = crate::widgets::panel(area, buf, ui, &chart.title, false);
         let k = ready.max_rank().max(1) as f64;
         LogChart::new(vec![Series {
             label: "",
