@@ -14,6 +14,7 @@ pub mod color;
 pub mod components;
 pub mod config;
 pub mod controls;
+pub mod elementwise;
 pub mod export;
 pub mod grad;
 pub mod graphics;

@@ -61,7 +61,7 @@ fn json_has_the_issues_schema() {
         assert!((run["final_loss"].as_f64().unwrap() - tail).abs() < 1e-15);
     }
     assert_eq!(runs[0]["clip"], "none");
-    assert_eq!(runs[1]["clip"], "norm:1");
+    assert_eq!(runs[1]["clip"], "norm:0.5");
     clipping_counts_its_steps(&runs[1]);
     // Both runs start from the same weights and batches: the first loss is the same.
     assert_eq!(runs[0]["loss"][0], runs[1]["loss"][0]);

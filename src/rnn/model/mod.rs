@@ -31,7 +31,8 @@
 //!
 //! `params` (what determines a run, parsing, ranges), `draw` (weights, inputs, v and the
 //! eigenvalues), `bptt` (the forward pass and back-propagation through time, clipping),
-//! `theory` (what the linear theory predicts), `elementwise` (vectorisable exp, tanh, σ).
+//! `theory` (what the linear theory predicts); exp, tanh and σ come from
+//! [`crate::elementwise`].
 //!
 //! # Non-finite values
 //!
@@ -41,16 +42,15 @@
 
 mod bptt;
 mod draw;
-pub mod elementwise;
 mod params;
 mod theory;
 
+pub use crate::elementwise::sigmoid;
 pub use bptt::{Bptt, CellSplit, ShapeError, bptt, clip_gradient};
 pub use draw::{
     BaseDraw, DrawKey, Draws, EigenvalueError, Weights, draw, eigenvalues_of, orthogonal_from,
     spectral_radius,
 };
-pub use elementwise::sigmoid;
 pub use params::{
     Activation, CellKind, Dimension, Init, MAX_HIDDEN, MAX_INPUT_SIZE, MAX_RHO, MAX_STEPS,
     ParamError, Params, UnknownChoice,

@@ -4,8 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::elementwise;
 use crate::controls::Cycle;
+use crate::elementwise;
 use crate::grad::Clip;
 
 /// Which recurrent cell is run.

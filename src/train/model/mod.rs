@@ -9,6 +9,7 @@
 //! default of `nn.Linear(H, O)`). Batches come from a second stream seeded from the same seed
 //! (see [`DATA_STREAM`]), so two runs with one seed see the same batches.
 
+mod cells;
 pub mod network;
 pub mod optimizer;
 pub mod task;
@@ -622,7 +623,7 @@ pub enum Preset {
     /// stays near the baseline.
     LongMemory,
     /// The same tanh RNN with W_hh at spectral radius 1.3, trained by SGD with momentum,
-    /// without and with norm clipping at 1: the unclipped loss spikes.
+    /// without and with norm clipping at 0.5: the unclipped loss spikes.
     Exploding,
 }
 
@@ -678,7 +679,10 @@ impl Preset {
                 iterations: 1000,
                 optimizer: Optimizer::Sgd { momentum: 0.9 },
                 lr: 0.05,
-                clip: Clip::Norm(1.0),
+                // At c = 1 the clipped run's peak depended on rounding (3 or 15 baselines for
+                // seed 1 with two exp implementations a few ulp apart); at 0.5 it stays below
+                // 5 for seeds 0–9 while the unclipped run peaks above 15 (benches/README.md).
+                clip: Clip::Norm(0.5),
                 rho: Some(1.3),
                 forget_bias: None,
                 seed: 1,

@@ -6,7 +6,9 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
+use super::cells;
 use super::task::{Batch, Targets};
+use crate::elementwise::exp;
 
 /// The recurrent cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,13 +170,13 @@ fn mm(dst: MatMut<'_, f64>, accum: Accum, a: MatRef<'_, f64>, b: MatRef<'_, f64>
     matmul(dst, accum, a, b, 1.0, Par::Seq);
 }
 
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
+/// Sizes a buffer of the workspace: zeros when its length changes, otherwise the last pass's
+/// values, which every user of the buffer overwrites (h_0 and c_0, never written, stay 0).
 fn resize(v: &mut Vec<f64>, n: usize) {
-    v.clear();
-    v.resize(n, 0.0);
+    if v.len() != n {
+        v.clear();
+        v.resize(n, 0.0);
+    }
 }
 
 /// Runs `batch` through the network with parameters `params` (flat, see [`Shape::parts`]),
@@ -202,7 +204,6 @@ pub fn forward_backward(
     input_projection(shape, &w, batch, ws);
     recurrence(shape, &w, batch, ws);
     let pass = head_and_loss(shape, &w, batch, ws);
-    grads.fill(0.0);
     let (g_rec, g_head) = grads.split_at_mut(w.head_start);
     backward_through_head(shape, &w, batch, g_head, ws);
     backward_through_time(shape, &w, batch, ws);
@@ -286,49 +287,22 @@ fn recurrence(shape: &Shape, w: &Weights<'_>, batch: &Batch, ws: &mut Workspace)
         let (h_past, h_next) = ws.h.split_at_mut((t + 1) * bh);
         let h_prev = &h_past[t * bh..];
         let z_t = &mut ws.z[t * bg..(t + 1) * bg];
-        mm(
-            rm_mut(z_t, b, g_len),
-            Accum::Add,
-            rm(h_prev, b, h_len),
-            rm(w.w_hh, g_len, h_len).transpose(),
-        );
+        if t > 0 {
+            // h_0 = 0 adds nothing at the first step.
+            mm(
+                rm_mut(z_t, b, g_len),
+                Accum::Add,
+                rm(h_prev, b, h_len),
+                rm(w.w_hh, g_len, h_len).transpose(),
+            );
+        }
         let h_t = &mut h_next[..bh];
         if lstm {
             let (c_past, c_next) = ws.c.split_at_mut((t + 1) * bh);
-            let c_prev = &c_past[t * bh..];
-            let c_t = &mut c_next[..bh];
             let tc_t = &mut ws.tc[t * bh..(t + 1) * bh];
-            for n in 0..b {
-                let zr = &mut z_t[n * g_len..(n + 1) * g_len];
-                for k in 0..h_len {
-                    let i = sigmoid(zr[k]);
-                    let f = sigmoid(zr[h_len + k]);
-                    let g = zr[2 * h_len + k].tanh();
-                    let o = sigmoid(zr[3 * h_len + k]);
-                    zr[k] = i;
-                    zr[h_len + k] = f;
-                    zr[2 * h_len + k] = g;
-                    zr[3 * h_len + k] = o;
-                    let c = f * c_prev[n * h_len + k] + i * g;
-                    c_t[n * h_len + k] = c;
-                    let tc = c.tanh();
-                    tc_t[n * h_len + k] = tc;
-                    h_t[n * h_len + k] = o * tc;
-                }
-            }
+            cells::lstm_forward(h_len, z_t, &c_past[t * bh..], &mut c_next[..bh], tc_t, h_t);
         } else {
-            match shape.activation {
-                Activation::Tanh => {
-                    for (h, z) in h_t.iter_mut().zip(z_t.iter()) {
-                        *h = z.tanh();
-                    }
-                }
-                Activation::Relu => {
-                    for (h, z) in h_t.iter_mut().zip(z_t.iter()) {
-                        *h = z.max(0.0);
-                    }
-                }
-            }
+            cells::rnn_forward(shape.activation, z_t, h_t);
         }
     }
 }
@@ -370,6 +344,7 @@ fn backward_through_head(
     let bh = b * h_len;
     let h_last = &ws.h[t_len * bh..];
     let (g_hw, g_hb) = g_head.split_at_mut(o_len * h_len);
+    g_hb.fill(0.0);
     mm(
         rm_mut(g_hw, o_len, h_len),
         Accum::Replace,
@@ -393,6 +368,7 @@ fn backward_through_head(
     resize(&mut ws.profile, t_len);
     if shape.cell == Cell::Lstm {
         resize(&mut ws.dc, bh);
+        ws.dc.fill(0.0);
     }
 }
 
@@ -412,36 +388,10 @@ fn backward_through_time(shape: &Shape, w: &Weights<'_>, batch: &Batch, ws: &mut
             let acts = &ws.z[t * bg..(t + 1) * bg];
             let c_prev = &ws.c[t * bh..(t + 1) * bh];
             let tc_t = &ws.tc[t * bh..(t + 1) * bh];
-            for n in 0..b {
-                let a = &acts[n * g_len..(n + 1) * g_len];
-                let d = &mut dz_t[n * g_len..(n + 1) * g_len];
-                for k in 0..h_len {
-                    let j = n * h_len + k;
-                    let (i, f, g, o) = (a[k], a[h_len + k], a[2 * h_len + k], a[3 * h_len + k]);
-                    let dh = ws.dh[j];
-                    let tc = tc_t[j];
-                    let dc = ws.dc[j] + dh * o * (1.0 - tc * tc);
-                    d[k] = dc * g * i * (1.0 - i);
-                    d[h_len + k] = dc * c_prev[j] * f * (1.0 - f);
-                    d[2 * h_len + k] = dc * i * (1.0 - g * g);
-                    d[3 * h_len + k] = dh * tc * o * (1.0 - o);
-                    ws.dc[j] = dc * f;
-                }
-            }
+            cells::lstm_backward(h_len, acts, c_prev, tc_t, &ws.dh, &mut ws.dc, dz_t);
         } else {
             let h_t = &ws.h[(t + 1) * bh..(t + 2) * bh];
-            match shape.activation {
-                Activation::Tanh => {
-                    for ((d, dh), h) in dz_t.iter_mut().zip(&ws.dh).zip(h_t) {
-                        *d = dh * (1.0 - h * h);
-                    }
-                }
-                Activation::Relu => {
-                    for ((d, dh), h) in dz_t.iter_mut().zip(&ws.dh).zip(h_t) {
-                        *d = if *h > 0.0 { *dh } else { 0.0 };
-                    }
-                }
-            }
+            cells::rnn_backward(shape.activation, h_t, &ws.dh, dz_t);
         }
         if t > 0 {
             mm(
@@ -464,6 +414,7 @@ fn recurrent_gradients(shape: &Shape, batch: &Batch, g_rec: &mut [f64], ws: &Wor
     let (g_wih, rest) = g_rec.split_at_mut(g_len * i_len);
     let (g_whh, rest) = rest.split_at_mut(g_len * h_len);
     let (g_bih, g_bhh) = rest.split_at_mut(g_len);
+    g_bih.fill(0.0);
     mm(
         rm_mut(g_wih, g_len, i_len),
         Accum::Replace,
@@ -512,11 +463,11 @@ fn loss_and_gradient(targets: &Targets, y: &[f64], dy: &mut [f64], o_len: usize)
                 y.chunks_exact(o_len).zip(dy.chunks_exact_mut(o_len)).zip(c)
             {
                 let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let sum: f64 = row.iter().map(|v| (v - max).exp()).sum();
+                let sum: f64 = row.iter().map(|v| exp(v - max)).sum();
                 let log_sum = max + sum.ln();
                 loss += log_sum - row[class];
                 for (k, (d, v)) in drow.iter_mut().zip(row).enumerate() {
-                    let p = (v - log_sum).exp();
+                    let p = exp(v - log_sum);
                     *d = (p - if k == class { 1.0 } else { 0.0 }) / b;
                 }
                 let best = row

@@ -503,3 +503,86 @@ fn the_counterfactual_step_matches_the_issues_figures() {
     assert!((s[0].unclipped - plain[0]).abs() <= 1e-12 * plain[0]);
     assert!((s[0].ratio() - 1.0).abs() < 1e-4, "{:?}", s[0]);
 }
+
+/// Loss and every gradient against PyTorch's for the same weights and batch
+/// (tests/fixtures/train_torch_grads.json, written by benches/train_torch_fixture.py): an RNN
+/// with tanh and with ReLU, an LSTM, with the regression and the classification head.
+#[test]
+fn network_matches_pytorchs_loss_and_gradients() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/train_torch_grads.json"
+    ))
+    .expect("fixture");
+    let floats = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .expect("array")
+            .iter()
+            .map(|x| x.as_f64().expect("number"))
+            .collect()
+    };
+    let size = |c: &serde_json::Value, k: &str| c[k].as_u64().expect("size") as usize;
+    let cases = fixture["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 4);
+    for c in cases {
+        let name = c["name"].as_str().expect("name");
+        let shape = Shape {
+            cell: if c["cell"] == "lstm" {
+                Cell::Lstm
+            } else {
+                Cell::Rnn
+            },
+            activation: if c["activation"] == "relu" {
+                Activation::Relu
+            } else {
+                Activation::Tanh
+            },
+            input: size(c, "input"),
+            hidden: size(c, "hidden"),
+            output: size(c, "output"),
+        };
+        let targets = if shape.output == 1 {
+            Targets::Values(floats(&c["targets"]))
+        } else {
+            let classes = c["targets"].as_array().expect("targets");
+            Targets::Classes(
+                classes
+                    .iter()
+                    .map(|t| t.as_u64().expect("class") as usize)
+                    .collect(),
+            )
+        };
+        let batch = Batch {
+            batch: size(c, "batch"),
+            steps: size(c, "steps"),
+            input: shape.input,
+            inputs: floats(&c["inputs"]),
+            targets,
+        };
+        let mut params = vec![0.0; shape.len()];
+        for part in shape.parts() {
+            params[part.range()].copy_from_slice(&floats(&c["params"][part.name]));
+        }
+        let mut grads = vec![0.0; shape.len()];
+        let mut ws = Workspace::default();
+        // Twice with one workspace: the second pass must not see the first's buffers.
+        for pass in 0..2 {
+            let loss = forward_backward(&shape, &params, &batch, &mut grads, &mut ws).loss;
+            let want = c["loss"].as_f64().expect("loss");
+            assert!(
+                (loss - want).abs() <= 1e-12 * want.abs(),
+                "{name} loss {loss} vs {want}"
+            );
+            for part in shape.parts() {
+                let want = floats(&c["grads"][part.name]);
+                let scale = want.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+                for (k, (g, w)) in grads[part.range()].iter().zip(&want).enumerate() {
+                    assert!(
+                        (g - w).abs() <= 1e-12 * scale,
+                        "{name} pass {pass} {}[{k}]: {g} vs PyTorch {w}",
+                        part.name
+                    );
+                }
+            }
+        }
+    }
+}

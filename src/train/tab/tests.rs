@@ -128,7 +128,7 @@ fn the_note_states_the_runs_numbers() {
         "{note}"
     );
     assert!(
-        note.contains(&format!("with clipping norm:1 {}", notes::times(peak(1)))),
+        note.contains(&format!("with clipping norm:0.5 {}", notes::times(peak(1)))),
         "{note}"
     );
 }

@@ -6,7 +6,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, ColRef, MatRef, Par};
 use pulp::{Simd, WithSimd};
 
-use crate::rnn::model::elementwise;
+use crate::elementwise;
 
 /// y ← A x, or y ← y + A x with `Accum::Add` (faer's SIMD kernels, one thread).
 pub(super) fn mat_vec(y: &mut [f64], a: MatRef<'_, f64>, x: &[f64], accum: Accum) {
