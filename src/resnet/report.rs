@@ -676,6 +676,96 @@ mod tests {
         assert!(text.contains("conv bias on"));
     }
 
+    /// Issue 20 point 2: past 2⁶⁴ the JSON keeps every digit. The FLOPs at a batch of a
+    /// million are a million times those at a batch of one, read back as exact integers.
+    #[test]
+    fn json_counts_past_u64_are_exact_integers() {
+        #[derive(serde::Deserialize)]
+        struct Counts {
+            flops_forward: u128,
+            flops_backward: u128,
+            total_macs: u128,
+            overflow: Vec<String>,
+        }
+        let cfg = Config {
+            arch: Arch::Resnet152,
+            input_hw: (8192, 8192),
+            ..Config::default()
+        };
+        let net = build(&cfg);
+        let counts = |batch: u64| -> Counts {
+            let cost = Cost {
+                batch,
+                ..Cost::default()
+            };
+            let text = crate::cli::emit_json(&report(&cfg, &net, &cost)).unwrap();
+            serde_json::from_str(&text).unwrap()
+        };
+        let (one, all) = (counts(1), counts(1_000_000));
+        assert_eq!(all.flops_forward, 1_000_000 * one.flops_forward);
+        assert_eq!(all.flops_backward, 1_000_000 * one.flops_backward);
+        assert_eq!(all.flops_forward, 2 * 1_000_000 * one.total_macs);
+        assert!(all.flops_forward > u128::from(u64::MAX));
+        assert!(all.overflow.is_empty() && one.overflow.is_empty());
+    }
+
+    /// A network built past the command line's limits: the table, the CSV and the markdown
+    /// say "overflow" where a count passed 2¹²⁸ − 1, the JSON has `null` there and lists its
+    /// pointer; the parameters stay exact.
+    #[test]
+    fn an_overflowed_count_says_so_in_every_format() {
+        let cfg = Config {
+            input_hw: (u64::MAX, u64::MAX),
+            ..Config::default()
+        };
+        let net = build(&cfg);
+        let cost = Cost::default();
+        let text = table(&cfg, &net, &cost, false);
+        let line = |label: &str| text.lines().find(|l| l.starts_with(label)).unwrap();
+        assert!(
+            line("Total MACs per image").ends_with(" overflow"),
+            "{text}"
+        );
+        assert!(line("FLOPs forward").ends_with(" overflow"), "{text}");
+        assert!(line("Training bytes").ends_with(" overflow"), "{text}");
+        assert!(line("Total params").ends_with(" 11,689,512"), "{text}");
+        let conv1 = text.lines().find(|l| l.contains("─ conv1")).unwrap();
+        assert!(conv1.ends_with("9,408  overflow"), "{conv1}");
+        assert!(!text.contains("18,446,744,073,709,551,615"), "{text}");
+
+        let r = report(&cfg, &net, &cost);
+        let v = serde_json::to_value(&r).unwrap();
+        assert!(v["total_macs"].is_null() && v["flops_forward"].is_null());
+        assert_eq!(v["total_params"], 11_689_512);
+        let fc = net.find("fc").unwrap();
+        assert_eq!(v["modules"][fc]["macs"], 512_000);
+        for pointer in ["/total_macs", "/flops_forward", "/modules/0/macs"] {
+            assert!(r.overflow.iter().any(|p| p == pointer), "{pointer}");
+        }
+        // Every listed count is null, and every count not listed is a number.
+        for pointer in &r.overflow {
+            assert!(v.pointer(pointer).unwrap().is_null(), "{pointer}");
+        }
+        let listed = |p: &str| r.overflow.iter().any(|o| o == p);
+        for (pointer, _) in r.counts() {
+            assert_eq!(v.pointer(pointer).unwrap().is_null(), listed(pointer));
+        }
+        for (i, m) in r.modules.iter().enumerate() {
+            for key in ["params", "macs", "flops_forward", "flops_backward"] {
+                let pointer = format!("/modules/{i}/{key}");
+                let null = v.pointer(&pointer).unwrap().is_null();
+                assert_eq!(null, listed(&pointer), "{} {key}", m.name);
+            }
+        }
+
+        let csv = csv(&r).unwrap();
+        let row = csv.lines().find(|l| l.contains(",conv1,")).unwrap();
+        assert!(row.contains(",overflow,"), "{row}");
+        let md = markdown(&r);
+        let row = md.lines().find(|l| l.contains("| conv1 |")).unwrap();
+        assert!(row.contains("| overflow |"), "{row}");
+    }
+
     #[test]
     fn tree_prefix_depth() {
         let net = build(&Config::default());

@@ -37,11 +37,7 @@ pub fn build(cfg: &Config) -> Network {
     x = b.conv_bn(None, "conv1", "bn1", ConvRole::Stem, x, 64, 7, 2, 3);
     b.add(None, "relu", ModuleKind::ReLU, x.to_vec(), Count::ZERO);
     let (pk, ps, pp) = (3, 2, 1);
-    x = [
-        x[0],
-        side(x[1], pk, ps, pp),
-        side(x[2], pk, ps, pp),
-    ];
+    x = [x[0], side(x[1], pk, ps, pp), side(x[2], pk, ps, pp)];
     let pool = ModuleKind::MaxPool2d {
         kernel: pk,
         stride: ps,
@@ -290,7 +286,13 @@ impl Builder {
         stride: u64,
     ) -> [u64; 3] {
         let kind = ModuleKind::BasicBlock { stride };
-        let block = self.add(Some(layer), &index.to_string(), kind, Vec::new(), Count::ZERO);
+        let block = self.add(
+            Some(layer),
+            &index.to_string(),
+            kind,
+            Vec::new(),
+            Count::ZERO,
+        );
         let p = Some(block);
         let x = self.conv_bn(
             p,
@@ -326,7 +328,13 @@ impl Builder {
         // planes ≤ 512 and the expansion is 4: the product is a small constant.
         let out_channels = planes * BlockKind::Bottleneck.expansion();
         let kind = ModuleKind::Bottleneck { stride, width };
-        let block = self.add(Some(layer), &index.to_string(), kind, Vec::new(), Count::ZERO);
+        let block = self.add(
+            Some(layer),
+            &index.to_string(),
+            kind,
+            Vec::new(),
+            Count::ZERO,
+        );
         let p = Some(block);
         let x = self.conv_bn(p, "conv1", "bn1", ConvRole::Reduce, input, width, 1, 1, 0);
         let x = self.conv_bn(p, "conv2", "bn2", ConvRole::Spatial, x, width, 3, stride, 1);

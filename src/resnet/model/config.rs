@@ -111,7 +111,10 @@ pub enum ConfigError {
     NoClasses,
     TooManyClasses(u64),
     /// A side outside 1..=[`MAX_INPUT_SIDE`]; `value` as given (it may not fit a `u64`).
-    InputSideOutOfRange { side: &'static str, value: String },
+    InputSideOutOfRange {
+        side: &'static str,
+        value: String,
+    },
     InputSizeSyntax(String),
 }
 

@@ -144,7 +144,8 @@ impl Cost {
 
     /// True when the subtree has parameters and none of them requires grad.
     pub fn is_frozen(&self, net: &Network, index: usize) -> bool {
-        let mut owners = (index..net.subtree_end(index)).filter(|&i| !net.modules[i].own_params.is_zero());
+        let mut owners =
+            (index..net.subtree_end(index)).filter(|&i| !net.modules[i].own_params.is_zero());
         let mut any = false;
         let all = owners.all(|i| {
             any = true;
@@ -468,7 +469,9 @@ impl<'a> Walk<'a> {
 
     /// Whether module `i`'s own parameters take part in autograd.
     fn weights_require_grad(&self, i: usize) -> bool {
-        self.cost.autograd && !self.net.modules[i].own_params.is_zero() && !self.cost.frozen.contains(&i)
+        self.cost.autograd
+            && !self.net.modules[i].own_params.is_zero()
+            && !self.cost.frozen.contains(&i)
     }
 
     fn push(&mut self, owner: usize, bytes: Count, part: Part) -> usize {

@@ -247,11 +247,10 @@ pub fn check_against(printed: &PrintedFigures, net: &Network) -> Vec<CheckRow> {
         let (computed, definition) = match net.find(&l.module) {
             Some(i) => match net.modules[i].kind {
                 ModuleKind::Conv2d(spec) => {
-                    let bn = spec.batchnorm.map_or(Count::ZERO, |b| net.modules[b].params);
-                    (
-                        Some(net.modules[i].params + bn),
-                        "conv + its batch norm",
-                    )
+                    let bn = spec
+                        .batchnorm
+                        .map_or(Count::ZERO, |b| net.modules[b].params);
+                    (Some(net.modules[i].params + bn), "conv + its batch norm")
                 }
                 _ => (Some(net.modules[i].params), "all parameters of the module"),
             },

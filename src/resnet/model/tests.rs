@@ -471,7 +471,13 @@ fn output_side_formula() {
     // saturated before).
     assert_eq!(output_side(u64::MAX, 3, 1, 1), Some(u64::MAX));
     // Every ResNet window (2p < k) keeps the side at most n; a wider padding can pass u64.
-    for (k, s, p) in [(7u64, 2u64, 3u64), (3, 2, 1), (3, 1, 1), (1, 1, 0), (1, 2, 0)] {
+    for (k, s, p) in [
+        (7u64, 2u64, 3u64),
+        (3, 2, 1),
+        (3, 1, 1),
+        (1, 1, 0),
+        (1, 2, 0),
+    ] {
         let side = output_side(u64::MAX, k, s, p).expect("fits");
         let exact = (u128::from(u64::MAX) + 2 * u128::from(p) - u128::from(k)) / u128::from(s) + 1;
         assert_eq!(u128::from(side), exact);
@@ -964,7 +970,10 @@ mod block_table {
         assert_eq!(l4.label, "layer4.1.conv2 + bn2");
         let conv = net.modules[net.find("layer4.1.conv2").unwrap()].params;
         let bn = net.modules[net.find("layer4.1.bn2").unwrap()].params;
-        assert_eq!((conv, bn), (Count::from(2_359_296u64), Count::from(1024u64)));
+        assert_eq!(
+            (conv, bn),
+            (Count::from(2_359_296u64), Count::from(1024u64))
+        );
         assert_eq!(l4.computed, Some(conv + bn));
         for r in rows
             .iter()

@@ -141,7 +141,9 @@ impl ResnetTab {
                 section = Some(r.section);
                 lines.push(format!("  {}:", r.section.title()));
             }
-            let ours = r.computed.map_or_else(|| "-".to_string(), model::Count::grouped);
+            let ours = r
+                .computed
+                .map_or_else(|| "-".to_string(), model::Count::grouped);
             let verdict = if r.matches { "agrees" } else { "differs" };
             lines.push(format!(
                 "    {}: printed {}, ours {ours} ({verdict})",

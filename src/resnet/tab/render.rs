@@ -251,10 +251,15 @@ impl View<'_> {
             Span::styled(format!("  {h}{}{w}", self.g().times), t.number),
             Span::styled(format!("  {bias}"), t.number),
             Span::styled(format!("  {}", self.tab.mode.name()), t.accent),
-            Span::styled(format!("   {} params", net.total_params().compact()), t.hint),
+            Span::styled(
+                format!("   {} params", net.total_params().compact()),
+                t.hint,
+            ),
             Span::styled(format!("  {} MACs", net.total_macs().compact()), t.hint),
         ];
-        widgets::lines(area, buf, &[Line::from(spans)]);
+        // Too wide (a million classes at 8192×8192): whole parts give way to an ellipsis.
+        let line = widgets::fit_spans(&Line::from(spans), usize::from(area.width), self.ui);
+        widgets::lines(area, buf, &[line]);
     }
 
     /// Sliders for the architecture, classes and input sides, and the two switches.
@@ -375,7 +380,10 @@ impl View<'_> {
         facts.push(vec![
             Span::styled("params ", t.hint),
             Span::styled(m.params.grouped(), t.number),
-            Span::styled(format!(" ({})", share_text(m.params, net.total_params())), t.dim),
+            Span::styled(
+                format!(" ({})", share_text(m.params, net.total_params())),
+                t.dim,
+            ),
         ]);
         facts.push(vec![
             Span::styled("output ", t.hint),
@@ -384,7 +392,10 @@ impl View<'_> {
         facts.push(vec![
             Span::styled("MACs ", t.hint),
             Span::styled(m.macs.grouped(), t.number),
-            Span::styled(format!(" ({})", share_text(m.macs, net.total_macs())), t.dim),
+            Span::styled(
+                format!(" ({})", share_text(m.macs, net.total_macs())),
+                t.dim,
+            ),
         ]);
         if !m.buffer_elements.is_zero() {
             facts.push(vec![

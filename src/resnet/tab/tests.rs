@@ -781,7 +781,10 @@ fn the_readout_has_the_models_figures() {
         "ResNet: resnet18, 1,000 classes, input 224×224, conv bias off, train mode".to_string(),
         "run: batch 1, float32, sgd".to_string(),
         "total params: 11,689,512".to_string(),
-        format!("MACs per image: {}", group_thousands(exact(net.total_macs()))),
+        format!(
+            "MACs per image: {}",
+            group_thousands(exact(net.total_macs()))
+        ),
         format!(
             "FLOPs forward: {}",
             group_thousands(exact(t.costs().totals.flops_forward))
@@ -790,7 +793,10 @@ fn the_readout_has_the_models_figures() {
             "training bytes: {}",
             group_thousands(exact(t.costs().totals.training_bytes()))
         ),
-        format!("batch-norm: {} ", group_thousands(exact(net.groups().batchnorm))),
+        format!(
+            "batch-norm: {} ",
+            group_thousands(exact(net.groups().batchnorm))
+        ),
         "tree: 18 of 67 modules shown, columns: sizes".to_string(),
         "selected: conv1 (Conv2d)".to_string(),
         "params: 9,408".to_string(),

@@ -466,10 +466,7 @@ fn receptive_fields_follow_the_recurrence() {
     let n = net(Arch::Resnet18);
     let fields = receptive_fields(&n);
     let field = |name: &str| fields[n.find(name).expect(name)];
-    assert_eq!(
-        field("layer4"),
-        field_of(435, 32)
-    );
+    assert_eq!(field("layer4"), field_of(435, 32));
     assert_eq!(field("avgpool"), None);
     assert_eq!(field("fc"), None);
     // Re-derived by hand along the main path: (name, kernel, stride) in forward order.
@@ -501,28 +498,16 @@ fn receptive_fields_follow_the_recurrence() {
         }
     }
     assert_eq!((r, j), (435, 32));
-    assert_eq!(
-        field("layer1"),
-        field_of(43, 4)
-    );
+    assert_eq!(field("layer1"), field_of(43, 4));
     assert_eq!(field("layer2.0"), field("layer2.0.bn2"));
     // The shortcut sees only what the block input saw, with the stride applied.
-    assert_eq!(
-        field("layer2.0.downsample"),
-        field_of(43, 8)
-    );
+    assert_eq!(field("layer2.0.downsample"), field_of(43, 8));
 
     let n = net(Arch::Resnet50);
     let fields = receptive_fields(&n);
     let field = |name: &str| fields[n.find(name).expect(name)];
-    assert_eq!(
-        field("layer4"),
-        field_of(427, 32)
-    );
-    assert_eq!(
-        field("layer1"),
-        field_of(35, 4)
-    );
+    assert_eq!(field("layer4"), field_of(427, 32));
+    assert_eq!(field("layer1"), field_of(35, 4));
     assert_eq!(field("layer1.0.conv1"), field("maxpool"));
 }
 

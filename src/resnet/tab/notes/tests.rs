@@ -411,7 +411,10 @@ fn check_summary_notes(net: &Network, cost: &Cost, setting: &str) {
             memory.contains(&format!("({} bytes here)", Count::from(image).grouped())),
             "{at}"
         );
-        assert!(costs.modules[conv1].saved.values >= Count::from(image), "{at}");
+        assert!(
+            costs.modules[conv1].saved.values >= Count::from(image),
+            "{at}"
+        );
     } else {
         assert!(memory.contains("not saved here") && saved == 0, "{at}");
     }
