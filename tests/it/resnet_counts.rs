@@ -55,6 +55,19 @@ fn grouped(text: &str) -> u128 {
     groups.concat().parse().unwrap()
 }
 
+/// `n` with a comma every three digits from the right.
+fn group(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The figure at the end of the table's total line starting with `label`.
 fn total(table: &str, label: &str) -> u128 {
     let line = table
@@ -204,4 +217,79 @@ fn csv_and_markdown_at_the_largest_inputs_match_the_exact_json() {
     let layer3 = json.modules.iter().find(|m| m.name == "layer3").unwrap();
     assert!(layer3.flops_forward > u128::from(u64::MAX));
     assert!(!csv.contains("overflow") && !md.contains("overflow"));
+}
+
+/// The tab's keys to its largest settings: resnet152, 8192×8192, a million classes, a batch
+/// of 1024 (the batch keys' top), Adam, conv biases.
+fn largest_tab_keys() -> String {
+    let mut keys = vec!["D"];
+    keys.extend(["+"; 12]);
+    keys.extend(["o"; 4]);
+    keys.extend(["z"; 10]);
+    keys.extend(["w", "w", "b"]);
+    keys.join(" ")
+}
+
+/// The tab at its largest settings, at 80×24: the readout's counts meet the closed form, the
+/// summary shows the FLOPs whole, and the one-line header drops a part that does not fit
+/// whole with an ellipsis (it showed "15.4T MA").
+#[test]
+fn the_tab_at_its_largest_settings_shows_exact_counts_at_80x24() {
+    let keys = largest_tab_keys();
+    let snapshot = |extra: &str, readout: bool| {
+        let keys = format!("{keys} {extra}");
+        let mut args = vec![
+            "snapshot", "--tab", "resnet", "--width", "80", "--height", "24", "--keys", &keys,
+        ];
+        if readout {
+            args.push("--readout");
+        }
+        stdout_of(&args)
+    };
+    let readout = snapshot("", true);
+    let value = |label: &str| {
+        let line = readout
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label:?}:\n{readout}"));
+        grouped(line.rsplit(": ").next().unwrap())
+    };
+    let batch = 1024;
+    let (macs, stem) = closed_form_macs(8192, 1_000_000);
+    assert!(
+        readout.contains("run: batch 1024, float32, adam"),
+        "{readout}"
+    );
+    assert_eq!(value("MACs per image:"), macs);
+    let forward = value("FLOPs forward:");
+    assert_eq!(forward, 2 * batch * macs);
+    assert_eq!(value("FLOPs backward:"), 2 * forward - 2 * batch * stem);
+
+    let frame = snapshot("", false);
+    let header = frame.lines().nth(1).unwrap().trim_end();
+    assert!(
+        header.starts_with("resnet152  1,000,000 classes  8192×8192"),
+        "{frame}"
+    );
+    assert!(
+        header.ends_with(" MACs") || header.ends_with('…'),
+        "a part cut without an ellipsis: {header:?}"
+    );
+    let summary = snapshot("p p", false);
+    let shown = group(forward);
+    assert!(summary.contains(&shown), "{shown} not whole:\n{summary}");
+}
+
+/// A side too long for a u64 is refused with its digits as given (it said "got
+/// 18446744073709551615").
+#[test]
+fn an_input_side_past_u64_is_echoed_as_given() {
+    let out = crate::common::dlscope(&cmd("resnet --input-size 224x99999999999999999999999"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "dlscope: --input-size: width must be between 1 and 8192 pixels \
+         (got 99999999999999999999999)\n"
+    );
 }
