@@ -106,6 +106,8 @@ struct Counts {
     flops_backward: u128,
     activation_bytes: u128,
     training_bytes: u128,
+    /// Defaulted so that a report without the key fails on its numbers, not on its schema.
+    #[serde(default)]
     overflow: Vec<String>,
     modules: Vec<ModuleCounts>,
 }
