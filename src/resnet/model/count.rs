@@ -23,7 +23,7 @@ impl Count {
     pub const ZERO: Count = Count::Exact(0);
 
     /// How an overflowed count is shown.
-    pub const OVERFLOW: &'static str = "overflow";
+    pub const OVERFLOW_TEXT: &'static str = "overflow";
 
     /// The exact value, `None` when it overflowed.
     pub fn exact(self) -> Option<u128> {
@@ -59,7 +59,7 @@ impl Count {
     /// With thousands separators, `11,689,512`, or "overflow".
     pub fn grouped(self) -> String {
         self.exact().map_or_else(
-            || Count::OVERFLOW.to_string(),
+            || Count::OVERFLOW_TEXT.to_string(),
             crate::numfmt::group_thousands,
         )
     }
@@ -67,7 +67,7 @@ impl Count {
     /// Compact, `11.7M`, or "overflow".
     pub fn compact(self) -> String {
         self.exact()
-            .map_or_else(|| Count::OVERFLOW.to_string(), crate::numfmt::compact)
+            .map_or_else(|| Count::OVERFLOW_TEXT.to_string(), crate::numfmt::compact)
     }
 }
 
@@ -170,7 +170,7 @@ impl fmt::Display for Count {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Count::Exact(n) => write!(f, "{n}"),
-            Count::Overflow => f.write_str(Count::OVERFLOW),
+            Count::Overflow => f.write_str(Count::OVERFLOW_TEXT),
         }
     }
 }

@@ -627,7 +627,7 @@ impl CheckTable {
 /// `part` as a percentage of `whole` (`12.3%`), or "overflow" when either count overflowed.
 pub(super) fn share_text(part: Count, whole: Count) -> String {
     part.share_of(whole)
-        .map_or_else(|| Count::OVERFLOW.to_string(), |f| percent(f, 1))
+        .map_or_else(|| Count::OVERFLOW_TEXT.to_string(), |f| percent(f, 1))
 }
 
 /// Packs short facts into as few lines as the width allows, separated by ` • `.
