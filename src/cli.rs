@@ -254,7 +254,7 @@ pub struct ResnetArgs {
     )]
     pub format: ResnetFormat,
     /// Images per batch, for the activation memory.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 1, value_parser = whole_in::<u64>(1, 1_000_000))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1, value_parser = whole_in::<u64>(1, crate::resnet::model::cost::MAX_BATCH))]
     pub batch: u64,
     /// The dtype of parameters and activations: float32, float16 or bfloat16.
     #[arg(long, allow_negative_numbers = true, default_value = "float32")]

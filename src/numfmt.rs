@@ -1,9 +1,9 @@
 //! Number formatting shared by the tabs and the headless reports, so a figure reads the same
 //! on screen and in a summary. Non-finite values never print as numbers.
 
-/// `12345678` -> `"12,345,678"`.
-pub fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
+/// `12345678` -> `"12,345,678"`, every digit of any unsigned count up to `u128::MAX`.
+pub fn group_thousands(n: impl Into<u128>) -> String {
+    let digits = n.into().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -15,8 +15,9 @@ pub fn group_thousands(n: u64) -> String {
 }
 
 /// A compact human count: `11.7M`, `1.81G`, `512`, `9.4k`.
-pub fn compact(n: u64) -> String {
+pub fn compact(n: impl Into<u128>) -> String {
     const UNITS: [(f64, &str); 4] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
+    let n = n.into();
     let x = n as f64;
     for (scale, unit) in UNITS {
         if x >= scale {
@@ -103,19 +104,23 @@ mod tests {
 
     #[test]
     fn thousands() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1000), "1,000");
-        assert_eq!(group_thousands(11_689_512), "11,689,512");
+        assert_eq!(group_thousands(0u64), "0");
+        assert_eq!(group_thousands(999u64), "999");
+        assert_eq!(group_thousands(1000u64), "1,000");
+        assert_eq!(group_thousands(11_689_512u64), "11,689,512");
         assert_eq!(group_thousands(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(
+            group_thousands(u128::MAX),
+            "340,282,366,920,938,463,463,374,607,431,768,211,455"
+        );
     }
 
     #[test]
     fn compact_counts() {
-        assert_eq!(compact(512), "512");
-        assert_eq!(compact(9_408), "9.41k");
-        assert_eq!(compact(11_689_512), "11.7M");
-        assert_eq!(compact(1_814_073_344), "1.81G");
+        assert_eq!(compact(512u64), "512");
+        assert_eq!(compact(9_408u64), "9.41k");
+        assert_eq!(compact(11_689_512u64), "11.7M");
+        assert_eq!(compact(1_814_073_344u64), "1.81G");
         assert_eq!(compact(u64::MAX), "18446744T");
     }
 

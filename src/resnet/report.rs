@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::model::cost::{Cost, Costs, Dtype, Optimizer, costs};
-use super::model::{Config, ConfigError, Network, parse_input_size};
+use super::model::{Config, ConfigError, Count, Network, parse_input_size};
 use crate::cli::{CommandError, ResnetFormat};
 pub use crate::numfmt::group_thousands;
 
@@ -38,19 +38,20 @@ pub fn tree_prefix(net: &Network, index: usize, ascii: bool) -> String {
 
 /// One entry of the JSON's `modules` list. Fields in alphabetical order: the JSON has always
 /// listed its keys sorted, and these structs keep that order.
-/// `receptive_field` and `jump` are `null` for the global pool and the classifier.
+/// `receptive_field` and `jump` are `null` for the global pool and the classifier. Every count
+/// is an exact integer, or `null` when it overflowed (see [`Report::overflow`]).
 #[derive(Debug, Serialize)]
 pub struct ModuleReport {
-    pub activation_bytes: u64,
+    pub activation_bytes: Count,
     pub depth: usize,
-    pub flops_backward: u64,
-    pub flops_forward: u64,
-    pub jump: Option<u64>,
-    pub macs: u64,
+    pub flops_backward: Count,
+    pub flops_forward: Count,
+    pub jump: Option<Count>,
+    pub macs: Count,
     pub name: String,
     pub output_shape: Vec<u64>,
-    pub params: u64,
-    pub receptive_field: Option<u64>,
+    pub params: Count,
+    pub receptive_field: Option<Count>,
     #[serde(rename = "type")]
     pub type_name: &'static str,
 }
@@ -71,9 +72,10 @@ pub const MODULE_KEYS: [&str; 11] = [
 ];
 
 impl ModuleReport {
-    /// The values under [`MODULE_KEYS`], as text (shapes `64x112x112`, `null` as empty).
+    /// The values under [`MODULE_KEYS`], as text (shapes `64x112x112`, a global field empty,
+    /// an overflowed count "overflow").
     pub fn cells(&self) -> [String; 11] {
-        let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let opt = |v: Option<Count>| v.map(|v| v.to_string()).unwrap_or_default();
         let dims: Vec<String> = self.output_shape.iter().map(u64::to_string).collect();
         [
             self.activation_bytes.to_string(),
@@ -89,36 +91,57 @@ impl ModuleReport {
             self.type_name.to_string(),
         ]
     }
+
+    /// The row's counts under their keys (a global field is no count).
+    fn counts(&self) -> impl Iterator<Item = (&'static str, Count)> {
+        [
+            ("activation_bytes", Some(self.activation_bytes)),
+            ("flops_backward", Some(self.flops_backward)),
+            ("flops_forward", Some(self.flops_forward)),
+            ("jump", self.jump),
+            ("macs", Some(self.macs)),
+            ("params", Some(self.params)),
+            ("receptive_field", self.receptive_field),
+        ]
+        .into_iter()
+        .filter_map(|(key, count)| Some((key, count?)))
+    }
 }
 
 /// Problem 1(e)'s parameter groups.
 #[derive(Debug, Serialize)]
 pub struct GroupsReport {
-    pub batchnorm: u64,
-    pub bias: u64,
-    pub rest: u64,
+    pub batchnorm: Count,
+    pub bias: Count,
+    pub rest: Count,
 }
 
 /// Problem 1(d)'s weight-decay split.
 #[derive(Debug, Serialize)]
 pub struct WeightDecayReport {
-    pub decayed: u64,
-    pub not_decayed: u64,
+    pub decayed: Count,
+    pub not_decayed: Count,
 }
 
 /// The JSON summary: configuration, totals, Problem 1(e) groups, the weight-decay split and
 /// every module in `named_modules()` order (containers carry subtotals).
 /// Byte figures are for the run described by the [`Cost`] (batch, dtype, optimizer, frozen
 /// modules); `trainable_params` leaves frozen parameters out.
+///
+/// Every count (parameters, elements, MACs, FLOPs, bytes) is computed exactly in 128 bits and
+/// written as an exact JSON integer, which can pass 2⁵³ (the largest a double holds exactly)
+/// and 2⁶⁴: read it with an arbitrary-precision integer parser (Python's `json` is one). A count
+/// past 2¹²⁸ − 1 is `null` and its JSON pointer is listed in `overflow`; at the inputs the
+/// command line accepts none is.
 #[derive(Debug, Serialize)]
 pub struct Report {
-    pub activation_bytes: u64,
+    pub activation_bytes: Count,
     pub arch: &'static str,
-    pub buffer_elements: u64,
+    pub buffer_elements: Count,
     pub conv_bias: bool,
-    pub flops_backward: u64,
-    pub flops_forward: u64,
-    pub grad_bytes: u64,
+    pub flops_backward: Count,
+    pub flops_forward: Count,
+    pub grad_bytes: Count,
     pub groups: GroupsReport,
     pub input_size: [u64; 2],
     pub modules: Vec<ModuleReport>,
@@ -126,18 +149,61 @@ pub struct Report {
     /// The batch norms PyTorch refuses to run in train mode at this batch and input size (one
     /// value per channel), in forward order; empty when the training step runs.
     pub one_value_per_channel: Vec<OneValueReport>,
-    pub optimizer_bytes: u64,
-    pub param_bytes: u64,
+    pub optimizer_bytes: Count,
+    /// JSON pointers (RFC 6901) of the counts that overflowed and are `null`, e.g.
+    /// `/flops_forward` or `/modules/3/flops_backward`; empty when every count is exact.
+    pub overflow: Vec<String>,
+    pub param_bytes: Count,
     /// The part of `activation_bytes` that is the input image, counted in the stem conv's
     /// row (`conv1`), which saves it; no module allocates it.
-    pub saved_input_bytes: u64,
-    pub total_macs: u64,
-    pub total_params: u64,
+    pub saved_input_bytes: Count,
+    pub total_macs: Count,
+    pub total_params: Count,
     /// PyTorch's error for the first of `one_value_per_channel`, or null.
     pub train_step_error: Option<String>,
-    pub trainable_params: u64,
-    pub training_bytes: u64,
+    pub trainable_params: Count,
+    pub training_bytes: Count,
     pub weight_decay: WeightDecayReport,
+}
+
+impl Report {
+    /// The report's counts outside `modules` under their JSON pointers.
+    fn counts(&self) -> [(&'static str, Count); 17] {
+        [
+            ("/activation_bytes", self.activation_bytes),
+            ("/buffer_elements", self.buffer_elements),
+            ("/flops_backward", self.flops_backward),
+            ("/flops_forward", self.flops_forward),
+            ("/grad_bytes", self.grad_bytes),
+            ("/groups/batchnorm", self.groups.batchnorm),
+            ("/groups/bias", self.groups.bias),
+            ("/groups/rest", self.groups.rest),
+            ("/optimizer_bytes", self.optimizer_bytes),
+            ("/param_bytes", self.param_bytes),
+            ("/saved_input_bytes", self.saved_input_bytes),
+            ("/total_macs", self.total_macs),
+            ("/total_params", self.total_params),
+            ("/trainable_params", self.trainable_params),
+            ("/training_bytes", self.training_bytes),
+            ("/weight_decay/decayed", self.weight_decay.decayed),
+            ("/weight_decay/not_decayed", self.weight_decay.not_decayed),
+        ]
+    }
+
+    /// JSON pointers of every count that overflowed, in the document's order.
+    fn overflowed(&self) -> Vec<String> {
+        let top = self
+            .counts()
+            .into_iter()
+            .filter(|(_, c)| c.is_overflow())
+            .map(|(pointer, _)| pointer.to_string());
+        let modules = self.modules.iter().enumerate().flat_map(|(i, m)| {
+            m.counts()
+                .filter(|(_, c)| c.is_overflow())
+                .map(move |(key, _)| format!("/modules/{i}/{key}"))
+        });
+        top.chain(modules).collect()
+    }
 }
 
 /// A batch norm that sees one value per channel in train mode.
@@ -167,7 +233,7 @@ pub fn report(cfg: &Config, net: &Network, cost: &Cost) -> Report {
                 .map_or_else(String::new, |m| m.name.clone()),
         })
         .collect();
-    Report {
+    let mut report = Report {
         activation_bytes: totals.activation_bytes(),
         arch: cfg.arch.name(),
         buffer_elements: net.buffer_elements(),
@@ -202,6 +268,7 @@ pub fn report(cfg: &Config, net: &Network, cost: &Cost) -> Report {
         num_classes: cfg.num_classes,
         one_value_per_channel,
         optimizer_bytes: totals.optimizer_bytes,
+        overflow: Vec::new(),
         param_bytes: totals.param_bytes,
         saved_input_bytes: totals.saved.input,
         total_macs: net.total_macs(),
@@ -213,7 +280,9 @@ pub fn report(cfg: &Config, net: &Network, cost: &Cost) -> Report {
             decayed: wd.decayed,
             not_decayed: wd.not_decayed,
         },
-    }
+    };
+    report.overflow = report.overflowed();
+    report
 }
 
 /// One CSV row per module under a header of [`MODULE_KEYS`], in the JSON's order.
@@ -263,8 +332,8 @@ pub fn table(cfg: &Config, net: &Network, cost: &Cost, ascii: bool) -> String {
                 format!("{}{}", tree_prefix(net, i, ascii), m.name),
                 m.type_name().to_string(),
                 shape_text(&m.output_shape),
-                group_thousands(m.params),
-                group_thousands(m.macs),
+                m.params.grouped(),
+                m.macs.grouped(),
             ]
         })
         .collect();
@@ -337,7 +406,7 @@ fn write_totals(out: &mut String, net: &Network, cost: &Cost) {
         cost.mode.name()
     );
     let activation_label = format!("Saved activation bytes ({run})");
-    let summary: [(&str, u64); 18] = [
+    let summary: [(&str, Count); 18] = [
         ("Total params", net.total_params()),
         ("Trainable params", totals.trainable_params),
         ("Total MACs per image (conv + fc)", net.total_macs()),
@@ -371,7 +440,7 @@ fn write_totals(out: &mut String, net: &Network, cost: &Cost) {
         .map(|(l, _)| l.chars().count())
         .max()
         .unwrap_or(0);
-    let values: Vec<String> = summary.iter().map(|(_, v)| group_thousands(*v)).collect();
+    let values: Vec<String> = summary.iter().map(|(_, v)| v.grouped()).collect();
     let value_width = values.iter().map(String::len).max().unwrap_or(0);
     for ((label, _), value) in summary.iter().zip(&values) {
         let _ = writeln!(out, "{label:<label_width$}  {value:>value_width$}");
@@ -523,6 +592,7 @@ mod tests {
                 "num_classes",
                 "one_value_per_channel",
                 "optimizer_bytes",
+                "overflow",
                 "param_bytes",
                 "saved_input_bytes",
                 "total_macs",
@@ -543,6 +613,7 @@ mod tests {
         assert_eq!(v["total_params"], 11_689_512);
         assert_eq!(v["total_macs"], 1_814_073_344u64);
         assert_eq!(v["input_size"], json!([224, 224]));
+        assert_eq!(v["overflow"], json!([]));
         assert_eq!(modules[0]["name"], "conv1");
         let layer4 = modules.iter().find(|m| m["name"] == "layer4").unwrap();
         assert_eq!(layer4["output_shape"], json!([512, 7, 7]));
@@ -603,6 +674,96 @@ mod tests {
         assert!(text.contains("|- conv1"));
         assert!(text.contains("`- fc"));
         assert!(text.contains("conv bias on"));
+    }
+
+    /// Issue 20 point 2: past 2⁶⁴ the JSON keeps every digit. The FLOPs at a batch of a
+    /// million are a million times those at a batch of one, read back as exact integers.
+    #[test]
+    fn json_counts_past_u64_are_exact_integers() {
+        #[derive(serde::Deserialize)]
+        struct Counts {
+            flops_forward: u128,
+            flops_backward: u128,
+            total_macs: u128,
+            overflow: Vec<String>,
+        }
+        let cfg = Config {
+            arch: Arch::Resnet152,
+            input_hw: (8192, 8192),
+            ..Config::default()
+        };
+        let net = build(&cfg);
+        let counts = |batch: u64| -> Counts {
+            let cost = Cost {
+                batch,
+                ..Cost::default()
+            };
+            let text = crate::cli::emit_json(&report(&cfg, &net, &cost)).unwrap();
+            serde_json::from_str(&text).unwrap()
+        };
+        let (one, all) = (counts(1), counts(1_000_000));
+        assert_eq!(all.flops_forward, 1_000_000 * one.flops_forward);
+        assert_eq!(all.flops_backward, 1_000_000 * one.flops_backward);
+        assert_eq!(all.flops_forward, 2 * 1_000_000 * one.total_macs);
+        assert!(all.flops_forward > u128::from(u64::MAX));
+        assert!(all.overflow.is_empty() && one.overflow.is_empty());
+    }
+
+    /// A network built past the command line's limits: the table, the CSV and the markdown
+    /// say "overflow" where a count passed 2¹²⁸ − 1, the JSON has `null` there and lists its
+    /// pointer; the parameters stay exact.
+    #[test]
+    fn an_overflowed_count_says_so_in_every_format() {
+        let cfg = Config {
+            input_hw: (u64::MAX, u64::MAX),
+            ..Config::default()
+        };
+        let net = build(&cfg);
+        let cost = Cost::default();
+        let text = table(&cfg, &net, &cost, false);
+        let line = |label: &str| text.lines().find(|l| l.starts_with(label)).unwrap();
+        assert!(
+            line("Total MACs per image").ends_with(" overflow"),
+            "{text}"
+        );
+        assert!(line("FLOPs forward").ends_with(" overflow"), "{text}");
+        assert!(line("Training bytes").ends_with(" overflow"), "{text}");
+        assert!(line("Total params").ends_with(" 11,689,512"), "{text}");
+        let conv1 = text.lines().find(|l| l.contains("─ conv1")).unwrap();
+        assert!(conv1.ends_with("9,408  overflow"), "{conv1}");
+        assert!(!text.contains("18,446,744,073,709,551,615"), "{text}");
+
+        let r = report(&cfg, &net, &cost);
+        let v = serde_json::to_value(&r).unwrap();
+        assert!(v["total_macs"].is_null() && v["flops_forward"].is_null());
+        assert_eq!(v["total_params"], 11_689_512);
+        let fc = net.find("fc").unwrap();
+        assert_eq!(v["modules"][fc]["macs"], 512_000);
+        for pointer in ["/total_macs", "/flops_forward", "/modules/0/macs"] {
+            assert!(r.overflow.iter().any(|p| p == pointer), "{pointer}");
+        }
+        // Every listed count is null, and every count not listed is a number.
+        for pointer in &r.overflow {
+            assert!(v.pointer(pointer).unwrap().is_null(), "{pointer}");
+        }
+        let listed = |p: &str| r.overflow.iter().any(|o| o == p);
+        for (pointer, _) in r.counts() {
+            assert_eq!(v.pointer(pointer).unwrap().is_null(), listed(pointer));
+        }
+        for (i, m) in r.modules.iter().enumerate() {
+            for key in ["params", "macs", "flops_forward", "flops_backward"] {
+                let pointer = format!("/modules/{i}/{key}");
+                let null = v.pointer(&pointer).unwrap().is_null();
+                assert_eq!(null, listed(&pointer), "{} {key}", m.name);
+            }
+        }
+
+        let csv = csv(&r).unwrap();
+        let row = csv.lines().find(|l| l.contains(",conv1,")).unwrap();
+        assert!(row.contains(",overflow,"), "{row}");
+        let md = markdown(&r);
+        let row = md.lines().find(|l| l.contains("| conv1 |")).unwrap();
+        assert!(row.contains("| overflow |"), "{row}");
     }
 
     #[test]

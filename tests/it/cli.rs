@@ -194,8 +194,10 @@ fn resnet_json_has_exactly_the_documented_keys() {
             "saved_input_bytes",
             "one_value_per_channel",
             "train_step_error",
+            "overflow",
         ])
     );
+    assert_eq!(v["overflow"], serde_json::json!([]));
     assert_eq!(keys(&v["groups"]), sorted(&["batchnorm", "bias", "rest"]));
     assert_eq!(
         keys(&v["weight_decay"]),

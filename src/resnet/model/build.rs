@@ -2,20 +2,31 @@
 //! blocks, pooling and the classifier, with shapes, MACs and parameter counts on the way.
 
 use super::config::{BlockKind, Config};
+use super::count::Count;
 use super::network::{
     Buffer, ConvRole, ConvSpec, GroupTotals, Module, ModuleKind, Network, ParamGroup, Parameter,
     SequentialRole, TensorRole,
 };
 
-/// Output side of a conv or pool: ⌊(n + 2p − k)/s⌋ + 1, or 0 when the window does not fit.
-pub fn output_side(n: u64, kernel: u64, stride: u64, padding: u64) -> u64 {
-    n.saturating_add(padding.saturating_mul(2))
-        .checked_sub(kernel)
-        .map_or(0, |span| span / stride.max(1) + 1)
+/// Output side of a conv or pool, exactly: ⌊(n + 2p − k)/s⌋ + 1, or 0 when the window does not
+/// fit; `None` when the side would not fit in a `u64`, which needs 2p ≥ k (with 2p < k, as in
+/// every window of a ResNet, the output side is at most n).
+pub fn output_side(n: u64, kernel: u64, stride: u64, padding: u64) -> Option<u64> {
+    let padded = u128::from(n) + 2 * u128::from(padding);
+    let side = padded
+        .checked_sub(u128::from(kernel))
+        .map_or(0, |span| span / u128::from(stride.max(1)) + 1);
+    u64::try_from(side).ok()
 }
 
-fn product(dims: &[u64]) -> u64 {
-    dims.iter().fold(1u64, |acc, &d| acc.saturating_mul(d))
+/// A ResNet window's output side: its 2p < k keeps it at most `n` (see [`output_side`]).
+fn side(n: u64, kernel: u64, stride: u64, padding: u64) -> u64 {
+    output_side(n, kernel, stride, padding).unwrap_or(n)
+}
+
+/// Elements of a tensor of this shape.
+fn product(dims: &[u64]) -> Count {
+    dims.iter().map(|&d| Count::from(d)).product()
 }
 
 /// Builds the network. Call with a validated config; degenerate values still never panic.
@@ -24,19 +35,15 @@ pub fn build(cfg: &Config) -> Network {
     let [_, h, w] = [3, cfg.input_hw.0, cfg.input_hw.1];
     let mut x = [3, h, w];
     x = b.conv_bn(None, "conv1", "bn1", ConvRole::Stem, x, 64, 7, 2, 3);
-    b.add(None, "relu", ModuleKind::ReLU, x.to_vec(), 0);
+    b.add(None, "relu", ModuleKind::ReLU, x.to_vec(), Count::ZERO);
     let (pk, ps, pp) = (3, 2, 1);
-    x = [
-        x[0],
-        output_side(x[1], pk, ps, pp),
-        output_side(x[2], pk, ps, pp),
-    ];
+    x = [x[0], side(x[1], pk, ps, pp), side(x[2], pk, ps, pp)];
     let pool = ModuleKind::MaxPool2d {
         kernel: pk,
         stride: ps,
         padding: pp,
     };
-    b.add(None, "maxpool", pool, x.to_vec(), 0);
+    b.add(None, "maxpool", pool, x.to_vec(), Count::ZERO);
 
     let block = cfg.arch.block();
     for (stage, (&planes, &blocks)) in [64u64, 128, 256, 512]
@@ -47,7 +54,7 @@ pub fn build(cfg: &Config) -> Network {
         let stage_number = u8::try_from(stage + 1).unwrap_or(u8::MAX);
         let name = format!("layer{stage_number}");
         let seq = ModuleKind::Sequential(SequentialRole::Stage(stage_number));
-        let layer = b.add(None, &name, seq, Vec::new(), 0);
+        let layer = b.add(None, &name, seq, Vec::new(), Count::ZERO);
         let first_stride = if stage == 0 { 1 } else { 2 };
         for i in 0..blocks {
             let stride = if i == 0 { first_stride } else { 1 };
@@ -60,7 +67,7 @@ pub fn build(cfg: &Config) -> Network {
     }
 
     let pooled = ModuleKind::AdaptiveAvgPool2d { output_hw: (1, 1) };
-    b.add(None, "avgpool", pooled, vec![x[0], 1, 1], 0);
+    b.add(None, "avgpool", pooled, vec![x[0], 1, 1], Count::ZERO);
     let fc = ModuleKind::Linear {
         in_features: x[0],
         out_features: cfg.num_classes,
@@ -70,7 +77,7 @@ pub fn build(cfg: &Config) -> Network {
         "fc",
         fc,
         vec![cfg.num_classes],
-        x[0].saturating_mul(cfg.num_classes),
+        Count::from(x[0]) * cfg.num_classes,
     );
     b.finish(*cfg)
 }
@@ -99,7 +106,7 @@ impl Builder {
         local: &str,
         kind: ModuleKind,
         output_shape: Vec<u64>,
-        own_macs: u64,
+        own_macs: Count,
     ) -> usize {
         let (name, depth) = match parent {
             Some(p) => (
@@ -115,7 +122,8 @@ impl Builder {
             .iter()
             .rev()
             .take_while(|b| b.module == index)
-            .fold(0u64, |acc, b| acc.saturating_add(b.numel));
+            .map(|b| b.numel)
+            .sum();
         self.modules.push(Module {
             name,
             kind,
@@ -136,12 +144,12 @@ impl Builder {
     }
 
     /// Registers the tensors PyTorch creates for a module of this kind; returns their size.
-    fn register_tensors(&mut self, index: usize, name: &str, kind: &ModuleKind) -> u64 {
-        let mut own = 0u64;
+    fn register_tensors(&mut self, index: usize, name: &str, kind: &ModuleKind) -> Count {
+        let mut own = Count::ZERO;
         let mut param = |role: TensorRole, suffix: &str, shape: Vec<u64>| {
             let full = format!("{name}.{suffix}");
             let numel = product(&shape);
-            own = own.saturating_add(numel);
+            own += numel;
             self.parameters.push(Parameter {
                 group: ParamGroup::of_name(&full),
                 name: full,
@@ -171,7 +179,7 @@ impl Builder {
                     self.buffers.push(Buffer {
                         name: format!("{name}.{suffix}"),
                         module: index,
-                        numel,
+                        numel: Count::from(numel),
                     });
                 }
             }
@@ -208,8 +216,8 @@ impl Builder {
         let [in_channels, h, w] = input;
         let out = [
             out_channels,
-            output_side(h, kernel, stride, padding),
-            output_side(w, kernel, stride, padding),
+            side(h, kernel, stride, padding),
+            side(w, kernel, stride, padding),
         ];
         let spec = ConvSpec {
             in_channels,
@@ -221,7 +229,7 @@ impl Builder {
             role,
             batchnorm: None,
         };
-        let macs = product(&out).saturating_mul(product(&[in_channels, kernel, kernel]));
+        let macs = product(&out) * product(&[in_channels, kernel, kernel]);
         let conv = self.add(
             parent,
             conv_name,
@@ -232,7 +240,7 @@ impl Builder {
         let bn_kind = ModuleKind::BatchNorm2d {
             num_features: out_channels,
         };
-        let bn = self.add(parent, bn_name, bn_kind, out.to_vec(), 0);
+        let bn = self.add(parent, bn_name, bn_kind, out.to_vec(), Count::ZERO);
         if let ModuleKind::Conv2d(spec) = &mut self.modules[conv].kind {
             spec.batchnorm = Some(bn);
         }
@@ -251,7 +259,7 @@ impl Builder {
             return None;
         }
         let seq = ModuleKind::Sequential(SequentialRole::Shortcut);
-        let downsample = self.add(Some(block), "downsample", seq, Vec::new(), 0);
+        let downsample = self.add(Some(block), "downsample", seq, Vec::new(), Count::ZERO);
         let role = ConvRole::Projection;
         let out = self.conv_bn(
             Some(downsample),
@@ -278,7 +286,13 @@ impl Builder {
         stride: u64,
     ) -> [u64; 3] {
         let kind = ModuleKind::BasicBlock { stride };
-        let block = self.add(Some(layer), &index.to_string(), kind, Vec::new(), 0);
+        let block = self.add(
+            Some(layer),
+            &index.to_string(),
+            kind,
+            Vec::new(),
+            Count::ZERO,
+        );
         let p = Some(block);
         let x = self.conv_bn(
             p,
@@ -291,7 +305,7 @@ impl Builder {
             stride,
             1,
         );
-        let relu = self.add(p, "relu", ModuleKind::ReLU, x.to_vec(), 0);
+        let relu = self.add(p, "relu", ModuleKind::ReLU, x.to_vec(), Count::ZERO);
         let out = self.conv_bn(p, "conv2", "bn2", ConvRole::Spatial, x, planes, 3, 1, 1);
         self.shortcut_if_needed(block, input, planes, stride);
         // The one ReLU object runs twice; its last call (after the residual sum) is shown.
@@ -311,9 +325,16 @@ impl Builder {
         stride: u64,
     ) -> [u64; 3] {
         let width = planes; // base_width 64, groups 1
-        let out_channels = planes.saturating_mul(BlockKind::Bottleneck.expansion());
+        // planes ≤ 512 and the expansion is 4: the product is a small constant.
+        let out_channels = planes * BlockKind::Bottleneck.expansion();
         let kind = ModuleKind::Bottleneck { stride, width };
-        let block = self.add(Some(layer), &index.to_string(), kind, Vec::new(), 0);
+        let block = self.add(
+            Some(layer),
+            &index.to_string(),
+            kind,
+            Vec::new(),
+            Count::ZERO,
+        );
         let p = Some(block);
         let x = self.conv_bn(p, "conv1", "bn1", ConvRole::Reduce, input, width, 1, 1, 0);
         let x = self.conv_bn(p, "conv2", "bn2", ConvRole::Spatial, x, width, 3, stride, 1);
@@ -329,7 +350,7 @@ impl Builder {
             0,
         );
         // The one ReLU object runs three times; its last call (after the residual sum) is shown.
-        self.add(p, "relu", ModuleKind::ReLU, out.to_vec(), 0);
+        self.add(p, "relu", ModuleKind::ReLU, out.to_vec(), Count::ZERO);
         self.shortcut_if_needed(block, input, out_channels, stride);
         self.modules[block].output_shape = out.to_vec();
         out
@@ -350,35 +371,33 @@ impl Builder {
                     (m.params, m.macs, m.buffer_elements)
                 };
                 let parent = &mut self.modules[p];
-                parent.params = parent.params.saturating_add(params);
-                parent.macs = parent.macs.saturating_add(macs);
-                parent.buffer_elements = parent.buffer_elements.saturating_add(buffers);
+                parent.params += params;
+                parent.macs += macs;
+                parent.buffer_elements += buffers;
             }
         }
         let mut groups = GroupTotals::default();
-        let mut total_params = 0u64;
-        let mut redundant_params = 0u64;
+        let mut total_params = Count::ZERO;
+        let mut redundant_params = Count::ZERO;
         for p in &self.parameters {
-            total_params = total_params.saturating_add(p.numel);
+            total_params += p.numel;
             let slot = match p.group {
                 ParamGroup::BatchNorm => &mut groups.batchnorm,
                 ParamGroup::Bias => &mut groups.bias,
                 ParamGroup::Rest => &mut groups.rest,
             };
-            *slot = slot.saturating_add(p.numel);
+            *slot += p.numel;
             if p.redundant {
-                redundant_params = redundant_params.saturating_add(p.numel);
+                redundant_params += p.numel;
             }
         }
-        let buffer_elements = self
-            .buffers
-            .iter()
-            .fold(0u64, |acc, b| acc.saturating_add(b.numel));
+        let buffer_elements = self.buffers.iter().map(|b| b.numel).sum();
         let total_macs = self
             .modules
             .iter()
             .filter(|m| m.parent.is_none())
-            .fold(0u64, |acc, m| acc.saturating_add(m.macs));
+            .map(|m| m.macs)
+            .sum();
         Network {
             config,
             modules: self.modules,

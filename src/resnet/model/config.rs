@@ -110,7 +110,11 @@ pub enum ConfigError {
     UnknownArch(String),
     NoClasses,
     TooManyClasses(u64),
-    InputSideOutOfRange { side: &'static str, value: u64 },
+    /// A side outside 1..=[`MAX_INPUT_SIDE`]; `value` as given (it may not fit a `u64`).
+    InputSideOutOfRange {
+        side: &'static str,
+        value: String,
+    },
     InputSizeSyntax(String),
 }
 
@@ -191,7 +195,10 @@ fn check_side(side: &'static str, value: u64) -> Result<u64, ConfigError> {
     if (1..=MAX_INPUT_SIDE).contains(&value) {
         Ok(value)
     } else {
-        Err(ConfigError::InputSideOutOfRange { side, value })
+        Err(ConfigError::InputSideOutOfRange {
+            side,
+            value: value.to_string(),
+        })
     }
 }
 
@@ -199,23 +206,25 @@ fn check_side(side: &'static str, value: u64) -> Result<u64, ConfigError> {
 pub fn parse_input_size(text: &str) -> Result<(u64, u64), ConfigError> {
     let syntax = || ConfigError::InputSizeSyntax(text.trim().to_string());
     let parts: Vec<&str> = text.trim().split(['x', 'X', '×']).map(str::trim).collect();
-    let number = |s: &str| -> Result<u64, ConfigError> {
+    let number = |side: &'static str, s: &str| -> Result<u64, ConfigError> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(syntax());
         }
-        // All digits but too long for u64: certainly above the limit.
-        Ok(s.parse::<u64>().unwrap_or(u64::MAX))
+        // All digits but too long for a u64: certainly above the limit, echoed as given.
+        let n = s
+            .parse::<u64>()
+            .map_err(|_| ConfigError::InputSideOutOfRange {
+                side,
+                value: s.to_string(),
+            })?;
+        check_side(side, n)
     };
     match parts.as_slice() {
         [side] => {
-            let n = number(side)?;
-            check_side("height", n)?;
+            let n = number("height", side)?;
             Ok((n, n))
         }
-        [h, w] => Ok((
-            check_side("height", number(h)?)?,
-            check_side("width", number(w)?)?,
-        )),
+        [h, w] => Ok((number("height", h)?, number("width", w)?)),
         _ => Err(syntax()),
     }
 }

@@ -51,7 +51,12 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::resnet::model::{Mode, ModuleKind, Network};
+use crate::resnet::model::{Count, Mode, ModuleKind, Network};
+
+/// Largest batch the command line accepts (`--batch`). At it, with every other input at its
+/// limit, the largest count (resnet152's backward FLOPs, about 6.1·10¹⁹) is still 18 decimal
+/// orders below `u128::MAX`.
+pub const MAX_BATCH: u64 = 1_000_000;
 
 /// Bytes of one int64 element (max-pool indices, `num_batches_tracked`).
 const INT64_BYTES: u64 = 8;
@@ -139,7 +144,8 @@ impl Cost {
 
     /// True when the subtree has parameters and none of them requires grad.
     pub fn is_frozen(&self, net: &Network, index: usize) -> bool {
-        let mut owners = (index..net.subtree_end(index)).filter(|&i| net.modules[i].own_params > 0);
+        let mut owners =
+            (index..net.subtree_end(index)).filter(|&i| !net.modules[i].own_params.is_zero());
         let mut any = false;
         let all = owners.all(|i| {
             any = true;
@@ -212,24 +218,22 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// pixels between neighbouring outputs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
-    pub receptive_field: u64,
-    pub jump: u64,
+    pub receptive_field: Count,
+    pub jump: Count,
 }
 
 impl Field {
     /// One input pixel.
     pub const IMAGE: Field = Field {
-        receptive_field: 1,
-        jump: 1,
+        receptive_field: Count::Exact(1),
+        jump: Count::Exact(1),
     };
 
     /// After a window of `kernel` with `stride` (dilation 1): r + (k − 1)·j, j·s.
     pub fn through(self, kernel: u64, stride: u64) -> Field {
         Field {
-            receptive_field: self
-                .receptive_field
-                .saturating_add(kernel.saturating_sub(1).saturating_mul(self.jump)),
-            jump: self.jump.saturating_mul(stride.max(1)),
+            receptive_field: self.receptive_field + self.jump * (kernel.max(1) - 1),
+            jump: self.jump * stride.max(1),
         }
     }
 }
@@ -238,28 +242,26 @@ impl Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SavedBytes {
     /// Activations (and the image), in the model's dtype.
-    pub values: u64,
+    pub values: Count,
     /// The part of `values` that is the input image (no module allocates it; it is booked at
     /// the stem conv that saves it), 0 when the image is not saved.
-    pub input: u64,
+    pub input: Count,
     /// Max-pool indices, int64.
-    pub indices: u64,
+    pub indices: Count,
     /// Batch-norm batch mean and inverse std (train mode only), in the model's dtype.
-    pub statistics: u64,
+    pub statistics: Count,
 }
 
 impl SavedBytes {
-    pub fn total(&self) -> u64 {
-        self.values
-            .saturating_add(self.indices)
-            .saturating_add(self.statistics)
+    pub fn total(&self) -> Count {
+        self.values + self.indices + self.statistics
     }
 
     fn add(&mut self, other: SavedBytes) {
-        self.values = self.values.saturating_add(other.values);
-        self.input = self.input.saturating_add(other.input);
-        self.indices = self.indices.saturating_add(other.indices);
-        self.statistics = self.statistics.saturating_add(other.statistics);
+        self.values += other.values;
+        self.input += other.input;
+        self.indices += other.indices;
+        self.statistics += other.statistics;
     }
 }
 
@@ -267,13 +269,13 @@ impl SavedBytes {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ModuleCost {
     /// FLOPs of the forward pass for the whole batch (2 per multiply–add).
-    pub flops_forward: u64,
+    pub flops_forward: Count,
     /// FLOPs of the backward pass for the whole batch: weight and input gradients.
-    pub flops_backward: u64,
+    pub flops_backward: Count,
     /// Storages this subtree allocated that autograd saves.
     pub saved: SavedBytes,
     /// Parameters that require grad.
-    pub trainable_params: u64,
+    pub trainable_params: Count,
     /// The subtree has parameters and none requires grad.
     pub frozen: bool,
     /// A leaf's backward pass computes a weight gradient (conv, BN, linear).
@@ -287,7 +289,7 @@ pub struct ModuleCost {
 
 impl ModuleCost {
     /// All saved bytes of this module.
-    pub fn activation_bytes(&self) -> u64 {
+    pub fn activation_bytes(&self) -> Count {
         self.saved.total()
     }
 }
@@ -295,38 +297,34 @@ impl ModuleCost {
 /// The whole network's costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Totals {
-    pub flops_forward: u64,
-    pub flops_backward: u64,
+    pub flops_forward: Count,
+    pub flops_backward: Count,
     /// All parameters (frozen ones too), in the dtype.
-    pub param_bytes: u64,
+    pub param_bytes: Count,
     /// Running mean and variance in the dtype, `num_batches_tracked` as int64.
-    pub buffer_bytes: u64,
+    pub buffer_bytes: Count,
     /// One gradient per trainable parameter (0 under no_grad).
-    pub grad_bytes: u64,
+    pub grad_bytes: Count,
     /// Optimizer state for the trainable parameters (0 under no_grad).
-    pub optimizer_bytes: u64,
+    pub optimizer_bytes: Count,
     pub saved: SavedBytes,
-    pub trainable_params: u64,
+    pub trainable_params: Count,
 }
 
 impl Totals {
     /// Bytes autograd saves for the backward pass.
-    pub fn activation_bytes(&self) -> u64 {
+    pub fn activation_bytes(&self) -> Count {
         self.saved.total()
     }
 
     /// Parameters + buffers + gradients + optimizer state + saved activations: what a
     /// training step holds at the end of the forward pass, gradients already allocated.
-    pub fn training_bytes(&self) -> u64 {
-        [
-            self.param_bytes,
-            self.buffer_bytes,
-            self.grad_bytes,
-            self.optimizer_bytes,
-            self.saved.total(),
-        ]
-        .into_iter()
-        .fold(0u64, u64::saturating_add)
+    pub fn training_bytes(&self) -> Count {
+        self.param_bytes
+            + self.buffer_bytes
+            + self.grad_bytes
+            + self.optimizer_bytes
+            + self.saved.total()
     }
 }
 
@@ -377,8 +375,8 @@ pub fn one_value_per_channel(net: &Network, cost: &Cost) -> Vec<OneValuePerChann
             };
             // A batch norm's output has its input's shape.
             let (h, w) = (*m.output_shape.get(1)?, *m.output_shape.get(2)?);
-            let values = cost.batch.saturating_mul(h).saturating_mul(w);
-            (values == 1).then_some(OneValuePerChannel {
+            // N·H·W = 1 exactly when each factor is 1.
+            (cost.batch == 1 && h == 1 && w == 1).then_some(OneValuePerChannel {
                 module: i,
                 input_size: [cost.batch, num_features, h, w],
             })
@@ -392,7 +390,7 @@ pub fn costs(net: &Network, cost: &Cost) -> Costs {
     let mut walk = Walk::new(net, cost);
     let [c, h, w] = net.input_shape();
     let first = net.top_level().next().unwrap_or(0);
-    let image = walk.values(first, c.saturating_mul(h).saturating_mul(w));
+    let image = walk.values(first, product(&[c, h, w]));
     walk.storages[image].part = Part::Input;
     let mut x = Act {
         storage: image,
@@ -427,7 +425,7 @@ enum Part {
 #[derive(Debug, Clone, Copy)]
 struct Storage {
     owner: usize,
-    bytes: u64,
+    bytes: Count,
     part: Part,
     saved: bool,
 }
@@ -456,7 +454,7 @@ impl<'a> Walk<'a> {
             .map(|(i, m)| {
                 let trainable = !cost.frozen.contains(&i);
                 ModuleCost {
-                    trainable_params: if trainable { m.own_params } else { 0 },
+                    trainable_params: if trainable { m.own_params } else { Count::ZERO },
                     ..ModuleCost::default()
                 }
             })
@@ -471,10 +469,12 @@ impl<'a> Walk<'a> {
 
     /// Whether module `i`'s own parameters take part in autograd.
     fn weights_require_grad(&self, i: usize) -> bool {
-        self.cost.autograd && self.net.modules[i].own_params > 0 && !self.cost.frozen.contains(&i)
+        self.cost.autograd
+            && !self.net.modules[i].own_params.is_zero()
+            && !self.cost.frozen.contains(&i)
     }
 
-    fn push(&mut self, owner: usize, bytes: u64, part: Part) -> usize {
+    fn push(&mut self, owner: usize, bytes: Count, part: Part) -> usize {
         self.storages.push(Storage {
             owner,
             bytes,
@@ -485,10 +485,8 @@ impl<'a> Walk<'a> {
     }
 
     /// A new activation storage of `elements` per image.
-    fn values(&mut self, owner: usize, elements: u64) -> usize {
-        let bytes = elements
-            .saturating_mul(self.cost.batch)
-            .saturating_mul(self.cost.dtype.bytes());
+    fn values(&mut self, owner: usize, elements: Count) -> usize {
+        let bytes = elements * self.cost.batch * self.cost.dtype.bytes();
         self.push(owner, bytes, Part::Values)
     }
 
@@ -505,15 +503,10 @@ impl<'a> Walk<'a> {
 
     /// FLOPs of a conv or linear layer: forward, and backward for the gradients asked for.
     fn matmul_flops(&mut self, i: usize, weight_grad: bool, input_grad: bool) {
-        let forward = self.net.modules[i]
-            .own_macs
-            .saturating_mul(2)
-            .saturating_mul(self.cost.batch);
+        let forward = self.net.modules[i].own_macs * 2 * self.cost.batch;
         let row = &mut self.rows[i];
         row.flops_forward = forward;
-        row.flops_backward = forward
-            .saturating_mul(u64::from(weight_grad))
-            .saturating_add(forward.saturating_mul(u64::from(input_grad)));
+        row.flops_backward = forward * (u64::from(weight_grad) + u64::from(input_grad));
     }
 
     /// Runs module `i` on `x` and returns its output.
@@ -580,9 +573,7 @@ impl<'a> Walk<'a> {
         if records {
             self.save(x.storage);
             if self.cost.mode == Mode::Train {
-                let bytes = num_features
-                    .saturating_mul(2)
-                    .saturating_mul(self.cost.dtype.bytes());
+                let bytes = Count::from(num_features) * 2 * self.cost.dtype.bytes();
                 let stats = self.push(i, bytes, Part::Statistics);
                 self.save(stats);
             }
@@ -602,9 +593,7 @@ impl<'a> Walk<'a> {
         if x.requires_grad {
             self.save(x.storage);
             let elements = product(&self.net.modules[i].output_shape);
-            let bytes = elements
-                .saturating_mul(self.cost.batch)
-                .saturating_mul(INT64_BYTES);
+            let bytes = elements * self.cost.batch * INT64_BYTES;
             let indices = self.push(i, bytes, Part::Indices);
             self.save(indices);
         }
@@ -667,35 +656,28 @@ impl<'a> Walk<'a> {
         for s in self.storages.iter().filter(|s| s.saved) {
             let saved = &mut self.rows[s.owner].saved;
             if let Part::Input = s.part {
-                saved.input = saved.input.saturating_add(s.bytes);
+                saved.input += s.bytes;
             }
             let slot = match s.part {
                 Part::Input | Part::Values => &mut saved.values,
                 Part::Indices => &mut saved.indices,
                 Part::Statistics => &mut saved.statistics,
             };
-            *slot = slot.saturating_add(s.bytes);
+            *slot += s.bytes;
         }
         let net = self.net;
-        let mut params = vec![0u64; net.modules.len()];
-        for (i, m) in net.modules.iter().enumerate() {
-            params[i] = m.own_params;
-        }
         for i in (0..net.modules.len()).rev() {
             if let Some(p) = net.modules[i].parent {
                 let child = self.rows[i];
-                params[p] = params[p].saturating_add(params[i]);
                 let parent = &mut self.rows[p];
-                parent.flops_forward = parent.flops_forward.saturating_add(child.flops_forward);
-                parent.flops_backward = parent.flops_backward.saturating_add(child.flops_backward);
+                parent.flops_forward += child.flops_forward;
+                parent.flops_backward += child.flops_backward;
                 parent.saved.add(child.saved);
-                parent.trainable_params = parent
-                    .trainable_params
-                    .saturating_add(child.trainable_params);
+                parent.trainable_params += child.trainable_params;
             }
         }
-        for (row, &p) in self.rows.iter_mut().zip(&params) {
-            row.frozen = p > 0 && row.trainable_params == 0;
+        for (row, m) in self.rows.iter_mut().zip(&net.modules) {
+            row.frozen = !m.params.is_zero() && row.trainable_params.is_zero();
         }
 
         let cost = self.cost;
@@ -703,34 +685,34 @@ impl<'a> Walk<'a> {
         let mut totals = Totals::default();
         for i in net.top_level() {
             let row = &self.rows[i];
-            totals.flops_forward = totals.flops_forward.saturating_add(row.flops_forward);
-            totals.flops_backward = totals.flops_backward.saturating_add(row.flops_backward);
+            totals.flops_forward += row.flops_forward;
+            totals.flops_backward += row.flops_backward;
             totals.saved.add(row.saved);
-            totals.trainable_params = totals.trainable_params.saturating_add(row.trainable_params);
+            totals.trainable_params += row.trainable_params;
         }
-        totals.param_bytes = net.total_params().saturating_mul(dtype);
-        totals.buffer_bytes = net.buffers.iter().fold(0u64, |acc, b| {
-            let size = if b.name.ends_with("num_batches_tracked") {
-                INT64_BYTES
-            } else {
-                dtype
-            };
-            acc.saturating_add(b.numel.saturating_mul(size))
-        });
+        totals.param_bytes = net.total_params() * dtype;
+        totals.buffer_bytes = net
+            .buffers
+            .iter()
+            .map(|b| {
+                let size = if b.name.ends_with("num_batches_tracked") {
+                    INT64_BYTES
+                } else {
+                    dtype
+                };
+                b.numel * size
+            })
+            .sum();
         if cost.autograd {
-            totals.grad_bytes = totals.trainable_params.saturating_mul(dtype);
-            totals.optimizer_bytes = totals
-                .grad_bytes
-                .saturating_mul(cost.optimizer.state_buffers());
+            totals.grad_bytes = totals.trainable_params * dtype;
+            totals.optimizer_bytes = totals.grad_bytes * cost.optimizer.state_buffers();
             if cost.optimizer == Optimizer::Adam {
                 let tensors = net
                     .parameters
                     .iter()
                     .filter(|p| !cost.frozen.contains(&p.module))
-                    .count() as u64;
-                totals.optimizer_bytes = totals
-                    .optimizer_bytes
-                    .saturating_add(tensors.saturating_mul(ADAM_STEP_BYTES));
+                    .count();
+                totals.optimizer_bytes += Count::from(tensors) * ADAM_STEP_BYTES;
             }
         }
         Costs {
@@ -741,8 +723,9 @@ impl<'a> Walk<'a> {
     }
 }
 
-fn product(dims: &[u64]) -> u64 {
-    dims.iter().fold(1u64, |acc, &d| acc.saturating_mul(d))
+/// Elements of a tensor of this shape.
+fn product(dims: &[u64]) -> Count {
+    dims.iter().map(|&d| Count::from(d)).product()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use super::config::{Arch, Config, ConfigError};
+use super::count::Count;
 use super::network::{ModuleKind, Network};
 
 const ASSET_PATH: &str = "assets/hw2_printed.json";
@@ -144,7 +145,7 @@ pub struct CheckRow {
     pub label: String,
     pub printed: u64,
     /// `None` when the network has no such module (it is not the homework's resnet18).
-    pub computed: Option<u64>,
+    pub computed: Option<Count>,
     pub matches: bool,
     /// What is counted, e.g. "conv + its batch norm".
     pub definition: &'static str,
@@ -168,11 +169,18 @@ pub fn layer_label(net: &Network, name: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockCoverage {
     /// Our figures for the block rows, summed.
-    pub rows_sum: u64,
+    pub rows_sum: Count,
     /// The network's total.
-    pub total: u64,
+    pub total: Count,
     /// Top-level modules with parameters that no block row names, with their parameters.
-    pub missing: Vec<(String, u64)>,
+    pub missing: Vec<(String, Count)>,
+}
+
+impl BlockCoverage {
+    /// How far the rows fall short of the total; `None` if either overflowed.
+    pub fn shortfall(&self) -> Option<Count> {
+        self.total.checked_sub(self.rows_sum)
+    }
 }
 
 /// How far the block table's rows, corrected, fall short of the total, and why.
@@ -185,11 +193,12 @@ pub fn block_coverage(printed: &PrintedFigures, net: &Network) -> BlockCoverage 
     let rows_sum = named
         .iter()
         .filter_map(|name| net.find(name))
-        .fold(0u64, |acc, i| acc.saturating_add(net.modules[i].params));
+        .map(|i| net.modules[i].params)
+        .sum();
     let missing = net
         .top_level()
         .map(|i| &net.modules[i])
-        .filter(|m| m.params > 0 && !named.contains(&m.name.as_str()))
+        .filter(|m| !m.params.is_zero() && !named.contains(&m.name.as_str()))
         .map(|m| (m.name.clone(), m.params))
         .collect();
     BlockCoverage {
@@ -206,12 +215,12 @@ pub fn homework_check(net: &Network) -> Result<Vec<CheckRow>, AssetError> {
 
 /// Checks the given printed figures against `net`.
 pub fn check_against(printed: &PrintedFigures, net: &Network) -> Vec<CheckRow> {
-    let row = |section, label: &str, printed: u64, computed: Option<u64>, definition| CheckRow {
+    let row = |section, label: &str, printed: u64, computed: Option<Count>, definition| CheckRow {
         section,
         label: label.to_string(),
         printed,
         computed,
-        matches: computed == Some(printed),
+        matches: computed == Some(Count::from(printed)),
         definition,
     };
     let module_params = |name: &str| net.find(name).map(|i| net.modules[i].params);
@@ -238,11 +247,10 @@ pub fn check_against(printed: &PrintedFigures, net: &Network) -> Vec<CheckRow> {
         let (computed, definition) = match net.find(&l.module) {
             Some(i) => match net.modules[i].kind {
                 ModuleKind::Conv2d(spec) => {
-                    let bn = spec.batchnorm.map_or(0, |b| net.modules[b].params);
-                    (
-                        Some(net.modules[i].params.saturating_add(bn)),
-                        "conv + its batch norm",
-                    )
+                    let bn = spec
+                        .batchnorm
+                        .map_or(Count::ZERO, |b| net.modules[b].params);
+                    (Some(net.modules[i].params + bn), "conv + its batch norm")
                 }
                 _ => (Some(net.modules[i].params), "all parameters of the module"),
             },

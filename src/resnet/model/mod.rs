@@ -6,6 +6,7 @@
 //! Nothing here knows about the terminal; the tab, the headless report and the benchmark all
 //! read the same [`Network`].
 //!
+//! - `count`: the exact-or-overflow [`Count`] every parameter, MAC, FLOP and byte figure is;
 //! - `config`: which network (architecture, classes, input size, conv bias) and its errors;
 //! - `network`: the built network's record types (one [`Module`] per `named_modules()` entry);
 //! - `build`: the builder that follows torchvision's `resnet.py`;
@@ -19,6 +20,7 @@ pub mod bn_live;
 mod build;
 mod config;
 pub mod cost;
+mod count;
 pub mod homework;
 mod network;
 
@@ -27,6 +29,7 @@ pub use config::{
     Arch, BlockKind, Config, ConfigError, MAX_INPUT_SIDE, MAX_NUM_CLASSES, class_noun,
     parse_input_size,
 };
+pub use count::Count;
 pub use network::{
     Buffer, ConvRole, ConvSpec, GroupTotals, Mode, Module, ModuleKind, Network, ParamGroup,
     Parameter, SequentialRole, TensorRole, WeightDecaySplit,

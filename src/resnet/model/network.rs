@@ -4,6 +4,7 @@
 use strum::EnumIter;
 
 use super::config::Config;
+use super::count::Count;
 use crate::controls::Cycle;
 
 /// What a convolution is for, which decides its note.
@@ -108,17 +109,17 @@ pub struct Module {
     pub parent: Option<usize>,
     pub children: Vec<usize>,
     /// Parameters registered on this module itself (0 for containers).
-    pub own_params: u64,
+    pub own_params: Count,
     /// Parameters of this module and all its descendants.
-    pub params: u64,
+    pub params: Count,
     /// Output shape for one image: `[C, H, W]`, or `[N]` for the classifier.
     pub output_shape: Vec<u64>,
     /// Multiply–accumulates of this module itself per image (see [`Network::total_macs`]).
-    pub own_macs: u64,
+    pub own_macs: Count,
     /// Multiply–accumulates of this module and its descendants per image.
-    pub macs: u64,
+    pub macs: Count,
     /// Buffer elements (BN running statistics) of this module and its descendants.
-    pub buffer_elements: u64,
+    pub buffer_elements: Count,
 }
 
 impl Module {
@@ -184,7 +185,7 @@ pub struct Parameter {
     pub module: usize,
     pub role: TensorRole,
     pub shape: Vec<u64>,
-    pub numel: u64,
+    pub numel: Count,
     pub group: ParamGroup,
     /// A conv bias whose output goes straight into a BatchNorm2d: BN subtracts the batch mean
     /// (a constant per channel shift cancels) and adds its own β, so this bias changes nothing.
@@ -197,25 +198,23 @@ pub struct Buffer {
     /// e.g. `bn1.running_mean`.
     pub name: String,
     pub module: usize,
-    pub numel: u64,
+    pub numel: Count,
 }
 
 /// Parameter counts per Problem 1(e) group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GroupTotals {
-    pub batchnorm: u64,
-    pub bias: u64,
-    pub rest: u64,
+    pub batchnorm: Count,
+    pub bias: Count,
+    pub rest: Count,
 }
 
 impl GroupTotals {
-    pub fn total(&self) -> u64 {
-        self.batchnorm
-            .saturating_add(self.bias)
-            .saturating_add(self.rest)
+    pub fn total(&self) -> Count {
+        self.batchnorm + self.bias + self.rest
     }
 
-    pub fn get(&self, group: ParamGroup) -> u64 {
+    pub fn get(&self, group: ParamGroup) -> Count {
         match group {
             ParamGroup::BatchNorm => self.batchnorm,
             ParamGroup::Bias => self.bias,
@@ -227,8 +226,8 @@ impl GroupTotals {
 /// Weight-decay split of Problem 1(d): biases and BN affine parameters are left undecayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WeightDecaySplit {
-    pub decayed: u64,
-    pub not_decayed: u64,
+    pub decayed: Count,
+    pub not_decayed: Count,
 }
 
 /// Train or eval mode (`model.train()` / `model.eval()`).
@@ -263,34 +262,34 @@ pub struct Network {
     pub parameters: Vec<Parameter>,
     /// `named_buffers()` order.
     pub buffers: Vec<Buffer>,
-    pub(super) total_params: u64,
-    pub(super) buffer_elements: u64,
-    pub(super) total_macs: u64,
+    pub(super) total_params: Count,
+    pub(super) buffer_elements: Count,
+    pub(super) total_macs: Count,
     pub(super) groups: GroupTotals,
-    pub(super) redundant_params: u64,
+    pub(super) redundant_params: Count,
 }
 
 impl Network {
     /// Number of parameter elements (`sum(p.numel() for p in model.parameters())`).
-    pub fn total_params(&self) -> u64 {
+    pub fn total_params(&self) -> Count {
         self.total_params
     }
 
     /// Parameters with `requires_grad`: all of them in a freshly built ResNet.
-    pub fn trainable_params(&self) -> u64 {
+    pub fn trainable_params(&self) -> Count {
         self.total_params
     }
 
     /// Buffer elements: per BatchNorm2d, running_mean (C) + running_var (C) +
     /// num_batches_tracked (1). Saved in the state dict, never touched by the optimiser.
-    pub fn buffer_elements(&self) -> u64 {
+    pub fn buffer_elements(&self) -> Count {
         self.buffer_elements
     }
 
     /// Multiply–accumulates for one image. Definition used throughout: a Conv2d costs
     /// out_C·out_H·out_W·in_C·k·k, a Linear in·out; biases, BatchNorm, ReLU, pooling and the
     /// residual additions count 0 (they are O(activations), not O(weights × positions)).
-    pub fn total_macs(&self) -> u64 {
+    pub fn total_macs(&self) -> Count {
         self.total_macs
     }
 
@@ -303,24 +302,25 @@ impl Network {
     pub fn weight_decay(&self) -> WeightDecaySplit {
         WeightDecaySplit {
             decayed: self.groups.rest,
-            not_decayed: self.groups.batchnorm.saturating_add(self.groups.bias),
+            not_decayed: self.groups.batchnorm + self.groups.bias,
         }
     }
 
     /// Elements of conv biases that a following BatchNorm2d cancels.
-    pub fn redundant_params(&self) -> u64 {
+    pub fn redundant_params(&self) -> Count {
         self.redundant_params
     }
 
     /// Elements of all conv biases (0 unless `conv_bias` is on).
-    pub fn conv_bias_params(&self) -> u64 {
+    pub fn conv_bias_params(&self) -> Count {
         self.parameters
             .iter()
             .filter(|p| {
                 p.role == TensorRole::Bias
                     && matches!(self.modules[p.module].kind, ModuleKind::Conv2d(_))
             })
-            .fold(0u64, |acc, p| acc.saturating_add(p.numel))
+            .map(|p| p.numel)
+            .sum()
     }
 
     /// One past the last index of the subtree rooted at `index` (pre-order keeps it contiguous).

@@ -1,6 +1,11 @@
 use super::*;
 use crate::controls::Cycle;
 
+/// The exact value of a count (no figure of these tests overflows).
+fn exact(count: Count) -> u128 {
+    count.exact().expect("an exact count")
+}
+
 fn net(arch: Arch) -> Network {
     build(&Config {
         arch,
@@ -92,7 +97,7 @@ fn macs_equal_weights_times_output_positions() {
             input_hw: (97, 131),
             ..Config::default()
         });
-        let mut expected = 0u64;
+        let mut expected = Count::ZERO;
         for p in n.parameters.iter().filter(|p| p.role == TensorRole::Weight) {
             let m = &n.modules[p.module];
             match m.kind {
@@ -304,8 +309,8 @@ fn num_classes_changes_only_fc() {
         }
         let in_features = 512 * arch.block().expansion();
         assert_eq!(
-            a.total_params() - b.total_params(),
-            (1000 - 37) * (in_features + 1)
+            exact(a.total_params()) - exact(b.total_params()),
+            u128::from((1000 - 37) * (in_features + 1))
         );
     }
 }
@@ -319,14 +324,14 @@ fn leaves_sum_to_total_and_containers_to_children() {
             ..Config::default()
         });
         let leaves = n.modules.iter().filter(|m| m.children.is_empty());
-        let leaf_params: u64 = leaves.clone().map(|m| m.params).sum();
-        let leaf_macs: u64 = leaves.clone().map(|m| m.macs).sum();
-        let leaf_buffers: u64 = leaves.map(|m| m.buffer_elements).sum();
+        let leaf_params: Count = leaves.clone().map(|m| m.params).sum();
+        let leaf_macs: Count = leaves.clone().map(|m| m.macs).sum();
+        let leaf_buffers: Count = leaves.map(|m| m.buffer_elements).sum();
         assert_eq!(leaf_params, n.total_params());
         assert_eq!(leaf_macs, n.total_macs());
         assert_eq!(leaf_buffers, n.buffer_elements());
         for m in n.modules.iter().filter(|m| m.is_container()) {
-            let sum = |f: fn(&Module) -> u64| -> u64 {
+            let sum = |f: fn(&Module) -> Count| -> Count {
                 m.children.iter().map(|&c| f(&n.modules[c])).sum()
             };
             assert_eq!(m.own_params, 0);
@@ -335,7 +340,7 @@ fn leaves_sum_to_total_and_containers_to_children() {
             assert_eq!(m.buffer_elements, sum(|c| c.buffer_elements));
         }
         for (i, m) in n.modules.iter().enumerate() {
-            let own: u64 = n.parameters_of(i).map(|p| p.numel).sum();
+            let own: Count = n.parameters_of(i).map(|p| p.numel).sum();
             assert_eq!(own, m.own_params, "{}", m.name);
             if let Some(p) = m.parent {
                 assert_eq!(n.modules[p].depth + 1, m.depth);
@@ -362,11 +367,17 @@ fn conv_bias_adds_out_channels_and_all_of_it_is_redundant() {
                 _ => None,
             })
             .sum();
-        assert_eq!(biased.total_params() - plain.total_params(), out_channels);
+        assert_eq!(
+            exact(biased.total_params()) - exact(plain.total_params()),
+            u128::from(out_channels)
+        );
         assert_eq!(biased.conv_bias_params(), out_channels);
         assert_eq!(biased.redundant_params(), out_channels, "{arch}");
         assert_eq!(plain.redundant_params(), 0);
-        assert_eq!(biased.groups().bias - plain.groups().bias, out_channels);
+        assert_eq!(
+            exact(biased.groups().bias) - exact(plain.groups().bias),
+            u128::from(out_channels)
+        );
         // Every conv feeds a BN that sits right after it in the tree.
         for (i, m) in biased.modules.iter().enumerate() {
             if let ModuleKind::Conv2d(c) = m.kind {
@@ -451,12 +462,27 @@ fn odd_and_tiny_inputs_do_not_panic() {
 
 #[test]
 fn output_side_formula() {
-    assert_eq!(output_side(224, 7, 2, 3), 112);
-    assert_eq!(output_side(112, 3, 2, 1), 56);
-    assert_eq!(output_side(1, 1, 2, 0), 1);
-    assert_eq!(output_side(2, 7, 1, 0), 0);
-    assert_eq!(output_side(u64::MAX, 3, 1, 1), u64::MAX - 2);
-    assert_eq!(output_side(5, 3, 0, 0), 3);
+    assert_eq!(output_side(224, 7, 2, 3), Some(112));
+    assert_eq!(output_side(112, 3, 2, 1), Some(56));
+    assert_eq!(output_side(1, 1, 2, 0), Some(1));
+    assert_eq!(output_side(2, 7, 1, 0), Some(0));
+    assert_eq!(output_side(5, 3, 0, 0), Some(3));
+    // Exact at the top of u64: (2⁶⁴ − 1 + 2 − 3)/1 + 1 = 2⁶⁴ − 1, not 2⁶⁴ − 3 (the padding
+    // saturated before).
+    assert_eq!(output_side(u64::MAX, 3, 1, 1), Some(u64::MAX));
+    // Every ResNet window (2p < k) keeps the side at most n; a wider padding can pass u64.
+    for (k, s, p) in [
+        (7u64, 2u64, 3u64),
+        (3, 2, 1),
+        (3, 1, 1),
+        (1, 1, 0),
+        (1, 2, 0),
+    ] {
+        let side = output_side(u64::MAX, k, s, p).expect("fits");
+        let exact = (u128::from(u64::MAX) + 2 * u128::from(p) - u128::from(k)) / u128::from(s) + 1;
+        assert_eq!(u128::from(side), exact);
+    }
+    assert_eq!(output_side(u64::MAX, 1, 1, 1), None);
 }
 
 #[test]
@@ -527,10 +553,15 @@ fn input_size_parsing() {
         parse_input_size("0x5"),
         Err(ConfigError::InputSideOutOfRange {
             side: "height",
-            value: 0
-        })
+            value
+        }) if value == "0"
     ));
-    assert!(parse_input_size("99999999999999999999999").is_err());
+    // Too long for a u64: refused with the digits as given, not u64::MAX.
+    let err = parse_input_size("224x99999999999999999999999").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "width must be between 1 and 8192 pixels (got 99999999999999999999999)"
+    );
 }
 
 #[test]
@@ -581,6 +612,10 @@ mod homework_check {
     use super::*;
     use crate::resnet::model::homework::*;
 
+    fn some(n: u64) -> Option<Count> {
+        Some(Count::from(n))
+    }
+
     fn reference_rows() -> Vec<CheckRow> {
         let printed = printed_figures().expect("embedded asset parses");
         let cfg = printed.model_config().expect("asset config is valid");
@@ -606,7 +641,7 @@ mod homework_check {
     #[test]
     fn check_finds_the_mistaken_figures_with_correct_values() {
         let rows = reference_rows();
-        let wrong: Vec<(&str, u64, Option<u64>)> = rows
+        let wrong: Vec<(&str, u64, Option<Count>)> = rows
             .iter()
             .filter(|r| !r.matches)
             .map(|r| (r.label.as_str(), r.printed, r.computed))
@@ -614,14 +649,14 @@ mod homework_check {
         assert_eq!(
             wrong,
             [
-                ("Basic Block 4", 8_393_688, Some(8_393_728)),
-                ("Total", 11_698_512, Some(11_689_512)),
-                ("layer4.1.conv2 + bn2", 236_032, Some(2_360_320)),
+                ("Basic Block 4", 8_393_688, some(8_393_728)),
+                ("Total", 11_698_512, some(11_689_512)),
+                ("layer4.1.conv2 + bn2", 236_032, some(2_360_320)),
             ]
         );
         assert_eq!(rows.len(), 32);
         for r in &rows {
-            assert_eq!(r.matches, r.computed == Some(r.printed));
+            assert_eq!(r.matches, r.computed == some(r.printed));
         }
     }
 
@@ -630,18 +665,18 @@ mod homework_check {
         let rows = reference_rows();
         let get = |label: &str| rows.iter().find(|r| r.label == label).unwrap();
         // conv weights + 2 × channels of the BN after it, by hand.
-        assert_eq!(get("conv1 + bn1").computed, Some(3 * 64 * 49 + 128));
+        assert_eq!(get("conv1 + bn1").computed, some(3 * 64 * 49 + 128));
         assert_eq!(
             get("layer3.0.conv1 + bn1").computed,
-            Some(128 * 256 * 9 + 512)
+            some(128 * 256 * 9 + 512)
         );
-        assert_eq!(get("layer4.0.downsample").computed, Some(256 * 512 + 1024));
-        assert_eq!(get("7x7 conv").computed, Some(9408));
-        assert_eq!(get("FC").computed, Some(512 * 1000 + 1000));
-        assert_eq!(get("batch-norm").computed, Some(9600));
-        assert_eq!(get("biases").computed, Some(1000));
-        assert_eq!(get("rest").computed, Some(11_678_912));
-        assert_eq!(get("total").computed, Some(11_689_512));
+        assert_eq!(get("layer4.0.downsample").computed, some(256 * 512 + 1024));
+        assert_eq!(get("7x7 conv").computed, some(9408));
+        assert_eq!(get("FC").computed, some(512 * 1000 + 1000));
+        assert_eq!(get("batch-norm").computed, some(9600));
+        assert_eq!(get("biases").computed, some(1000));
+        assert_eq!(get("rest").computed, some(11_678_912));
+        assert_eq!(get("total").computed, some(11_689_512));
         assert!(get("total").matches);
     }
 
@@ -657,7 +692,7 @@ mod homework_check {
             .find(|r| r.label == "layer4.1.conv2 + bn2")
             .unwrap();
         // resnet50's layer4.1.conv2 is a 512→512 3×3 conv: a different count, honestly computed.
-        assert_eq!(l4.computed, Some(512 * 512 * 9 + 1024));
+        assert_eq!(l4.computed, some(512 * 512 * 9 + 1024));
         let mut printed = printed_figures().unwrap();
         printed.layers[0].module = "layer5.0.conv1".into();
         let rows = check_against(&printed, &net);
@@ -902,7 +937,7 @@ mod batch_norm {
 
 mod block_table {
     use crate::resnet::model::homework::*;
-    use crate::resnet::model::{Config, build};
+    use crate::resnet::model::{Config, Count, build};
 
     /// Point 17: the printed block table has no row for bn1; corrected, its rows sum to
     /// 11,689,384, 128 short of the total.
@@ -917,8 +952,9 @@ mod block_table {
         assert_eq!(cov.rows_sum, by_hand);
         assert_eq!(cov.rows_sum, 11_689_384);
         assert_eq!(cov.total, 11_689_512);
-        assert_eq!(cov.missing, [("bn1".to_string(), 128)]);
-        assert_eq!(cov.rows_sum + 128, cov.total);
+        assert_eq!(cov.missing, [("bn1".to_string(), Count::from(128u64))]);
+        assert_eq!(cov.rows_sum + Count::from(128u64), cov.total);
+        assert_eq!(cov.shortfall(), Some(Count::from(128u64)));
     }
 
     /// Point 17: every conv row says it counts the conv with its batch norm, and its figure is
@@ -934,7 +970,10 @@ mod block_table {
         assert_eq!(l4.label, "layer4.1.conv2 + bn2");
         let conv = net.modules[net.find("layer4.1.conv2").unwrap()].params;
         let bn = net.modules[net.find("layer4.1.bn2").unwrap()].params;
-        assert_eq!((conv, bn), (2_359_296, 1024));
+        assert_eq!(
+            (conv, bn),
+            (Count::from(2_359_296u64), Count::from(1024u64))
+        );
         assert_eq!(l4.computed, Some(conv + bn));
         for r in rows
             .iter()

@@ -222,7 +222,7 @@ impl ResnetTab {
 
     /// Elements of the selected module's own parameters that batch norm makes redundant (its
     /// conv bias, if it has one).
-    fn redundant_bias_of_selected(&self) -> u64 {
+    fn redundant_bias_of_selected(&self) -> model::Count {
         self.net
             .parameters_of(self.selected)
             .filter(|p| p.redundant)

@@ -6,7 +6,7 @@
 //!
 //! Which test guards which sentence: [`GUARDS`].
 
-use crate::numfmt::{general, group_thousands};
+use crate::numfmt::general;
 use crate::resnet::model::batchnorm::{self, BnFeeds};
 use crate::resnet::model::cost::{Cost, Costs};
 use crate::resnet::model::{ConvRole, ConvSpec, Mode, ModuleKind, Network, SequentialRole};
@@ -182,7 +182,8 @@ fn sides(shape: &[u64]) -> (u64, u64) {
 fn position_ratio(input: &[u64], output: &[u64]) -> f64 {
     let (h, w) = sides(input);
     let (ho, wo) = sides(output);
-    (h * w) as f64 / (ho * wo).max(1) as f64
+    // In floats: the products of two sides need not fit a u64 (below 2⁵³ they are exact).
+    (h as f64 * w as f64) / (ho as f64 * wo as f64).max(1.0)
 }
 
 /// A ratio as the notes write it: whole numbers without decimals (`4`), others to 3 digits.
@@ -198,7 +199,7 @@ pub fn times(ratio: f64) -> String {
 fn halves(input: &[u64], output: &[u64]) -> bool {
     let (h, w) = sides(input);
     let (ho, wo) = sides(output);
-    ho * 2 == h && wo * 2 == w
+    ho.checked_mul(2) == Some(h) && wo.checked_mul(2) == Some(w)
 }
 
 /// A convolution, by its role in the network.
@@ -298,12 +299,16 @@ fn reduce_note(net: &Network, index: usize, cin: u64, cout: u64) -> String {
         .parent
         .and_then(|b| block_conv(net, b, ConvRole::Spatial))
         .map(|(c, _)| net.modules[c].own_macs);
-    let step = match spatial {
-        Some(macs) if own > 0 && macs > own => format!(
+    // The 3×3 conv's MACs over this conv's (`None` if either overflowed).
+    let ratio = spatial
+        .filter(|&macs| macs > own && !own.is_zero())
+        .and_then(|macs| macs.share_of(own));
+    let step = match ratio {
+        Some(ratio) => format!(
             "before the 3×3 conv, which takes {} times its MACs",
-            times(macs as f64 / own as f64)
+            times(ratio)
         ),
-        _ => "before the 3×3 conv".to_string(),
+        None => "before the 3×3 conv".to_string(),
     };
     format!(
         "A 1×1 convolution that {what}, {step}. It mixes channels at each pixel without \
@@ -327,6 +332,7 @@ fn relu_note(calls: usize) -> String {
 
 /// Whether `side` is within an eighth of four times `pooled`.
 fn about_a_quarter(side: u64, pooled: u64) -> bool {
+    let (side, pooled) = (u128::from(side), u128::from(pooled));
     (pooled * 4).abs_diff(side) * 8 <= side
 }
 
@@ -342,7 +348,7 @@ fn maxpool_note(net: &Network, index: usize, kernel: u64, stride: u64) -> String
         ""
     };
     let quarter = if about_a_quarter(h, ph) && about_a_quarter(w, pw) {
-        let exact = if ph * 4 == h && pw * 4 == w {
+        let exact = if ph.checked_mul(4) == Some(h) && pw.checked_mul(4) == Some(w) {
             "a quarter"
         } else {
             "about a quarter"
@@ -451,13 +457,13 @@ fn avgpool_note(net: &Network, index: usize) -> String {
 
 /// The classifier; the sentence on biases depends on the conv bias.
 fn classifier_note(net: &Network) -> String {
-    let bias = if net.conv_bias_params() == 0 {
+    let bias = if net.conv_bias_params().is_zero() {
         "With torchvision's bias-free convs, its bias is the only bias outside batch norm."
             .to_string()
     } else {
         format!(
             "With the conv bias on, the convs add {} bias elements of their own.",
-            group_thousands(net.conv_bias_params())
+            net.conv_bias_params().grouped()
         )
     };
     format!(
@@ -580,11 +586,11 @@ does a layer with only frozen layers before it";
 /// where the input image is counted in `costs`.
 pub fn memory_note(costs: &Costs) -> String {
     let input = costs.totals.saved.input;
-    let image = if input > 0 {
+    let image = if !input.is_zero() {
         format!(
             "The input image ({} bytes here) is allocated by no module: it is counted in \
              conv1's row, as conv1 saves it, so the rows sum to the total.",
-            group_thousands(input)
+            input.grouped()
         )
     } else {
         "The input image is not saved here (conv1's weight is frozen and the image needs no \

@@ -106,16 +106,16 @@ impl ResnetTab {
         if !details.is_empty() {
             lines.push(format!("  {details}"));
         }
-        lines.push(format!("  params: {}", group_thousands(m.params)));
+        lines.push(format!("  params: {}", m.params.grouped()));
         lines.push(format!("  output: {}", view.shape(&m.output_shape)));
-        lines.push(format!("  MACs: {}", group_thousands(m.macs)));
-        if m.buffer_elements > 0 {
-            let n = group_thousands(m.buffer_elements);
+        lines.push(format!("  MACs: {}", m.macs.grouped()));
+        if !m.buffer_elements.is_zero() {
+            let n = m.buffer_elements.grouped();
             lines.push(format!("  buffers: {n} (not trained)"));
         }
         let redundant = self.redundant_bias_of_selected();
-        if redundant > 0 {
-            let n = group_thousands(redundant);
+        if !redundant.is_zero() {
+            let n = redundant.grouped();
             lines.push(format!("  redundant bias: {n}"));
         }
         lines
@@ -141,7 +141,9 @@ impl ResnetTab {
                 section = Some(r.section);
                 lines.push(format!("  {}:", r.section.title()));
             }
-            let ours = r.computed.map_or_else(|| "-".to_string(), group_thousands);
+            let ours = r
+                .computed
+                .map_or_else(|| "-".to_string(), model::Count::grouped);
             let verdict = if r.matches { "agrees" } else { "differs" };
             lines.push(format!(
                 "    {}: printed {}, ours {ours} ({verdict})",

@@ -15,9 +15,9 @@ use super::summary::item_rows;
 use super::tree::TreeLayout;
 use super::{Focus, HomeworkCheck, ResnetTab, SIDE_LADDER, notes};
 use crate::controls::Cycle;
-use crate::numfmt::{compact, group_thousands, percent};
+use crate::numfmt::{group_thousands, percent};
 use crate::resnet::model::homework::CheckRow;
-use crate::resnet::model::{self, Arch, ModuleKind};
+use crate::resnet::model::{self, Arch, Count, ModuleKind};
 use crate::theme::{Glyphs, Ui};
 use crate::widgets::slider::{Slider, linear_position, log_position};
 use crate::widgets::{self, panel, scroll};
@@ -251,10 +251,15 @@ impl View<'_> {
             Span::styled(format!("  {h}{}{w}", self.g().times), t.number),
             Span::styled(format!("  {bias}"), t.number),
             Span::styled(format!("  {}", self.tab.mode.name()), t.accent),
-            Span::styled(format!("   {} params", compact(net.total_params())), t.hint),
-            Span::styled(format!("  {} MACs", compact(net.total_macs())), t.hint),
+            Span::styled(
+                format!("   {} params", net.total_params().compact()),
+                t.hint,
+            ),
+            Span::styled(format!("  {} MACs", net.total_macs().compact()), t.hint),
         ];
-        widgets::lines(area, buf, &[Line::from(spans)]);
+        // Too wide (a million classes at 8192×8192): whole parts give way to an ellipsis.
+        let line = widgets::fit_spans(&Line::from(spans), usize::from(area.width), self.ui);
+        widgets::lines(area, buf, &[line]);
     }
 
     /// Sliders for the architecture, classes and input sides, and the two switches.
@@ -367,7 +372,6 @@ impl View<'_> {
             return Vec::new();
         };
         let t = &self.ui.theme;
-        let share = |n: u64, of: u64| percent(fraction(n, of), 1);
         let details = self.details(&m.kind);
         let mut facts: Vec<Vec<Span>> = Vec::new();
         if !details.is_empty() {
@@ -375,8 +379,11 @@ impl View<'_> {
         }
         facts.push(vec![
             Span::styled("params ", t.hint),
-            Span::styled(group_thousands(m.params), t.number),
-            Span::styled(format!(" ({})", share(m.params, net.total_params())), t.dim),
+            Span::styled(m.params.grouped(), t.number),
+            Span::styled(
+                format!(" ({})", share_text(m.params, net.total_params())),
+                t.dim,
+            ),
         ]);
         facts.push(vec![
             Span::styled("output ", t.hint),
@@ -384,13 +391,16 @@ impl View<'_> {
         ]);
         facts.push(vec![
             Span::styled("MACs ", t.hint),
-            Span::styled(group_thousands(m.macs), t.number),
-            Span::styled(format!(" ({})", share(m.macs, net.total_macs())), t.dim),
+            Span::styled(m.macs.grouped(), t.number),
+            Span::styled(
+                format!(" ({})", share_text(m.macs, net.total_macs())),
+                t.dim,
+            ),
         ]);
-        if m.buffer_elements > 0 {
+        if !m.buffer_elements.is_zero() {
             facts.push(vec![
                 Span::styled("buffers ", t.hint),
-                Span::styled(group_thousands(m.buffer_elements), t.number),
+                Span::styled(m.buffer_elements.grouped(), t.number),
                 Span::styled(" (not trained)", t.dim),
             ]);
         }
@@ -411,8 +421,8 @@ impl View<'_> {
             lines.extend(scroll::wrap_lines(&self.text(text), width, style));
         };
         let redundant = self.tab.redundant_bias_of_selected();
-        if redundant > 0 {
-            let line = notes::redundant_bias_line(&group_thousands(redundant), self.tab.mode);
+        if !redundant.is_zero() {
+            let line = notes::redundant_bias_line(&redundant.grouped(), self.tab.mode);
             prose(&line, t.warn);
         }
         let refused = &self.tab.costs.one_value_per_channel;
@@ -532,15 +542,17 @@ fn check_notes(check: &HomeworkCheck) -> Vec<String> {
         let missing: Vec<String> = cov
             .missing
             .iter()
-            .map(|(name, n)| format!("{name} ({})", group_thousands(*n)))
+            .map(|(name, n)| format!("{name} ({})", n.grouped()))
             .collect();
+        let total = cov.total.grouped();
+        let short = cov.shortfall().map_or_else(
+            || format!("; the total is {total}"),
+            |n| format!(", {} short of the total {total}", n.grouped()),
+        );
         notes.push(format!(
-            "The block table has no row for {}: its rows, corrected, sum to {}, {} short of \
-             the total {}.",
+            "The block table has no row for {}: its rows, corrected, sum to {}{short}.",
             missing.join(", "),
-            group_thousands(cov.rows_sum),
-            group_thousands(cov.total.saturating_sub(cov.rows_sum)),
-            group_thousands(cov.total)
+            cov.rows_sum.grouped(),
         ));
     }
     notes
@@ -562,8 +574,8 @@ impl CheckTable {
         let number_w = check
             .rows
             .iter()
-            .flat_map(|r| [Some(r.printed), r.computed])
-            .map(|n| n.map_or(1, |n| group_thousands(n).len()))
+            .flat_map(|r| [Some(Count::from(r.printed)), r.computed])
+            .map(|n| n.map_or(1, |n| n.grouped().len()))
             .max()
             .unwrap_or(1);
         let width = usize::from(inner.width.saturating_sub(1));
@@ -598,7 +610,7 @@ impl CheckTable {
         } else {
             (g.cross, t.bad, t.bad)
         };
-        let ours = r.computed.map_or_else(|| "-".to_string(), group_thousands);
+        let ours = r.computed.map_or_else(|| "-".to_string(), Count::grouped);
         let label = crate::text::fit_start(&r.label, label_w, g.unicode);
         Line::from(vec![
             Span::styled(format!("{mark:<mark_w$} "), mark_style),
@@ -612,12 +624,10 @@ impl CheckTable {
     }
 }
 
-pub(super) fn fraction(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
+/// `part` as a percentage of `whole` (`12.3%`), or "overflow" when either count overflowed.
+pub(super) fn share_text(part: Count, whole: Count) -> String {
+    part.share_of(whole)
+        .map_or_else(|| Count::OVERFLOW_TEXT.to_string(), |f| percent(f, 1))
 }
 
 /// Packs short facts into as few lines as the width allows, separated by ` • `.

@@ -5,6 +5,7 @@ use super::keys::Act;
 use super::{Focus, ResnetTab};
 use crate::components::scroll::ScrollAct;
 use crate::controls::Cycle;
+use crate::resnet::model::Count;
 
 /// The longest filter kept (module names are far shorter).
 pub(super) const FILTER_MAX: usize = 64;
@@ -96,16 +97,19 @@ impl ResnetTab {
         layer_or_unsorted && self.matches_filter(index)
     }
 
-    /// The figure module `index` is sorted by (a global field sorts above every other).
-    fn sort_value(&self, key: SortKey, index: usize) -> u64 {
+    /// The figure module `index` is sorted by: (global, count). A global field sorts above
+    /// every other, and an overflowed count above every exact one.
+    fn sort_value(&self, key: SortKey, index: usize) -> (bool, Count) {
         let m = &self.net.modules[index];
         let c = &self.costs.modules[index];
         match key {
-            SortKey::Params => m.params,
-            SortKey::Macs => m.macs,
-            SortKey::FlopsBackward => c.flops_backward,
-            SortKey::Saved => c.activation_bytes(),
-            SortKey::Field => c.field.map_or(u64::MAX, |f| f.receptive_field),
+            SortKey::Params => (false, m.params),
+            SortKey::Macs => (false, m.macs),
+            SortKey::FlopsBackward => (false, c.flops_backward),
+            SortKey::Saved => (false, c.activation_bytes()),
+            SortKey::Field => c
+                .field
+                .map_or((true, Count::ZERO), |f| (false, f.receptive_field)),
         }
     }
 

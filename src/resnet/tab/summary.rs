@@ -12,9 +12,8 @@ use ratatui::text::{Line, Span};
 use super::Focus;
 use super::keys::{self, Act};
 use super::notes;
-use super::render::{CHECK_WIDTH, SIDE_WIDTH, View, fraction};
-use crate::numfmt::{group_thousands, percent};
-use crate::resnet::model::Mode;
+use super::render::{CHECK_WIDTH, SIDE_WIDTH, View, share_text};
+use crate::resnet::model::{Count, Mode};
 use crate::theme::Ui;
 use crate::widgets::panel;
 
@@ -47,12 +46,12 @@ impl View<'_> {
         let n = self.ui.theme.number;
         let totals = &self.tab.costs.totals;
         vec![
-            Item::pair("total params", group_thousands(net.total_params()), n),
-            Item::pair("trainable", group_thousands(totals.trainable_params), n),
-            Item::pair("MACs per image", group_thousands(net.total_macs()), n),
+            Item::pair("total params", net.total_params().grouped(), n),
+            Item::pair("trainable", totals.trainable_params.grouped(), n),
+            Item::pair("MACs per image", net.total_macs().grouped(), n),
             Item::pair(
                 "BN buffers (not trained)",
-                group_thousands(net.buffer_elements()),
+                net.buffer_elements().grouped(),
                 n,
             ),
         ]
@@ -64,13 +63,7 @@ impl View<'_> {
         let n = self.ui.theme.number;
         let total = net.total_params();
         let groups = net.groups();
-        let row = |count: u64| {
-            format!(
-                "{} {:>6}",
-                group_thousands(count),
-                percent(fraction(count, total), 1)
-            )
-        };
+        let row = |count: Count| format!("{} {:>6}", count.grouped(), share_text(count, total));
         vec![
             Item::Heading("groups by name (1e)"),
             Item::pair("batch-norm", row(groups.batchnorm), n),
@@ -90,21 +83,25 @@ impl View<'_> {
             .filter(|m| m.kind.differs_between_train_and_eval())
             .count();
         let redundant = net.redundant_params();
-        let redundant_style = if redundant > 0 { t.warn } else { t.number };
+        let redundant_style = if redundant.is_zero() {
+            t.number
+        } else {
+            t.warn
+        };
         let mode_text = match self.tab.mode {
             Mode::Train => format!("{bn_layers} BN layers use batch statistics"),
             Mode::Eval => format!("{bn_layers} BN layers use running averages"),
         };
         vec![
             Item::Heading("weight decay (1d)"),
-            Item::pair("decayed", group_thousands(wd.decayed), t.number),
-            Item::pair("not decayed", group_thousands(wd.not_decayed), t.number),
+            Item::pair("decayed", wd.decayed.grouped(), t.number),
+            Item::pair("not decayed", wd.not_decayed.grouped(), t.number),
             Item::pair(
                 "redundant conv bias (1a)",
                 format!(
                     "{} of {}",
-                    group_thousands(redundant),
-                    group_thousands(net.conv_bias_params())
+                    redundant.grouped(),
+                    net.conv_bias_params().grouped()
                 ),
                 redundant_style,
             ),
@@ -141,7 +138,7 @@ impl View<'_> {
         items.extend(
             figures
                 .into_iter()
-                .map(|(label, n)| Item::pair(label, group_thousands(n), t.number)),
+                .map(|(label, n)| Item::pair(label, n.grouped(), t.number)),
         );
         items
     }

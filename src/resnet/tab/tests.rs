@@ -2,7 +2,12 @@ use super::tree::scrolled_offset;
 use super::*;
 use crate::components::scroll::ScrollAct;
 use crate::numfmt::group_thousands;
-use crate::resnet::model::Arch;
+use crate::resnet::model::{Arch, Count};
+
+/// The exact value of a count (no figure of these tests overflows).
+fn exact(count: Count) -> u128 {
+    count.exact().expect("an exact count")
+}
 use crate::snapshot::buffer_text;
 use crate::theme::ColorDepth;
 use ratatui::style::Modifier;
@@ -57,7 +62,10 @@ fn class_keys_change_only_the_classifier() {
     let before = t.network().total_params();
     assert!(t.act(Act::MoreClasses));
     assert_eq!(t.config().num_classes, 10_000);
-    assert_eq!(t.network().total_params() - before, 9000 * 513);
+    assert_eq!(
+        exact(t.network().total_params()) - exact(before),
+        9000 * 513
+    );
     assert!(t.act(Act::FewerClasses));
     assert!(t.act(Act::FewerClasses));
     assert_eq!(t.config().num_classes, 100);
@@ -423,7 +431,7 @@ fn run_keys_change_the_costs_and_the_screen_shows_them() {
         want.trainable_params,
     ] {
         assert!(
-            screen.contains(&crate::numfmt::group_thousands(n)),
+            screen.contains(&crate::numfmt::group_thousands(exact(n))),
             "{n} missing:\n{screen}"
         );
     }
@@ -447,14 +455,14 @@ fn column_sets_show_the_costs_per_module() {
         "{screen}"
     );
     assert!(
-        screen.contains(&crate::numfmt::group_thousands(fwd)),
+        screen.contains(&crate::numfmt::group_thousands(exact(fwd))),
         "{screen}"
     );
     assert!(t.act(Act::NextColumns));
     let screen = buffer_text(&draw(&mut t, 200, 60, &ui));
     assert!(screen.contains("saved bytes"), "{screen}");
     assert!(
-        screen.contains(&crate::numfmt::group_thousands(saved)),
+        screen.contains(&crate::numfmt::group_thousands(exact(saved))),
         "{screen}"
     );
     assert!(t.act(Act::NextColumns));
@@ -633,7 +641,7 @@ fn the_filter_and_the_sort_combine() {
         rows.iter()
             .all(|&i| net.modules[i].name.starts_with("layer4"))
     );
-    let params: Vec<u64> = rows.iter().map(|&i| net.modules[i].params).collect();
+    let params: Vec<Count> = rows.iter().map(|&i| net.modules[i].params).collect();
     assert!(params.windows(2).all(|w| w[0] >= w[1]), "{params:?}");
     // 3x3 512->512 convolutions: 512 * 512 * 9 parameters each.
     assert_eq!(params[0], 512 * 512 * 9);
@@ -773,20 +781,26 @@ fn the_readout_has_the_models_figures() {
         "ResNet: resnet18, 1,000 classes, input 224×224, conv bias off, train mode".to_string(),
         "run: batch 1, float32, sgd".to_string(),
         "total params: 11,689,512".to_string(),
-        format!("MACs per image: {}", group_thousands(net.total_macs())),
+        format!(
+            "MACs per image: {}",
+            group_thousands(exact(net.total_macs()))
+        ),
         format!(
             "FLOPs forward: {}",
-            group_thousands(t.costs().totals.flops_forward)
+            group_thousands(exact(t.costs().totals.flops_forward))
         ),
         format!(
             "training bytes: {}",
-            group_thousands(t.costs().totals.training_bytes())
+            group_thousands(exact(t.costs().totals.training_bytes()))
         ),
-        format!("batch-norm: {} ", group_thousands(net.groups().batchnorm)),
+        format!(
+            "batch-norm: {} ",
+            group_thousands(exact(net.groups().batchnorm))
+        ),
         "tree: 18 of 67 modules shown, columns: sizes".to_string(),
         "selected: conv1 (Conv2d)".to_string(),
         "params: 9,408".to_string(),
-        format!("MACs: {}", group_thousands(net.modules[0].macs)),
+        format!("MACs: {}", group_thousands(exact(net.modules[0].macs))),
         "output: 64×112×112".to_string(),
         "focused panel: module".to_string(),
     ] {
@@ -807,8 +821,8 @@ fn the_readout_has_the_models_figures() {
         "sort: layers by params, largest first".to_string(),
         "filter: \"conv\"".to_string(),
         "columns: FLOPs".to_string(),
-        format!("FLOPs fwd: {}", group_thousands(c.flops_forward)),
-        format!("FLOPs bwd: {}", group_thousands(c.flops_backward)),
+        format!("FLOPs fwd: {}", group_thousands(exact(c.flops_forward))),
+        format!("FLOPs bwd: {}", group_thousands(exact(c.flops_backward))),
     ] {
         assert!(text.contains(&needle), "missing {needle:?}:\n{text}");
     }

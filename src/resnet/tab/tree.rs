@@ -6,9 +6,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::keys::{self, Act};
-use super::render::{View, fraction, panel_inner};
-use crate::numfmt::{compact, group_thousands, percent};
-use crate::resnet::model::{Mode, ModuleKind, SequentialRole};
+use super::render::{View, panel_inner, share_text};
+use crate::resnet::model::{Count, Mode, ModuleKind, SequentialRole};
 use crate::widgets::{self, panel};
 
 /// The tree's viewport as the layout step records it for the next frame's keys and clicks.
@@ -179,12 +178,12 @@ impl View<'_> {
             Type | Share | MacsShare | SavedShare => t.dim,
             ParamsBar | MacsBar | SavedBar => t.accent,
             Shape | Field | Jump => t.base,
-            Params if m.params == 0 => t.dim,
-            Trainable if c.trainable_params == 0 => t.dim,
-            MacsFull | MacsCompact if m.macs == 0 => t.dim,
-            FlopsForward | FlopsForwardCompact if c.flops_forward == 0 => t.dim,
-            FlopsBackward | FlopsBackwardCompact if c.flops_backward == 0 => t.dim,
-            SavedFull | SavedCompact if c.activation_bytes() == 0 => t.dim,
+            Params if m.params.is_zero() => t.dim,
+            Trainable if c.trainable_params.is_zero() => t.dim,
+            MacsFull | MacsCompact if m.macs.is_zero() => t.dim,
+            FlopsForward | FlopsForwardCompact if c.flops_forward.is_zero() => t.dim,
+            FlopsBackward | FlopsBackwardCompact if c.flops_backward.is_zero() => t.dim,
+            SavedFull | SavedCompact if c.activation_bytes().is_zero() => t.dim,
             Params | Trainable | MacsFull | MacsCompact | FlopsForward | FlopsForwardCompact
             | FlopsBackward | FlopsBackwardCompact | SavedFull | SavedCompact => t.number,
         }
@@ -259,11 +258,13 @@ impl View<'_> {
         }
         let c = &tab.costs.modules[index];
         let totals = &tab.costs.totals;
-        let bar = |part: u64, whole: u64| -> String {
-            let filled = (fraction(part, whole) * BAR_WIDTH as f64).round() as usize;
+        // A share that overflowed draws no bar; its share column says "overflow".
+        let bar = |part: Count, whole: Count| -> String {
+            let share = part.share_of(whole).unwrap_or(0.0);
+            let filled = (share * BAR_WIDTH as f64).round() as usize;
             g.slider_fill.repeat(filled.min(BAR_WIDTH))
         };
-        let field = |f: Option<u64>| f.map_or_else(|| "global".to_string(), |v| v.to_string());
+        let field = |f: Option<Count>| f.map_or_else(|| "global".to_string(), |v| v.to_string());
         let saved = c.activation_bytes();
         let mut cells = RowCells::default();
         let mut put = |col: Column, text: String| cells.0[col as usize] = text;
@@ -271,24 +272,21 @@ impl View<'_> {
         put(Name, name);
         put(Type, self.type_text(index));
         put(Shape, self.shape(&m.output_shape));
-        put(Params, group_thousands(m.params));
-        put(Share, percent(fraction(m.params, net.total_params()), 1));
+        put(Params, m.params.grouped());
+        put(Share, share_text(m.params, net.total_params()));
         put(ParamsBar, bar(m.params, net.total_params()));
-        put(Trainable, group_thousands(c.trainable_params));
-        put(MacsFull, group_thousands(m.macs));
-        put(MacsCompact, compact(m.macs));
-        put(MacsShare, percent(fraction(m.macs, net.total_macs()), 1));
+        put(Trainable, c.trainable_params.grouped());
+        put(MacsFull, m.macs.grouped());
+        put(MacsCompact, m.macs.compact());
+        put(MacsShare, share_text(m.macs, net.total_macs()));
         put(MacsBar, bar(m.macs, net.total_macs()));
-        put(FlopsForward, group_thousands(c.flops_forward));
-        put(FlopsForwardCompact, compact(c.flops_forward));
-        put(FlopsBackward, group_thousands(c.flops_backward));
-        put(FlopsBackwardCompact, compact(c.flops_backward));
-        put(SavedFull, group_thousands(saved));
-        put(SavedCompact, compact(saved));
-        put(
-            SavedShare,
-            percent(fraction(saved, totals.activation_bytes()), 1),
-        );
+        put(FlopsForward, c.flops_forward.grouped());
+        put(FlopsForwardCompact, c.flops_forward.compact());
+        put(FlopsBackward, c.flops_backward.grouped());
+        put(FlopsBackwardCompact, c.flops_backward.compact());
+        put(SavedFull, saved.grouped());
+        put(SavedCompact, saved.compact());
+        put(SavedShare, share_text(saved, totals.activation_bytes()));
         put(SavedBar, bar(saved, totals.activation_bytes()));
         put(Field, field(c.field.map(|f| f.receptive_field)));
         put(Jump, field(c.field.map(|f| f.jump)));

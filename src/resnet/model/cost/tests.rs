@@ -13,6 +13,19 @@ fn at(net: &Network, costs: &Costs, name: &str) -> ModuleCost {
     costs.modules[net.find(name).expect(name)]
 }
 
+/// The exact value of a count (no figure of these tests overflows).
+fn exact(count: Count) -> u128 {
+    count.exact().expect("an exact count")
+}
+
+/// A receptive field and jump, as the model reports them.
+fn field_of(receptive_field: u64, jump: u64) -> Option<Field> {
+    Some(Field {
+        receptive_field: Count::from(receptive_field),
+        jump: Count::from(jump),
+    })
+}
+
 fn batch(batch: u64) -> Cost {
     Cost {
         batch,
@@ -61,7 +74,10 @@ fn forward_is_twice_macs_and_backward_twice_forward_less_stem() {
                 assert_eq!(c.totals.flops_forward, 2 * b * n.total_macs(), "{arch}");
                 let stem = c.modules[0].flops_forward;
                 assert_eq!(stem, 2 * b * n.modules[0].own_macs);
-                assert_eq!(c.totals.flops_backward, 2 * c.totals.flops_forward - stem);
+                assert_eq!(
+                    exact(c.totals.flops_backward),
+                    2 * exact(c.totals.flops_forward) - exact(stem)
+                );
                 for (m, mc) in n.modules.iter().zip(&c.modules) {
                     assert_eq!(mc.flops_forward, 2 * b * m.macs, "{}", m.name);
                 }
@@ -106,8 +122,8 @@ fn freezing_the_stem_and_layer1_follows_the_graph() {
     assert!(at(&n, &c, "layer1").frozen && !at(&n, &c, "layer2").frozen);
     assert!(cost.is_frozen(&n, n.find("layer1").unwrap()));
     assert_eq!(
-        c.totals.trainable_params,
-        n.total_params() - 9408 - 128 - 147_968
+        exact(c.totals.trainable_params),
+        exact(n.total_params()) - 9408 - 128 - 147_968
     );
 }
 
@@ -170,10 +186,8 @@ fn per_module_saved_bytes_by_hand() {
     assert_eq!(
         saved("layer2.0.downsample.1"),
         SavedBytes {
-            values: 0,
-            input: 0,
-            indices: 0,
-            statistics: 2 * 128 * 4
+            statistics: Count::from(2 * 128 * 4u64),
+            ..SavedBytes::default()
         }
     );
     assert_eq!(saved("layer2.0.bn2").values, 128 * 28 * 28 * f);
@@ -225,7 +239,7 @@ fn per_module_figures_sum_to_the_totals() {
                 for (m, mc) in n.modules.iter().zip(&c.modules) {
                     if m.is_container() {
                         let mut sum = SavedBytes::default();
-                        let mut backward = 0;
+                        let mut backward = Count::ZERO;
                         for &ch in &m.children {
                             sum.add(c.modules[ch].saved);
                             backward += c.modules[ch].flops_backward;
@@ -235,7 +249,10 @@ fn per_module_figures_sum_to_the_totals() {
                     }
                 }
                 let stem = c.modules[0].flops_forward;
-                assert_eq!(c.totals.flops_backward, 2 * c.totals.flops_forward - stem);
+                assert_eq!(
+                    exact(c.totals.flops_backward),
+                    2 * exact(c.totals.flops_forward) - exact(stem)
+                );
             }
         }
     }
@@ -292,8 +309,8 @@ fn eval_drops_statistics_and_no_grad_saves_nothing() {
         },
     );
     assert_eq!(
-        eval.totals.activation_bytes(),
-        44_398_080 - train.totals.saved.statistics
+        exact(eval.totals.activation_bytes()),
+        44_398_080 - exact(train.totals.saved.statistics)
     );
     assert_eq!(eval.totals.saved.statistics, 0);
     assert_eq!(eval.totals.flops_backward, train.totals.flops_backward);
@@ -376,8 +393,8 @@ fn frozen_layers_save_only_what_their_input_gradients_need() {
     let c = cost(&["fc"], &n);
     assert_eq!(at(&n, &c, "avgpool").saved.total(), 0);
     assert_eq!(
-        c.totals.activation_bytes(),
-        full.totals.activation_bytes() - 512 * f
+        exact(c.totals.activation_bytes()),
+        exact(full.totals.activation_bytes()) - u128::from(512 * f)
     );
     // Batch 2, input gradient only.
     assert_eq!(at(&n, &c, "fc").flops_backward, 2 * 2 * 512 * 1000);
@@ -389,11 +406,11 @@ fn frozen_layers_save_only_what_their_input_gradients_need() {
     let below = ["conv1", "bn1", "maxpool", "layer1"]
         .iter()
         .map(|name| at(&n, &full, name).saved.total())
-        .sum::<u64>();
-    let layer1_output = 64 * 56 * 56 * f;
+        .sum::<Count>();
+    let layer1_output: u64 = 64 * 56 * 56 * f;
     assert_eq!(
-        c.totals.activation_bytes(),
-        full.totals.activation_bytes() - below + layer1_output
+        exact(c.totals.activation_bytes()),
+        exact(full.totals.activation_bytes()) - exact(below) + u128::from(layer1_output)
     );
     assert_eq!(at(&n, &c, "layer1.1.bn2").saved.values, layer1_output);
     assert_eq!(at(&n, &c, "layer1.1.bn2").saved.statistics, 0);
@@ -403,8 +420,8 @@ fn frozen_layers_save_only_what_their_input_gradients_need() {
     let c = cost(&["layer2.0"], &n);
     assert_eq!(c.totals.saved, full.totals.saved);
     assert_eq!(
-        c.totals.flops_backward,
-        full.totals.flops_backward - at(&n, &full, "layer2.0").flops_forward
+        exact(c.totals.flops_backward),
+        exact(full.totals.flops_backward) - exact(at(&n, &full, "layer2.0").flops_forward)
     );
 
     // resnet50 with both convs that read the pool output frozen (layer1.0.conv1 and the
@@ -418,15 +435,15 @@ fn frozen_layers_save_only_what_their_input_gradients_need() {
     let weight_grads = at(&n, &full, "layer1.0.conv1").flops_forward
         + at(&n, &full, "layer1.0.downsample.0").flops_forward;
     assert_eq!(
-        c.totals.flops_backward,
-        full.totals.flops_backward - weight_grads
+        exact(c.totals.flops_backward),
+        exact(full.totals.flops_backward) - exact(weight_grads)
     );
     // The stem conv alone frozen: it records no node, so the image is not saved; bn1 still
     // saves the stem's output (its own parameters need it).
     let c = cost(&["conv1"], &n);
     assert_eq!(
-        c.totals.activation_bytes(),
-        full.totals.activation_bytes() - 3 * 224 * 224 * 2 * 4
+        exact(c.totals.activation_bytes()),
+        exact(full.totals.activation_bytes()) - 3 * 224 * 224 * 2 * 4
     );
     assert_eq!(at(&n, &c, "conv1").saved.values, 64 * 112 * 112 * 2 * 4);
     // A frozen conv1 does not save the image.
@@ -449,13 +466,7 @@ fn receptive_fields_follow_the_recurrence() {
     let n = net(Arch::Resnet18);
     let fields = receptive_fields(&n);
     let field = |name: &str| fields[n.find(name).expect(name)];
-    assert_eq!(
-        field("layer4"),
-        Some(Field {
-            receptive_field: 435,
-            jump: 32
-        })
-    );
+    assert_eq!(field("layer4"), field_of(435, 32));
     assert_eq!(field("avgpool"), None);
     assert_eq!(field("fc"), None);
     // Re-derived by hand along the main path: (name, kernel, stride) in forward order.
@@ -479,10 +490,7 @@ fn receptive_fields_follow_the_recurrence() {
     for (name, k, s) in path {
         r += (k - 1) * j;
         j *= s;
-        let expected = Some(Field {
-            receptive_field: r,
-            jump: j,
-        });
+        let expected = field_of(r, j);
         assert_eq!(field(name), expected, "{name}");
         if let Some(bn) = name.strip_suffix("conv1").or(name.strip_suffix("conv2")) {
             let bn = format!("{bn}bn{}", &name[name.len() - 1..]);
@@ -490,40 +498,16 @@ fn receptive_fields_follow_the_recurrence() {
         }
     }
     assert_eq!((r, j), (435, 32));
-    assert_eq!(
-        field("layer1"),
-        Some(Field {
-            receptive_field: 43,
-            jump: 4
-        })
-    );
+    assert_eq!(field("layer1"), field_of(43, 4));
     assert_eq!(field("layer2.0"), field("layer2.0.bn2"));
     // The shortcut sees only what the block input saw, with the stride applied.
-    assert_eq!(
-        field("layer2.0.downsample"),
-        Some(Field {
-            receptive_field: 43,
-            jump: 8
-        })
-    );
+    assert_eq!(field("layer2.0.downsample"), field_of(43, 8));
 
     let n = net(Arch::Resnet50);
     let fields = receptive_fields(&n);
     let field = |name: &str| fields[n.find(name).expect(name)];
-    assert_eq!(
-        field("layer4"),
-        Some(Field {
-            receptive_field: 427,
-            jump: 32
-        })
-    );
-    assert_eq!(
-        field("layer1"),
-        Some(Field {
-            receptive_field: 35,
-            jump: 4
-        })
-    );
+    assert_eq!(field("layer4"), field_of(427, 32));
+    assert_eq!(field("layer1"), field_of(35, 4));
     assert_eq!(field("layer1.0.conv1"), field("maxpool"));
 }
 
@@ -538,7 +522,7 @@ fn odd_input_sizes_do_not_panic() {
             });
             let c = costs(&n, &batch(1));
             assert_eq!(leaf_sum(&n, &c), c.totals.saved);
-            assert!(c.totals.activation_bytes() > 0);
+            assert!(!c.totals.activation_bytes().is_zero());
         }
     }
     // 225×97: conv1 113×49, maxpool 57×25.
@@ -591,4 +575,199 @@ fn freeze_helpers() {
     for &d in Dtype::ALL {
         assert_eq!(d.next().next().next(), d);
     }
+}
+
+/// Per-image MACs of `arch` at `h`×`w` with `classes` outputs, and the stem conv's part, from
+/// torchvision's layer table written out here in u128. Every window has 2p = k − 1, so a
+/// stride-2 layer takes a side n to ⌊(n − 1)/2⌋ + 1 and a stride-1 layer keeps it.
+fn closed_form_macs(arch: Arch, (h, w): (u64, u64), classes: u64) -> (u128, u128) {
+    let down = |n: u128| (n - 1) / 2 + 1;
+    let bottleneck = !matches!(arch, Arch::Resnet18 | Arch::Resnet34);
+    let (mut h, mut w) = (down(h.into()), down(w.into()));
+    let stem = 64 * h * w * 3 * 7 * 7;
+    let mut total = stem;
+    (h, w) = (down(h), down(w));
+    let mut inplanes = 64u128;
+    for (stage, &blocks) in arch.blocks_per_stage().iter().enumerate() {
+        let planes = 64u128 << stage;
+        for i in 0..blocks {
+            let halves = stage > 0 && i == 0;
+            let (ho, wo) = if halves { (down(h), down(w)) } else { (h, w) };
+            let out = if bottleneck { 4 * planes } else { planes };
+            total += if bottleneck {
+                planes * h * w * inplanes + planes * ho * wo * planes * 9 + out * ho * wo * planes
+            } else {
+                planes * ho * wo * inplanes * 9 + planes * ho * wo * planes * 9
+            };
+            if halves || inplanes != out {
+                total += out * ho * wo * inplanes;
+            }
+            (inplanes, h, w) = (out, ho, wo);
+        }
+    }
+    (total + inplanes * u128::from(classes), stem)
+}
+
+#[test]
+fn the_closed_form_meets_torchvisions_published_macs() {
+    // torchvision's GFLOPS column (multiply–accumulates) at 224×224, 1000 classes.
+    for (arch, gmacs) in [
+        (Arch::Resnet18, 1.81),
+        (Arch::Resnet34, 3.66),
+        (Arch::Resnet50, 4.09),
+        (Arch::Resnet101, 7.80),
+        (Arch::Resnet152, 11.51),
+    ] {
+        let (macs, _) = closed_form_macs(arch, (224, 224), 1000);
+        assert_eq!(format!("{:.2}", macs as f64 / 1e9), format!("{gmacs:.2}"));
+        assert_eq!(exact(net(arch).total_macs()), macs, "{arch}");
+    }
+}
+
+/// Issue 20 point 2: at the largest inputs the command line takes (8192×8192, a million
+/// classes, a batch of a million, conv biases, Adam, float32) every count is exact: the FLOPs
+/// pass 2⁶⁴ (resnet152's forward pass is 3.08·10¹⁹, where u64 arithmetic saturated at
+/// 18,446,744,073,709,551,615), and they meet the closed form and the batch's scaling.
+#[test]
+fn the_largest_accepted_inputs_stay_exact() {
+    use crate::resnet::model::{MAX_INPUT_SIDE, MAX_NUM_CLASSES};
+    let side = MAX_INPUT_SIDE;
+    let b = u128::from(MAX_BATCH);
+    for &arch in Arch::ALL {
+        let cfg = Config {
+            arch,
+            num_classes: MAX_NUM_CLASSES,
+            input_hw: (side, side),
+            conv_bias: true,
+        };
+        assert_eq!(cfg.validate(), Ok(()));
+        let n = build(&cfg);
+        let run = |batch: u64| {
+            let cost = Cost {
+                batch,
+                optimizer: Optimizer::Adam,
+                ..Cost::default()
+            };
+            costs(&n, &cost)
+        };
+        let (one, all) = (run(1), run(MAX_BATCH));
+        let (macs, stem) = closed_form_macs(arch, (side, side), MAX_NUM_CLASSES);
+        assert_eq!(exact(n.total_macs()), macs, "{arch}");
+        let t = &all.totals;
+        assert_eq!(exact(t.flops_forward), 2 * b * macs, "{arch}");
+        assert_eq!(
+            exact(t.flops_backward),
+            2 * exact(t.flops_forward) - 2 * b * stem,
+            "{arch}"
+        );
+        // Every row: the FLOPs and the saved values and indices scale with the batch exactly;
+        // the batch statistics and the receptive field do not.
+        for ((m, small), large) in n.modules.iter().zip(&one.modules).zip(&all.modules) {
+            let at = format!("{arch} {}", m.name);
+            assert_eq!(exact(large.flops_forward), 2 * b * exact(m.macs), "{at}");
+            assert_eq!(
+                exact(large.flops_backward),
+                b * exact(small.flops_backward),
+                "{at}"
+            );
+            assert_eq!(
+                exact(large.saved.values),
+                b * exact(small.saved.values),
+                "{at}"
+            );
+            assert_eq!(
+                exact(large.saved.indices),
+                b * exact(small.saved.indices),
+                "{at}"
+            );
+            assert_eq!(large.saved.statistics, small.saved.statistics, "{at}");
+            assert_eq!(large.field, small.field, "{at}");
+        }
+        // Bytes: 4 per float32 parameter, gradient and each of Adam's two moments, and a
+        // float32 step per parameter tensor.
+        let params = exact(n.total_params());
+        let tensors = n.parameters.len() as u128;
+        assert_eq!(exact(t.param_bytes), 4 * params);
+        assert_eq!(exact(t.grad_bytes), 4 * params);
+        assert_eq!(exact(t.optimizer_bytes), 8 * params + 4 * tensors);
+        assert_eq!(
+            exact(t.training_bytes()),
+            [
+                t.param_bytes,
+                t.buffer_bytes,
+                t.grad_bytes,
+                t.optimizer_bytes,
+                t.saved.total()
+            ]
+            .into_iter()
+            .map(exact)
+            .sum::<u128>()
+        );
+        // The largest count, the backward FLOPs, is 18 decimal orders below the limit.
+        let largest = [t.flops_forward, t.flops_backward, t.training_bytes()]
+            .into_iter()
+            .map(exact)
+            .max()
+            .unwrap();
+        assert_eq!(largest, exact(t.flops_backward), "{arch}");
+        assert!(largest.checked_mul(10u128.pow(18)).is_some(), "{arch}");
+    }
+    // The receptive field depends on the architecture only.
+    let n = net(Arch::Resnet152);
+    let big = build(&Config {
+        arch: Arch::Resnet152,
+        input_hw: (side, side),
+        ..Config::default()
+    });
+    assert_eq!(receptive_fields(&big), receptive_fields(&n));
+}
+
+/// Even a batch of 2⁶⁴ − 1 keeps a validated network's FLOPs exact in 128 bits.
+#[test]
+fn the_largest_batch_a_u64_holds_stays_exact() {
+    let n = net(Arch::Resnet152);
+    let c = costs(&n, &batch(u64::MAX));
+    let (macs, _) = closed_form_macs(Arch::Resnet152, (224, 224), 1000);
+    assert_eq!(
+        exact(c.totals.flops_forward),
+        2 * macs * u128::from(u64::MAX)
+    );
+    assert!(exact(c.totals.flops_forward) > u128::from(u64::MAX));
+}
+
+/// A network built past the limits (the model takes any u64 side) says overflow where a count
+/// passes 2¹²⁸ − 1 and stays exact elsewhere: never a wrong number.
+#[test]
+fn counts_past_128_bits_are_overflow() {
+    let cfg = Config {
+        input_hw: (u64::MAX, u64::MAX),
+        ..Config::default()
+    };
+    assert!(cfg.validate().is_err());
+    let n = build(&cfg);
+    // conv1: ⌊(2⁶⁴ − 1 + 6 − 7)/2⌋ + 1 = 2⁶³ a side, 64·2¹²⁶·147 MACs (past 2¹²⁸).
+    assert_eq!(n.modules[0].output_shape, [64, 1 << 63, 1 << 63]);
+    assert_eq!(n.modules[0].macs, Count::Overflow);
+    assert_eq!(n.total_macs(), Count::Overflow);
+    // Parameters and the classifier's MACs do not depend on the input size.
+    assert_eq!(n.total_params(), 11_689_512);
+    assert_eq!(n.modules[n.find("fc").unwrap()].macs, 512 * 1000);
+    let c = costs(&n, &Cost::default());
+    assert_eq!(c.totals.flops_forward, Count::Overflow);
+    assert_eq!(c.totals.flops_backward, Count::Overflow);
+    assert_eq!(c.totals.activation_bytes(), Count::Overflow);
+    assert_eq!(c.totals.training_bytes(), Count::Overflow);
+    assert_eq!(c.totals.param_bytes, 4 * 11_689_512);
+    assert_eq!(at(&n, &c, "fc").flops_forward, 2 * 512 * 1000);
+    assert_eq!(c.modules[0].field, field_of(7, 2));
+
+    // At 2⁴⁰ a side every count is past u64 but exact: conv1's MACs are 64·(2³⁹)²·147.
+    let n = build(&Config {
+        input_hw: (1 << 40, 1 << 40),
+        ..Config::default()
+    });
+    assert_eq!(exact(n.modules[0].macs), 64 * (1u128 << 78) * 147);
+    let c = costs(&n, &Cost::default());
+    let (macs, _) = closed_form_macs(Arch::Resnet18, (1 << 40, 1 << 40), 1000);
+    assert_eq!(exact(c.totals.flops_forward), 2 * macs);
 }

@@ -1,6 +1,6 @@
 //! The notes' own tests; the claims sweeps are in the tab's tests.
 use super::*;
-use crate::resnet::model::{Arch, Config, build};
+use crate::resnet::model::{Arch, Config, Count, build};
 
 fn net(arch: Arch) -> Network {
     build(&Config {
@@ -292,7 +292,7 @@ fn check_conv_note(net: &Network, i: usize, spec: &ConvSpec, text: &str, at: &st
                 .map(|&c| &net.modules[c])
                 .find(|c| matches!(c.kind, ModuleKind::Conv2d(s) if s.role == ConvRole::Spatial))
                 .unwrap();
-            let ratio = spatial.own_macs as f64 / m.own_macs as f64;
+            let ratio = spatial.own_macs.share_of(m.own_macs).unwrap();
             let shown = text.contains("times its MACs");
             assert_eq!(shown, ratio > 1.0, "{at}");
             if shown {
@@ -408,14 +408,17 @@ fn check_summary_notes(net: &Network, cost: &Cost, setting: &str) {
     assert_eq!(saved, if conv1_trainable { image } else { 0 }, "{at}");
     if memory.contains("counted in conv1's row") {
         assert!(
-            memory.contains(&format!("({} bytes here)", group_thousands(image))),
+            memory.contains(&format!("({} bytes here)", Count::from(image).grouped())),
             "{at}"
         );
-        assert!(costs.modules[conv1].saved.values >= image, "{at}");
+        assert!(
+            costs.modules[conv1].saved.values >= Count::from(image),
+            "{at}"
+        );
     } else {
         assert!(memory.contains("not saved here") && saved == 0, "{at}");
     }
-    let rows: u64 = net
+    let rows: Count = net
         .top_level()
         .map(|i| costs.modules[i].activation_bytes())
         .sum();
@@ -462,7 +465,7 @@ fn check_summary_notes(net: &Network, cost: &Cost, setting: &str) {
         }
     }
     let wd = net.weight_decay();
-    let by_hand: u64 = net
+    let by_hand: Count = net
         .parameters
         .iter()
         .filter(|p| p.role == TensorRole::Bias || p.group == ParamGroup::BatchNorm)
@@ -475,7 +478,7 @@ fn check_summary_notes(net: &Network, cost: &Cost, setting: &str) {
     let weight = if conv1_trainable {
         stem.flops_forward
     } else {
-        0
+        Count::ZERO
     };
     assert_eq!(stem.flops_backward, weight, "{setting}");
     // "Only batch norm behaves differently": the other mode changes only BN statistics.
