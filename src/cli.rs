@@ -31,8 +31,8 @@ pub struct Cli {
     #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1024, value_parser = whole_in::<u32>(2, 8192))]
     pub max_side: u32,
 
-    /// Data matrices (.npy, CSV) are taken whole up to this many bytes as float64, refused
-    /// beyond (low-rank tab; the default, 134217728, is 4096×4096).
+    /// Data matrices (.npy, CSV) are taken whole up to this many bytes as float64 and refused
+    /// beyond (low-rank tab; 134217728 is a 4096×4096 matrix).
     #[arg(long, allow_negative_numbers = true, value_name = "BYTES", default_value_t = crate::lowrank::input::DEFAULT_MAX_BYTES, value_parser = whole_in::<u64>(8, MAX_BYTES_LIMIT))]
     pub max_bytes: u64,
 
@@ -308,8 +308,8 @@ pub struct LowrankArgs {
     /// Pictures (PNG, JPEG, PGM/PPM) larger than this on a side are downscaled.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1024, value_parser = whole_in::<u32>(2, 8192))]
     pub max_side: u32,
-    /// Data matrices (.npy, CSV) are taken whole up to this many bytes as float64, refused
-    /// beyond (the default, 134217728, is 4096×4096).
+    /// Data matrices (.npy, CSV) are taken whole up to this many bytes as float64 and refused
+    /// beyond (134217728 is a 4096×4096 matrix).
     #[arg(long, allow_negative_numbers = true, value_name = "BYTES", default_value_t = crate::lowrank::input::DEFAULT_MAX_BYTES, value_parser = whole_in::<u64>(8, MAX_BYTES_LIMIT))]
     pub max_bytes: u64,
     /// Print JSON instead of the summary.
