@@ -40,15 +40,21 @@ const INV_FACTORIAL: [f64; 15] = [
     1.0 / 87_178_291_200.0,
 ];
 
-/// e^r − 1 = Σ_{k=1}^{14} r^k/k! in Horner form; the truncation is below 2^−53 relative
-/// for |r| ≤ ln2/2.
+/// e^r − 1 = Σ_{k=1}^{13} r^k/k!; the truncation is below 2^−56 relative for |r| ≤ ln2/2.
+/// Written as r·(E(r²) + r·O(r²)), E with the odd k and O with the even k, so two Horner
+/// chains of six steps run side by side instead of one of twelve (the loops over a slice are
+/// bound by that chain's latency).
 #[inline(always)]
 fn expm1_taylor(r: f64) -> f64 {
-    let mut p = INV_FACTORIAL[14];
-    for k in (1..14).rev() {
-        p = p * r + INV_FACTORIAL[k];
+    let s = r * r;
+    let mut even = INV_FACTORIAL[13];
+    let mut odd = INV_FACTORIAL[12];
+    for k in (1..6).rev() {
+        even = even * s + INV_FACTORIAL[2 * k + 1];
+        odd = odd * s + INV_FACTORIAL[2 * k];
     }
-    p * r
+    even = even * s + INV_FACTORIAL[1];
+    (even + r * odd) * r
 }
 
 /// Splits x = k ln 2 + r with |r| ≤ ln2/2 (Cody–Waite) and returns (2^(k−1), e^r − 1);

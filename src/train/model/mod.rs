@@ -681,7 +681,7 @@ impl Preset {
                 lr: 0.05,
                 // At c = 1 the clipped run's peak depended on rounding (3 or 15 baselines for
                 // seed 1 with two exp implementations a few ulp apart); at 0.5 it stays below
-                // 5 for seeds 0–9 while the unclipped run peaks above 15 (benches/README.md).
+                // 10 for seeds 0–9 while the unclipped run peaks above 10 (benches/README.md).
                 clip: Clip::Norm(0.5),
                 rho: Some(1.3),
                 forget_bias: None,
