@@ -10,6 +10,7 @@ mod config;
 mod e2e;
 mod export;
 mod lowrank_input;
+mod lowrank_memory;
 mod lowrank_snapshots;
 mod resnet_counts;
 mod resnet_snapshots;
