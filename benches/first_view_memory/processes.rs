@@ -257,6 +257,15 @@ fn app(png: &Path, side: usize) -> AppRun {
     run
 }
 
+/// The workspace faer asks for the thin SVD (with U and V) of a side×side matrix, the call
+/// `dlscope::lowrank::model::thin_svd_with` makes, in bytes.
+fn faer_workspace(side: usize) -> u64 {
+    use faer::linalg::svd::{ComputeSvdVectors, svd_scratch};
+    let thin = ComputeSvdVectors::Thin;
+    let req = svd_scratch::<f64>(side, side, thin, thin, faer::Par::rayon(0), Default::default());
+    req.size_bytes() as u64
+}
+
 /// Both runs on a side×side input, and the figures.
 pub fn run(side: usize) {
     let matrix = (side * side * 8) as u64;
@@ -266,6 +275,15 @@ pub fn run(side: usize) {
         png.display(),
         mb(matrix),
         binary().display()
+    );
+    let workspace = faer_workspace(side);
+    println!(
+        "faer's workspace for the thin SVD (svd_scratch): {} = {} the matrix; with the input \
+         and U and V: {} = {}",
+        mb(workspace),
+        times(workspace, matrix),
+        mb(workspace + 3 * matrix),
+        times(workspace + 3 * matrix, matrix)
     );
     let (peak, elapsed) = headless(&png, side);
     println!(
