@@ -27,9 +27,14 @@ pub struct Cli {
     #[arg(long, allow_negative_numbers = true, value_name = "PATH")]
     pub input: Option<PathBuf>,
 
-    /// Inputs larger than this on a side are downscaled (low-rank tab).
+    /// Pictures larger than this on a side are downscaled (low-rank tab).
     #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1024, value_parser = whole_in::<u32>(2, 8192))]
     pub max_side: u32,
+
+    /// Data matrices (.npy, CSV) are taken whole up to this many bytes as float64 and refused
+    /// beyond (low-rank tab; 134217728 is a 4096×4096 matrix).
+    #[arg(long, allow_negative_numbers = true, value_name = "BYTES", default_value_t = crate::lowrank::input::DEFAULT_MAX_BYTES, value_parser = whole_in::<u64>(8, MAX_BYTES_LIMIT))]
+    pub max_bytes: u64,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -158,6 +163,9 @@ fn whole<T: std::str::FromStr>(text: &str) -> Result<T, String> {
         Err(_) => "expected a whole number".into(),
     })
 }
+
+/// The largest `--max-bytes`: 1 TiB.
+const MAX_BYTES_LIMIT: u64 = 1 << 40;
 
 /// A whole number from `lo` to `hi`; anything else is refused naming the range.
 fn whole_in<T>(lo: T, hi: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
@@ -297,9 +305,13 @@ pub struct LowrankArgs {
     /// The rank r of the approximation A*B* (default 10, or min(rows, cols) if that is smaller).
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub rank: Option<usize>,
-    /// Inputs larger than this on a side are downscaled.
+    /// Pictures (PNG, JPEG, PGM/PPM) larger than this on a side are downscaled.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1024, value_parser = whole_in::<u32>(2, 8192))]
     pub max_side: u32,
+    /// Data matrices (.npy, CSV) are taken whole up to this many bytes as float64 and refused
+    /// beyond (134217728 is a 4096×4096 matrix).
+    #[arg(long, allow_negative_numbers = true, value_name = "BYTES", default_value_t = crate::lowrank::input::DEFAULT_MAX_BYTES, value_parser = whole_in::<u64>(8, MAX_BYTES_LIMIT))]
+    pub max_bytes: u64,
     /// Print JSON instead of the summary.
     #[arg(long)]
     pub json: bool,

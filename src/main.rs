@@ -230,6 +230,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let options = Options {
                 lowrank_input: cli.input,
                 max_side: Some(cli.max_side as usize),
+                max_bytes: Some(cli.max_bytes),
                 // Completions run in a child process that is killed when they go stale.
                 svd_worker: std::env::current_exe().ok(),
             };
@@ -253,6 +254,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             let options = Options {
                 lowrank_input: args.input.clone().or(cli.input),
                 max_side: Some(cli.max_side as usize),
+                max_bytes: Some(cli.max_bytes),
                 ..Options::default()
             };
             snapshot_command(&args, &options, &config, ui)?

@@ -191,8 +191,10 @@ pub fn hints_of<A>(table: &[Binding<A>], unicode: bool) -> Vec<(String, &'static
 pub struct Options {
     /// `--input` for the low-rank tab.
     pub lowrank_input: Option<std::path::PathBuf>,
-    /// `--max-side`: larger inputs are downscaled (low-rank tab).
+    /// `--max-side`: larger pictures are downscaled (low-rank tab).
     pub max_side: Option<usize>,
+    /// `--max-bytes`: larger data matrices are refused (low-rank tab).
+    pub max_bytes: Option<u64>,
     /// This program, to start as `svd-worker` for the low-rank tab's completions (a process
     /// that can be killed when they go stale); `None` computes them on a thread.
     pub svd_worker: Option<std::path::PathBuf>,

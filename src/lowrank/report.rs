@@ -7,7 +7,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-use super::input::Loaded;
+use super::input::{Loaded, Taken};
 use super::model::{Decomposition, Readouts};
 use crate::numfmt;
 
@@ -52,21 +52,34 @@ pub fn choose_rank(
     }
 }
 
-/// The JSON document: source, shape, rank, downscaling, every singular value, the error both
-/// ways, relative error, energy, storage and the ranks needed for 90 / 99 / 99.9 % of the energy.
-/// Fields are in alphabetical order, the order the keys have always been written in.
+/// The JSON document: source, the matrix decomposed (its shape, and whether it is the whole
+/// input or a picture resized from `downscaled_from`), rank, every singular value, the error
+/// both ways, relative error, energy, storage and the ranks needed for 90 / 99 / 99.9 % of the
+/// energy. Fields are in alphabetical order, the order the keys have always been written in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// Columns of the matrix decomposed.
     pub cols: usize,
-    /// [rows, cols] before downscaling, or null.
+    /// "whole": the input as it is, every entry (always so for a data matrix); "resized": a
+    /// picture shrunk by area averaging from `downscaled_from` to rows×cols.
+    pub decomposed: &'static str,
+    /// [rows, cols] of a resized picture before downscaling, or null.
     pub downscaled_from: Option<[usize; 2]>,
     pub energy_captured: f64,
-    pub error_sq: f64,
-    pub error_sq_tail: f64,
+    /// ‖X − A*B*‖_F, from the matrices: finite whenever the entries are.
+    pub error: f64,
+    /// ‖X − A*B*‖²_F, from the matrices; null where f64 cannot hold it (entries beyond about
+    /// 1e154 or below 1e-154: `error` holds its root).
+    pub error_sq: Option<f64>,
+    /// Σ_{i>r} σᵢ², from the dropped singular values; null where f64 cannot hold it.
+    pub error_sq_tail: Option<f64>,
+    /// √(Σ_{i>r} σᵢ²).
+    pub error_tail: f64,
     pub rank: usize,
     /// "0.9", "0.99", "0.999" → the smallest rank capturing that fraction of Σ σᵢ².
     pub ranks_for_energy: BTreeMap<String, usize>,
     pub relative_error: f64,
+    /// Rows of the matrix decomposed.
     pub rows: usize,
     pub singular_values: Vec<f64>,
     pub source: String,
@@ -84,10 +97,13 @@ pub struct StorageReport {
 pub fn json(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readouts) -> Report {
     Report {
         cols: readouts.cols,
+        decomposed: loaded.taken().name(),
         downscaled_from: loaded.downscaled_from.map(|(m, n)| [m, n]),
         energy_captured: readouts.energy_captured,
-        error_sq: readouts.error_sq,
-        error_sq_tail: readouts.error_sq_tail,
+        error: readouts.error_sq.root(),
+        error_sq: readouts.error_sq.representable(),
+        error_sq_tail: readouts.error_sq_tail.representable(),
+        error_tail: readouts.error_sq_tail.root(),
         rank: readouts.rank,
         ranks_for_energy: readouts
             .ranks_for_energy
@@ -105,16 +121,27 @@ pub fn json(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readouts)
     }
 }
 
+/// `decimals` fixed decimals for 0 and for magnitudes from 10⁻³ up to 10¹⁵, else scientific
+/// with `decimals + 1` significant digits (a σ of 1e200 is not 201 digits, nor one of 1e-200
+/// "0.000000").
+fn fixed_or_scientific(x: f64, decimals: usize) -> String {
+    if x == 0.0 || (1e-3..1e15).contains(&x.abs()) || !x.is_finite() {
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.decimals$e}")
+    }
+}
+
 /// A few aligned lines: the input, the rank, the error computed both ways (Eckart–Young),
 /// energy, storage, ranks for energy levels and the leading singular values.
 pub fn summary(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readouts) -> String {
     let mut out = String::new();
-    let shape = match loaded.downscaled_from {
-        Some((m, n)) => format!(
-            "{}×{} (downscaled from {m}×{n})",
+    let shape = match loaded.taken() {
+        Taken::Resized { from: (m, n) } => format!(
+            "{}×{}, a picture resized from {m}×{n}",
             readouts.rows, readouts.cols
         ),
-        None => format!("{}×{}", readouts.rows, readouts.cols),
+        Taken::Whole => format!("{}×{}, whole", readouts.rows, readouts.cols),
     };
     let line = |out: &mut String, label: &str, value: String| {
         let _ = writeln!(out, "{label:<18}{value}");
@@ -125,17 +152,14 @@ pub fn summary(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readou
         "rank",
         format!("{} of {}", readouts.rank, decomposition.max_rank()),
     );
-    line(
-        &mut out,
-        "‖X − A*B*‖²_F",
-        format!("{:.10}", readouts.error_sq),
-    );
+    line(&mut out, "‖X − A*B*‖²_F", readouts.error_sq.fixed(10));
     line(
         &mut out,
         "Σ_{i>r} σᵢ²",
         format!(
-            "{:.10}   (difference {:.1e})",
-            readouts.error_sq_tail, readouts.identity_gap
+            "{}   (difference {})",
+            readouts.error_sq_tail.fixed(10),
+            readouts.identity_gap.sci(2)
         ),
     );
     line(
@@ -169,7 +193,7 @@ pub fn summary(loaded: &Loaded, decomposition: &Decomposition, readouts: &Readou
     let mut top = values
         .iter()
         .take(SUMMARY_SINGULAR_VALUES)
-        .map(|s| format!("{s:.6}"))
+        .map(|&s| fixed_or_scientific(s, 6))
         .collect::<Vec<_>>()
         .join("  ");
     if values.len() > SUMMARY_SINGULAR_VALUES {
@@ -190,8 +214,11 @@ pub fn command(args: &crate::cli::LowrankArgs, unicode: bool) -> Result<String, 
         ),
         (None, None) => Source::Builtin(Builtin::Camera),
     };
-    let mut loaded =
-        super::input::load(&source, args.max_side as usize).map_err(CommandError::of)?;
+    let limits = super::input::Limits {
+        max_side: args.max_side as usize,
+        max_bytes: args.max_bytes,
+    };
+    let mut loaded = super::input::load_within(&source, &limits).map_err(CommandError::of)?;
     let (rows, cols) = loaded.matrix.dim();
     let rank = choose_rank(args.rank, rows, cols).map_err(CommandError::of)?;
     // The decomposition takes the one f64 copy of X: the report reads only the input's name and
@@ -264,10 +291,13 @@ mod tests {
             keys,
             [
                 "cols",
+                "decomposed",
                 "downscaled_from",
                 "energy_captured",
+                "error",
                 "error_sq",
                 "error_sq_tail",
+                "error_tail",
                 "rank",
                 "ranks_for_energy",
                 "relative_error",
@@ -282,6 +312,7 @@ mod tests {
         assert_eq!(value["cols"], 2);
         assert_eq!(value["rank"], 1);
         assert_eq!(value["downscaled_from"], json!([30, 20]));
+        assert_eq!(value["decomposed"], "resized");
         // X = diag(3, 1) padded: σ = (3, 1); at rank 1 the error is 1² = 1 of 10.
         let sv = value["singular_values"].as_array().unwrap();
         assert_eq!(sv.len(), 2);
@@ -301,9 +332,13 @@ mod tests {
     fn json_downscaled_from_is_null_when_not_downscaled() {
         let (mut loaded, decomposition, readouts) = small();
         loaded.downscaled_from = None;
-        assert_eq!(
-            serde_json::to_value(json(&loaded, &decomposition, &readouts)).unwrap()["downscaled_from"],
-            serde_json::Value::Null
+        let value = serde_json::to_value(json(&loaded, &decomposition, &readouts)).unwrap();
+        assert_eq!(value["downscaled_from"], serde_json::Value::Null);
+        assert_eq!(value["decomposed"], "whole");
+        let text = summary(&loaded, &decomposition, &readouts);
+        assert!(
+            text.starts_with("source            tiny, 3×2, whole\n"),
+            "{text}"
         );
     }
 
@@ -311,7 +346,10 @@ mod tests {
     fn summary_names_the_input_and_the_error_identity() {
         let (loaded, decomposition, readouts) = small();
         let text = summary(&loaded, &decomposition, &readouts);
-        assert!(text.starts_with("source            tiny, 3×2 (downscaled from 30×20)\n"));
+        assert!(
+            text.starts_with("source            tiny, 3×2, a picture resized from 30×20\n"),
+            "{text}"
+        );
         assert!(text.contains("rank              1 of 2\n"));
         assert!(text.contains("‖X − A*B*‖²_F     1.0000000000\n"));
         assert!(text.contains("90%: 1   99%: 2   99.9%: 2"));

@@ -25,7 +25,8 @@
 //!   keeps stdin open until it has the reply.
 //! * Reply, on its stdout: one status byte. 0: k = min(rows, cols) singular values (f64,
 //!   descending), and for stage 1 then U (rows×k) and V (cols×k), each column after column.
-//!   1: the SVD did not converge. 2: a non-finite entry at (row, col), two u64.
+//!   1: the SVD did not converge. 2: a non-finite entry at (row, col), two u64. 3: σ₁ is beyond
+//!   the largest f64.
 
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
@@ -303,6 +304,7 @@ fn write_answer(result: Result<Answer, PartialError>, out: &mut impl Write) -> i
             out.write_all(&(row as u64).to_le_bytes())?;
             out.write_all(&(col as u64).to_le_bytes())?;
         }
+        Err(PartialError::Overflow) => out.write_all(&[3])?,
         Err(_) => out.write_all(&[1])?,
     }
     out.flush()
@@ -326,6 +328,7 @@ pub fn read_answer(
             let col = read_u64(input).map_err(garbled)? as usize;
             return Err(PartialError::NonFinite { row, col });
         }
+        3 => return Err(PartialError::Overflow),
         _ => return Err(PartialError::Worker(WorkerError::Garbled)),
     }
     let k = m.min(n);

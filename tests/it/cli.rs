@@ -15,7 +15,7 @@ use crate::common::{self, cmd, dlscope, stdout_of};
 // ---------------------------------------------------------------------------------------------
 
 /// Status 0 and one valid JSON document on stdout, with no bare NaN or infinity in its text.
-fn json(args: &[&str]) -> Value {
+pub(crate) fn json(args: &[&str]) -> Value {
     let text = stdout_of(args);
     for bad in ["NaN", "nan", "inf", "Infinity"] {
         assert!(!text.contains(bad), "{args:?}: JSON text contains {bad:?}");
@@ -25,7 +25,7 @@ fn json(args: &[&str]) -> Value {
 
 /// Exit status 2, exactly one line on stderr containing every one of `needles`, and nothing
 /// on stdout.
-fn fails_with(args: &[&str], needles: &[&str]) {
+pub(crate) fn fails_with(args: &[&str], needles: &[&str]) {
     let out = dlscope(args);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
@@ -678,9 +678,12 @@ fn lowrank_json_has_exactly_the_documented_keys() {
             "cols",
             "rank",
             "downscaled_from",
+            "decomposed",
             "singular_values",
+            "error",
             "error_sq",
             "error_sq_tail",
+            "error_tail",
             "relative_error",
             "energy_captured",
             "storage",
@@ -699,9 +702,12 @@ fn lowrank_json_has_exactly_the_documented_keys() {
         (512, 512, 10)
     );
     assert!(v["downscaled_from"].is_null());
+    assert_eq!(v["decomposed"], "whole");
     for key in [
+        "error",
         "error_sq",
         "error_sq_tail",
+        "error_tail",
         "relative_error",
         "energy_captured",
     ] {
@@ -957,10 +963,11 @@ fn lowrank_default_rank_is_clamped_but_an_explicit_rank_is_checked() {
     assert_close(num(&v["error_sq"]), 0.0, 0.0, 1e-24, "1x1 at rank 1");
     let row: Vec<String> = (0..5000).map(|i| format!("{}", i % 7)).collect();
     let wide = TempFile::new("wide.csv", format!("{}\n", row.join(",")).as_bytes());
+    // A data matrix is taken whole (it was once shrunk to 1×1024 like a picture).
     let v = json(&["lowrank", "--input", wide.arg(), "--json"]);
     assert_eq!(
         (int(&v["rows"]), int(&v["cols"]), int(&v["rank"])),
-        (1, 1024, 1)
+        (1, 5000, 1)
     );
     // An explicit rank too large is refused, naming it.
     fails_with(
@@ -2281,6 +2288,6 @@ fn an_endless_input_stops_at_the_limit() {
     // /dev/zero reports size 0 and never ends: the read is bounded by what was read.
     fails_with(
         &["lowrank", "--input", "/dev/zero"],
-        &["/dev/zero", "256 MiB limit"],
+        &["/dev/zero", "limit of 536,870,912 bytes"],
     );
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::common::{TempDir, npy_bytes};
 
-use dlscope::lowrank::input::{Builtin, Loaded, Problem, Source, load};
+use dlscope::lowrank::input::{Builtin, Limits, Loaded, Problem, Source, Taken, load, load_within};
 use image::{ImageBuffer, ImageFormat, Luma, Rgb};
 use ndarray::{Array1, Array2, Array3, array};
 use ndarray_npy::write_npy;
@@ -174,15 +174,44 @@ fn matrices_from_npy_and_csv_are_used_as_they_are() {
 }
 
 #[test]
-fn big_matrices_are_downscaled_too() {
+fn data_matrices_are_taken_whole_whatever_max_side() {
+    // Resizing is for pictures: a 40×10 matrix under --max-side 20 is still 40×10.
     let dir = TempDir::new("bigmatrix");
     let x = Array2::from_shape_fn((40, 10), |(i, j)| (i * 10 + j) as f64);
     let path = dir.0.join("tall.npy");
     write_npy(&path, &x).unwrap();
-    let loaded = load(&Source::Path(path), 20).unwrap();
-    assert_eq!(loaded.downscaled_from, Some((40, 10)));
-    assert_eq!(loaded.matrix.dim(), (20, 5));
-    assert_eq!(loaded.matrix[(0, 0)], (0.0 + 1.0 + 10.0 + 11.0) / 4.0);
+    let loaded = load(&Source::Path(path.clone()), 20).unwrap();
+    assert_eq!(loaded.downscaled_from, None);
+    assert_eq!(loaded.taken(), Taken::Whole);
+    assert_eq!(loaded.matrix, x);
+    let text = "1,2,3\n4,5,6\n7,8,9\n10,11,12\n";
+    let csv = dir.write("tall.csv", text.as_bytes());
+    let loaded = load(&Source::Path(csv), 2).unwrap();
+    assert_eq!(loaded.matrix.dim(), (4, 3));
+    let synthetic = load(&Source::Builtin(Builtin::Synthetic), 24).unwrap();
+    assert_eq!(
+        (synthetic.matrix.dim(), synthetic.taken()),
+        ((256, 192), Taken::Whole)
+    );
+    // Up to the byte limit exactly: 40×10 float64 is 3,200 bytes.
+    let within = |max_bytes| {
+        load_within(
+            &Source::Path(path.clone()),
+            &Limits {
+                max_side: 20,
+                max_bytes,
+            },
+        )
+    };
+    assert_eq!(within(3200).unwrap().matrix, x);
+    assert_eq!(
+        within(3199).unwrap_err().problem,
+        Problem::MatrixTooLarge {
+            rows: 40,
+            cols: 10,
+            limit: 3199
+        }
+    );
 }
 
 #[test]
@@ -263,10 +292,38 @@ fn truncated_jpeg() {
     let image = ImageBuffer::from_fn(64, 64, |x, y| Luma([((x + y) % 256) as u8]));
     let good = png_bytes(&image, ImageFormat::Jpeg);
     let path = dir.write("photo.jpg", &good[..good.len() / 3]);
-    let text = message(&path);
-    assert!(
-        text.starts_with("photo.jpg: truncated or corrupt JPEG image ("),
-        "{text}"
+    assert_eq!(
+        message(&path),
+        "photo.jpg: truncated or corrupt JPEG image (the file ends before the image does)"
+    );
+    // The decoder fills missing rows with grey and says nothing when the cut falls in the
+    // image data: every cut is refused all the same.
+    for cut in 3..good.len() {
+        let path = dir.write("cut.jpg", &good[..cut]);
+        assert_eq!(
+            message(&path),
+            "cut.jpg: truncated or corrupt JPEG image (the file ends before the image does)",
+            "cut at {cut} of {}",
+            good.len()
+        );
+    }
+    assert!(load_path(&dir.write("whole.jpg", &good)).is_ok());
+}
+
+#[test]
+fn corrupt_jpeg_is_one_clean_line() {
+    let dir = TempDir::new("jpegcorrupt");
+    let image = ImageBuffer::from_fn(64, 64, |x, y| Luma([((x + y) % 256) as u8]));
+    let mut bad = png_bytes(&image, ImageFormat::Jpeg);
+    // The frame header (0xFFC0: length, precision, height, width, components): no components.
+    let sof = bad.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    bad[sof + 9] = 0;
+    let text = message(&dir.write("bad.jpg", &bad));
+    // The decoder's own words, without the image crate's wrapper, zune-jpeg's "Reason:" or the
+    // space it left before the closing parenthesis.
+    assert_eq!(
+        text,
+        "bad.jpg: truncated or corrupt JPEG image (error parsing SOF segment: Number of components cannot be zero)"
     );
 }
 
@@ -352,7 +409,7 @@ fn npy_with_other_element_types_or_missing_data() {
     );
     assert_eq!(
         message(&path),
-        "enormous.npy: matrix of 4000000000×4000000000 has more than 33554432 entries"
+        "enormous.npy: matrix of 4000000000×4000000000 takes 128,000,000,000,000,000,000 bytes as float64, more than the limit of 134,217,728 bytes (--max-bytes)"
     );
     // 2×2 float64 needs 32 bytes; 28 follow (more than the 4-byte minimum check).
     let path = dir.write(
@@ -438,11 +495,11 @@ fn oversized_file_is_refused_before_reading() {
     let path = dir.0.join("big.csv");
     let file = std::fs::File::create(&path).unwrap();
     // A sparse file: no disk space is used, but its length is beyond the limit.
-    file.set_len(dlscope::lowrank::input::MAX_FILE_BYTES + 1)
-        .unwrap();
+    let limit = 4 * dlscope::lowrank::input::DEFAULT_MAX_BYTES;
+    file.set_len(limit + 1).unwrap();
     assert_eq!(
         message(&path),
-        "big.csv: file is 268435457 bytes, more than the 256 MiB limit"
+        "big.csv: file is 536,870,913 bytes, more than the limit of 536,870,912 bytes (4 × --max-bytes)"
     );
 }
 

@@ -10,6 +10,7 @@ fn options(input: Option<&str>) -> Options {
     Options {
         lowrank_input: input.map(Into::into),
         max_side: None,
+        max_bytes: None,
         svd_worker: None,
     }
 }
@@ -167,14 +168,19 @@ fn j_and_k_scroll_a_long_note_with_marks() {
 
 #[test]
 fn readout_numbers_are_never_cut_at_any_rank() {
-    // The synthetic input at 24 pixels has a tiny error at rank 0 and a long rounding bound
-    // beside it: at 80 columns in ASCII the bound was cut to "|diff| < 1...". A line that does
-    // not fit now drops whole spans, never digits.
+    // The synthetic matrix area-averaged to 24×18 has a tiny error at rank 0 and a long
+    // rounding bound beside it: at 80 columns in ASCII the bound was cut to "|diff| < 1...". A
+    // line that does not fit now drops whole spans, never digits. (The built-in itself is a
+    // data matrix, taken whole: the small one is written to a file.)
     let ascii = Ui::new(ColorDepth::Ansi16, false);
+    let dir = common::TempDir::new("cut-numbers");
+    let path = dir.path().join("synthetic24.npy");
+    let synthetic = dlscope::lowrank::input::synthetic_parts().matrix();
+    let (x, _) = dlscope::lowrank::input::area_average(synthetic.view(), 24);
+    ndarray_npy::write_npy(&path, &x).unwrap();
     let small = Options {
-        lowrank_input: Some("synthetic".into()),
-        max_side: Some(24),
-        svd_worker: None,
+        lowrank_input: Some(path),
+        ..options(None)
     };
     for keys in ["Home", "", "End"] {
         for ui in [ascii.clone(), Ui::standard()] {

@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod e2e;
 mod export;
+mod lowrank_data;
 mod lowrank_input;
 mod lowrank_memory;
 mod lowrank_snapshots;

@@ -1,49 +1,77 @@
 //! Turning an input into the matrix X: a built-in image or matrix, an image file (PNG, JPEG,
 //! PGM/PPM), a 2-D `.npy` array (float32 or float64) or a numeric CSV file.
 //!
-//! - Images become grey levels in [0, 1]: colour is mixed as luma 0.299 R + 0.587 G + 0.114 B in
-//!   floating point (no rounding), then divided by 255 (8-bit) or 65535 (16-bit). Alpha is ignored.
-//! - Matrices (`.npy`, CSV) are used as they are.
+//! - Pictures become grey levels in [0, 1]: colour is mixed as luma 0.299 R + 0.587 G + 0.114 B
+//!   in floating point (no rounding), then divided by 255 (8-bit) or 65535 (16-bit). Alpha is
+//!   ignored. A picture with a side longer than `max_side` is shrunk by area averaging (each
+//!   output cell is the mean of the input over the area it covers, with fractional overlaps
+//!   weighted exactly), keeping the aspect ratio; [`Loaded::downscaled_from`] records the
+//!   original size.
+//! - Data matrices (`.npy`, CSV, the synthetic built-in) are never resampled: they are taken
+//!   whole if their float64 copy fits `max_bytes`, and refused with their size otherwise.
 //! - CSV: comma-separated, cells trimmed. The first row is a header (and skipped) only when none
 //!   of its cells is a number; otherwise every cell must be a number. Rows are counted from 1
 //!   including the header row, so an error's row is the file's record number.
-//! - Anything with a side longer than `max_side` is shrunk by area averaging (each output cell is
-//!   the mean of the input over the area it covers, with fractional overlaps weighted exactly),
-//!   keeping the aspect ratio; [`Loaded::downscaled_from`] records the original size.
 //! - Sizes are checked before anything large is allocated: the file size, the image header's
 //!   dimensions and the `.npy` header's shape.
 
 use std::fmt;
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
-use ndarray::{Array2, ArrayView2};
-use ndarray_npy::{ReadNpyError, ReadNpyExt};
+use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
 use super::model::orthonormal_columns;
+use crate::numfmt::group_thousands;
 
+mod matrix;
+mod picture;
 mod resize;
 
-pub use resize::fitted_shape;
 #[cfg(test)]
 use resize::overlaps;
-use resize::{fit, resample};
+pub use resize::{area_average, fitted_shape};
 
-/// The default limit on either side of the matrix: larger inputs are downscaled.
+/// The default limit on either side of a picture: larger pictures are downscaled.
 pub const DEFAULT_MAX_SIDE: usize = 1024;
-/// Files larger than this are refused before being read.
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+/// The default limit on a data matrix's size as float64: 4096×4096 entries (134,217,728 bytes).
+pub const DEFAULT_MAX_BYTES: u64 = 4096 * 4096 * 8;
+/// Files larger than this many times the matrix limit are refused before being read: room for
+/// a CSV's text, which spends some 20 bytes on a number that takes 8 as float64.
+pub const FILE_BYTES_PER_MATRIX_BYTE: u64 = 4;
 /// Decoded images larger than this (in bytes of pixels) are refused before decoding.
 pub const MAX_DECODED_BYTES: u64 = 256 * 1024 * 1024;
 /// Images wider or taller than this are refused from their header.
 pub const MAX_IMAGE_SIDE: u32 = 16384;
-/// Matrices with more entries than this are refused (2^25 entries = 256 MiB of f64).
-pub const MAX_MATRIX_ENTRIES: usize = 1 << 25;
+
+/// How large an input may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A picture with a longer side is shrunk to this (at least 1).
+    pub max_side: usize,
+    /// A data matrix whose float64 copy takes more bytes is refused; files larger than
+    /// [`FILE_BYTES_PER_MATRIX_BYTE`] times this are refused before being read.
+    pub max_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_side: DEFAULT_MAX_SIDE,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+impl Limits {
+    /// The largest file read: [`FILE_BYTES_PER_MATRIX_BYTE`] × `max_bytes`.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_bytes.saturating_mul(FILE_BYTES_PER_MATRIX_BYTE)
+    }
+}
 
 static CAMERA_PNG: &[u8] = include_bytes!("../../../assets/camera.png");
 static ASTRONAUT_PNG: &[u8] = include_bytes!("../../../assets/astronaut.png");
@@ -57,8 +85,8 @@ pub const SYNTHETIC_SINGULAR_VALUES: [f64; 5] = [50.0, 40.0, 30.0, 20.0, 10.0];
 pub const SYNTHETIC_NOISE_STD: f64 = 0.02;
 const SYNTHETIC_SEED: u64 = 20_240_205;
 
-/// A matrix that fits the size limit, and its original (rows, cols) if it had to be shrunk.
-type Fitted = (Array2<f64>, Option<(usize, usize)>);
+/// A picture that fits the side limit, and its original (rows, cols) if it had to be shrunk.
+pub type Fitted = (Array2<f64>, Option<(usize, usize)>);
 
 /// The inputs that ship with the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter)]
@@ -170,12 +198,43 @@ impl fmt::Display for Source {
 pub struct Loaded {
     /// The built-in's name or the file's name.
     pub name: String,
-    /// X, m×n.
+    /// X, m×n: the matrix decomposed.
     pub matrix: Array2<f64>,
-    /// (rows, cols) before downscaling, if it was downscaled.
+    /// (rows, cols) of a picture before downscaling, if it was downscaled; always `None` for a
+    /// data matrix, which is taken whole.
     pub downscaled_from: Option<(usize, usize)>,
     /// True for images (grey levels in [0, 1]); false for plain matrices.
     pub is_image: bool,
+}
+
+impl Loaded {
+    /// How the matrix decomposed was taken from the input: [`Taken::Whole`], or
+    /// [`Taken::Resized`] for a picture shrunk to fit `max_side`.
+    pub fn taken(&self) -> Taken {
+        match self.downscaled_from {
+            Some(from) => Taken::Resized { from },
+            None => Taken::Whole,
+        }
+    }
+}
+
+/// Which matrix was decomposed, as the screen and the JSON say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// The input as it is, every entry.
+    Whole,
+    /// A picture shrunk by area averaging from (rows, cols).
+    Resized { from: (usize, usize) },
+}
+
+impl Taken {
+    /// "whole", or "resized" (the JSON's `decomposed`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Taken::Whole => "whole",
+            Taken::Resized { .. } => "resized",
+        }
+    }
 }
 
 /// An input that could not be loaded. Displays as one line: `file: problem`.
@@ -195,15 +254,19 @@ pub enum Problem {
     UnknownFormat,
     /// An image format that is recognised but not supported (e.g. GIF).
     UnsupportedImageFormat(String),
-    /// The file is larger than [`MAX_FILE_BYTES`].
-    FileTooLarge { bytes: u64 },
-    /// A stream, pipe or device that gave more than [`MAX_FILE_BYTES`] (its size was not known
+    /// The file is larger than `limit` ([`Limits::max_file_bytes`]).
+    FileTooLarge { bytes: u64, limit: u64 },
+    /// A stream, pipe or device that gave more than `limit` bytes (its size was not known
     /// before reading, so reading stopped at the limit).
-    StreamTooLarge,
+    StreamTooLarge { limit: u64 },
     /// The image's header announces more pixels than may be decoded.
     ImageTooLarge { width: u32, height: u32 },
-    /// A matrix with more entries than [`MAX_MATRIX_ENTRIES`].
-    MatrixTooLarge { rows: usize, cols: usize },
+    /// A data matrix whose float64 copy is larger than `limit` bytes ([`Limits::max_bytes`]).
+    MatrixTooLarge {
+        rows: usize,
+        cols: usize,
+        limit: u64,
+    },
     /// An image that does not decode.
     CorruptImage {
         format: &'static str,
@@ -247,24 +310,27 @@ impl fmt::Display for Problem {
                 f,
                 "{format} images are not supported (use PNG, JPEG or PGM/PPM)"
             ),
-            Problem::FileTooLarge { bytes } => write!(
+            Problem::FileTooLarge { bytes, limit } => write!(
                 f,
-                "file is {bytes} bytes, more than the {} MiB limit",
-                MAX_FILE_BYTES / (1024 * 1024)
+                "file is {} bytes, more than the limit of {} bytes ({FILE_BYTES_PER_MATRIX_BYTE} × --max-bytes)",
+                group_thousands(*bytes),
+                group_thousands(*limit)
             ),
-            Problem::StreamTooLarge => write!(
+            Problem::StreamTooLarge { limit } => write!(
                 f,
-                "it gave more than the {} MiB limit (reading stopped there)",
-                MAX_FILE_BYTES / (1024 * 1024)
+                "it gave more than the limit of {} bytes ({FILE_BYTES_PER_MATRIX_BYTE} × --max-bytes; reading stopped there)",
+                group_thousands(*limit)
             ),
             Problem::ImageTooLarge { width, height } => write!(
                 f,
                 "image of {width}×{height} pixels is too large to decode (limit {} MiB of pixels, {MAX_IMAGE_SIDE} per side)",
                 MAX_DECODED_BYTES / (1024 * 1024)
             ),
-            Problem::MatrixTooLarge { rows, cols } => write!(
+            Problem::MatrixTooLarge { rows, cols, limit } => write!(
                 f,
-                "matrix of {rows}×{cols} has more than {MAX_MATRIX_ENTRIES} entries"
+                "matrix of {rows}×{cols} takes {} bytes as float64, more than the limit of {} bytes (--max-bytes)",
+                grouped_u128(matrix::matrix_bytes(*rows, *cols)),
+                group_thousands(*limit)
             ),
             Problem::CorruptImage { format, detail } => {
                 write!(f, "truncated or corrupt {format} image ({detail})")
@@ -311,55 +377,120 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Load `source` as a matrix, downscaling anything with a side longer than `max_side`
-/// (a `max_side` of 0 is taken as 1).
-pub fn load(source: &Source, max_side: usize) -> Result<Loaded, InputError> {
-    let max_side = max_side.max(1);
-    match source {
-        Source::Builtin(Builtin::Camera) => load_image_bytes("camera", CAMERA_PNG, max_side),
-        Source::Builtin(Builtin::Astronaut) => {
-            load_image_bytes("astronaut", ASTRONAUT_PNG, max_side)
+/// `n` with thousands separated by commas (sizes announced by a header may pass u64).
+fn grouped_u128(n: u128) -> String {
+    match u64::try_from(n) {
+        Ok(n) => group_thousands(n),
+        Err(_) => {
+            let digits = n.to_string();
+            let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            out
         }
-        Source::Builtin(Builtin::Synthetic) => {
-            let matrix = synthetic_parts().matrix();
-            let (matrix, downscaled_from) = fit(matrix.view(), max_side);
-            Ok(Loaded {
-                name: Builtin::Synthetic.name().to_string(),
-                matrix,
-                downscaled_from,
-                is_image: false,
-            })
-        }
-        Source::Path(path) => load_path(path, max_side),
     }
 }
 
-fn load_path(path: &Path, max_side: usize) -> Result<Loaded, InputError> {
+/// Load `source` within the default byte limit, downscaling a picture with a side longer than
+/// `max_side` (see [`load_within`]).
+pub fn load(source: &Source, max_side: usize) -> Result<Loaded, InputError> {
+    load_within(
+        source,
+        &Limits {
+            max_side,
+            ..Limits::default()
+        },
+    )
+}
+
+/// Load `source` as a matrix: a picture with a side longer than `limits.max_side` (0 is taken
+/// as 1) is downscaled; a data matrix is taken whole, or refused if its float64 copy would take
+/// more than `limits.max_bytes`.
+pub fn load_within(source: &Source, limits: &Limits) -> Result<Loaded, InputError> {
+    let max_side = limits.max_side.max(1);
+    match source {
+        Source::Builtin(Builtin::Camera) => {
+            picture::load_image_bytes("camera", CAMERA_PNG, max_side)
+        }
+        Source::Builtin(Builtin::Astronaut) => {
+            picture::load_image_bytes("astronaut", ASTRONAUT_PNG, max_side)
+        }
+        Source::Builtin(Builtin::Synthetic) => {
+            let name = Builtin::Synthetic.name().to_string();
+            let (rows, cols) = SYNTHETIC_SHAPE;
+            matrix::check_size(rows, cols, limits.max_bytes).map_err(|problem| InputError {
+                file: name.clone(),
+                problem,
+            })?;
+            Ok(Loaded {
+                name,
+                matrix: synthetic_parts().matrix(),
+                downscaled_from: None,
+                is_image: false,
+            })
+        }
+        Source::Path(path) => load_path(path, max_side, limits.max_bytes),
+    }
+}
+
+/// The first bytes of every `.npy` file.
+const NPY_MAGIC: &[u8] = b"\x93NUMPY";
+
+/// How much of a file is read first, to find a `.npy` header's shape before the rest.
+const HEAD_BYTES: u64 = 64 * 1024;
+
+/// The file's bytes, or why not: at most `limit` bytes are read, whatever size it reports. A
+/// `.npy` file announcing a matrix larger than `max_bytes` is refused from its header.
+fn read_bounded(path: &Path, limit: u64, max_bytes: u64) -> Result<Vec<u8>, Problem> {
+    use std::io::Read;
+    let metadata = std::fs::metadata(path).map_err(|e| io_problem(&e))?;
+    if metadata.is_dir() {
+        return Err(Problem::Unreadable("it is a directory".to_string()));
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| io_problem(&e))?;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(HEAD_BYTES.min(limit.saturating_add(1)))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_problem(&e))?;
+    if bytes.starts_with(NPY_MAGIC)
+        && let Some(problem) = matrix::npy_too_large(&bytes, max_bytes)
+    {
+        return Err(problem);
+    }
+    if metadata.len() > limit {
+        return Err(Problem::FileTooLarge {
+            bytes: metadata.len(),
+            limit,
+        });
+    }
+    // The size a file reports is not a bound (a pipe, /dev/zero): read at most one byte past
+    // the limit, whatever it is.
+    let left = limit.saturating_add(1).saturating_sub(bytes.len() as u64);
+    file.take(left)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_problem(&e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Problem::StreamTooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+fn load_path(path: &Path, max_side: usize, max_bytes: u64) -> Result<Loaded, InputError> {
     let file = crate::text::shown_path(path);
     let error = |problem| InputError {
         file: file.clone(),
         problem,
     };
-    let metadata = std::fs::metadata(path).map_err(|e| error(io_problem(&e)))?;
-    if metadata.is_dir() {
-        return Err(error(Problem::Unreadable("it is a directory".to_string())));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(error(Problem::FileTooLarge {
-            bytes: metadata.len(),
-        }));
-    }
-    // The size a file reports is not a bound (a pipe, /dev/zero): read at most one byte past
-    // the limit, whatever it is.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| {
-            std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_FILE_BYTES + 1), &mut bytes)
-        })
-        .map_err(|e| error(io_problem(&e)))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(error(Problem::StreamTooLarge));
-    }
+    let limits = Limits {
+        max_side,
+        max_bytes,
+    };
+    let bytes = read_bounded(path, limits.max_file_bytes(), max_bytes).map_err(error)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -369,24 +500,26 @@ fn load_path(path: &Path, max_side: usize) -> Result<Loaded, InputError> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
 
-    let matrix = |matrix: Array2<f64>| {
-        let (matrix, downscaled_from) = fit(matrix.view(), max_side);
-        Loaded {
-            name: name.clone(),
-            matrix,
-            downscaled_from,
-            is_image: false,
-        }
+    // A data matrix is taken whole.
+    let whole = |matrix: Array2<f64>| Loaded {
+        name: name.clone(),
+        matrix,
+        downscaled_from: None,
+        is_image: false,
     };
     // CSV is text and has no signature, so its extension decides before any sniffing.
     if extension == "csv" {
-        return load_csv(&bytes).map(matrix).map_err(error);
+        return matrix::load_csv(&bytes, max_bytes)
+            .map(whole)
+            .map_err(error);
     }
-    if bytes.starts_with(b"\x93NUMPY") {
-        return load_npy(&bytes).map(matrix).map_err(error);
+    if bytes.starts_with(NPY_MAGIC) {
+        return matrix::load_npy(&bytes, max_bytes)
+            .map(whole)
+            .map_err(error);
     }
     if image::guess_format(&bytes).is_ok() {
-        let mut loaded = load_image_bytes(&file, &bytes, max_side)?;
+        let mut loaded = picture::load_image_bytes(&file, &bytes, max_side)?;
         loaded.name = name;
         return Ok(loaded);
     }
@@ -395,9 +528,9 @@ fn load_path(path: &Path, max_side: usize) -> Result<Loaded, InputError> {
         "npy" => Err(error(Problem::CorruptNpy(
             "it does not start with the .npy signature".to_string(),
         ))),
-        ext => match image_format_for_extension(ext) {
+        ext => match picture::image_format_for_extension(ext) {
             Some(format) => Err(error(Problem::CorruptImage {
-                format: format_name(format),
+                format: picture::format_name(format),
                 detail: "it does not start with the format's signature".to_string(),
             })),
             None => Err(error(Problem::UnknownFormat)),
@@ -413,321 +546,6 @@ fn io_problem(e: &std::io::Error) -> Problem {
         _ => e.to_string(),
     };
     Problem::Unreadable(reason)
-}
-
-fn image_format_for_extension(ext: &str) -> Option<ImageFormat> {
-    match ext {
-        "png" => Some(ImageFormat::Png),
-        "jpg" | "jpeg" => Some(ImageFormat::Jpeg),
-        "pgm" | "ppm" | "pnm" | "pbm" | "pam" => Some(ImageFormat::Pnm),
-        _ => None,
-    }
-}
-
-fn format_name(format: ImageFormat) -> &'static str {
-    match format {
-        ImageFormat::Png => "PNG",
-        ImageFormat::Jpeg => "JPEG",
-        ImageFormat::Pnm => "PGM/PPM",
-        ImageFormat::Gif => "GIF",
-        ImageFormat::WebP => "WebP",
-        ImageFormat::Tiff => "TIFF",
-        ImageFormat::Bmp => "BMP",
-        _ => "this",
-    }
-}
-
-/// Decode an image (format from its signature) into grey levels in [0, 1].
-fn load_image_bytes(file: &str, bytes: &[u8], max_side: usize) -> Result<Loaded, InputError> {
-    let error = |problem| InputError {
-        file: file.to_string(),
-        problem,
-    };
-    let format = image::guess_format(bytes).map_err(|_| error(Problem::UnknownFormat))?;
-    if !matches!(
-        format,
-        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Pnm
-    ) {
-        return Err(error(Problem::UnsupportedImageFormat(
-            format_name(format).to_string(),
-        )));
-    }
-    let corrupt = |e: image::ImageError| match e {
-        image::ImageError::Limits(_) => error(Problem::CorruptImage {
-            format: format_name(format),
-            detail: format!("the header announces a size beyond the limits: {e}"),
-        }),
-        other => error(Problem::CorruptImage {
-            format: format_name(format),
-            detail: other.to_string(),
-        }),
-    };
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_IMAGE_SIDE);
-    limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(MAX_DECODED_BYTES);
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits);
-    let decoder = match reader.into_decoder() {
-        Ok(decoder) => decoder,
-        Err(image::ImageError::Limits(_)) => {
-            // The header was read but refused: report its dimensions if they can be had.
-            let (width, height) = header_dimensions(bytes, format).unwrap_or((0, 0));
-            return Err(error(Problem::ImageTooLarge { width, height }));
-        }
-        Err(e) => return Err(corrupt(e)),
-    };
-    let (width, height) = decoder.dimensions();
-    if decoder.total_bytes() > MAX_DECODED_BYTES {
-        return Err(error(Problem::ImageTooLarge { width, height }));
-    }
-    if width == 0 || height == 0 {
-        return Err(error(Problem::Empty {
-            rows: height as usize,
-            cols: width as usize,
-        }));
-    }
-    let image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-    let (matrix, downscaled_from) = grey_levels(&image, max_side).ok_or_else(|| {
-        error(Problem::UnsupportedImageFormat(format!(
-            "{} with pixel type {:?}",
-            format_name(format),
-            image.color()
-        )))
-    })?;
-    Ok(Loaded {
-        name: file.to_string(),
-        matrix,
-        downscaled_from,
-        is_image: true,
-    })
-}
-
-/// The dimensions in an image header, read without any limit (nothing is decoded).
-fn header_dimensions(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.no_limits();
-    reader.into_dimensions().ok()
-}
-
-/// Grey levels of a decoded image in [0, 1], downscaled to fit `max_side`. `None` for a pixel
-/// type this program does not know.
-fn grey_levels(image: &DynamicImage, max_side: usize) -> Option<Fitted> {
-    let width = image.width() as usize;
-    let height = image.height() as usize;
-    let from_u8 = |v: u8| f64::from(v) / 255.0;
-    let from_u16 = |v: u16| f64::from(v) / 65535.0;
-    let from_f32 = f64::from;
-    let result = match image {
-        DynamicImage::ImageLuma8(b) => {
-            grey_from_raw(b.as_raw(), height, width, 1, from_u8, max_side)
-        }
-        DynamicImage::ImageLumaA8(b) => {
-            grey_from_raw(b.as_raw(), height, width, 2, from_u8, max_side)
-        }
-        DynamicImage::ImageRgb8(b) => {
-            grey_from_raw(b.as_raw(), height, width, 3, from_u8, max_side)
-        }
-        DynamicImage::ImageRgba8(b) => {
-            grey_from_raw(b.as_raw(), height, width, 4, from_u8, max_side)
-        }
-        DynamicImage::ImageLuma16(b) => {
-            grey_from_raw(b.as_raw(), height, width, 1, from_u16, max_side)
-        }
-        DynamicImage::ImageLumaA16(b) => {
-            grey_from_raw(b.as_raw(), height, width, 2, from_u16, max_side)
-        }
-        DynamicImage::ImageRgb16(b) => {
-            grey_from_raw(b.as_raw(), height, width, 3, from_u16, max_side)
-        }
-        DynamicImage::ImageRgba16(b) => {
-            grey_from_raw(b.as_raw(), height, width, 4, from_u16, max_side)
-        }
-        DynamicImage::ImageRgb32F(b) => {
-            grey_from_raw(b.as_raw(), height, width, 3, from_f32, max_side)
-        }
-        DynamicImage::ImageRgba32F(b) => {
-            grey_from_raw(b.as_raw(), height, width, 4, from_f32, max_side)
-        }
-        _ => return None,
-    };
-    Some(result)
-}
-
-/// Luma of interleaved pixels with `channels` channels (1–2: grey [+ alpha], 3–4: RGB [+ alpha]).
-fn grey_from_raw<T: Copy>(
-    raw: &[T],
-    rows: usize,
-    cols: usize,
-    channels: usize,
-    to_unit: impl Fn(T) -> f64,
-    max_side: usize,
-) -> Fitted {
-    let row_len = cols * channels;
-    let fill_row = |i: usize, out: &mut [f64]| {
-        let start = i * row_len;
-        let Some(row) = raw.get(start..start + row_len) else {
-            return;
-        };
-        for (value, pixel) in out.iter_mut().zip(row.chunks_exact(channels)) {
-            *value = match *pixel {
-                [r, g, b, ..] => 0.299 * to_unit(r) + 0.587 * to_unit(g) + 0.114 * to_unit(b),
-                [grey, ..] => to_unit(grey),
-                [] => 0.0,
-            };
-        }
-    };
-    resample(rows, cols, max_side, fill_row)
-}
-
-/// Read a 2-D float32/float64 `.npy` array, checking its header before allocating.
-fn load_npy(bytes: &[u8]) -> Result<Array2<f64>, Problem> {
-    let mut rest = bytes;
-    let header = ndarray_npy::npy::header::Header::from_reader(&mut rest)
-        .map_err(|e| Problem::CorruptNpy(e.to_string()))?;
-    if header.shape.len() != 2 {
-        return Err(Problem::NotAMatrix {
-            ndim: header.shape.len(),
-        });
-    }
-    let (rows, cols) = (header.shape[0], header.shape[1]);
-    if rows == 0 || cols == 0 {
-        return Err(Problem::Empty { rows, cols });
-    }
-    // Only float32 and float64 are read: any other element type (bool, integers, complex…) is
-    // named as such before the size check below, which assumes 4-byte elements.
-    let descr = header.type_descriptor.to_string();
-    let kind = descr.trim_matches(['\'', '"']);
-    if !matches!(kind, "<f8" | ">f8" | "=f8" | "<f4" | ">f4" | "=f4") {
-        return Err(Problem::UnsupportedElement(descr));
-    }
-    let entries = rows.checked_mul(cols);
-    if entries.is_none_or(|e| e > MAX_MATRIX_ENTRIES) {
-        return Err(Problem::MatrixTooLarge { rows, cols });
-    }
-    // Every supported element takes at least 4 bytes: a header promising more than the file
-    // holds is caught here, before the reader allocates room for it.
-    if entries.is_none_or(|e| e.saturating_mul(4) > rest.len()) {
-        return Err(Problem::CorruptNpy(format!(
-            "the header announces {rows}×{cols} entries but only {} bytes of data follow",
-            rest.len()
-        )));
-    }
-    let matrix = match Array2::<f64>::read_npy(bytes) {
-        Ok(matrix) => matrix,
-        Err(ReadNpyError::WrongDescriptor(_)) => match Array2::<f32>::read_npy(bytes) {
-            Ok(matrix) => matrix.mapv(f64::from),
-            Err(ReadNpyError::WrongDescriptor(descr)) => {
-                return Err(Problem::UnsupportedElement(descr.to_string()));
-            }
-            Err(e) => return Err(npy_problem(e)),
-        },
-        Err(e) => return Err(npy_problem(e)),
-    };
-    check_finite(matrix.view())?;
-    Ok(matrix)
-}
-
-fn npy_problem(e: ReadNpyError) -> Problem {
-    match e {
-        ReadNpyError::WrongNdim(_, ndim) => Problem::NotAMatrix { ndim },
-        ReadNpyError::MissingData => {
-            Problem::CorruptNpy("the data is shorter than the header says".to_string())
-        }
-        other => Problem::CorruptNpy(other.to_string()),
-    }
-}
-
-fn check_finite(matrix: ArrayView2<f64>) -> Result<(), Problem> {
-    match matrix.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        Some(((i, j), &value)) => Err(Problem::NonFinite {
-            row: i + 1,
-            col: j + 1,
-            value,
-        }),
-        None => Ok(()),
-    }
-}
-
-/// Read a numeric CSV file (see the module documentation for the header rule).
-fn load_csv(bytes: &[u8]) -> Result<Array2<f64>, Problem> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let mut values = Vec::new();
-    let mut width: Option<usize> = None;
-    let mut data_rows = 0usize;
-    for (index, record) in reader.records().enumerate() {
-        let row = index + 1;
-        let record = record.map_err(|e| csv_problem(&e, row))?;
-        match width {
-            None => width = Some(record.len()),
-            Some(expected) if record.len() != expected => {
-                return Err(Problem::Ragged {
-                    row,
-                    found: record.len(),
-                    expected,
-                });
-            }
-            Some(_) => {}
-        }
-        if index == 0 && record.iter().all(|cell| cell.parse::<f64>().is_err()) {
-            continue;
-        }
-        for (j, cell) in record.iter().enumerate() {
-            let value: f64 = cell.parse().map_err(|_| Problem::NotANumber {
-                row,
-                col: j + 1,
-                cell: shorten(cell),
-            })?;
-            if !value.is_finite() {
-                return Err(Problem::NonFinite {
-                    row,
-                    col: j + 1,
-                    value,
-                });
-            }
-            values.push(value);
-        }
-        data_rows += 1;
-        if values.len() > MAX_MATRIX_ENTRIES {
-            return Err(Problem::MatrixTooLarge {
-                rows: data_rows,
-                cols: width.unwrap_or(0),
-            });
-        }
-    }
-    let cols = width.unwrap_or(0);
-    if data_rows == 0 || cols == 0 {
-        return Err(Problem::Empty {
-            rows: data_rows,
-            cols,
-        });
-    }
-    Array2::from_shape_vec((data_rows, cols), values)
-        .map_err(|e| Problem::Csv(format!("inconsistent shape: {e}")))
-}
-
-fn csv_problem(e: &csv::Error, row: usize) -> Problem {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => Problem::Csv(format!("row {row} is not UTF-8 text")),
-        csv::ErrorKind::Io(io) => Problem::Unreadable(io.to_string()),
-        _ => Problem::Csv(e.to_string()),
-    }
-}
-
-/// A cell quoted in an error message, cut to 40 characters.
-fn shorten(cell: &str) -> String {
-    const LIMIT: usize = 40;
-    if cell.chars().count() <= LIMIT {
-        cell.to_string()
-    } else {
-        let mut short: String = cell.chars().take(LIMIT).collect();
-        short.push('…');
-        short
-    }
 }
 
 /// The synthetic matrix's parts: L = U diag(σ) Vᵀ of rank 5 with known singular values, and the

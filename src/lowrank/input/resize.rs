@@ -1,12 +1,14 @@
-//! Shrinking a matrix that is too large: area averaging, each output cell the mean of the input
+//! Shrinking a picture that is too large: area averaging, each output cell the mean of the input
 //! over the area it covers, with fractional overlaps weighted exactly.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 
 use super::Fitted;
 
-/// Downscale a matrix to fit `max_side` (or copy it as it is).
-pub(super) fn fit(matrix: ArrayView2<f64>, max_side: usize) -> Fitted {
+/// A matrix shrunk to fit `max_side` by the pictures' area averaging (or copied as it is), and
+/// its original size if it was shrunk. Inputs never go through it unless they are pictures;
+/// tests build small matrices with it.
+pub fn area_average(matrix: ndarray::ArrayView2<f64>, max_side: usize) -> Fitted {
     let (rows, cols) = matrix.dim();
     resample(rows, cols, max_side, |i, out| {
         for (value, x) in out.iter_mut().zip(matrix.row(i)) {

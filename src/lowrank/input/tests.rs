@@ -48,7 +48,7 @@ fn overlap_weights_sum_to_one_per_target_cell() {
 #[test]
 fn area_average_of_a_two_by_two_block_is_its_mean() {
     let x = Array2::from_shape_fn((4, 6), |(i, j)| (i * 6 + j) as f64);
-    let (small, from) = fit(x.view(), 3);
+    let (small, from) = area_average(x.view(), 3);
     assert_eq!(from, Some((4, 6)));
     assert_eq!(small.dim(), (2, 3));
     for p in 0..2 {
@@ -62,7 +62,7 @@ fn area_average_of_a_two_by_two_block_is_its_mean() {
 #[test]
 fn area_average_preserves_the_mean_for_fractional_ratios() {
     let x = Array2::from_shape_fn((7, 5), |(i, j)| ((i * 5 + j) as f64).sin());
-    let (small, _) = fit(x.view(), 3);
+    let (small, _) = area_average(x.view(), 3);
     assert_eq!(small.dim(), (3, 2));
     // Σ small · (cell area in source units) = Σ x.
     let cell_area = (7.0 / 3.0) * (5.0 / 2.0);

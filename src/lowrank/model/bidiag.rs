@@ -43,6 +43,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::ArrayView2;
 
 use super::error::PartialError;
+use super::unit_for;
 use crate::jobs::Cancel;
 
 /// Columns whose reflectors are applied to the trailing matrix together.
@@ -61,6 +62,10 @@ pub struct Bidiagonalization {
     pub tau_right: Vec<f64>,
     /// True if X was wide and `a` holds the reduction of Xᵀ.
     pub transposed: bool,
+    /// The power of two X was divided by before the reduction (1 unless its entries are beyond
+    /// 2^±[`super::SAFE_EXPONENT`]): `a` holds the reduction of X/unit, whose singular values
+    /// are σᵢ/unit.
+    pub unit: f64,
 }
 
 impl Bidiagonalization {
@@ -97,7 +102,7 @@ pub fn bidiagonalize_until(
     progress: &mut dyn FnMut(f64),
     threads: &dyn Fn() -> Par,
 ) -> Result<Bidiagonalization, PartialError> {
-    let (mut a, transposed) = tall_copy(x)?;
+    let (mut a, transposed, unit) = tall_copy(x)?;
     let (m, n) = (a.nrows(), a.ncols());
     // Work of column j: the two products with the (m − j)×(n − j) trailing matrix.
     let work = |j: usize| ((m - j) * (n - j)) as f64;
@@ -136,12 +141,14 @@ pub fn bidiagonalize_until(
         tau_left: r.tau_left,
         tau_right: r.tau_right,
         transposed,
+        unit,
     })
 }
 
-/// `x` as a tall (m ≥ n) faer matrix to reduce in place, transposed if it is wide (which leaves
-/// the singular values alone), and whether it was. Refuses an empty or non-finite `x`.
-fn tall_copy(x: ArrayView2<f64>) -> Result<(Mat<f64>, bool), PartialError> {
+/// `x`/unit as a tall (m ≥ n) faer matrix to reduce in place, transposed if it is wide (which
+/// leaves the singular values alone), whether it was, and the unit ([`unit_for`]: dividing by
+/// a power of two is exact). Refuses an empty or non-finite `x`.
+fn tall_copy(x: ArrayView2<f64>) -> Result<(Mat<f64>, bool, f64), PartialError> {
     let (rows, cols) = x.dim();
     if rows == 0 || cols == 0 {
         return Err(PartialError::Empty { rows, cols });
@@ -155,8 +162,14 @@ fn tall_copy(x: ArrayView2<f64>) -> Result<(Mat<f64>, bool), PartialError> {
     } else {
         (rows, cols)
     };
-    let a = Mat::<f64>::from_fn(m, n, |i, j| if transposed { x[(j, i)] } else { x[(i, j)] });
-    Ok((a, transposed))
+    let unit = unit_for(x);
+    let entry = |i: usize, j: usize| if transposed { x[(j, i)] } else { x[(i, j)] };
+    let a = if unit == 1.0 {
+        Mat::<f64>::from_fn(m, n, entry)
+    } else {
+        Mat::<f64>::from_fn(m, n, |i, j| entry(i, j) / unit)
+    };
+    Ok((a, transposed, unit))
 }
 
 /// The state of a reduction: d and e (kept here while the panel's unit entries sit in their

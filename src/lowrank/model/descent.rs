@@ -331,7 +331,7 @@ pub fn spectral_norm_estimate(matrix: &Array2<f64>, rng: &mut impl Rng) -> f64 {
 
 /// ½ Σ_{i>r} σᵢ²: the smallest value L can reach at rank r (Eckart–Young).
 pub fn optimal_loss(decomposition: &Decomposition, rank: usize) -> f64 {
-    0.5 * decomposition.tail_energy(rank)
+    0.5 * decomposition.tail_energy(rank).value()
 }
 
 /// The loss is computed to about 10⁻¹⁶ of ½‖X‖²_F (the expansion in [`GradientDescent`] and the

@@ -16,6 +16,8 @@ pub enum PartialError {
     Cancelled,
     /// A small SVD inside (or faer's full SVD in the completion) did not converge.
     NoConvergence,
+    /// σ₁ is beyond the largest f64 (the entries were scaled, the result cannot be).
+    Overflow,
     /// The child process computing the completion gave no answer.
     Worker(WorkerError),
 }
@@ -36,6 +38,7 @@ impl fmt::Display for PartialError {
             PartialError::NoConvergence => {
                 f.write_str("the singular value decomposition did not converge")
             }
+            PartialError::Overflow => write!(f, "{}", SvdError::Overflow),
             PartialError::Worker(e) => write!(f, "{e}"),
         }
     }
@@ -48,6 +51,7 @@ impl From<SvdError> for PartialError {
         match e {
             SvdError::NonFinite { row, col } => PartialError::NonFinite { row, col },
             SvdError::NoConvergence | SvdError::ShapeMismatch { .. } => PartialError::NoConvergence,
+            SvdError::Overflow => PartialError::Overflow,
         }
     }
 }

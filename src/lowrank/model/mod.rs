@@ -8,6 +8,7 @@
 
 pub mod bidiag;
 pub mod descent;
+mod energy;
 mod error;
 pub mod landscape;
 pub mod partial;
@@ -15,6 +16,10 @@ pub mod symmetry;
 
 use std::fmt;
 use std::sync::Arc;
+
+pub use energy::{
+    Energy, SAFE_EXPONENT, largest_magnitude, scaled_sum_of_squares, unit_for, unit_for_largest,
+};
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::svd::ComputeSvdVectors;
@@ -69,6 +74,8 @@ pub enum SvdError {
     NoConvergence,
     /// The factors returned do not have the shapes of a thin SVD of an m×n matrix.
     ShapeMismatch { rows: usize, cols: usize },
+    /// σ₁ (of X/s, times the power of two s) is beyond the largest f64, about 1.8e308.
+    Overflow,
 }
 
 impl fmt::Display for SvdError {
@@ -87,6 +94,9 @@ impl fmt::Display for SvdError {
                 f,
                 "the singular vectors do not have the shapes of a thin SVD of a {rows}×{cols} matrix"
             ),
+            SvdError::Overflow => f.write_str(
+                "σ₁ is beyond the largest floating-point number (about 1.8e308): scale the data down",
+            ),
         }
     }
 }
@@ -98,11 +108,31 @@ pub fn thin_svd(x: ArrayView2<f64>) -> Result<Svd, SvdError> {
     thin_svd_with(x, parallelism_for(x.len()))
 }
 
-/// Thin SVD of `x` with faer using the given parallelism.
+/// Thin SVD of `x` with faer using the given parallelism. A matrix with entries beyond
+/// 2^±[`SAFE_EXPONENT`] is decomposed as X/s (a copy, exact: s is a power of two,
+/// [`unit_for`]) and its singular values multiplied by s, as LAPACK does; [`SvdError::Overflow`]
+/// if σ₁ is then beyond f64.
 pub fn thin_svd_with(x: ArrayView2<f64>, par: Par) -> Result<Svd, SvdError> {
     if let Some(((row, col), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(SvdError::NonFinite { row, col });
     }
+    let unit = unit_for(x);
+    if unit != 1.0 {
+        let scaled = x.mapv(|v| v / unit);
+        let mut svd = thin_svd_unscaled(scaled.view(), par)?;
+        drop(scaled);
+        let largest = svd.singular_values.first().copied().unwrap_or(0.0);
+        if !(largest * unit).is_finite() {
+            return Err(SvdError::Overflow);
+        }
+        svd.singular_values.iter_mut().for_each(|s| *s *= unit);
+        return Ok(svd);
+    }
+    thin_svd_unscaled(x, par)
+}
+
+/// Thin SVD of finite `x` with faer, as it is.
+fn thin_svd_unscaled(x: ArrayView2<f64>, par: Par) -> Result<Svd, SvdError> {
     let (m, n) = x.dim();
     let k = m.min(n);
     if k == 0 {
@@ -155,7 +185,8 @@ pub fn thin_svd_with(x: ArrayView2<f64>, par: Par) -> Result<Svd, SvdError> {
     })
 }
 
-/// A data matrix together with its thin SVD and the running sums of σᵢ² that every readout uses.
+/// A data matrix together with its thin SVD and the running sums of σᵢ² that every readout uses,
+/// in the matrix's unit ([`unit_for`]: 1 unless its entries are beyond 2^±[`SAFE_EXPONENT`]).
 #[derive(Debug, Clone)]
 pub struct Decomposition {
     /// The data X (m×n), shared with workers such as gradient descent.
@@ -163,16 +194,41 @@ pub struct Decomposition {
     /// Its thin SVD.
     pub svd: Svd,
     /// ‖X‖²_F summed entry by entry (independent of the SVD).
-    pub frobenius_sq: f64,
-    /// `captured[r]` = Σ_{i≤r} σᵢ² for r = 0..=k.
+    pub frobenius_sq: Energy,
+    /// `captured[r]` = Σ_{i≤r} (σᵢ/unit)² for r = 0..=k.
     captured: Vec<f64>,
-    /// `tail[r]` = Σ_{i>r} σᵢ² for r = 0..=k, summed from the smallest term up (while only the
-    /// leading values are known: ‖X‖²_F − Σ_{i≤r} σᵢ², by subtraction).
+    /// `tail[r]` = Σ_{i>r} (σᵢ/unit)² for r = 0..=k, summed from the smallest term up (while
+    /// only the leading values are known: ‖X‖²_F − Σ_{i≤r} σᵢ², by subtraction).
     tail: Vec<f64>,
-    /// Σᵢ σᵢ² over all values (‖X‖²_F while only the leading values are known).
+    /// Σᵢ (σᵢ/unit)² over all values (‖X‖²_F while only the leading values are known).
     total: f64,
+    /// The power of two the squares are taken in.
+    unit: f64,
+    /// max |xᵢⱼ|.
+    largest: f64,
     /// The singular values known: all of them, or the leading ones of a first view.
     values: Vec<f64>,
+}
+
+/// Σ_{i≤r} (σᵢ/unit)² for r = 0..=len.
+fn running_squares(values: &[f64], unit: f64) -> Vec<f64> {
+    let mut captured = Vec::with_capacity(values.len() + 1);
+    captured.push(0.0);
+    let mut running = 0.0;
+    for s in values {
+        running += (s / unit) * (s / unit);
+        captured.push(running);
+    }
+    captured
+}
+
+/// Σ_{i>r} (σᵢ/unit)² for r = 0..=len, summed from the smallest term up.
+fn tail_squares(values: &[f64], unit: f64) -> Vec<f64> {
+    let mut tail = vec![0.0; values.len() + 1];
+    for r in (0..values.len()).rev() {
+        tail[r] = tail[r + 1] + (values[r] / unit) * (values[r] / unit);
+    }
+    tail
 }
 
 impl Decomposition {
@@ -191,38 +247,40 @@ impl Decomposition {
         if k != m.min(n) || svd.u.dim() != (m, k) || svd.v.dim() != (n, k) {
             return None;
         }
-        let squares: Vec<f64> = svd.singular_values.iter().map(|s| s * s).collect();
-        let mut captured = Vec::with_capacity(k + 1);
-        captured.push(0.0);
-        let mut running = 0.0;
-        for sq in &squares {
-            running += sq;
-            captured.push(running);
-        }
-        let mut tail = vec![0.0; k + 1];
-        for r in (0..k).rev() {
-            tail[r] = tail[r + 1] + squares[r];
-        }
-        let frobenius_sq = matrix.iter().map(|x| x * x).sum();
+        let largest = largest_magnitude(matrix.view());
+        let unit = unit_for_largest(largest);
+        let captured = running_squares(&svd.singular_values, unit);
+        let tail = tail_squares(&svd.singular_values, unit);
+        let frobenius_sq = Energy::new(
+            if unit == 1.0 {
+                matrix.iter().map(|x| x * x).sum()
+            } else {
+                matrix.iter().map(|x| (x / unit) * (x / unit)).sum()
+            },
+            unit,
+        );
         Some(Self {
             matrix,
             values: svd.singular_values.clone(),
             svd,
             frobenius_sq,
+            total: captured[k],
             captured,
             tail,
-            total: running,
+            unit,
+            largest,
         })
     }
 
     /// Build from the leading k ≤ min(m, n) triplets (the first view, see [`partial`]) and
     /// ‖X‖²_F, with every singular value if they are known already. Without them, the energy
     /// left out at rank r ≤ k is ‖X‖²_F − Σ_{i≤r} σᵢ² (by subtraction) and the total is ‖X‖²_F.
-    /// `None` if the shapes do not belong together or fewer values than triplets are given.
+    /// The squares are taken in ‖X‖²_F's unit. `None` if the shapes do not belong together or
+    /// fewer values than triplets are given.
     pub fn from_leading(
         matrix: Arc<Array2<f64>>,
         svd: Svd,
-        frobenius_sq: f64,
+        frobenius_sq: Energy,
         all_values: Option<&[f64]>,
     ) -> Option<Self> {
         let (m, n) = matrix.dim();
@@ -233,27 +291,16 @@ impl Decomposition {
         if all_values.is_some_and(|all| all.len() != m.min(n)) {
             return None;
         }
+        let unit = frobenius_sq.unit();
+        let largest = largest_magnitude(matrix.view());
         let values = all_values.unwrap_or(&svd.singular_values).to_vec();
-        let squares: Vec<f64> = values.iter().map(|s| s * s).collect();
-        let mut captured = Vec::with_capacity(squares.len() + 1);
-        captured.push(0.0);
-        let mut running = 0.0;
-        for sq in &squares {
-            running += sq;
-            captured.push(running);
-        }
+        let captured = running_squares(&values, unit);
         let (tail, total) = if all_values.is_some() {
-            let mut tail = vec![0.0; squares.len() + 1];
-            for r in (0..squares.len()).rev() {
-                tail[r] = tail[r + 1] + squares[r];
-            }
-            (tail, running)
+            (tail_squares(&values, unit), captured[values.len()])
         } else {
-            let tail = captured
-                .iter()
-                .map(|c| (frobenius_sq - c).max(0.0))
-                .collect();
-            (tail, frobenius_sq)
+            let whole = frobenius_sq.scaled();
+            let tail = captured.iter().map(|c| (whole - c).max(0.0)).collect();
+            (tail, whole)
         };
         Some(Self {
             matrix,
@@ -262,6 +309,8 @@ impl Decomposition {
             captured,
             tail,
             total,
+            unit,
+            largest,
             values,
         })
     }
@@ -296,33 +345,49 @@ impl Decomposition {
         self.svd.singular_values.len()
     }
 
+    /// The power of two the squares are taken in (1 unless the entries are beyond
+    /// 2^±[`SAFE_EXPONENT`]).
+    pub fn unit(&self) -> f64 {
+        self.unit
+    }
+
+    /// max |xᵢⱼ|.
+    pub fn largest_entry(&self) -> f64 {
+        self.largest
+    }
+
+    /// True when the entries' squares stay inside f64 as they are (entries within
+    /// 2^±[`SAFE_EXPONENT`], the unit 1): what gradient descent and the symmetry readout,
+    /// which work on X itself, need.
+    pub fn squares_in_range(&self) -> bool {
+        self.unit == 1.0
+    }
+
     /// Σᵢ σᵢ², equal to ‖X‖²_F up to rounding.
-    pub fn total_energy(&self) -> f64 {
-        self.total
+    pub fn total_energy(&self) -> Energy {
+        Energy::new(self.total, self.unit)
     }
 
     /// Σ_{i>r} σᵢ²: the Eckart–Young minimum of ‖X − AB‖²_F at rank r (0 beyond k).
-    pub fn tail_energy(&self, r: usize) -> f64 {
-        self.tail.get(r).copied().unwrap_or(0.0)
+    pub fn tail_energy(&self, r: usize) -> Energy {
+        Energy::new(self.tail.get(r).copied().unwrap_or(0.0), self.unit)
     }
 
     /// Σ_{i≤r} σᵢ² / Σᵢ σᵢ²; 1 for the zero matrix (there is nothing to capture).
     pub fn energy_captured(&self, r: usize) -> f64 {
-        let total = self.total_energy();
-        if total <= 0.0 {
+        if self.total <= 0.0 {
             return 1.0;
         }
         let captured = self.captured[r.min(self.values_known())];
-        captured / total
+        captured / self.total
     }
 
     /// The smallest r with Σ_{i≤r} σᵢ² ≥ fraction · Σᵢ σᵢ².
     pub fn rank_for_energy(&self, fraction: f64) -> usize {
-        let total = self.total_energy();
-        if total <= 0.0 {
+        if self.total <= 0.0 {
             return 0;
         }
-        let needed = fraction * total;
+        let needed = fraction * self.total;
         self.captured
             .iter()
             .position(|&c| c >= needed)
@@ -452,14 +517,23 @@ impl Reconstruction {
             .fold(0.0, |m, (x, y)| f64::max(m, (x - y).abs()))
     }
 
-    /// ‖X − X_r‖²_F summed entry by entry from the two matrices (not from σ).
-    pub fn error_sq(&self) -> f64 {
-        self.decomposition
+    /// ‖X − X_r‖²_F summed entry by entry from the two matrices (not from σ), in the
+    /// decomposition's unit.
+    pub fn error_sq(&self) -> Energy {
+        let unit = self.decomposition.unit();
+        let pairs = self
+            .decomposition
             .matrix
             .iter()
-            .zip(self.approximation.iter())
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum()
+            .zip(self.approximation.iter());
+        let scaled = if unit == 1.0 {
+            pairs.map(|(x, y)| (x - y) * (x - y)).sum()
+        } else {
+            pairs
+                .map(|(x, y)| ((x - y) / unit) * ((x - y) / unit))
+                .sum()
+        };
+        Energy::new(scaled, unit)
     }
 
     /// approximation += sign · σᵢ uᵢ vᵢᵀ (term index `i`, 0-based).
@@ -507,11 +581,11 @@ pub struct Readouts {
     pub rows: usize,
     pub cols: usize,
     /// ‖X − A*B*‖²_F computed from the matrices.
-    pub error_sq: f64,
+    pub error_sq: Energy,
     /// Σ_{i>r} σᵢ², the Eckart–Young prediction of `error_sq`.
-    pub error_sq_tail: f64,
+    pub error_sq_tail: Energy,
     /// `error_sq − error_sq_tail`: zero up to rounding.
-    pub identity_gap: f64,
+    pub identity_gap: Energy,
     /// √(error_sq / ‖X‖²_F); 0 for the zero matrix.
     pub relative_error: f64,
     /// Σ_{i≤r} σᵢ² / Σᵢ σᵢ².
@@ -559,7 +633,7 @@ impl Readouts {
         let (rows, cols) = decomposition.shape();
         let error_sq = reconstruction.error_sq();
         let error_sq_tail = decomposition.tail_energy(rank);
-        let relative_error = if decomposition.frobenius_sq > 0.0 {
+        let relative_error = if decomposition.frobenius_sq.scaled() > 0.0 {
             (error_sq / decomposition.frobenius_sq).sqrt()
         } else {
             0.0

@@ -88,7 +88,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
 pub use super::error::{PartialError, WorkerError};
-use super::{Svd, bidiag, thin_svd_with};
+use super::{Energy, Svd, bidiag, scaled_sum_of_squares, thin_svd_with, unit_for};
 use crate::jobs::Cancel;
 
 /// Default seed of the Gaussian test matrix Ω.
@@ -208,8 +208,8 @@ pub struct Leading {
     pub v: Array2<f64>,
     /// ρᵢ = ‖X vᵢ − σ̃ᵢ uᵢ‖: a singular value of X lies within ρᵢ/√2 (+ rounding) of σ̃ᵢ.
     pub residuals: Vec<f64>,
-    /// ‖X‖²_F, compensated summation (relative error ≤ 3ε).
-    pub frobenius_sq: f64,
+    /// ‖X‖²_F, compensated summation (relative error ≤ 3ε), in the matrix's unit.
+    pub frobenius_sq: Energy,
     /// The rank the options asked for (clamped to k): the triplets the stopping test checked.
     pub rank: usize,
     /// Power iterations done (Ritz values from the last are returned).
@@ -237,64 +237,64 @@ impl Leading {
             .all(|&r| r <= tolerance * scale)
     }
 
-    /// Σ_{i≤r} σ̃ᵢ² (r clamped to k).
-    pub fn captured(&self, r: usize) -> f64 {
-        self.singular_values
-            .iter()
-            .take(r)
-            .map(|s| s * s)
-            .sum::<f64>()
+    /// Σ_{i≤r} σ̃ᵢ² (r clamped to k), in ‖X‖²_F's unit.
+    pub fn captured(&self, r: usize) -> Energy {
+        let unit = self.frobenius_sq.unit();
+        let scaled = if unit == 1.0 {
+            self.singular_values
+                .iter()
+                .take(r)
+                .map(|s| s * s)
+                .sum::<f64>()
+        } else {
+            let terms = self.singular_values.iter().take(r);
+            terms.map(|s| (s / unit) * (s / unit)).sum::<f64>()
+        };
+        Energy::new(scaled, unit)
     }
 
     /// ‖X‖²_F − Σ_{i≤r} σ̃ᵢ² (clamped at 0): the error ‖X − U_rU_rᵀX‖²_F of the reconstruction at
     /// rank r ≤ k, within [`Leading::subtraction_bound`]; `None` beyond k.
-    pub fn error_by_subtraction(&self, r: usize) -> Option<f64> {
-        (r <= self.terms()).then(|| (self.frobenius_sq - self.captured(r)).max(0.0))
+    pub fn error_by_subtraction(&self, r: usize) -> Option<Energy> {
+        (r <= self.terms()).then(|| {
+            let left = self.frobenius_sq - self.captured(r);
+            Energy::new(left.scaled().max(0.0), left.unit())
+        })
     }
 
     /// Worst-case first-order bound on |computed − exact| of [`Leading::error_by_subtraction`]
     /// at rank r, in absolute units (see the module doc for the derivation).
-    pub fn subtraction_bound(&self, r: usize) -> f64 {
-        self.bound_with(r, self.shape.0 as f64)
+    pub fn subtraction_bound(&self, r: usize) -> Energy {
+        self.bound_with(r, self.shape.0 as f64) * self.frobenius_sq
     }
 
     /// The same bound with the √m growth of rounding errors in long dot products seen in
     /// practice instead of the worst-case m.
-    pub fn subtraction_bound_typical(&self, r: usize) -> f64 {
-        self.bound_with(r, (self.shape.0 as f64).sqrt())
+    pub fn subtraction_bound_typical(&self, r: usize) -> Energy {
+        self.bound_with(r, (self.shape.0 as f64).sqrt()) * self.frobenius_sq
     }
 
+    /// The relative bound (a fraction of ‖X‖²_F) with long dot products' rounding growing like
+    /// `dot_growth`.
     fn bound_with(&self, r: usize, dot_growth: f64) -> f64 {
         let eps = f64::EPSILON / 2.0; // unit roundoff
         let k = self.terms() as f64;
         let r = r.min(self.terms()) as f64;
         let eta = self.orthogonality_loss;
         let gamma = dot_growth * eps / (1.0 - self.shape.0 as f64 * eps).max(0.5);
-        let relative = 3.0 * eps
+        3.0 * eps
             + (r + 1.0) * eps
             + 2.0 * k.sqrt() * gamma
             + 2.0 * r.sqrt() * k * eps
             + 2.0 * eta
-            + eta * eta;
-        relative * self.frobenius_sq
+            + eta * eta
     }
 }
 
-/// ‖X‖²_F by compensated (Neumaier) summation of the squares.
-pub fn frobenius_sq(x: ArrayView2<f64>) -> f64 {
-    let mut sum = 0.0f64;
-    let mut compensation = 0.0f64;
-    for &value in x.iter() {
-        let term = value * value;
-        let t = sum + term;
-        if sum.abs() >= term.abs() {
-            compensation += (sum - t) + term;
-        } else {
-            compensation += (term - t) + sum;
-        }
-        sum = t;
-    }
-    sum + compensation
+/// ‖X‖²_F by compensated (Neumaier) summation of the squares, in X's unit ([`unit_for`]).
+pub fn frobenius_sq(x: ArrayView2<f64>) -> Energy {
+    let unit = unit_for(x);
+    Energy::new(scaled_sum_of_squares(x.iter(), unit), unit)
 }
 
 /// The leading triplets of `x` (see the module doc), abandoned with
@@ -335,8 +335,14 @@ pub fn leading_until(
     let frobenius_sq = frobenius_sq(x);
     tracker.step(Stage::Norm);
 
+    // Entries beyond 2^±300 are taken as X/s (s = the unit, a power of two) inside every
+    // product, and the values and residuals scaled back at the end.
+    let unit = frobenius_sq.unit();
     let xf = faer_view(x);
-    let xf = xf.as_ref();
+    let xf = Scaled {
+        x: xf.as_ref(),
+        alpha: 1.0 / unit,
+    };
     let (mut p, mut q) = sketch(xf, k, options, &mut tracker)?;
     let mut z = Mat::<f64>::zeros(n, k);
     let mut iteration = 0usize;
@@ -360,12 +366,22 @@ pub fn leading_until(
         let enough = iteration >= options.min_power_iterations && resolved;
         if enough || iteration >= options.max_power_iterations {
             let orthogonality_loss = orthogonality_loss(q.as_ref());
+            let (mut sigma, mut residuals) = (ritz.sigma, ritz.residuals);
+            if unit != 1.0 {
+                sigma
+                    .iter_mut()
+                    .chain(&mut residuals)
+                    .for_each(|v| *v *= unit);
+                if sigma.first().is_some_and(|s| !s.is_finite()) {
+                    return Err(PartialError::Overflow);
+                }
+            }
             tracker.done();
             return Ok(Leading {
                 u: to_ndarray(ritz.u.as_ref()),
-                singular_values: ritz.sigma,
+                singular_values: sigma,
                 v: to_ndarray(ritz.v.as_ref()),
-                residuals: ritz.residuals,
+                residuals,
                 frobenius_sq,
                 rank,
                 power_iterations: iteration,
@@ -381,15 +397,22 @@ pub fn leading_until(
     }
 }
 
+/// X as the products see it: `alpha`·X (alpha = 1/s, exact).
+#[derive(Clone, Copy)]
+struct Scaled<'a> {
+    x: MatRef<'a, f64>,
+    alpha: f64,
+}
+
 /// The sketch: Ω (n×k) Gaussian from the seeded generator, P = XΩ and Q = qr(P) (two blocks).
 /// Returns P (whose storage the iteration reuses) and Q.
 fn sketch(
-    xf: MatRef<'_, f64>,
+    xf: Scaled<'_>,
     k: usize,
     options: &Options,
     tracker: &mut Tracker<'_>,
 ) -> Result<(Mat<f64>, Mat<f64>), PartialError> {
-    let (m, n) = (xf.nrows(), xf.ncols());
+    let (m, n) = (xf.x.nrows(), xf.x.ncols());
     let mut rng = StdRng::seed_from_u64(options.seed);
     let omega = Mat::<f64>::from_fn(n, k, |_, _| rng.sample(StandardNormal));
 
@@ -398,9 +421,9 @@ fn sketch(
     faer::linalg::matmul::matmul(
         p.as_mut(),
         Accum::Replace,
-        xf,
+        xf.x,
         omega.as_ref(),
-        1.0,
+        xf.alpha,
         options.par,
     );
     drop(omega);
@@ -423,7 +446,7 @@ struct Ritz {
 /// Z = W S Yᵀ gives σ = S, V = W, U = QY; then P = XV (into `p`) and the residuals
 /// ‖P eᵢ − σᵢ uᵢ‖.
 fn rayleigh_ritz(
-    xf: MatRef<'_, f64>,
+    xf: Scaled<'_>,
     q: MatRef<'_, f64>,
     z: &mut Mat<f64>,
     p: &mut Mat<f64>,
@@ -431,9 +454,10 @@ fn rayleigh_ritz(
     tracker: &mut Tracker<'_>,
     stage: Stage,
 ) -> Result<Ritz, PartialError> {
-    let (m, k) = (xf.nrows(), q.ncols());
+    let (m, k) = (xf.x.nrows(), q.ncols());
     tracker.check()?;
-    faer::linalg::matmul::matmul(z.as_mut(), Accum::Replace, xf.transpose(), q, 1.0, par);
+    let (x, alpha) = (xf.x, xf.alpha);
+    faer::linalg::matmul::matmul(z.as_mut(), Accum::Replace, x.transpose(), q, alpha, par);
     tracker.step(stage);
     tracker.check()?;
     let small = z.thin_svd().map_err(|_| PartialError::NoConvergence)?;
@@ -445,7 +469,7 @@ fn rayleigh_ritz(
     let u = q * small.V();
     tracker.step(stage);
     tracker.check()?;
-    faer::linalg::matmul::matmul(p.as_mut(), Accum::Replace, xf, v.as_ref(), 1.0, par);
+    faer::linalg::matmul::matmul(p.as_mut(), Accum::Replace, x, v.as_ref(), alpha, par);
     let residuals: Vec<f64> = (0..k)
         .map(|j| {
             (0..m)
@@ -518,9 +542,15 @@ pub fn complete_values(
     if cancel.is_cancelled() {
         return Err(PartialError::Cancelled);
     }
-    let values = bidiag::bidiagonal_singular_values(&b.diagonal(), &b.superdiagonal())?;
+    let mut values = bidiag::bidiagonal_singular_values(&b.diagonal(), &b.superdiagonal())?;
     if cancel.is_cancelled() {
         return Err(PartialError::Cancelled);
+    }
+    if b.unit != 1.0 {
+        values.iter_mut().for_each(|s| *s *= b.unit);
+        if values.first().is_some_and(|s| !s.is_finite()) {
+            return Err(PartialError::Overflow);
+        }
     }
     Ok(values)
 }

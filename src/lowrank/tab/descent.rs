@@ -166,7 +166,8 @@ impl DescentPanel {
 
     /// Play/pause, rewind, a new random start; true when something changed.
     pub(super) fn act(&mut self, act: Act, ready: Option<&Ready>) -> bool {
-        let Some(ready) = ready else {
+        // Entries whose squares leave f64 cannot be trained on ([`refusal`]).
+        let Some(ready) = ready.filter(|r| r.decomposition.squares_in_range()) else {
             return false;
         };
         match act {
@@ -408,6 +409,9 @@ impl DescentPanel {
         if inner.width == 0 || inner.height == 0 || self.worker.error().is_some() {
             return None;
         }
+        if let Some(why) = refusal(pipeline) {
+            return Some((why, inner));
+        }
         let Some(status) = &self.status else {
             return pipeline
                 .ready()
@@ -446,7 +450,8 @@ impl DescentPanel {
             put_wrapped(inner, buf, ui, &text, ui.theme.bad);
             return;
         }
-        let Some(status) = &self.status else {
+        let status = self.status.as_ref().filter(|_| refusal(pipeline).is_none());
+        let Some(status) = status else {
             match self.note_at(area, ui, pipeline) {
                 Some((text, at)) => draw_note(at, buf, ui, &text, &self.note),
                 None => pipeline.render_waiting(inner, buf, ui),
@@ -478,9 +483,12 @@ impl DescentPanel {
     }
 
     /// The panel's figures for the readout: the run's iteration, loss, gap and rates.
-    pub(super) fn readout(&self, ui: &Ui) -> Vec<String> {
+    pub(super) fn readout(&self, ui: &Ui, pipeline: &Pipeline) -> Vec<String> {
         if let Some(error) = self.worker.error() {
             return vec![format!("lower panel: gradient descent: {error}")];
+        }
+        if let Some(why) = refusal(pipeline) {
+            return vec![format!("lower panel: {why}")];
         }
         let Some(status) = &self.status else {
             return vec!["lower panel: gradient descent, no run yet".to_string()];
@@ -523,6 +531,13 @@ impl DescentPanel {
         ));
         out
     }
+}
+
+/// Why gradient descent is not run on the input shown: its entries' squares leave f64.
+fn refusal(pipeline: &Pipeline) -> Option<String> {
+    let decomposition = &pipeline.ready()?.decomposition;
+    (!decomposition.squares_in_range())
+        .then(|| notes::squares_out_of_range("Gradient descent", decomposition.largest_entry()))
 }
 
 /// What the rate note compares: the measured contraction against the local rate.

@@ -161,7 +161,7 @@ impl Ready {
 pub(super) struct FirstViewJob {
     pub(super) generation: u64,
     pub(super) input: JobInput,
-    pub(super) max_side: usize,
+    pub(super) limits: input::Limits,
     pub(super) rank: usize,
 }
 
@@ -194,7 +194,7 @@ pub(super) fn first_view(
     let (meta, matrix) = match job.input {
         JobInput::Shown { meta, matrix } => (meta, matrix),
         JobInput::Source(source) => {
-            let loaded = input::load(&source, job.max_side).map_err(Failure::Input)?;
+            let loaded = input::load_within(&source, &job.limits).map_err(Failure::Input)?;
             split_loaded(loaded)
         }
         JobInput::Loaded(loaded) => split_loaded(loaded),
@@ -328,7 +328,7 @@ pub(super) fn left_out(decomposition: &Decomposition) -> Vec<(f64, f64)> {
     let total = decomposition.total_energy();
     (0..=decomposition.values_known())
         .map(|r| {
-            let fraction = if decomposition.spectrum_complete() && total > 0.0 {
+            let fraction = if decomposition.spectrum_complete() && total.scaled() > 0.0 {
                 decomposition.tail_energy(r) / total
             } else {
                 1.0 - decomposition.energy_captured(r)

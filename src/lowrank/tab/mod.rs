@@ -417,7 +417,7 @@ impl LowrankTab {
             Panel::Spectrum => self.pipeline.spectrum_readout(),
             Panel::Symmetry => self.symmetry.readout(&self.pipeline),
             Panel::Landscape => self.landscape.readout(),
-            Panel::Descent => self.descent.readout(&ui),
+            Panel::Descent => self.descent.readout(&ui, &self.pipeline),
         });
         let view = match self.view {
             View::Original => "the original",

@@ -8,7 +8,7 @@ use crate::numfmt;
 /// Which test guards which sentence (sentence start → test in `tab::tests` or `model::tests`).
 /// The sweep `claims::every_lowrank_sentence_holds_where_it_is_shown` goes over every rank
 /// (0 and full included) × every symmetry × every landscape x × descent at each rank on the
-/// three built-in inputs at 24 pixels a side.
+/// two built-in pictures at 24 pixels a side and the synthetic matrix area-averaged to 24×18.
 #[cfg_attr(not(test), allow(dead_code))]
 pub const GUARDS: &[(&str, &str)] = &[
     (
@@ -163,6 +163,19 @@ pub(super) fn descent_start(play: &str) -> String {
          optimum ½Σ_{{i>r}} σᵢ². It stops when the gap is at most 1e-5 of the optimum, or \
          1e-10 of ½‖X‖²_F where the optimum is 0 (converged), or after 500 iterations \
          ({play} continues)."
+    )
+}
+
+/// Why a panel that works on X itself (gradient descent, the symmetry readout) shows nothing
+/// for an input whose entries are beyond 2^±300 (`largest` = max |xᵢⱼ|): the squares of its
+/// entries leave f64's range, while the SVD's figures are computed on X scaled by a power of two.
+pub(super) fn squares_out_of_range(what: &str, largest: f64) -> String {
+    format!(
+        "{what} is not computed for this input: its largest entry is {}, and it works on \
+         squares of the entries, which f64 holds only for entries between about 5e-91 and \
+         2e90 (2^±300). The SVD and the figures beside it are computed on X scaled by a power \
+         of two and hold.",
+        numfmt::general(largest, 3)
     )
 }
 

@@ -59,7 +59,7 @@ type CompletionPanel = WorkerPanel<CompletionJob, Result<(u64, Completed), Parti
 pub(super) struct Pipeline {
     inputs: Vec<Source>,
     input_index: usize,
-    max_side: usize,
+    limits: input::Limits,
     /// The leading triplets of a new input, or more of them for a rank beyond those known.
     /// Its error is why the input shows nothing (a failed load or SVD).
     pub(super) first_view: FirstViewPanel,
@@ -184,7 +184,10 @@ impl Pipeline {
     /// The pipeline on `options.lowrank_input`, its first view asked for. A file is loaded
     /// here, so a bad one is reported before the terminal is taken over.
     pub(super) fn new(waker: &Waker, options: &Options) -> Result<Self, InputError> {
-        let max_side = options.max_side.unwrap_or(input::DEFAULT_MAX_SIDE).max(1);
+        let limits = input::Limits {
+            max_side: options.max_side.unwrap_or(input::DEFAULT_MAX_SIDE).max(1),
+            max_bytes: options.max_bytes.unwrap_or(input::DEFAULT_MAX_BYTES),
+        };
         let chosen = options.lowrank_input.as_deref().map(Source::from_arg);
         let mut inputs: Vec<Source> = Builtin::ALL.into_iter().map(Source::Builtin).collect();
         let (input_index, first) = match chosen {
@@ -193,7 +196,7 @@ impl Pipeline {
             }
             Some(Source::Path(path)) => {
                 let source = Source::Path(path);
-                let loaded = input::load(&source, max_side)?;
+                let loaded = input::load_within(&source, &limits)?;
                 inputs.push(source);
                 (inputs.len() - 1, Some(loaded))
             }
@@ -205,7 +208,7 @@ impl Pipeline {
         let mut pipeline = Pipeline {
             inputs,
             input_index,
-            max_side,
+            limits,
             first_view: first_view_worker(waker, &first_view_progress, &running),
             first_view_progress,
             progress_seen: None,
@@ -274,7 +277,7 @@ impl Pipeline {
         self.first_view.submit(FirstViewJob {
             generation: self.generation,
             input,
-            max_side: self.max_side,
+            limits: self.limits,
             rank,
         });
     }

@@ -11,6 +11,7 @@ use ratatui::widgets::Block;
 
 use super::{LowrankTab, Panel, View};
 use crate::components::scroll::ScrollText;
+use crate::lowrank::model::Energy;
 use crate::numfmt;
 use crate::text::{self, spelled};
 use crate::theme::Ui;
@@ -256,6 +257,15 @@ pub(super) fn rounding_bound(x: f64) -> String {
         numfmt::sci(x, 2)
     } else {
         format!("< 1e{}", x.abs().log10().floor() as i32 + 1)
+    }
+}
+
+/// [`rounding_bound`] of a sum of squares, for one beyond f64's range too.
+pub(super) fn energy_rounding_bound(x: Energy) -> String {
+    match (x.representable(), x.log10_abs()) {
+        (Some(value), _) => rounding_bound(value),
+        (None, Some(log10)) => format!("< 1e{}", log10.floor() as i32 + 1),
+        (None, None) => x.sci(2),
     }
 }
 

@@ -182,7 +182,7 @@ impl SymmetryPanel {
     /// the one asked for last.
     pub(super) fn request(&mut self, serial: u64, ready: &Ready) {
         let wanted = (serial, ready.rank(), self.transform());
-        if self.requested == Some(wanted) {
+        if self.requested == Some(wanted) || !ready.decomposition.squares_in_range() {
             return;
         }
         self.requested = Some(wanted);
@@ -208,8 +208,12 @@ impl SymmetryPanel {
     }
 
     fn body(&self, pipeline: &Pipeline) -> Body<'_> {
-        if pipeline.ready().is_none() {
+        let Some(ready) = pipeline.ready() else {
             return Body::Waiting;
+        };
+        if !ready.decomposition.squares_in_range() {
+            let largest = ready.decomposition.largest_entry();
+            return Body::Failed(notes::squares_out_of_range("The symmetry readout", largest));
         }
         if let Some(error) = self.worker.error() {
             return Body::Failed(format!("symmetry: {error}"));
@@ -286,7 +290,7 @@ impl SymmetryPanel {
         let readout = view.readout.as_ref()?;
         let scale = pipeline
             .ready()
-            .map_or(1.0, |r| r.decomposition.total_energy().sqrt());
+            .map_or(1.0, |r| r.decomposition.total_energy().root());
         Some(notes::symmetry(&notes::SymmetryFacts::of(readout, scale)))
     }
 

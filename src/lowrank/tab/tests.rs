@@ -22,6 +22,7 @@ fn tab() -> LowrankTab {
     let options = Options {
         lowrank_input: Some("synthetic".into()),
         max_side: None,
+        max_bytes: None,
         svd_worker: None,
     };
     let mut tab = LowrankTab::new(&Waker::headless(), &options).unwrap();
@@ -62,7 +63,7 @@ fn rank_keys_move_the_rank_as_their_help_says() {
     tab.act(Act::RankStepUp);
     let r = tab.readouts().unwrap();
     assert_eq!(r.rank, 10);
-    assert!(r.identity_gap.abs() < 1e-9);
+    assert!(r.identity_gap.abs().value() < 1e-9);
 }
 
 #[test]
@@ -262,6 +263,7 @@ fn a_bad_input_file_is_an_error_line() {
     let options = Options {
         lowrank_input: Some("/nonexistent/photo.png".into()),
         max_side: None,
+        max_bytes: None,
         svd_worker: None,
     };
     let err = LowrankTab::new(&Waker::headless(), &options).err().unwrap();
@@ -474,7 +476,7 @@ fn first_view_of(name: &str, rank: usize) -> (Ready, Arc<Decomposition>) {
     let job = FirstViewJob {
         generation: 0,
         input: JobInput::Source(Source::from_arg(std::path::Path::new(name))),
-        max_side: input::DEFAULT_MAX_SIDE,
+        limits: input::Limits::default(),
         rank,
     };
     let view = first_view(job, &crate::jobs::Cancel::never(), &mut |_| {}).unwrap();
@@ -562,6 +564,7 @@ fn a_new_input_gets_its_first_view_while_a_stale_completion_runs() {
     let options = Options {
         lowrank_input: Some("camera".into()),
         max_side: None,
+        max_bytes: None,
         svd_worker: None,
     };
     let mut tab = LowrankTab::new(&Waker::new(|| {}), &options).unwrap();
@@ -825,8 +828,11 @@ fn the_readout_says_what_the_tab_shows() {
     for figure in [
         format!("input: synthetic {m}×{n}"),
         format!("rank r = 13 of {}", m.min(n)),
-        format!("‖X − A*B*‖²_F = {}", numfmt::general(r.error_sq, 8)),
-        format!("Σ_{{i>r}} σᵢ² = {}", numfmt::general(r.error_sq_tail, 8)),
+        format!("‖X − A*B*‖²_F = {}", numfmt::general(r.error_sq.value(), 8)),
+        format!(
+            "Σ_{{i>r}} σᵢ² = {}",
+            numfmt::general(r.error_sq_tail.value(), 8)
+        ),
         format!("energy kept {}", numfmt::percent(r.energy_captured, 2)),
         format!("relative error {}", numfmt::percent(r.relative_error, 2)),
         format!(
@@ -896,4 +902,184 @@ fn the_readout_says_what_the_tab_shows() {
         !readout.contains('│') && !readout.contains('█'),
         "no drawing: {readout}"
     );
+}
+
+/// A directory under the system temp dir for one test's files, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("dlscope-tab-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// The tab on `x` written as `name` (a data matrix: taken whole), settled.
+    fn tab_on(&self, name: &str, x: &ndarray::Array2<f64>) -> LowrankTab {
+        let path = self.0.join(name);
+        ndarray_npy::write_npy(&path, x).unwrap();
+        let options = Options {
+            lowrank_input: Some(path),
+            max_side: None,
+            max_bytes: None,
+            svd_worker: None,
+        };
+        let mut tab = LowrankTab::new(&Waker::headless(), &options).unwrap();
+        tab.settle();
+        tab
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Every panel of the tab at 80×24 and 160×48 (descent trained at the rank shown): no panic,
+/// no NaN or infinity on screen; returns the screens.
+fn every_panel(tab: &mut LowrankTab) -> Vec<String> {
+    let mut screens = Vec::new();
+    for panel in [
+        Panel::Spectrum,
+        Panel::Symmetry,
+        Panel::Landscape,
+        Panel::Descent,
+    ] {
+        tab.show(panel);
+        if panel == Panel::Descent {
+            tab.act(Act::Train);
+        }
+        tab.settle();
+        for (w, h) in [(80, 24), (160, 48)] {
+            let screen = text(tab, w, h, &Ui::standard());
+            for bad in ["NaN", " inf"] {
+                assert!(!screen.contains(bad), "{panel:?} {w}×{h}: {bad}\n{screen}");
+            }
+            screens.push(screen);
+        }
+        screens.push(tab.readout().unwrap());
+    }
+    screens
+}
+
+#[test]
+fn very_non_square_matrices_are_whole_in_every_panel() {
+    let scratch = Scratch::new("nonsquare");
+    for (m, n) in [(10_000, 50), (9000, 3), (3, 9000), (1, 64), (64, 1)] {
+        let x = crate::lowrank::model::gaussian_matrix(m, n, 5);
+        let mut tab = scratch.tab_on(&format!("x{m}x{n}.npy"), &x);
+        let k = m.min(n);
+        let ready = tab.pipeline.ready().unwrap();
+        assert_eq!((ready.shape, ready.downscaled_from), ((m, n), None));
+        // The slider reaches min(m, n), and the readout says which matrix it is.
+        assert_eq!(ready.max_rank(), k);
+        let screens = every_panel(&mut tab);
+        let slider = format!("{}/{k}", DEFAULT_RANK.min(k));
+        assert!(screens[0].contains(&slider), "{m}×{n}:\n{}", screens[0]);
+        assert!(
+            screens[2].contains(&format!("input: x{m}x{n}.npy {m}×{n} whole")),
+            "{m}×{n}: {}",
+            screens[2]
+        );
+        tab.act(Act::RankFull);
+        tab.settle();
+        assert_eq!(tab.rank(), Some(k));
+        let r = tab.readouts().unwrap();
+        assert!(
+            r.error_sq.value()
+                <= 1e-20
+                    * tab
+                        .pipeline
+                        .ready()
+                        .unwrap()
+                        .decomposition
+                        .frobenius_sq
+                        .value()
+        );
+        if m * n <= 10_000 {
+            // The full rank's panels too (a descent at rank 50 of 10000×50 takes seconds).
+            every_panel(&mut tab);
+        }
+    }
+}
+
+#[test]
+fn entries_of_1e200_decompose_in_the_tab_and_descent_says_why_not() {
+    let scratch = Scratch::new("huge");
+    let y = crate::lowrank::model::gaussian_matrix(30, 20, 6);
+    let truth = crate::lowrank::model::thin_svd(y.view()).unwrap();
+    for scale in [1e200, 1e-200] {
+        let mut tab = scratch.tab_on("x.npy", &(&y * scale));
+        let ready = tab.pipeline.ready().unwrap();
+        assert!(ready.decomposition.is_complete());
+        for (got, want) in ready
+            .decomposition
+            .svd
+            .singular_values
+            .iter()
+            .zip(&truth.singular_values)
+        {
+            assert!(
+                (got / scale - want).abs() <= 1e-12 * want,
+                "{scale:e}: {got} against {want}"
+            );
+        }
+        let screens = every_panel(&mut tab);
+        let readout = &screens[screens.len() - 1];
+        assert!(
+            readout.contains("Gradient descent is not computed for this input"),
+            "{readout}"
+        );
+        let symmetry = &screens[5];
+        assert!(
+            symmetry.contains("The symmetry readout is not computed"),
+            "{symmetry}"
+        );
+        assert!(!tab.training());
+    }
+}
+
+#[test]
+fn the_first_view_of_entries_of_1e200_is_the_scaled_one() {
+    // The leading triplets come from products with X/s, s a power of two, and are scaled back:
+    // the same Ritz values as for the unscaled matrix, times the scale.
+    let y = crate::lowrank::model::gaussian_matrix(60, 40, 8);
+    let truth = crate::lowrank::model::thin_svd(y.view()).unwrap();
+    let want_fro: f64 = truth.singular_values.iter().map(|s| s * s).sum();
+    let leading_of = |scale: f64| {
+        let loaded = input::Loaded {
+            name: "x".into(),
+            matrix: &y * scale,
+            downscaled_from: None,
+            is_image: false,
+        };
+        let job = FirstViewJob {
+            generation: 0,
+            input: JobInput::Loaded(loaded),
+            limits: input::Limits::default(),
+            rank: 5,
+        };
+        first_view(job, &crate::jobs::Cancel::never(), &mut |_| {}).unwrap()
+    };
+    let plain = leading_of(1.0).leading.singular_values;
+    assert!((plain[0] - truth.singular_values[0]).abs() <= 1e-6 * truth.singular_values[0]);
+    for scale in [1e200, 1e-200] {
+        let view = leading_of(scale);
+        let fro = view.leading.frobenius_sq;
+        assert!((fro.scaled() * (fro.unit() / scale).powi(2) - want_fro).abs() <= 1e-12 * want_fro);
+        for (got, want) in view.leading.singular_values.iter().zip(&plain) {
+            assert!(
+                (got / scale - want).abs() <= 1e-12 * want,
+                "{scale:e}: {got} against {want}"
+            );
+        }
+        let (_, decomposition, _) = view.decomposition(None).unwrap();
+        let captured = decomposition.energy_captured(5);
+        let want: f64 = plain[..5].iter().map(|s| s * s).sum::<f64>() / want_fro;
+        assert!(
+            (captured - want).abs() < 1e-12,
+            "{scale:e}: {captured} against {want}"
+        );
+    }
 }

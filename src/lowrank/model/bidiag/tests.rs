@@ -15,7 +15,9 @@ fn planted(m: usize, n: usize, sigma: &[f64], seed: u64) -> Array2<f64> {
 
 fn values(x: &Array2<f64>) -> Vec<f64> {
     let b = bidiagonalize(x.view(), &Cancel::never(), &mut |_| {}, &|| Par::Seq).unwrap();
-    bidiagonal_singular_values(&b.diagonal(), &b.superdiagonal()).unwrap()
+    let values = bidiagonal_singular_values(&b.diagonal(), &b.superdiagonal()).unwrap();
+    // B is the bidiagonal form of X/unit.
+    values.iter().map(|s| s * b.unit).collect()
 }
 
 fn frobenius_sq(x: &Array2<f64>) -> f64 {

@@ -38,7 +38,7 @@ fn exact_values(x: ArrayView2<f64>) -> Vec<f64> {
 fn direct_error(x: ArrayView2<f64>, leading: &Leading, r: usize) -> f64 {
     let ur = leading.u.slice(s![.., ..r]);
     let residual = &x - &ur.dot(&ur.t().dot(&x));
-    frobenius_sq(residual.view())
+    frobenius_sq(residual.view()).value()
 }
 
 /// A `Cancel` that is already stale: taken from a worker's first request, then a second
@@ -107,14 +107,17 @@ fn camera_leading_triplets_match_the_full_svd() {
     // The error at rank 10: subtraction against the direct computation, within the bound, and
     // close to the Eckart–Young optimum.
     let r = 10;
-    let by_subtraction = result.error_by_subtraction(r).unwrap();
+    let by_subtraction = result.error_by_subtraction(r).unwrap().value();
     let direct = direct_error(x.view(), &result, r);
-    let bound = result.subtraction_bound(r);
+    let bound = result.subtraction_bound(r).value();
     assert!(
         (by_subtraction - direct).abs() <= bound,
         "{by_subtraction} vs {direct}, bound {bound}"
     );
-    assert!(bound <= 1e-12 * result.frobenius_sq, "bound {bound}");
+    assert!(
+        bound <= 1e-12 * result.frobenius_sq.value(),
+        "bound {bound}"
+    );
     let optimum: f64 = exact[r..].iter().map(|s| s * s).sum();
     assert!(by_subtraction >= optimum * (1.0 - 1e-12));
     assert!((by_subtraction - optimum) / optimum < 1e-6);
@@ -164,15 +167,15 @@ fn subtraction_is_within_its_bound_when_the_tail_is_tiny() {
     let x = planted(400, 300, &sigma, 3);
     let result = run(x.view(), &Options::for_rank(3));
     let direct = direct_error(x.view(), &result, 3);
-    let by_subtraction = result.error_by_subtraction(3).unwrap();
-    let bound = result.subtraction_bound(3);
-    let typical = result.subtraction_bound_typical(3);
+    let by_subtraction = result.error_by_subtraction(3).unwrap().value();
+    let bound = result.subtraction_bound(3).value();
+    let typical = result.subtraction_bound_typical(3).value();
     assert!(typical < bound);
     assert!(
         (by_subtraction - direct).abs() <= typical,
         "{by_subtraction} vs {direct}, typical bound {typical}"
     );
-    assert!(bound < 1e-12 * result.frobenius_sq);
+    assert!(bound < 1e-12 * result.frobenius_sq.value());
 }
 
 #[test]
@@ -184,15 +187,15 @@ fn the_bound_is_a_stated_number() {
         singular_values: vec![1.0; 20],
         v: Array2::zeros((2048, 20)),
         residuals: vec![0.0; 20],
-        frobenius_sq: 1.0,
+        frobenius_sq: Energy::plain(1.0),
         rank: 10,
         power_iterations: 2,
         blocks: 0,
         orthogonality_loss: 1e-15,
         shape: (2048, 2048),
     };
-    let worst = leading.subtraction_bound(10);
-    let typical = leading.subtraction_bound_typical(10);
+    let worst = leading.subtraction_bound(10).value();
+    let typical = leading.subtraction_bound_typical(10).value();
     assert!((1.5e-12..3e-12).contains(&worst), "{worst}");
     assert!((5e-14..2e-13).contains(&typical), "{typical}");
 }
@@ -214,8 +217,8 @@ fn rank_deficient_matrix() {
     for &s in &result.singular_values[3..] {
         assert!(s < 1e-12 * exact[0], "{s}");
     }
-    let error = result.error_by_subtraction(3).unwrap();
-    assert!(error <= result.subtraction_bound(3));
+    let error = result.error_by_subtraction(3).unwrap().value();
+    assert!(error <= result.subtraction_bound(3).value());
 }
 
 #[test]
@@ -240,9 +243,9 @@ fn thin_and_tiny_shapes() {
         for (a, b) in result.singular_values.iter().zip(&exact) {
             assert!((a - b).abs() < 1e-13 * exact[0], "{m}×{n}: {a} vs {b}");
         }
-        let total = result.error_by_subtraction(m.min(n)).unwrap();
+        let total = result.error_by_subtraction(m.min(n)).unwrap().value();
         assert!(
-            total <= result.subtraction_bound(m.min(n)),
+            total <= result.subtraction_bound(m.min(n)).value(),
             "{m}×{n}: {total}"
         );
         assert_eq!(result.error_by_subtraction(m.min(n) + 1), None);
@@ -254,7 +257,7 @@ fn zero_matrix() {
     let x = Array2::<f64>::zeros((5, 4));
     let result = run(x.view(), &Options::for_rank(2));
     assert!(result.singular_values.iter().all(|&s| s == 0.0));
-    assert_eq!(result.error_by_subtraction(2), Some(0.0));
+    assert_eq!(result.error_by_subtraction(2).map(Energy::value), Some(0.0));
 }
 
 #[test]
@@ -374,7 +377,7 @@ fn frobenius_is_compensated() {
     let mut x = Array2::from_elem((100, 100), 1e-8);
     x[(0, 0)] = 1.0;
     let expected = 1.0 + 9999.0 * 1e-16;
-    assert!((frobenius_sq(x.view()) - expected).abs() <= 2.0 * f64::EPSILON);
+    assert!((frobenius_sq(x.view()).value() - expected).abs() <= 2.0 * f64::EPSILON);
     let plain: f64 = x.iter().map(|v| v * v).sum();
     assert_eq!(plain, 1.0);
 }

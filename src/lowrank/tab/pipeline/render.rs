@@ -10,7 +10,7 @@ use super::Pipeline;
 use crate::lowrank::input::Source;
 use crate::lowrank::tab::jobs::Ready;
 use crate::lowrank::tab::render::{
-    below, draw_note, fit_note, inner, put_lines, put_wrapped, rounding_bound, rows_used,
+    below, draw_note, energy_rounding_bound, fit_note, inner, put_lines, put_wrapped, rows_used,
 };
 use crate::lowrank::tab::{Act, View, key_of, notes};
 use crate::numfmt;
@@ -72,8 +72,13 @@ pub(in crate::lowrank::tab) fn eckart_young_note(ready: &Ready) -> &'static str 
         return notes::ECKART_YOUNG_PARTIAL;
     }
     let r = &ready.readouts;
-    let scale = ready.decomposition.total_energy().max(f64::MIN_POSITIVE);
-    notes::eckart_young(r.identity_gap.abs() <= notes::ROUNDING * scale)
+    let total = ready.decomposition.total_energy();
+    let agree = if total.scaled() > 0.0 {
+        r.identity_gap.abs() <= notes::ROUNDING * total
+    } else {
+        r.identity_gap.scaled() == 0.0
+    };
+    notes::eckart_young(agree)
 }
 
 impl Pipeline {
@@ -173,17 +178,17 @@ impl Pipeline {
             return vec![
                 Line::from(vec![
                     label(ui, formula(ui, "‖X−A*B*‖²_F", "|X-A*B*|^2")),
-                    number(ui, numfmt::general(r.error_sq, 8)),
+                    number(ui, r.error_sq.general(8)),
                 ]),
                 Line::from(vec![
                     label(ui, formula(ui, "Σ_{i>r} σᵢ²", "sum_i>r s^2")),
-                    number(ui, numfmt::general(r.error_sq_tail, 8)),
+                    number(ui, r.error_sq_tail.general(8)),
                     dim(
                         ui,
                         format!(
                             " {}{}",
                             formula(ui, "|Δ| ", "|diff| "),
-                            rounding_bound(r.identity_gap)
+                            energy_rounding_bound(r.identity_gap)
                         ),
                     ),
                 ]),
@@ -191,7 +196,7 @@ impl Pipeline {
         };
         // Only the leading values are known: the error by subtraction and how exact it is.
         let bound = leading.subtraction_bound(r.rank);
-        let relative = if leading.frobenius_sq > 0.0 {
+        let relative = if leading.frobenius_sq.scaled() > 0.0 {
             bound / leading.frobenius_sq
         } else {
             0.0
@@ -200,7 +205,7 @@ impl Pipeline {
         vec![
             Line::from(vec![
                 label(ui, formula(ui, "‖X‖²−Σσᵢ²", "|X|^2-sum s^2")),
-                number(ui, numfmt::general(r.error_sq_tail, 8)),
+                number(ui, r.error_sq_tail.general(8)),
                 dim(
                     ui,
                     format!(
@@ -237,17 +242,33 @@ impl Pipeline {
             .join("/")
     }
 
-    /// The input's name and the size decomposed (and the size it was downscaled from).
-    pub(in crate::lowrank::tab) fn input_text(ready: &Ready, ui: &Ui) -> String {
-        let mut input = format!("{} {}", ready.name, shape_text(ui, ready.shape));
-        if let Some(from) = ready.downscaled_from {
-            input.push_str(&format!(" from {}", shape_text(ui, from)));
+    /// The matrix decomposed: its size, and "whole" or the size of the picture it was resized
+    /// from.
+    fn decomposed_text(ready: &Ready, ui: &Ui) -> String {
+        let shape = shape_text(ui, ready.shape);
+        match ready.downscaled_from {
+            Some(from) => format!("{shape} resized from {}", shape_text(ui, from)),
+            None => format!("{shape} whole"),
         }
-        input
+    }
+
+    /// The input's name and the matrix decomposed ([`Self::decomposed_text`]).
+    pub(in crate::lowrank::tab) fn input_text(ready: &Ready, ui: &Ui) -> String {
+        format!("{} {}", ready.name, Self::decomposed_text(ready, ui))
+    }
+
+    /// The input line of the readouts in `width` columns: a name too long for the line is cut
+    /// (with an ellipsis) before the size is.
+    fn input_line(ready: &Ready, ui: &Ui, width: u16) -> Line<'static> {
+        let label = label(ui, &format!("input ({})", key_of(Act::NextInput, ui)));
+        let size = format!(" {}", Self::decomposed_text(ready, ui));
+        let room = (width as usize).saturating_sub(label.width() + text::width(&size));
+        let name = text::fit(&ready.name, room, ui.glyphs.unicode);
+        Line::from(vec![label, number(ui, name), number(ui, size)])
     }
 
     /// Relative error and energy, storage, the ranks for the energy, the input.
-    fn summary_lines(ready: &Ready, ui: &Ui) -> Vec<Line<'static>> {
+    fn summary_lines(ready: &Ready, ui: &Ui, width: u16) -> Vec<Line<'static>> {
         let r = &ready.readouts;
         vec![
             Line::from(vec![
@@ -268,10 +289,7 @@ impl Pipeline {
                 dim(ui, "r = ".into()),
                 number(ui, Self::ranks_for_energy(ready)),
             ]),
-            Line::from(vec![
-                label(ui, &format!("input ({})", key_of(Act::NextInput, ui))),
-                number(ui, Self::input_text(ready, ui)),
-            ]),
+            Self::input_line(ready, ui, width),
         ]
     }
 
@@ -318,7 +336,7 @@ impl Pipeline {
             let text = spelled(&text, ui.glyphs.unicode);
             lines.extend(scroll::wrap_lines(&text, width as usize, ui.theme.bad));
         }
-        lines.extend(Self::summary_lines(ready, ui));
+        lines.extend(Self::summary_lines(ready, ui, width));
         if wide {
             lines.extend(self.wide_lines(ready, ui));
         }
@@ -470,14 +488,14 @@ impl Pipeline {
         {
             Some(leading) => {
                 let bound = leading.subtraction_bound(r.rank);
-                let relative = if leading.frobenius_sq > 0.0 {
+                let relative = if leading.frobenius_sq.scaled() > 0.0 {
                     bound / leading.frobenius_sq
                 } else {
                     0.0
                 };
                 out.push(format!(
                     "error at rank r: ‖X‖²_F − Σ_{{i≤r}} σᵢ² = {} ± {}‖X‖²_F (first view: {} of {} singular values known)",
-                    numfmt::general(r.error_sq_tail, 8),
+                    r.error_sq_tail.general(8),
                     numfmt::sci(relative, 1),
                     ready.decomposition.values_known(),
                     ready.max_rank()
@@ -486,12 +504,12 @@ impl Pipeline {
             None => out.extend([
                 format!(
                     "error at rank r: ‖X − A*B*‖²_F = {} (from the matrices)",
-                    numfmt::general(r.error_sq, 8)
+                    r.error_sq.general(8)
                 ),
                 format!(
                     "error at rank r: Σ_{{i>r}} σᵢ² = {} (the dropped singular values), |Δ| {}",
-                    numfmt::general(r.error_sq_tail, 8),
-                    rounding_bound(r.identity_gap)
+                    r.error_sq_tail.general(8),
+                    energy_rounding_bound(r.identity_gap)
                 ),
             ]),
         }
