@@ -44,7 +44,13 @@ fn status(pid: u32) -> Option<Status> {
     let field = |name: &str| {
         text.lines()
             .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
             .map(|kib| kib * 1024)
     };
     // A zombie has no memory lines: it has exited.
@@ -79,7 +85,9 @@ fn children(pid: u32) -> Vec<u32> {
 fn write_input(side: usize) -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("dlscope-memory-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let camera = load(&Source::Builtin(Builtin::Camera), 1024).unwrap().matrix;
+    let camera = load(&Source::Builtin(Builtin::Camera), 1024)
+        .unwrap()
+        .matrix;
     let x = upscaled_photo(camera.view(), side, side, 0.01, side as u64);
     let grey: Vec<u8> = x
         .iter()
@@ -138,7 +146,10 @@ fn headless(png: &Path, side: usize) -> (Status, Duration) {
     });
     let mut last = Status::default();
     while child.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < LIMIT, "headless run still going after {LIMIT:?}");
+        assert!(
+            start.elapsed() < LIMIT,
+            "headless run still going after {LIMIT:?}"
+        );
         if let Some(now) = status(pid) {
             last = now;
         }
@@ -217,7 +228,10 @@ fn app(png: &Path, side: usize) -> AppRun {
     let mut done_at = None;
     loop {
         let elapsed = start.elapsed();
-        assert!(elapsed < LIMIT, "the app's full SVD not done after {LIMIT:?}");
+        assert!(
+            elapsed < LIMIT,
+            "the app's full SVD not done after {LIMIT:?}"
+        );
         let Some(app) = status(pid) else { break };
         run.app = app;
         let mut sum = app.rss;
@@ -262,7 +276,14 @@ fn app(png: &Path, side: usize) -> AppRun {
 fn faer_workspace(side: usize) -> u64 {
     use faer::linalg::svd::{ComputeSvdVectors, svd_scratch};
     let thin = ComputeSvdVectors::Thin;
-    let req = svd_scratch::<f64>(side, side, thin, thin, faer::Par::rayon(0), Default::default());
+    let req = svd_scratch::<f64>(
+        side,
+        side,
+        thin,
+        thin,
+        faer::Par::rayon(0),
+        Default::default(),
+    );
     req.size_bytes() as u64
 }
 

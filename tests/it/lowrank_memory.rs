@@ -44,7 +44,14 @@ fn picture(dir: &TempDir, n: usize) -> std::path::PathBuf {
         })
         .collect();
     let path = dir.path().join(format!("picture{n}.png"));
-    image::save_buffer(&path, &grey, n as u32, n as u32, image::ExtendedColorType::L8).unwrap();
+    image::save_buffer(
+        &path,
+        &grey,
+        n as u32,
+        n as u32,
+        image::ExtendedColorType::L8,
+    )
+    .unwrap();
     path
 }
 
