@@ -1,12 +1,27 @@
 //! Peak resident size of the first view, of every singular value (step 1 of the completion) and
-//! of the full SVD (issue 12, goal 4).
+//! of the full SVD (issue 12, goal 4), and of the release binary's processes (issue 20, item 14).
 //!
 //! `cargo bench --bench first_view_memory -- <side> <partial|partial-seq|values|full>` builds the side×side
 //! photo-like input of benches/first_view.rs and prints VmHWM (peak RSS) from /proc/self/status
 //! after building the input and after the computation. One process per measurement, so the
 //! peaks do not mix.
+//!
+//! `cargo bench --bench first_view_memory -- <side> processes` writes the same input as an 8-bit
+//! grey PNG to a temporary directory, then runs the release binary on it and samples
+//! /proc/PID/status of every process involved ([`processes`]):
+//!
+//! 1. headless, `dlscope lowrank --input PNG --max-side SIDE --json`;
+//! 2. the app, `dlscope --tab lowrank --input PNG --max-side SIDE`, in a pseudo-terminal of
+//!    120×40 until the full SVD is done (its `svd-worker` child has come and gone and the tab
+//!    bar no longer says "step 2 of 2"), together with that child.
+//!
+//! It also writes the matrix the binary decomposes (the PNG loaded by `dlscope::lowrank::input`)
+//! as .npy beside the PNG, for `benches/svd_numpy_memory.py`, and prints that script's command.
 
 #![allow(clippy::unwrap_used)] // benchmarks may fail loudly
+
+#[path = "first_view_memory/processes.rs"]
+mod processes;
 
 use dlscope::jobs::Cancel;
 use dlscope::lowrank::input::{Builtin, Source, load};
@@ -35,6 +50,10 @@ fn main() {
         .collect();
     let side: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(2048);
     let mode = args.get(1).map_or("partial", String::as_str);
+    if mode == "processes" {
+        processes::run(side);
+        return;
+    }
     let camera = load(&Source::Builtin(Builtin::Camera), 1024)
         .unwrap()
         .matrix;

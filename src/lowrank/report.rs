@@ -218,10 +218,13 @@ pub fn command(args: &crate::cli::LowrankArgs, unicode: bool) -> Result<String, 
         max_side: args.max_side as usize,
         max_bytes: args.max_bytes,
     };
-    let loaded = super::input::load_within(&source, &limits).map_err(CommandError::of)?;
+    let mut loaded = super::input::load_within(&source, &limits).map_err(CommandError::of)?;
     let (rows, cols) = loaded.matrix.dim();
     let rank = choose_rank(args.rank, rows, cols).map_err(CommandError::of)?;
-    let decomposition = super::model::Decomposition::compute(loaded.matrix.clone())
+    // The decomposition takes the one f64 copy of X: the report reads only the input's name and
+    // shape from `loaded`.
+    let matrix = std::mem::take(&mut loaded.matrix);
+    let decomposition = super::model::Decomposition::compute(matrix)
         .map_err(|e| CommandError(format!("{}: {e}", loaded.name)))?;
     let mut reconstruction = super::model::Reconstruction::new(std::sync::Arc::new(decomposition));
     reconstruction.set_rank(rank);

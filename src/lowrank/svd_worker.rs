@@ -256,11 +256,24 @@ pub fn read_request(input: &mut impl Read) -> io::Result<Request> {
     Ok(Request { stage, matrix })
 }
 
-/// Computes a request's answer and writes it (the child's work, on its own thread).
+/// Computes a request's answer and writes it.
 pub fn answer(request: &Request, out: &mut impl Write) -> io::Result<()> {
+    write_answer(compute(request), out)
+}
+
+/// [`answer`] for the child's side: the request's matrix is freed as soon as the answer is
+/// computed, so the m×n input is not held beside the vectors while they are written.
+pub fn answer_owned(request: Request, out: &mut impl Write) -> io::Result<()> {
+    let result = compute(&request);
+    drop(request);
+    write_answer(result, out)
+}
+
+/// A request's answer.
+fn compute(request: &Request) -> Result<Answer, PartialError> {
     let never = Cancel::never();
     let x = request.matrix.view();
-    let result = match request.stage {
+    match request.stage {
         Stage::Values => {
             let par = parallelism_for(x.len());
             partial::complete_values(x, &never, &mut |_| {}, &|| par).map(Answer::Values)
@@ -269,7 +282,11 @@ pub fn answer(request: &Request, out: &mut impl Write) -> io::Result<()> {
         Stage::Vectors => thin_svd_with(x, parallelism_for(x.len()))
             .map(Answer::Vectors)
             .map_err(PartialError::from),
-    };
+    }
+}
+
+/// Writes an answer (see the protocol in the module doc).
+fn write_answer(result: Result<Answer, PartialError>, out: &mut impl Write) -> io::Result<()> {
     match result {
         Ok(Answer::Values(values)) => {
             out.write_all(&[0])?;
@@ -363,7 +380,7 @@ pub fn serve_stdio() -> i32 {
         }
     });
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
-    match answer(&request, &mut out) {
+    match answer_owned(request, &mut out) {
         Ok(()) => 0,
         Err(_) => EXIT_ABANDONED,
     }

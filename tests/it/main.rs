@@ -11,6 +11,7 @@ mod e2e;
 mod export;
 mod lowrank_data;
 mod lowrank_input;
+mod lowrank_memory;
 mod lowrank_snapshots;
 mod resnet_counts;
 mod resnet_snapshots;

@@ -500,6 +500,23 @@ impl Reconstruction {
         &*self.decomposition.matrix - &self.approximation
     }
 
+    /// One entry of X − X_r (row `r`, column `c`), as [`Reconstruction::residual`] holds it;
+    /// `None` outside the matrix. The residual picture reads this instead of an m×n copy.
+    pub fn residual_at(&self, r: usize, c: usize) -> Option<f64> {
+        let x = self.decomposition.matrix.get((r, c))?;
+        let approximation = self.approximation.get((r, c))?;
+        Some(x - approximation)
+    }
+
+    /// max |X − X_r| over the entries (0 for an empty matrix), without forming X − X_r.
+    pub fn residual_max(&self) -> f64 {
+        self.decomposition
+            .matrix
+            .iter()
+            .zip(self.approximation.iter())
+            .fold(0.0, |m, (x, y)| f64::max(m, (x - y).abs()))
+    }
+
     /// ‖X − X_r‖²_F summed entry by entry from the two matrices (not from σ), in the
     /// decomposition's unit.
     pub fn error_sq(&self) -> Energy {

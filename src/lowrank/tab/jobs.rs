@@ -66,7 +66,8 @@ pub(super) struct Ready {
     pub(super) leading: Option<Leading>,
     pub(super) reconstruction: Reconstruction,
     pub(super) readouts: Readouts,
-    pub(super) residual: Array2<f64>,
+    /// The largest |X − X_r| entry: the residual picture's grey range. The residual itself is
+    /// not kept (another m×n array): its picture reads X and X_r ([`Reconstruction::residual_at`]).
     pub(super) residual_max: f64,
     /// (i, σᵢ) for the values known (all once the spectrum is complete).
     pub(super) spectrum: Vec<(f64, f64)>,
@@ -110,7 +111,6 @@ impl Ready {
             reconstruction,
             decomposition,
             leading,
-            residual: Array2::zeros((0, 0)),
             residual_max: 0.0,
             spectrum,
             left_out,
@@ -152,8 +152,7 @@ impl Ready {
 
     pub(super) fn refresh(&mut self) {
         self.readouts = Readouts::compute(&self.reconstruction);
-        self.residual = self.reconstruction.residual();
-        self.residual_max = self.residual.iter().fold(0.0, |m, v| f64::max(m, v.abs()));
+        self.residual_max = self.reconstruction.residual_max();
         self.revision = next_revision();
     }
 }

@@ -263,6 +263,13 @@ impl Pipeline {
         self.serial = self.serial.wrapping_add(1);
     }
 
+    /// Drops the view shown before its successor is built, so that the two views' m×n
+    /// approximations are never held at once (at 4096² each is 134 MB). Only the
+    /// decomposition's own arrays are shared with the successor.
+    fn drop_shown(&mut self) {
+        self.ready = None;
+    }
+
     fn submit_first_view(&mut self, input: JobInput, rank: usize) {
         self.first_view_progress.clear();
         self.progress_seen = None;
@@ -473,14 +480,10 @@ impl Pipeline {
         }
         let rank = self.wanted_rank.take().unwrap_or(view.rank);
         let all_values = self.all_values.clone();
-        let built = view
-            .decomposition(all_values.as_deref().map(Vec::as_slice))
-            .map(|(meta, decomposition, leading)| {
-                Ready::new(&meta, decomposition, Some(leading), rank)
-            });
-        match built {
-            Ok(ready) => {
-                self.show(Some(ready));
+        match view.decomposition(all_values.as_deref().map(Vec::as_slice)) {
+            Ok((meta, decomposition, leading)) => {
+                self.drop_shown();
+                self.show(Some(Ready::new(&meta, decomposition, Some(leading), rank)));
                 if !extending {
                     self.submit_completion(CompletionStage::Values);
                 }
@@ -531,6 +534,7 @@ impl Pipeline {
                 self.all_values = Some(Arc::new(values));
                 if let Some(decomposition) = decomposition {
                     let leading = ready.leading.clone();
+                    self.drop_shown();
                     self.show(Some(Ready::new(
                         &meta,
                         Arc::new(decomposition),
@@ -544,6 +548,7 @@ impl Pipeline {
                 let (m, n) = matrix.dim();
                 match Decomposition::from_parts(matrix, svd) {
                     Some(decomposition) => {
+                        self.drop_shown();
                         self.show(Some(Ready::new(&meta, Arc::new(decomposition), None, rank)));
                         if self.wanted_rank.take().is_some() {
                             self.abandon_first_view();

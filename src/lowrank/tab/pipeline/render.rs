@@ -145,7 +145,8 @@ impl Pipeline {
         let approximation = ready.reconstruction.approximation();
         let original = |r: usize, c: usize| x.get((r, c)).copied().unwrap_or(f64::NAN);
         let approx = |r: usize, c: usize| approximation.get((r, c)).copied().unwrap_or(f64::NAN);
-        let residual = |r: usize, c: usize| ready.residual.get((r, c)).copied().unwrap_or(f64::NAN);
+        let residual =
+            |r: usize, c: usize| ready.reconstruction.residual_at(r, c).unwrap_or(f64::NAN);
         // A symmetric range puts zero at mid-grey; the floor keeps an exact fit drawable.
         let half = ready.residual_max.max(f64::MIN_POSITIVE);
         // The original changes only with the input; the others with the rank too.
